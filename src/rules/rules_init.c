@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "pg_lowcode.h"
 #include "rules/rules.h"
@@ -26,7 +27,7 @@ rules_init(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("lowcode.rules_max_cost",
 							"Maximum runtime cost units one rule evaluation may spend.",
-							NULL, &rules_max_cost, 1000000, 1, INT_MAX,
+							NULL, &rules_max_cost, 1000000, 1, PG_INT32_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("lowcode.rules_max_expression_length",
 							"Maximum length in bytes of a CEL expression or JsonLogic rule.",
