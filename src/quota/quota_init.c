@@ -8,8 +8,18 @@
 #include "postgres.h"
 
 #include "pg_lowcode.h"
+#include "tenancy/pre_request.h"
 
 void
 quota_init(void)
+{
+}
+
+/*
+ * The quota step of pre_request(): nothing yet; the quota component applies
+ * tier settings and rate limits here.
+ */
+void
+quota_pre_request(PreRequest *req)
 {
 }
