@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+PGXS_DIR=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
 PG_BINDIR=$("$PG_CONFIG" --bindir)
 PG_LIBDIR=$("$PG_CONFIG" --pkglibdir)
 PG_SHAREDIR=$("$PG_CONFIG" --sharedir)

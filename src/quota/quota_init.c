@@ -9,6 +9,7 @@
 
 #include "pg_lowcode.h"
 #include "tenancy/pre_request.h"
+#include "quota/quota.h"
 
 void
 quota_init(void)
@@ -21,5 +22,11 @@ quota_init(void)
  */
 void
 quota_pre_request(PreRequest *req)
+{
+}
+
+/* Nothing to flush until the quota component keeps counters. */
+void
+quota_worker_sweep(void)
 {
 }
