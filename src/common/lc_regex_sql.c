@@ -61,9 +61,14 @@ dialect_arg(text *t)
 static void
 pattern_error(const char *pattern, const char *msg)
 {
+	/* quote at most 60 characters of the pattern */
+	int			len = strlen(pattern);
+	int			cut = pg_mbcliplen(pattern, len, 60);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-			 errmsg("invalid regular expression \"%s\"", pattern),
+			 errmsg("invalid regular expression \"%.*s%s\"", cut, pattern,
+					cut < len ? "..." : ""),
 			 errdetail("%s", msg)));
 }
 
