@@ -155,7 +155,7 @@ typedef struct JlCompiler
 
 static const JlHost jl_no_host = {true, NULL, NULL, NULL, NULL};
 
-/* "$.and[1].var", at most the innermost 8 steps. */
+/* "$["and"][1]["var"]", at most the innermost 8 steps. */
 static char *
 format_path(const JlPathFrame *frame)
 {
@@ -183,8 +183,9 @@ format_path(const JlPathFrame *frame)
 		{
 			int32		len = Min(f->keylen, 64);
 
-			appendStringInfoChar(&buf, '.');
+			appendStringInfoChar(&buf, '[');
 			jl_append_json_string(&buf, f->key, len);
+			appendStringInfoChar(&buf, ']');
 		}
 		else
 			appendStringInfo(&buf, "[%d]", f->index);
