@@ -105,13 +105,6 @@ session_xact_callback(XactEvent event, void *arg)
 void
 session_init(void)
 {
-	DefineCustomIntVariable("lowcode.max_tracked_sessions",
-							"Size of the shared memory table of session last-seen times.",
-							"Sessions active within one sweep interval should fit; when full, flushed entries are "
-							"evicted and, failing that, a request's last-seen time is not recorded.",
-							&session_max_tracked,
-							65536, 128, 64 * 1024 * 1024,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("lowcode.session_token_header",
 							   "Request header (lower case, as PostgREST passes it) carrying an opaque session token.",
 							   "Used by lowcode.pre_request() when the JWT has no \"sid\" claim. Empty: tokens in headers are ignored.",
@@ -133,8 +126,19 @@ session_init(void)
 
 	RegisterXactCallback(session_xact_callback, NULL);
 
+	/*
+	 * A PGC_POSTMASTER setting can only be defined while preloading (a
+	 * backend loading the library later would fail).
+	 */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	DefineCustomIntVariable("lowcode.max_tracked_sessions",
+							"Size of the shared memory table of session last-seen times.",
+							"Sessions active within one sweep interval should fit; when full, flushed entries are "
+							"evicted and, failing that, a request's last-seen time is not recorded.",
+							&session_max_tracked,
+							65536, 128, 64 * 1024 * 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = session_shmem_request_hook;
 	prev_shmem_startup_hook = shmem_startup_hook;

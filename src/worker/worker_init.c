@@ -241,6 +241,11 @@ worker_init(void)
 							&worker_sweep_interval_ms,
 							1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	RegisterXactCallback(worker_xact_callback, NULL);
+
+	/* PGC_POSTMASTER: can only be defined while preloading. */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 	DefineCustomIntVariable("lowcode.max_database_workers",
 							"Maximum number of pg_lowcode database workers running at once.",
 							"One worker serves one database; databases beyond the cap get no worker. "
@@ -248,11 +253,6 @@ worker_init(void)
 							&worker_max_database_workers,
 							4, 1, 1024,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
-
-	RegisterXactCallback(worker_xact_callback, NULL);
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = worker_shmem_request_hook;
