@@ -132,7 +132,7 @@ reap_workers(TimestampTz now)
 		if (no_ext)
 			session_shmem_forget_database(dboid);
 		else
-			elog(LOG, "pg_lowcode launcher: the worker of database %u stopped; restarting it", dboid);
+			elog(LOG, "pg_lowcode launcher: the worker of database %u stopped", dboid);
 	}
 }
 
