@@ -60,7 +60,7 @@ typedef struct SessionShared
 } SessionShared;
 
 /* How many entries a full table scans for a clean one to evict. */
-#define EVICTION_SCAN_LIMIT 64
+#define EVICTION_SCAN_LIMIT 256
 
 static SessionShared *shared = NULL;
 static HTAB *session_hash = NULL;
