@@ -50,7 +50,7 @@ run_regress() {
   as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
     --temp-instance="$out/instance" --temp-config="$TOP/test/regress.conf" \
     --bindir="$STAGE_BIN" --inputdir="$TOP/test" --outputdir="$out" \
-    --port="$port" --dbname=contrib_regression "${tests[@]}"
+    --port="$port" --dbname=contrib_regression --load-extension=pg_lowcode "${tests[@]}"
   local rc=$?
   local nfail=0
   [ -f "$out/regression.diffs" ] && nfail=$(grep -c '^diff ' "$out/regression.diffs")

@@ -1,6 +1,5 @@
 -- Regular expressions of JSON Schema (ECMA-262) and CEL (RE2) on
 -- PostgreSQL's regex engine: translation, matching, errors, the cache.
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 SET client_min_messages = warning;
 
 -- What a pattern becomes, and whether it then matches.
