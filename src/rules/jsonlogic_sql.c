@@ -29,6 +29,8 @@
 #include "lib/ilist.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
@@ -560,6 +562,7 @@ typedef struct CompiledRule
 	uint32		hash;
 	Size		len;
 	char	   *bytes;			/* the rule's jsonb bytes, the cache key */
+	bool		is_const;		/* call-site cache: the argument is a Const */
 	JlRule	   *rule;
 	MemoryContext cxt;			/* holds all of the above */
 } CompiledRule;
@@ -668,6 +671,17 @@ cache_lookup_or_compile(Jsonb *rule, const char *bytes, Size len)
 	return cr->rule;
 }
 
+/* Is the first argument of this call a Const node (a literal rule)? */
+static bool
+rule_arg_is_const(FmgrInfo *flinfo)
+{
+	Node	   *expr = flinfo->fn_expr;
+
+	if (expr && IsA(expr, FuncExpr) && list_length(((FuncExpr *) expr)->args) >= 1)
+		return IsA(linitial(((FuncExpr *) expr)->args), Const);
+	return false;
+}
+
 /* The compiled form of the rule argument, from one of the caches. */
 static JlRule *
 get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
@@ -677,6 +691,10 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 	Size		len = VARSIZE_ANY_EXHDR(rule);
 	CompiledRule *cc = (CompiledRule *) flinfo->fn_extra;
 
+	/* a literal rule cannot change for this call site: no comparison */
+	if (cc != NULL && cc->is_const)
+		return cc->rule;
+
 	if (len > (Size) rules_max_expression_length)
 		ereport(ERROR,
 				(errcode(ERRCODE_JSONLOGIC_RULE_TOO_LONG),
@@ -684,6 +702,7 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 				 errdetail("The rule takes %zu bytes as jsonb; lowcode.rules_max_expression_length is %d.",
 						   len, rules_max_expression_length)));
 
+	/* a parameter may change between calls: compare the bytes */
 	if (cc != NULL && cc->len == len && memcmp(cc->bytes, bytes, len) == 0)
 		return cc->rule;
 
@@ -691,6 +710,7 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 	{
 		CompiledRule *fresh = compile_rule(rule, bytes, len, 0);
 
+		fresh->is_const = rule_arg_is_const(flinfo);
 		MemoryContextSetParent(fresh->cxt, flinfo->fn_mcxt);
 		if (cc != NULL)
 			MemoryContextDelete(cc->cxt);
