@@ -830,6 +830,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	bool		pushed_scope = false;
 	int			i;
 	bool		r;
+	JsEval	   *parent_ev = NULL;
 
 	if (s->is_bool)
 	{
@@ -859,8 +860,15 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		v->scope[v->slen++] = s->resource;
 		pushed_scope = true;
 	}
-	if (s->needs_eval && ev == NULL)
+	/*
+	 * unevaluated* sees only what this schema's own keywords evaluated, not
+	 * its siblings' in the parent: a fresh record, handed up at the end.
+	 */
+	if (s->needs_eval)
+	{
+		parent_ev = ev;
 		ev = eval_new(inst);
+	}
 
 	if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
 		FAIL();
@@ -1132,6 +1140,8 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	}
 
 done:
+	if (parent_ev)
+		eval_merge(parent_ev, ev);
 	if (pushed_scope)
 		v->slen--;
 	v->depth--;
