@@ -71,6 +71,9 @@ static JsSchema *compile_schema(CompileCtx *cc, const JsonbValue *v,
 static char *
 location_text(const char *base, const char *ptr)
 {
+	/* deep locations are cut: the start says where, the rest is noise */
+	if (ptr && strlen(ptr) > 160)
+		return psprintf("%s#%.160s...", base ? base : "", ptr);
 	return psprintf("%s#%s", base ? base : "", ptr ? ptr : "");
 }
 
@@ -78,10 +81,16 @@ static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
 pg_attribute_printf(4, 5) pg_attribute_noreturn();
 
+/* where the last compile error was (JSON pointer), for jsonschema_check() */
+char		js_compile_error_pointer[1024];
+
 static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
 {
 	StringInfoData msg;
+
+	strlcpy(js_compile_error_pointer, (base == NULL || base[0] == '\0') && ptr ? ptr : "",
+			sizeof(js_compile_error_pointer));
 
 	initStringInfo(&msg);
 	for (;;)
@@ -559,7 +568,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
-	if (cc->depth >= JS_MAX_DEPTH)
+	if (cc->depth >= JS_MAX_DEPTH || stack_is_too_deep())
 		schema_error(ERRCODE_LJ_TOO_DEEP, base, ptr,
 					 "the schema is nested more than %d levels deep", JS_MAX_DEPTH);
 
@@ -929,8 +938,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->min_props = nonneg_integer(&e, base, ptr, "minProperties");
 		else if (KW("required"))
 		{
-			if (draft == JS_DRAFT4 || js_is_array(&e))
-				s->required = string_array(&e, &s->n_required, base, ptr, "required");
+			s->required = string_array(&e, &s->n_required, base, ptr, "required");
 		}
 		else if (KW("dependentRequired") && draft >= JS_DRAFT2019)
 		{
@@ -1153,8 +1161,8 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 			return a->schema;
 	}
 	schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-				 "cannot resolve \"%s\": no anchor \"%s\" in \"%s\"",
-				 p->target, frag, docuri);
+				 "cannot resolve \"%s\": no anchor \"%s\" in %s",
+				 p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema");
 }
 
 /* ---------- cycles without progress ---------- */

@@ -379,6 +379,7 @@ jsonschema_check(PG_FUNCTION_ARGS)
 	copts.default_draft = o.default_draft;
 	copts.loader = js_store_load;
 
+	js_compile_error_pointer[0] = '\0';
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
@@ -445,9 +446,9 @@ jsonschema_check(PG_FUNCTION_ARGS)
 
 		memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
 		ce->keyword = "$schema";
-		ce->instance_location = "";
+		ce->instance_location = pstrdup(js_compile_error_pointer);
 		ce->keyword_location = "";
-		ce->schema_path = "#";
+		ce->schema_path = psprintf("#%s", js_compile_error_pointer);
 		ce->params = psprintf("{\"sqlstate\": \"%s\"}", unpack_sql_state(edata->sqlerrcode));
 		ce->message = edata->message;
 		errs[r.n_errors] = ce;

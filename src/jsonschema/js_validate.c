@@ -840,13 +840,13 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		return false;
 	}
 
-	check_stack_depth();
-	if (v->depth >= JS_MAX_DEPTH)
+	/* our own error before the stack's, so that it carries our SQLSTATE */
+	if (v->depth >= JS_MAX_EVAL_DEPTH || stack_is_too_deep())
 		ereport(ERROR,
 				(errcode(ERRCODE_LJ_TOO_DEEP),
-				 errmsg("JSON Schema validation is nested more than %d levels deep", JS_MAX_DEPTH),
-				 errdetail("The schema at \"%s#%s\" recurses without end, or the instance is nested too deeply.",
-						   s->resource->uri, s->ptr)));
+				 errmsg("JSON Schema validation is nested too deeply"),
+				 errdetail("%d schema levels deep at \"%s#%.160s\": the schema recurses without end, or the instance is nested too deeply.",
+						   v->depth, s->resource->uri, s->ptr)));
 	v->depth++;
 
 	if (v->track_scope && (v->slen == 0 || v->scope[v->slen - 1] != s->resource))
