@@ -412,8 +412,11 @@ out_set(Tr *t, CpSet *s)
 	set_normalize(s);
 	if (s->n == 0)
 	{
-		/* matches nothing: a lookahead that cannot succeed */
-		out_str(t, "(?!)");
+		/*
+		 * Matches nothing: no decoded subject holds a code point above
+		 * U+10FFFF.  (A "(?!)" constraint would not take a quantifier.)
+		 */
+		out_str(t, "[^\\u0000-\\U0010FFFF]");
 		return;
 	}
 	if (s->n == 1 && s->r[0].lo == s->r[0].hi)
@@ -2281,7 +2284,8 @@ lc_regex_search(LcRegex *re, const char *subject, int len)
 		if (i < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-					 errmsg("could not recompile regular expression \"%s\"", re->pattern),
+					 errmsg("could not recompile regular expression \"%.*s\"",
+							pg_encoding_mbcliplen(PG_UTF8, re->pattern, re->len, 60), re->pattern),
 					 errdetail("%s", msg)));
 		re->slot = i;
 		re->serial = cache[i].serial;
