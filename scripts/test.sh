@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# README command 2: runs the whole test suite of pg_lowcode.
+#
+#   scripts/test.sh                      everything: pg_regress suites, then TAP tests
+#   scripts/test.sh --regress [NAME..]   only pg_regress (all, or the named test/sql/NAME.sql)
+#   scripts/test.sh --tap [FILE..]       only TAP (all, or the named test/t/FILE.pl)
+#   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
+#
+# Builds the extension, stages it into a private copy of PostgreSQL
+# (tmp_install/) and runs every test against temporary instances; the system
+# installation and its clusters are never touched.  Exit status 0 only when
+# every test passed.
+set -uo pipefail
+source "$(dirname "$0")/common.sh"
+
+mode=all
+port=${LOWCODE_TEST_PORT:-55400}
+names=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --regress) mode=regress ;;
+    --tap) mode=tap ;;
+    --port) port=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) names+=("$1") ;;
+  esac
+  shift
+done
+
+if [ "$(id -u)" = 0 ]; then "$TOP/scripts/install-deps.sh" || exit 1; fi
+if [ ! -d "$LOWCODE_SHARED/testdata" ]; then
+  echo "test.sh: shared test data not found at $LOWCODE_SHARED (set LOWCODE_SHARED)" >&2
+  exit 1
+fi
+stage_install || { echo "test.sh: build failed" >&2; exit 1; }
+
+CHECK=$TOP/tmp_check
+mkdir -p "$CHECK"
+[ "$(id -u)" = 0 ] && chown "$RUN_AS" "$CHECK"
+failed=0
+summary=()
+
+run_regress() {
+  local tests=("$@") out=$CHECK/regress
+  if [ ${#tests[@]} -eq 0 ]; then
+    for f in "$TOP"/test/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
+  fi
+  rm -rf "$out"; as_server_user mkdir -p "$out"
+  echo "== pg_regress: ${#tests[@]} tests"
+  as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
+    --temp-instance="$out/instance" --temp-config="$TOP/test/regress.conf" \
+    --bindir="$STAGE_BIN" --inputdir="$TOP/test" --outputdir="$out" \
+    --port="$port" --dbname=contrib_regression "${tests[@]}"
+  local rc=$?
+  local nfail=0
+  [ -f "$out/regression.diffs" ] && nfail=$(grep -c '^diff ' "$out/regression.diffs")
+  [ $rc -ne 0 ] && [ "$nfail" -eq 0 ] && nfail=1
+  if [ $rc -ne 0 ]; then
+    failed=1
+    echo "pg_regress failed; differences in $out/regression.diffs"
+    [ -f "$out/regression.diffs" ] && head -c 20000 "$out/regression.diffs"
+  fi
+  summary+=("regress: $(( ${#tests[@]} - nfail )) passed, $nfail failed")
+}
+
+run_tap() {
+  local files=() out=$CHECK/tap
+  if [ $# -eq 0 ]; then files=("$TOP"/test/t/*.pl); else
+    for n in "$@"; do case "$n" in /*) files+=("$n") ;; */*) files+=("$TOP/$n") ;; *) files+=("$TOP/test/t/$n") ;; esac; done
+  fi
+  [ -e "${files[0]}" ] || { echo "== TAP: no tests"; return; }
+  rm -rf "$out"; as_server_user mkdir -p "$out"
+  echo "== TAP: ${#files[@]} files"
+  (cd "$out" && as_server_user env \
+    PATH="$STAGE_BIN:$PATH" \
+    PERL5LIB="$TOP/test/lib:$PGXS_DIR/src/test/perl" \
+    PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+    TESTDIR="$out" LOWCODE_TOP="$TOP" LOWCODE_SHARED="$LOWCODE_SHARED" \
+    prove --timer -I "$TOP/test/lib" "${files[@]}")
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    failed=1
+    echo "TAP failed; server logs in $out/tmp_check/log"
+  fi
+}
+
+case "$mode" in
+  all) run_regress; run_tap ;;
+  regress) run_regress "${names[@]}" ;;
+  tap) run_tap "${names[@]}" ;;
+esac
+
+for s in "${summary[@]}"; do echo "$s"; done
+if [ $failed -ne 0 ]; then echo "test.sh: FAILED"; exit 1; fi
+echo "test.sh: all tests passed"

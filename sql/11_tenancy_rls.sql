@@ -1,0 +1,237 @@
+-- pg_lowcode install script, part 11: making tables tenant-safe, the isolation report, API roles.
+
+-----------------------------------------------------------------------------
+-- make_tenant_table
+-----------------------------------------------------------------------------
+CREATE FUNCTION lowcode.make_tenant_table(tbl regclass, existing_rows_tenant uuid DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+DECLARE
+  rel       record;
+  att       record;
+  has_rows  boolean;
+  con       record;
+  tenant_attnum int2;
+  policy_expr constant text := 'tenant_id = (SELECT lowcode.current_tenant())';
+  qualified text;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005', MESSAGE = 'make_tenant_table: the table must not be NULL';
+  END IF;
+  SELECT c.relkind, c.relname, n.nspname, c.relispartition
+    INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+  qualified := format('%I.%I', rel.nspname, rel.relname);
+  IF rel.relkind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: %s is not a table', qualified);
+  END IF;
+  IF rel.relispartition THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: %s is a partition', qualified),
+      HINT = 'Call it for the partitioned table; revoke direct access to its partitions.';
+  END IF;
+  IF rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: %s is in a system or extension schema', qualified);
+  END IF;
+
+  SELECT a.attnum, a.atttypid, a.attnotnull, a.atthasdef INTO att
+    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', qualified) INTO has_rows;
+    IF has_rows AND existing_rows_tenant IS NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT005',
+        MESSAGE = format('make_tenant_table: %s has rows and no tenant_id column', qualified),
+        HINT = 'Pass the tenant that owns the existing rows: make_tenant_table(tbl, existing_rows_tenant => ...).';
+    END IF;
+    IF has_rows THEN
+      PERFORM lowcode.tenant_must_exist(existing_rows_tenant);
+      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT %L::uuid', qualified, existing_rows_tenant);
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    ELSE
+      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT lowcode.current_tenant()', qualified);
+    END IF;
+  ELSE
+    IF att.atttypid <> 'uuid'::regtype THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT005',
+        MESSAGE = format('make_tenant_table: %s.tenant_id is of type %s, not uuid', qualified, att.atttypid::regtype);
+    END IF;
+    IF NOT att.attnotnull THEN
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE tenant_id IS NULL)', qualified) INTO has_rows;
+      IF has_rows THEN
+        RAISE EXCEPTION USING ERRCODE = 'LT005',
+          MESSAGE = format('make_tenant_table: %s has rows whose tenant_id is NULL', qualified),
+          HINT = 'Assign every row to a tenant first.';
+      END IF;
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET NOT NULL', qualified);
+    END IF;
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+  END IF;
+
+  SELECT a.attnum INTO tenant_attnum FROM pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+
+  -- An index led by tenant_id, unless one exists already.
+  IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = tenant_attnum) THEN
+    EXECUTE format('CREATE INDEX %I ON %s (tenant_id)', left(rel.relname, 48) || '_tenant_id_idx', qualified);
+  END IF;
+
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', qualified);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', qualified);
+
+  FOR con IN SELECT p.polname FROM pg_policy p
+              WHERE p.polrelid = tbl AND p.polname LIKE 'lowcode\_tenant\_%'
+  LOOP
+    EXECUTE format('DROP POLICY %I ON %s', con.polname, qualified);
+  END LOOP;
+  EXECUTE format('CREATE POLICY lowcode_tenant_select ON %s FOR SELECT USING (%s)', qualified, policy_expr);
+  EXECUTE format('CREATE POLICY lowcode_tenant_insert ON %s FOR INSERT WITH CHECK (%s)', qualified, policy_expr);
+  -- WITH CHECK on UPDATE: a row cannot be moved to another tenant.
+  EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', qualified, policy_expr, policy_expr);
+  EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', qualified, policy_expr);
+
+  -- Unique keys without tenant_id leak existence across tenants (a unique
+  -- violation tells one tenant that another has the value) and block
+  -- distribution by tenant_id.
+  FOR con IN
+    SELECT c.conname, c.contype FROM pg_constraint c
+     WHERE c.conrelid = tbl AND c.contype IN ('p', 'u') AND NOT (tenant_attnum = ANY (c.conkey))
+  LOOP
+    RAISE WARNING '% % on % does not include tenant_id',
+      CASE con.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END, quote_ident(con.conname), qualified
+      USING HINT = 'A unique key without tenant_id lets a tenant learn that a value exists in another tenant '
+                   '(through the unique violation) and prevents distributing the table by tenant_id. '
+                   'Recreate it as (tenant_id, ...).';
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION lowcode.make_tenant_table(regclass, uuid) IS
+  'Make a table tenant-safe (idempotent): tenant_id column defaulting to the current tenant, an index led by it, RLS enabled and forced, tenant policies.';
+
+-----------------------------------------------------------------------------
+-- isolation_report
+-----------------------------------------------------------------------------
+CREATE FUNCTION lowcode.isolation_report()
+RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
+  WITH tenant_tables AS (
+    SELECT c.oid, c.relname, n.nspname, c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum,
+           c.relkind
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+     WHERE c.relkind IN ('r', 'p')
+       AND NOT c.relispartition
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+  ),
+  api AS (
+    SELECT r.oid, r.rolname FROM pg_roles r JOIN lowcode.api_roles a ON a.role_name = r.rolname
+  )
+  SELECT 'error', 'rls_disabled', 'table', format('%I.%I', t.nspname, t.relname),
+         'tenant table without row level security', 'Call lowcode.make_tenant_table() on it.'
+    FROM tenant_tables t WHERE NOT t.relrowsecurity
+  UNION ALL
+  SELECT 'error', 'rls_not_forced', 'table', format('%I.%I', t.nspname, t.relname),
+         'row level security is enabled but not forced: the owner bypasses it',
+         format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', t.nspname, t.relname)
+    FROM tenant_tables t WHERE t.relrowsecurity AND NOT t.relforcerowsecurity
+  UNION ALL
+  SELECT 'error', 'policy_not_tenant_scoped', 'policy', format('%I on %I.%I', p.polname, t.nspname, t.relname),
+         'a permissive policy on a tenant table does not compare tenant_id with lowcode.current_tenant()',
+         'Every permissive policy of a tenant table must restrict rows to the current tenant.'
+    FROM tenant_tables t JOIN pg_policy p ON p.polrelid = t.oid
+   WHERE p.polpermissive
+     AND coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), '') !~ 'current_tenant\(\)'
+  UNION ALL
+  SELECT 'warning', 'unique_without_tenant', 'constraint', format('%I on %I.%I', con.conname, t.nspname, t.relname),
+         'a primary key or unique constraint of a tenant table does not include tenant_id: it reveals across tenants whether a value exists',
+         'Recreate it as (tenant_id, ...).'
+    FROM tenant_tables t JOIN pg_constraint con ON con.conrelid = t.oid
+   WHERE con.contype IN ('p', 'u') AND NOT (t.tenant_attnum = ANY (con.conkey))
+  UNION ALL
+  SELECT 'warning', 'unique_index_without_tenant', 'index', format('%I.%I', t.nspname, ic.relname),
+         'a unique index of a tenant table does not include tenant_id', 'Recreate it with tenant_id as its first column.'
+    FROM tenant_tables t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+   WHERE i.indisunique AND NOT (t.tenant_attnum = ANY (i.indkey::int2[]))
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+  UNION ALL
+  SELECT DISTINCT 'error', 'view_without_security_invoker', 'view', format('%I.%I', vn.nspname, v.relname),
+         format('view reads tenant table %I.%I with its owner''s rights, bypassing the callers'' policies', t.nspname, t.relname),
+         format('ALTER VIEW %I.%I SET (security_invoker = true)', vn.nspname, v.relname)
+    FROM tenant_tables t
+    JOIN pg_depend d ON d.refobjid = t.oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_rewrite rw ON rw.oid = d.objid
+    JOIN pg_class v ON v.oid = rw.ev_class AND v.oid <> t.oid
+    JOIN pg_namespace vn ON vn.oid = v.relnamespace
+   WHERE (v.relkind = 'v'
+          AND coalesce((SELECT lower(o.option_value) FROM pg_options_to_table(v.reloptions) o
+                         WHERE o.option_name = 'security_invoker'), 'false') NOT IN ('true', 'on', 'yes', '1'))
+  UNION ALL
+  SELECT DISTINCT 'error', 'materialized_view_over_tenant_table', 'materialized view', format('%I.%I', vn.nspname, v.relname),
+         format('materialized view copies rows of tenant table %I.%I without row level security', t.nspname, t.relname),
+         'Do not grant it to API roles, or replace it with a tenant table.'
+    FROM tenant_tables t
+    JOIN pg_depend d ON d.refobjid = t.oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_rewrite rw ON rw.oid = d.objid
+    JOIN pg_class v ON v.oid = rw.ev_class AND v.relkind = 'm'
+    JOIN pg_namespace vn ON vn.oid = v.relnamespace
+  UNION ALL
+  SELECT 'error', 'security_definer_without_search_path', 'function', p.oid::regprocedure::text,
+         'SECURITY DEFINER function without a fixed search_path: a caller can hijack the names it uses',
+         format('ALTER FUNCTION %s SET search_path = pg_catalog, ...', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%')
+  UNION ALL
+  SELECT 'error', 'api_role_bypasses_rls', 'role', a.rolname,
+         format('API role %I %s', a.rolname,
+                CASE WHEN r.oid = a.oid THEN 'itself has ' ELSE format('is a member of role %I, which has ', r.rolname) END
+                || CASE WHEN r.rolsuper THEN 'SUPERUSER' ELSE 'BYPASSRLS' END),
+         'API roles must not be able to bypass row level security: revoke the membership or the attribute.'
+    FROM api a JOIN pg_roles r ON (r.rolbypassrls OR r.rolsuper) AND pg_has_role(a.oid, r.oid, 'MEMBER')
+  UNION ALL
+  SELECT 'error', 'api_role_owns_tenant_table', 'table', format('%I.%I', t.nspname, t.relname),
+         format('API role %I owns this tenant table and can disable its row level security', a.rolname),
+         'Transfer ownership to a role that API requests cannot use.'
+    FROM tenant_tables t JOIN pg_class c ON c.oid = t.oid JOIN api a ON pg_has_role(a.oid, c.relowner, 'MEMBER')
+$$;
+COMMENT ON FUNCTION lowcode.isolation_report() IS
+  'One row per tenant-isolation problem found in this database.';
+
+-----------------------------------------------------------------------------
+-- API roles
+-----------------------------------------------------------------------------
+CREATE FUNCTION lowcode.grant_api_role(role name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+DECLARE
+  r record;
+  g record;
+BEGIN
+  SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT006', MESSAGE = format('role %I does not exist', role);
+  END IF;
+  IF r.rolsuper OR r.rolbypassrls THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT007',
+      MESSAGE = format('role %I bypasses row level security and cannot be an API role', role),
+      HINT = 'Use a role without SUPERUSER and BYPASSRLS, for example PostgREST''s "authenticated" role.';
+  END IF;
+  EXECUTE format('GRANT USAGE ON SCHEMA lowcode TO %I', role);
+  FOR g IN SELECT * FROM lowcode.api_grants ORDER BY object_type, object_name LOOP
+    EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
+  END LOOP;
+  INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION lowcode.grant_api_role(name) IS
+  'Grant an existing role (such as PostgREST''s authenticated role) exactly what a tenant user needs.';
+REVOKE ALL ON FUNCTION lowcode.grant_api_role(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.grant_api_role(name) TO lowcode_operator;
+REVOKE ALL ON FUNCTION lowcode.make_tenant_table(regclass, uuid), lowcode.isolation_report() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.make_tenant_table(regclass, uuid), lowcode.isolation_report() TO lowcode_operator;
+
+INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
+  ('FUNCTION', 'lowcode.current_tenant()', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.pre_request()', 'EXECUTE'),
+  ('TABLE',    'lowcode.tenants', 'SELECT'),
+  ('TABLE',    'lowcode.tiers', 'SELECT');

@@ -1,0 +1,72 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenancy.h
+ *	  The tenant context: which tenant the current request belongs to.
+ *
+ * The context comes from one of two sources, chosen by the superuser-only
+ * setting lowcode.tenant_context:
+ *	- claims:  the "tenant_id" key of PostgREST's request.jwt.claims, which
+ *			   PostgREST sets after verifying the JWT;
+ *	- session: a tenant bound in backend memory by pre_request() after it
+ *			   validated a session.  The binding cannot be set from SQL and is
+ *			   cleared at the end of every transaction.
+ * A suspended or unknown tenant gives no context: every policy then denies.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANCY_H
+#define TENANCY_H
+
+#include "utils/uuid.h"
+
+typedef enum TenantContextSource
+{
+	TENANT_CONTEXT_CLAIMS,
+	TENANT_CONTEXT_SESSION
+} TenantContextSource;
+
+extern int	tenancy_context_source;
+
+/* What lowcode.tenants says about one tenant. */
+typedef struct TenantInfo
+{
+	pg_uuid_t	id;
+	bool		active;			/* status = 'active' */
+	char		tier[NAMEDATALEN];
+} TenantInfo;
+
+/* Outcome of reading the tenant claim from request.jwt.claims. */
+typedef enum ClaimStatus
+{
+	CLAIM_ABSENT,				/* no claims, or no tenant_id key */
+	CLAIM_OK,
+	CLAIM_MALFORMED				/* claims not JSON, or tenant_id not a uuid */
+} ClaimStatus;
+
+/*
+ * Find a tenant by id.  Reads lowcode.tenants directly (no RLS, no ACL
+ * check): this is the extension's own lookup.  False when the tenant does
+ * not exist or the extension is not installed in this database.
+ */
+extern bool tenancy_lookup(const pg_uuid_t *id, TenantInfo *info);
+
+/*
+ * Read a claim from request.jwt.claims: "key" must be a top-level string
+ * key.  On CLAIM_OK *value is a palloc'd copy; on CLAIM_MALFORMED *why says
+ * what is wrong.
+ */
+extern ClaimStatus tenancy_read_claim(const char *key, char **value, const char **why);
+
+/* The tenant claim of the current request, parsed as a uuid. */
+extern ClaimStatus tenancy_claim_tenant(pg_uuid_t *tenant, const char **why);
+
+/* Bind the tenant of a validated session for the rest of this transaction. */
+extern void tenancy_bind_session_tenant(const pg_uuid_t *tenant);
+
+/* The tenant bound by the session source, if any, in this transaction. */
+extern bool tenancy_bound_session_tenant(pg_uuid_t *tenant);
+
+/* The current tenant context; false when there is none. */
+extern bool tenancy_current_tenant(pg_uuid_t *tenant);
+
+#endif							/* TENANCY_H */
