@@ -89,9 +89,9 @@ find_type_name(const char *name, CelValue *out)
 }
 
 static bool
-resolve_ident(CelEnv *env, const char *name, CelValue *out)
+resolve_ident(CelEnv *env, const char *name, bool absolute, CelValue *out)
 {
-	if (find_local(env, name, out))
+	if (!absolute && find_local(env, name, out))
 		return true;
 	if (env->resolve && env->resolve(env->resolve_ctx, name, strlen(name), out))
 		return true;
@@ -192,7 +192,7 @@ eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 	}
 	if (root->kind != EX_IDENT || depth > 64)
 		return false;
-	if (find_local(env, root->name, &tmp))
+	if (!root->absolute && find_local(env, root->name, &tmp))
 		return false;
 	if (env->resolve && env->resolve(env->resolve_ctx, root->name, strlen(root->name), &tmp))
 		return false;
@@ -582,7 +582,7 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 			*out = e->cval;
 			return;
 		case EX_IDENT:
-			if (!resolve_ident(env, e->name, out))
+			if (!resolve_ident(env, e->name, e->absolute, out))
 				cel_make_error(out, CEL_ERR_UNKNOWN_VARIABLE,
 							   "undeclared reference to '%s' (in container '')", e->name);
 			return;

@@ -731,8 +731,21 @@ push_proto(JsonbParseState **state, JsonbIteratorToken tok, const CelValue *v)
 			}
 			break;
 		case CEL_STRING:
-			push_string(state, WJB_KEY, "string_value", 12);
-			push_string(state, WJB_VALUE, v->v.s.data, v->v.s.len);
+			if (memchr(v->v.s.data, '\0', v->v.s.len) == NULL)
+			{
+				push_string(state, WJB_KEY, "string_value", 12);
+				push_string(state, WJB_VALUE, v->v.s.data, v->v.s.len);
+				break;
+			}
+			/* jsonb cannot hold U+0000: the runner decodes this form */
+			{
+				int			enclen = pg_b64_enc_len(v->v.s.len);
+				char	   *enc = palloc(enclen + 1);
+				int			n = pg_b64_encode(v->v.s.data, v->v.s.len, enc, enclen);
+
+				push_string(state, WJB_KEY, "string_value_base64", 19);
+				push_string(state, WJB_VALUE, enc, Max(n, 0));
+			}
 			break;
 		case CEL_BYTES:
 			{

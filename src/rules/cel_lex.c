@@ -479,6 +479,24 @@ cel_lex_next(CelLexer *lx, CelToken *t)
 		return;
 	}
 
+	if (c == '`')
+	{
+		int			q = p + 1;
+
+		while (q < n && s[q] != '`' && s[q] != '\n')
+			q++;
+		if (q >= n || s[q] != '`' || q == p + 1)
+		{
+			lex_error(t, p, "unterminated or empty quoted identifier");
+			return;
+		}
+		t->tok = T_QIDENT;
+		t->str = pnstrdup(s + p + 1, q - p - 1);
+		t->len = q - p - 1;
+		lx->pos = q + 1;
+		t->end = q + 1;
+		return;
+	}
 	lx->pos = p + 1;
 	t->end = p + 1;
 	switch (c)

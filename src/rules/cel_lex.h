@@ -20,6 +20,7 @@ typedef enum CelTok
 	T_STRING,
 	T_BYTES,
 	T_IDENT,
+	T_QIDENT,					/* `quoted field name` */
 	T_TRUE,
 	T_FALSE,
 	T_NULL,

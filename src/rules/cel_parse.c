@@ -65,8 +65,6 @@ advance(Parser *p)
 	cel_lex_next(&p->lx, &p->tok);
 	if (p->tok.tok == T_ERROR)
 		set_error(p, p->tok.pos, p->tok.str);
-	else if (p->tok.tok == T_RESERVED)
-		set_error(p, p->tok.pos, psprintf("reserved identifier '%s'", p->tok.str));
 }
 
 static bool
@@ -521,7 +519,10 @@ parse_primary(Parser *p)
 					advance(p);
 					return parse_map_or_struct(p, pos, name);
 				}
-				return parse_call_or_ident(p, pos, name, leading_dot);
+				e = parse_call_or_ident(p, pos, name, leading_dot);
+				if (e && e->kind == EX_IDENT)
+					e->absolute = leading_dot;
+				return e;
 			}
 		case T_LPAREN:
 			{
@@ -550,6 +551,9 @@ parse_primary(Parser *p)
 		case T_EOF:
 			set_error(p, t.pos, "syntax error: unexpected end of expression");
 			return NULL;
+		case T_RESERVED:
+			set_error(p, t.pos, psprintf("reserved identifier '%s'", t.str));
+			return NULL;
 		default:
 			set_error(p, t.pos, "syntax error: unexpected token");
 			return NULL;
@@ -568,6 +572,7 @@ parse_member(Parser *p)
 		if (p->tok.tok == T_DOT)
 		{
 			bool		opt = false;
+			bool		quoted;
 			char	   *name;
 
 			advance(p);
@@ -578,16 +583,17 @@ parse_member(Parser *p)
 			}
 			if (FAILED(p))
 				return NULL;
-			if (p->tok.tok != T_IDENT)
+			if (p->tok.tok != T_IDENT && p->tok.tok != T_RESERVED && p->tok.tok != T_QIDENT)
 			{
 				set_error(p, p->tok.pos, "syntax error: expected a field name after '.'");
 				return NULL;
 			}
 			name = p->tok.str;
+			quoted = (p->tok.tok == T_QIDENT);
 			advance(p);
 			if (FAILED(p))
 				return NULL;
-			if (p->tok.tok == T_LPAREN && !opt)
+			if (p->tok.tok == T_LPAREN && !opt && !quoted)
 			{
 				int			nargs;
 				CelExpr   **args;
@@ -622,7 +628,7 @@ parse_member(Parser *p)
 				e = make_call(p, pos, name, cel_lookup_function(name, true, nargs), e, nargs, args);
 				continue;
 			}
-			if (p->tok.tok == T_LBRACE && !opt && qualified_name(e))
+			if (p->tok.tok == T_LBRACE && !opt && !quoted && qualified_name(e))
 			{
 				/* a.b.Msg{...} */
 				advance(p);
@@ -631,7 +637,7 @@ parse_member(Parser *p)
 			}
 			{
 				CelExpr    *s = new_expr(p, EX_SELECT, pos);
-				char	   *qual = opt ? NULL : qualified_name(e);
+				char	   *qual = (opt || quoted) ? NULL : qualified_name(e);
 
 				s->target = e;
 				s->name = name;
@@ -915,9 +921,7 @@ cel_parse(const char *src, int len, int max_depth)
 	p.max_depth = max_depth;
 	prog->source = src;
 	prog->source_len = len;
-	if (memchr(src, '\0', len) != NULL)
-		set_error(&p, (int) ((const char *) memchr(src, '\0', len) - src), "expression contains a NUL byte");
-	else if (!cel_utf8_valid(src, len))
+	if (!cel_utf8_valid(src, len))
 		set_error(&p, 0, "expression is not valid UTF-8");
 	else
 	{

@@ -202,61 +202,20 @@ cmp_int_uint(int64 a, uint64 b)
 	return (uint64) a > b ? 1 : 0;
 }
 
-/* compare an int with a double; *ok=false for NaN */
+/*
+ * int/uint against double: the integer is converted to double, as cel-go
+ * does (so 9223372036854775807 == 9223372036854775808.0).
+ */
 static int
-cmp_int_double(int64 a, double b, bool *ok)
+cmp_double(double a, double b, bool *ok)
 {
 	*ok = true;
-	if (isnan(b))
+	if (isnan(a) || isnan(b))
 	{
 		*ok = false;
 		return 0;
 	}
-	if (b >= 9223372036854775808.0)
-		return -1;
-	if (b < -9223372036854775808.0)
-		return 1;
-	{
-		double		t = trunc(b);
-		int64		bi = (int64) t;
-
-		if (a < bi)
-			return -1;
-		if (a > bi)
-			return 1;
-		if (b > t)
-			return -1;
-		if (b < t)
-			return 1;
-		return 0;
-	}
-}
-
-static int
-cmp_uint_double(uint64 a, double b, bool *ok)
-{
-	*ok = true;
-	if (isnan(b))
-	{
-		*ok = false;
-		return 0;
-	}
-	if (b < 0)
-		return 1;
-	if (b >= 18446744073709551616.0)
-		return -1;
-	{
-		double		t = trunc(b);
-		uint64		bu = (uint64) t;
-
-		if (a < bu)
-			return -1;
-		if (a > bu)
-			return 1;
-		if (b > t)
-			return -1;
-		return 0;
-	}
+	return a < b ? -1 : (a > b ? 1 : 0);
 }
 
 static int
@@ -302,13 +261,10 @@ cel_compare(const CelValue *a, const CelValue *b, bool *ok)
 			return cmp_int_uint(a->v.i, b->v.u);
 		if (a->kind == CEL_UINT && b->kind == CEL_INT)
 			return -cmp_int_uint(b->v.i, a->v.u);
-		if (a->kind == CEL_INT)
-			return cmp_int_double(a->v.i, b->v.d, ok);
-		if (b->kind == CEL_INT)
-			return -cmp_int_double(b->v.i, a->v.d, ok);
-		if (a->kind == CEL_UINT)
-			return cmp_uint_double(a->v.u, b->v.d, ok);
-		return -cmp_uint_double(b->v.u, a->v.d, ok);
+		return cmp_double(a->kind == CEL_INT ? (double) a->v.i :
+						  a->kind == CEL_UINT ? (double) a->v.u : a->v.d,
+						  b->kind == CEL_INT ? (double) b->v.i :
+						  b->kind == CEL_UINT ? (double) b->v.u : b->v.d, ok);
 	}
 	if (a->kind != b->kind)
 	{

@@ -173,6 +173,7 @@ struct CelExpr
 	bool	   *optional;		/* EX_LIST/EX_MAP: ?-marked entries */
 	bool		test_only;		/* EX_SELECT inside has() */
 	bool		opt_select;		/* EX_SELECT ?. / EX_CALL [?] */
+	bool		absolute;		/* EX_IDENT written .name: skips comprehension variables */
 	CelValue	cval;			/* EX_CONST */
 	/* EX_COMPREHENSION */
 	CelMacroKind macro;

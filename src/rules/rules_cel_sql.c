@@ -805,7 +805,7 @@ proto_resolver(void *ctx, const char *name, int len, CelValue *out)
 Datum
 cel_conformance_eval(PG_FUNCTION_ARGS)
 {
-	text	   *expr = PG_GETARG_TEXT_PP(0);
+	bytea	   *expr = PG_GETARG_BYTEA_PP(0);
 	Jsonb	   *bindings = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
 	CelProgram *prog;
 	ProtoBindings pb;
@@ -815,7 +815,8 @@ cel_conformance_eval(PG_FUNCTION_ARGS)
 	JsonbValue	jv;
 
 	pb.jc = bindings ? &bindings->root : NULL;
-	prog = cel_parse(text_to_cstring(expr), VARSIZE_ANY_EXHDR(expr), rules_max_depth);
+	prog = cel_parse(memcpy(palloc(VARSIZE_ANY_EXHDR(expr) + 1), VARDATA_ANY(expr), VARSIZE_ANY_EXHDR(expr)), VARSIZE_ANY_EXHDR(expr),
+					 rules_max_depth);
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	if (prog->error)
 	{
