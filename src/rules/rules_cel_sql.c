@@ -47,6 +47,7 @@ PG_FUNCTION_INFO_V1(rule_functions_changed);
 #define ERRCODE_CEL_TOO_LONG	MAKE_SQLSTATE('L', 'R', '0', '0', '2')
 #define ERRCODE_CEL_DATA		MAKE_SQLSTATE('L', 'R', '0', '0', '3')
 #define ERRCODE_CEL_NOT_BOOL	MAKE_SQLSTATE('L', 'R', '0', '0', '4')
+#define ERRCODE_CEL_TOO_DEEP	MAKE_SQLSTATE('L', 'R', '0', '2', '1')
 
 /* ---- backend cache of compiled expressions ---- */
 
@@ -290,8 +291,8 @@ raise_parse_error(CelProgram *prog)
 	char	   *nl = strchr(msg, '\n');
 
 	ereport(ERROR,
-			(errcode(ERRCODE_CEL_PARSE),
-			 errmsg("CEL syntax error: %s", nl ? pnstrdup(msg, nl - msg) : msg),
+			(errcode(prog->error->too_deep ? ERRCODE_CEL_TOO_DEEP : ERRCODE_CEL_PARSE),
+			 errmsg("invalid CEL expression: %s", nl ? pnstrdup(msg, nl - msg) : msg),
 			 nl ? errdetail("%s", nl + 1) : 0));
 }
 
@@ -631,7 +632,12 @@ evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **
 	}
 	cel_env_init(&env, cel_jsonb_resolver, root, rules_max_cost);
 	env.call_hook = call_registered;
-	MemoryContextReset(cs->eval_cxt);
+	/*
+	 * Values of one evaluation are small and die with it; resetting the
+	 * context only once it has grown saves a reset per row.
+	 */
+	if (MemoryContextMemAllocated(cs->eval_cxt, false) > 256 * 1024)
+		MemoryContextReset(cs->eval_cxt);
 	{
 		MemoryContext old = MemoryContextSwitchTo(cs->eval_cxt);
 
