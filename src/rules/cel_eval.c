@@ -743,7 +743,7 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 					{
 						if (cel_equal(&keys[j], &k))
 						{
-							cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "Failed with repeated key");
+							cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "repeated map key");
 							return;
 						}
 					}

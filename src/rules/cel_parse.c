@@ -623,7 +623,13 @@ parse_member(Parser *p)
 					char	   *full = psprintf("%s.%s", qual, name);
 					int			fn = cel_lookup_function(full, false, nargs);
 
-					if (fn != CEL_FN_UNKNOWN)
+					/*
+					 * A known namespaced function, or an unknown one on a
+					 * dotted name (a registered SQL function like
+					 * dates.addDays()): there are no user-defined methods.
+					 */
+					if (fn != CEL_FN_UNKNOWN ||
+						cel_lookup_function(name, true, nargs) == CEL_FN_UNKNOWN)
 					{
 						e = make_call(p, e->pos, full, fn, NULL, nargs, args);
 						continue;
