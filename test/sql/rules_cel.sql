@@ -1,6 +1,5 @@
 -- CEL over jsonb: rule_eval, rule_test, rule_check, the jsonb mapping,
 -- errors with their SQLSTATEs, limits and caching.
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 
 -- the error of an expression as "SQLSTATE: message"
 CREATE FUNCTION pg_temp.err(expr text, data jsonb DEFAULT '{}') RETURNS text

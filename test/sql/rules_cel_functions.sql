@@ -1,7 +1,6 @@
 -- register_rule_function: SQL functions callable from CEL (operator only,
 -- IMMUTABLE and not SECURITY DEFINER), with arguments and results mapped
 -- between CEL and SQL types.
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 
 CREATE FUNCTION public.vat(amount numeric, rate float8) RETURNS numeric
   LANGUAGE sql IMMUTABLE AS 'SELECT round(amount * rate::numeric, 2)';
