@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
 #include "rules/cel_value.h"
 
@@ -285,7 +287,8 @@ eval_index(const CelValue *c, const CelValue *idx, bool optional, CelValue *out)
 			i = idx->v.i;
 		else if (idx->kind == CEL_UINT)
 			i = idx->v.u > (uint64) PG_INT64_MAX ? PG_INT64_MAX : (int64) idx->v.u;
-		else if (idx->kind == CEL_DOUBLE && idx->v.d == (double) (int64) idx->v.d)
+		else if (idx->kind == CEL_DOUBLE && isfinite(idx->v.d) && idx->v.d == trunc(idx->v.d) &&
+				 fabs(idx->v.d) < 9.2e18)
 			i = (int64) idx->v.d;
 		else
 		{
