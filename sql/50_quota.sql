@@ -451,15 +451,20 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   n bigint;
   m bigint := 0;
+  k bigint;
+  t text;
 BEGIN
   DELETE FROM lowcode.events e WHERE e.deadline < now();
   GET DIAGNOSTICS n = ROW_COUNT;
-  IF to_regclass('lowcode.audit') IS NOT NULL AND EXISTS (
-       SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'lowcode.audit'::regclass AND a.attname = 'created_at'
-          AND NOT a.attisdropped) THEN
-    EXECUTE 'DELETE FROM lowcode.audit WHERE created_at < now() - $1' USING audit_retention;
-    GET DIAGNOSTICS m = ROW_COUNT;
-  END IF;
+  -- the registry's audit log, when installed (its name is not fixed yet)
+  FOREACH t IN ARRAY ARRAY['audit', 'audit_log'] LOOP
+    IF EXISTS (SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = to_regclass('lowcode.' || t) AND a.attname = 'created_at' AND NOT a.attisdropped) THEN
+      EXECUTE format('DELETE FROM lowcode.%I WHERE created_at < now() - $1', t) USING audit_retention;
+      GET DIAGNOSTICS k = ROW_COUNT;
+      m := m + k;
+    END IF;
+  END LOOP;
   RETURN n + m;
 END
 $$;
