@@ -13,57 +13,59 @@ DECLARE
   con       record;
   tenant_attnum int2;
   policy_expr constant text := 'tenant_id = (SELECT lowcode.current_tenant())';
+  qualified text;
 BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005', MESSAGE = 'make_tenant_table: the table must not be NULL';
   END IF;
   SELECT c.relkind, c.relname, n.nspname, c.relispartition
     INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+  qualified := format('%I.%I', rel.nspname, rel.relname);
   IF rel.relkind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
-      MESSAGE = format('make_tenant_table: %s is not a table', tbl);
+      MESSAGE = format('make_tenant_table: %s is not a table', qualified);
   END IF;
   IF rel.relispartition THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
-      MESSAGE = format('make_tenant_table: %s is a partition', tbl),
+      MESSAGE = format('make_tenant_table: %s is a partition', qualified),
       HINT = 'Call it for the partitioned table; revoke direct access to its partitions.';
   END IF;
   IF rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
-      MESSAGE = format('make_tenant_table: %s is in a system or extension schema', tbl);
+      MESSAGE = format('make_tenant_table: %s is in a system or extension schema', qualified);
   END IF;
 
   SELECT a.attnum, a.atttypid, a.attnotnull, a.atthasdef INTO att
     FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
   IF NOT FOUND THEN
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', tbl) INTO has_rows;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', qualified) INTO has_rows;
     IF has_rows AND existing_rows_tenant IS NULL THEN
       RAISE EXCEPTION USING ERRCODE = 'LT005',
-        MESSAGE = format('make_tenant_table: %s has rows and no tenant_id column', tbl),
+        MESSAGE = format('make_tenant_table: %s has rows and no tenant_id column', qualified),
         HINT = 'Pass the tenant that owns the existing rows: make_tenant_table(tbl, existing_rows_tenant => ...).';
     END IF;
     IF has_rows THEN
       PERFORM lowcode.tenant_must_exist(existing_rows_tenant);
-      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT %L::uuid', tbl, existing_rows_tenant);
-      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', tbl);
+      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT %L::uuid', qualified, existing_rows_tenant);
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
     ELSE
-      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT lowcode.current_tenant()', tbl);
+      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT lowcode.current_tenant()', qualified);
     END IF;
   ELSE
     IF att.atttypid <> 'uuid'::regtype THEN
       RAISE EXCEPTION USING ERRCODE = 'LT005',
-        MESSAGE = format('make_tenant_table: %s.tenant_id is of type %s, not uuid', tbl, att.atttypid::regtype);
+        MESSAGE = format('make_tenant_table: %s.tenant_id is of type %s, not uuid', qualified, att.atttypid::regtype);
     END IF;
     IF NOT att.attnotnull THEN
-      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE tenant_id IS NULL)', tbl) INTO has_rows;
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE tenant_id IS NULL)', qualified) INTO has_rows;
       IF has_rows THEN
         RAISE EXCEPTION USING ERRCODE = 'LT005',
-          MESSAGE = format('make_tenant_table: %s has rows whose tenant_id is NULL', tbl),
+          MESSAGE = format('make_tenant_table: %s has rows whose tenant_id is NULL', qualified),
           HINT = 'Assign every row to a tenant first.';
       END IF;
-      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET NOT NULL', tbl);
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET NOT NULL', qualified);
     END IF;
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', tbl);
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
   END IF;
 
   SELECT a.attnum INTO tenant_attnum FROM pg_attribute a
@@ -71,21 +73,22 @@ BEGIN
 
   -- An index led by tenant_id, unless one exists already.
   IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = tenant_attnum) THEN
-    EXECUTE format('CREATE INDEX %I ON %s (tenant_id)', left(rel.relname, 48) || '_tenant_id_idx', tbl);
+    EXECUTE format('CREATE INDEX %I ON %s (tenant_id)', left(rel.relname, 48) || '_tenant_id_idx', qualified);
   END IF;
 
-  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', qualified);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', qualified);
 
-  EXECUTE format('DROP POLICY IF EXISTS lowcode_tenant_select ON %s', tbl);
-  EXECUTE format('DROP POLICY IF EXISTS lowcode_tenant_insert ON %s', tbl);
-  EXECUTE format('DROP POLICY IF EXISTS lowcode_tenant_update ON %s', tbl);
-  EXECUTE format('DROP POLICY IF EXISTS lowcode_tenant_delete ON %s', tbl);
-  EXECUTE format('CREATE POLICY lowcode_tenant_select ON %s FOR SELECT USING (%s)', tbl, policy_expr);
-  EXECUTE format('CREATE POLICY lowcode_tenant_insert ON %s FOR INSERT WITH CHECK (%s)', tbl, policy_expr);
+  FOR con IN SELECT p.polname FROM pg_policy p
+              WHERE p.polrelid = tbl AND p.polname LIKE 'lowcode\_tenant\_%'
+  LOOP
+    EXECUTE format('DROP POLICY %I ON %s', con.polname, qualified);
+  END LOOP;
+  EXECUTE format('CREATE POLICY lowcode_tenant_select ON %s FOR SELECT USING (%s)', qualified, policy_expr);
+  EXECUTE format('CREATE POLICY lowcode_tenant_insert ON %s FOR INSERT WITH CHECK (%s)', qualified, policy_expr);
   -- WITH CHECK on UPDATE: a row cannot be moved to another tenant.
-  EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, policy_expr, policy_expr);
-  EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', tbl, policy_expr);
+  EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', qualified, policy_expr, policy_expr);
+  EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', qualified, policy_expr);
   PERFORM lowcode.attach_quota_trigger(tbl);  -- row/storage quotas (sql/50_quota.sql)
 
   -- Unique keys without tenant_id leak existence across tenants (a unique
@@ -96,7 +99,7 @@ BEGIN
      WHERE c.conrelid = tbl AND c.contype IN ('p', 'u') AND NOT (tenant_attnum = ANY (c.conkey))
   LOOP
     RAISE WARNING '% % on % does not include tenant_id',
-      CASE con.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END, quote_ident(con.conname), tbl
+      CASE con.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END, quote_ident(con.conname), qualified
       USING HINT = 'A unique key without tenant_id lets a tenant learn that a value exists in another tenant '
                    '(through the unique violation) and prevents distributing the table by tenant_id. '
                    'Recreate it as (tenant_id, ...).';

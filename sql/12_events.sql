@@ -49,6 +49,10 @@ BEGIN
   IF tenant IS NULL OR type IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'LT008', MESSAGE = 'emit_event: tenant and type must not be NULL';
   END IF;
+  IF type !~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$' THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT008', MESSAGE = format('emit_event: invalid event type %L', type),
+      HINT = 'An event type is dot-separated lowercase words, for example "session.expired".';
+  END IF;
   INSERT INTO lowcode.events (tenant_id, type, payload, trace_id, deadline)
   VALUES (tenant, emit_event.type, coalesce(payload, '{}'), lowcode.current_trace_id(), now() + retention)
   RETURNING id INTO new_id;

@@ -342,11 +342,18 @@ $$;
 
 CREATE FUNCTION lowcode.attach_quota_trigger(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+DECLARE
+  has_rows boolean;
 BEGIN
   EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota AFTER INSERT OR UPDATE OR DELETE ON %s '
                  'FOR EACH ROW EXECUTE FUNCTION lowcode.quota_row_trigger()', tbl);
   EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota_truncate AFTER TRUNCATE ON %s '
                  'FOR EACH STATEMENT EXECUTE FUNCTION lowcode.quota_truncate_trigger()', tbl);
+  -- rows stored before the trigger existed are counted by a recount
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', tbl) INTO has_rows;
+  IF has_rows THEN
+    PERFORM lowcode.reconcile_storage();
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lowcode.attach_quota_trigger(regclass) IS

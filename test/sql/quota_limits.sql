@@ -1,10 +1,9 @@
 -- Quotas: per-tier limits, per-tenant overrides, the cached copy in shared
 -- memory, and the tier settings pre_request() applies.
-CREATE EXTENSION pg_lowcode;
 \set VERBOSITY terse
 
-SELECT lowcode.create_tenant('q-free') AS free_id \gset
-SELECT lowcode.create_tenant('q-pro', NULL, 'pro') AS pro_id \gset
+SELECT lowcode.create_tenant('qlim-free') AS free_id \gset
+SELECT lowcode.create_tenant('qlim-pro', NULL, 'pro') AS pro_id \gset
 
 -- effective limits and where they come from
 SELECT * FROM lowcode.tenant_limits(:'free_id');
@@ -83,6 +82,11 @@ SELECT max_rows FROM lowcode.quota_cached_limits(:'pro_id');
 RESET ROLE;
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
 
-DROP EXTENSION pg_lowcode CASCADE;
+
+-- clean up what this test created
+DELETE FROM lowcode.tenant_usage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qlim-%');
+DELETE FROM lowcode.tenant_storage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qlim-%');
+DELETE FROM lowcode.tenants WHERE slug LIKE 'qlim-%';
 DROP OWNED BY quota_api;
+DELETE FROM lowcode.api_roles WHERE role_name = 'quota_api';
 DROP ROLE quota_api;

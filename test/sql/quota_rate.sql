@@ -1,10 +1,9 @@
 -- Rate limiting in pre_request(): a token bucket per tenant; over the
 -- limit, HTTP 429 with Retry-After in PostgREST's PGRST form.
-CREATE EXTENSION pg_lowcode;
 \set VERBOSITY terse
 
-SELECT lowcode.create_tenant('r-one') AS one_id \gset
-SELECT lowcode.create_tenant('r-two') AS two_id \gset
+SELECT lowcode.create_tenant('qrate-one') AS one_id \gset
+SELECT lowcode.create_tenant('qrate-two') AS two_id \gset
 -- 1 request per second, burst 3: three requests pass at once, the fourth
 -- waits for the refill (the test runs well within that second)
 SELECT lowcode.set_tenant_limit(:'one_id', 'requests_per_second', 1);
@@ -26,7 +25,7 @@ SELECT lowcode.pre_request();
 -- the rejection is counted although its transaction rolled back
 SELECT slug, requests, rejected_rate, tokens_available < 1 AS bucket_empty,
        requests_per_second, request_burst
-  FROM lowcode.tenant_stats WHERE slug IN ('r-one', 'r-two') ORDER BY slug;
+  FROM lowcode.tenant_stats WHERE slug IN ('qrate-one', 'qrate-two') ORDER BY slug;
 
 -- a larger burst grants no tokens at once: the bucket refills at the rate
 SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'one_id')::text, false) IS NOT NULL AS set;
@@ -57,4 +56,8 @@ SELECT lowcode.quota_check_cost(:'two_id', 0);
 SELECT capacity, entries >= 2 AS has_entries, overflows FROM lowcode.quota_memory();
 
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
-DROP EXTENSION pg_lowcode CASCADE;
+
+-- clean up what this test created
+DELETE FROM lowcode.tenant_usage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qrate-%');
+DELETE FROM lowcode.tenant_storage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qrate-%');
+DELETE FROM lowcode.tenants WHERE slug LIKE 'qrate-%';

@@ -1,10 +1,9 @@
 -- Usage accounting: counted at commit only, rows and storage quotas on
 -- tenant tables, flush to tenant_usage, storage reconciliation, sessions.
-CREATE EXTENSION pg_lowcode;
 \set VERBOSITY terse
 
-SELECT lowcode.create_tenant('u-one') AS one_id \gset
-SELECT lowcode.create_tenant('u-two') AS two_id \gset
+SELECT lowcode.create_tenant('qusage-one') AS one_id \gset
+SELECT lowcode.create_tenant('qusage-two') AS two_id \gset
 CREATE TABLE qt_items (tenant_id uuid NOT NULL, id int NOT NULL, payload text, PRIMARY KEY (tenant_id, id));
 SELECT lowcode.make_tenant_table('qt_items');
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'qt_items'::regclass AND NOT tgisinternal ORDER BY 1;
@@ -14,11 +13,11 @@ SELECT * FROM lowcode.quota_tables();
 SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'one_id')::text, false) IS NOT NULL AS set;
 INSERT INTO qt_items (id, payload) VALUES (1, 'a'), (2, 'b'), (3, 'c');
 SELECT rows_inserted, rows_deleted, rows_used, storage_bytes_used > 0 AS has_bytes
-  FROM lowcode.tenant_stats WHERE slug = 'u-one';
+  FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
 -- rolled back work is not counted
 BEGIN;
 INSERT INTO qt_items (id, payload) VALUES (4, 'd'), (5, 'e');
-SELECT rows_used, rows_inserted FROM lowcode.tenant_stats WHERE slug = 'u-one';
+SELECT rows_used, rows_inserted FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
 ROLLBACK;
 BEGIN;
 INSERT INTO qt_items (id, payload) VALUES (4, 'd');
@@ -40,7 +39,7 @@ DELETE FROM qt_items WHERE id = 7;
 UPDATE qt_items SET payload = 'bb' WHERE id = 2;
 SELECT s.requests, s.rows_inserted, s.rows_deleted, s.rows_used, s.validations, s.validation_failures,
        s.rule_evaluations, q.inflight_rows FROM lowcode.tenant_stats s JOIN lowcode.quota_live() q USING (tenant_id)
- WHERE slug = 'u-one';
+ WHERE slug = 'qusage-one';
 
 -- row quota: the statement that crosses it fails whole (HTTP 403)
 SELECT lowcode.set_tenant_limit(:'one_id', 'max_rows', 6);
@@ -55,11 +54,11 @@ BEGIN;
 DELETE FROM qt_items WHERE id = 10;
 INSERT INTO qt_items (id, payload) VALUES (12, 'x');
 COMMIT;
-SELECT rows_used, max_rows, rejected_rows FROM lowcode.tenant_stats WHERE slug = 'u-one';
+SELECT rows_used, max_rows, rejected_rows FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
 -- the other tenant is not limited by it
 SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id')::text, false) IS NOT NULL AS set;
 INSERT INTO qt_items (id, payload) SELECT g, 'y' FROM generate_series(1, 20) g;
-SELECT slug, rows_used FROM lowcode.tenant_stats WHERE slug LIKE 'u-%' ORDER BY slug;
+SELECT slug, rows_used FROM lowcode.tenant_stats WHERE slug LIKE 'qusage-%' ORDER BY slug;
 
 -- storage quota (HTTP 413)
 SELECT lowcode.set_tenant_limit(:'two_id', 'max_storage_bytes', 4000);
@@ -69,7 +68,7 @@ INSERT INTO qt_items (id, payload) VALUES (100, (SELECT string_agg(md5(g::text),
 UPDATE qt_items SET payload = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 200) g) WHERE id = 1;
 -- a repetitive value is stored compressed, and counted at its stored size
 INSERT INTO qt_items (id, payload) VALUES (101, repeat('z', 5000));
-SELECT rejected_storage, storage_bytes_used < 4000 AS under FROM lowcode.tenant_stats WHERE slug = 'u-two';
+SELECT rejected_storage, storage_bytes_used < 4000 AS under FROM lowcode.tenant_stats WHERE slug = 'qusage-two';
 SELECT lowcode.reset_tenant_limit(:'two_id', 'max_storage_bytes');
 
 -- flush: counters move to tenant_usage and tenant_storage
@@ -80,20 +79,22 @@ SELECT t.slug, sum(u.requests) requests, sum(u.rows_inserted) ins, sum(u.rows_de
        sum(u.validations) val, sum(u.validation_failures) valf, sum(u.rule_evaluations) rules,
        sum(u.rejected_rows) rej_rows, sum(u.rejected_storage) rej_storage
   FROM lowcode.tenant_usage u JOIN lowcode.tenants t ON t.id = u.tenant_id
- WHERE t.slug LIKE 'u-%' GROUP BY t.slug ORDER BY t.slug;
+ WHERE t.slug LIKE 'qusage-%' GROUP BY t.slug ORDER BY t.slug;
 SELECT t.slug, s.rows FROM lowcode.tenant_storage s JOIN lowcode.tenants t ON t.id = s.tenant_id
- WHERE t.slug LIKE 'u-%' ORDER BY t.slug;
+ WHERE t.slug LIKE 'qusage-%' ORDER BY t.slug;
 -- the incremental figures match a recount (no tenant changed)
-SELECT * FROM lowcode.reconcile_storage();
+SELECT count(*) AS changed FROM lowcode.reconcile_storage() r
+  JOIN lowcode.tenants t ON t.id = r.tenant_id WHERE t.slug LIKE 'qusage-%';
 -- a wrong figure is repaired by the reconciliation
 UPDATE lowcode.tenant_storage SET rows = 1000, bytes = 1 WHERE tenant_id = :'two_id';
 SELECT lowcode.quota_storage_reconciled();  -- make shared memory reload at commit
-SELECT rows_used FROM lowcode.tenant_stats WHERE slug = 'u-two';
-SELECT rows, rows_before FROM lowcode.reconcile_storage();
-SELECT rows_used FROM lowcode.tenant_stats WHERE slug = 'u-two';
+SELECT rows_used FROM lowcode.tenant_stats WHERE slug = 'qusage-two';
+SELECT r.rows, r.rows_before FROM lowcode.reconcile_storage() r
+  JOIN lowcode.tenants t ON t.id = r.tenant_id WHERE t.slug LIKE 'qusage-%';
+SELECT rows_used FROM lowcode.tenant_stats WHERE slug = 'qusage-two';
 -- TRUNCATE rebuilds every tenant's figures
 TRUNCATE qt_items;
-SELECT slug, rows_used, storage_bytes_used FROM lowcode.tenant_stats WHERE slug LIKE 'u-%' ORDER BY slug;
+SELECT slug, rows_used, storage_bytes_used FROM lowcode.tenant_stats WHERE slug LIKE 'qusage-%' ORDER BY slug;
 
 -- tenant_stats: a tenant sees its own row only, the operator all
 CREATE ROLE quota_usage_api NOLOGIN;
@@ -111,7 +112,7 @@ SELECT count(*) AS no_context_rows FROM lowcode.tenant_stats;
 RESET ROLE;
 GRANT lowcode_operator TO quota_usage_api;
 SET ROLE quota_usage_api;
-SELECT count(*) >= 2 AS operator_sees_all FROM lowcode.tenant_stats WHERE slug LIKE 'u-%';
+SELECT count(*) >= 2 AS operator_sees_all FROM lowcode.tenant_stats WHERE slug LIKE 'qusage-%';
 RESET ROLE;
 REVOKE lowcode_operator FROM quota_usage_api;
 
@@ -128,10 +129,15 @@ INSERT INTO lowcode.sessions (tenant_id) VALUES (:'one_id');
 INSERT INTO lowcode.sessions (tenant_id, state) VALUES (:'one_id', 'revoked');
 UPDATE lowcode.sessions SET state = 'expired' WHERE ctid = (SELECT min(ctid) FROM lowcode.sessions WHERE state = 'active');
 INSERT INTO lowcode.sessions (tenant_id) VALUES (:'one_id');
-SELECT sessions_active, max_sessions, rejected_sessions FROM lowcode.tenant_stats WHERE slug = 'u-one';
+SELECT sessions_active, max_sessions, rejected_sessions FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
 DROP TABLE lowcode.sessions;
 
 DROP TABLE qt_items;
-DROP EXTENSION pg_lowcode CASCADE;
+
+-- clean up what this test created
+DELETE FROM lowcode.tenant_usage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qusage-%');
+DELETE FROM lowcode.tenant_storage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qusage-%');
+DELETE FROM lowcode.tenants WHERE slug LIKE 'qusage-%';
 DROP OWNED BY quota_usage_api;
+DELETE FROM lowcode.api_roles WHERE role_name = 'quota_usage_api';
 DROP ROLE quota_usage_api;

@@ -1,0 +1,59 @@
+# LowcodeTest: TAP helpers for pg_lowcode.
+#
+# lowcode_node(NAME, %opts) returns a started PostgreSQL::Test::Cluster with
+# pg_lowcode (and pg_cron) preloaded and the extension created in database
+# "postgres".  Options:
+#   conf => "extra postgresql.conf lines"
+#   no_cron => 1        do not preload pg_cron
+#   no_start => 1       return the node initialised but not started
+#   no_extension => 1   do not CREATE EXTENSION
+#   allows_streaming => 1 (passed to init, for standbys)
+package LowcodeTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+our @EXPORT = qw(lowcode_node shared_testdata read_json_file);
+
+sub lowcode_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	my %init;
+	$init{allows_streaming} = $opts{allows_streaming} if $opts{allows_streaming};
+	$node->init(%init);
+	my $libs = $opts{no_cron} ? 'pg_lowcode' : 'pg_lowcode,pg_cron';
+	$node->append_conf('postgresql.conf', join("\n",
+		"shared_preload_libraries = '$libs'",
+		"cron.database_name = 'postgres'",
+		"max_worker_processes = 32",
+		$opts{conf} // '') . "\n");
+	return $node if $opts{no_start};
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode') unless $opts{no_extension};
+	return $node;
+}
+
+# Directory of the shared conformance data (../shared/testdata), read in place.
+sub shared_testdata
+{
+	my $shared = $ENV{LOWCODE_SHARED} // "$ENV{LOWCODE_TOP}/../shared";
+	return "$shared/testdata";
+}
+
+sub read_json_file
+{
+	my ($path) = @_;
+	require JSON::PP;
+	open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
+	local $/;
+	my $text = <$fh>;
+	close $fh;
+	return JSON::PP->new->utf8->allow_nonref->decode($text);
+}
+
+1;
