@@ -272,18 +272,9 @@ GRANT EXECUTE ON FUNCTION lowcode.flush_usage(), lowcode.quota_memory() TO lowco
 
 -- Active sessions of a tenant, when the sessions component is installed.
 CREATE FUNCTION lowcode.quota_active_sessions(tenant uuid) RETURNS bigint
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  n bigint;
-BEGIN
-  IF to_regclass('lowcode.sessions') IS NULL THEN
-    RETURN NULL;
-  END IF;
-  EXECUTE 'SELECT count(*) FROM lowcode.sessions WHERE tenant_id = $1 AND state = ''active'''
-    INTO n USING tenant;
-  RETURN n;
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_quota_active_sessions' LANGUAGE C STABLE;
+COMMENT ON FUNCTION lowcode.quota_active_sessions(uuid) IS
+  'Active sessions of a tenant (the caller''s own, or any for the operator); NULL without the sessions component.';
 
 -- Per tenant: live counters from shared memory and usage against each limit.
 CREATE VIEW lowcode.tenant_stats WITH (security_invoker = true) AS

@@ -449,6 +449,57 @@ lowcode_quota_live(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+PG_FUNCTION_INFO_V1(lowcode_quota_active_sessions);
+
+/*
+ * lowcode.quota_active_sessions(tenant uuid) RETURNS bigint: active sessions
+ * of a tenant, NULL when the sessions component is not installed.  The
+ * sessions table is read as the bootstrap superuser (API roles cannot read
+ * it), for the caller's own tenant only unless the caller is the operator.
+ */
+Datum
+lowcode_quota_active_sessions(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *tenant;
+	Oid			nsp = get_namespace_oid(LOWCODE_SCHEMA, true);
+	Oid			save_userid;
+	int			save_sec;
+	Oid			argtypes[1] = {UUIDOID};
+	Datum		values[1];
+	int64		n = 0;
+	bool		isnull = true;
+
+	if (PG_ARGISNULL(0) || !OidIsValid(nsp) || !OidIsValid(get_relname_relid("sessions", nsp)))
+		PG_RETURN_NULL();
+	tenant = PG_GETARG_UUID_P(0);
+	if (!caller_is_operator())
+	{
+		pg_uuid_t	cur;
+
+		if (!tenancy_current_tenant(&cur) || memcmp(&cur, tenant, sizeof(pg_uuid_t)) != 0)
+			PG_RETURN_NULL();
+	}
+	values[0] = UUIDPGetDatum(tenant);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_lowcode: SPI_connect failed");
+	if (SPI_execute_with_args("SELECT count(*) FROM lowcode.sessions WHERE tenant_id = $1 AND state = 'active'",
+							  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			n = DatumGetInt64(d);
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(n);
+}
+
 PG_FUNCTION_INFO_V1(lowcode_quota_memory);
 
 /*
