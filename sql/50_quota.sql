@@ -545,7 +545,15 @@ DECLARE
   id bigint;
 BEGIN
   IF loc <> 'here' THEN
-    IF quiet THEN
+    IF quiet AND loc = 'elsewhere' THEN
+      -- called by the DROP EXTENSION guard: the jobs live in pg_cron's
+      -- database, which cannot be changed from here
+      RAISE WARNING 'the pg_cron jobs of database % remain in database %', current_database(),
+        current_setting('cron.database_name')
+        USING HINT = format('Run in database %I: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE %L;',
+                            current_setting('cron.database_name'), 'lowcode:' || current_database() || ':%');
+      RETURN 0;
+    ELSIF quiet THEN
       RETURN 0;
     END IF;
     IF loc = 'missing' THEN

@@ -112,11 +112,12 @@ check_quotas(const pg_uuid_t *tenant, Relation rel)
 				del_rows,
 				del_bytes;
 
+	/* loaded even without a quota: tenant_stats shows the figures */
+	quota_load_storage(tenant);
 	if (!quota_entry_limits(tenant, &limits))
 		return;
 	if (limits.max_rows < 0 && limits.max_storage_bytes < 0)
 		return;
-	quota_load_storage(tenant);
 	quota_pending_deleted(tenant, &del_rows, &del_bytes);
 	e = quota_entry_lookup(tenant, true, &lock);
 	if (!e)
