@@ -1,7 +1,6 @@
 -- JSON Schema format checkers through lowcode.format_check().  The full
 -- JSON Schema Test Suite runs in test/t/025_jsonschema_format_suite.pl;
 -- these are the cases worth reading.
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 
 SELECT f, v, lowcode.format_check(f, v) AS valid FROM (VALUES
     ('date-time', '1963-06-19T08:30:06.283185Z'),

@@ -2,7 +2,6 @@
 -- session_info(), end_session(), one sweep.  The database worker of the
 -- regression instance does not sweep during the run (test/regress.conf).
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 RESET client_min_messages;
 \set VERBOSITY terse
 
