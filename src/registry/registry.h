@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.h
+ *	  Shared state of the schema registry component.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+/*
+ * Bumped whenever registry content may have changed in any backend (see
+ * registry_init.c); a cached lookup made under another generation is stale.
+ */
+extern uint64 registry_generation;
+
+/* OID of lowcode.schema_versions (InvalidOid before the extension exists) */
+extern Oid	registry_schema_versions_relid(void);
+
+#endif							/* REGISTRY_H */
