@@ -19,3 +19,12 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION lowcode.regex_translate(text, text) IS
 'The PostgreSQL advanced regular expression an ECMA-262 or RE2 pattern is translated to';
+
+-- Is "value" valid for the JSON Schema format "format"?
+CREATE FUNCTION lowcode.format_check(format text, value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'lc_format_check_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION lowcode.format_check(text, text) IS
+'Check a string against a JSON Schema format (date-time, email, hostname, ipv4, uri, ...)';

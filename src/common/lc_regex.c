@@ -2281,7 +2281,8 @@ lc_regex_search(LcRegex *re, const char *subject, int len)
 		if (i < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-					 errmsg("could not recompile regular expression \"%s\"", re->pattern),
+					 errmsg("could not recompile regular expression \"%.*s\"",
+							pg_encoding_mbcliplen(PG_UTF8, re->pattern, re->len, 60), re->pattern),
 					 errdetail("%s", msg)));
 		re->slot = i;
 		re->serial = cache[i].serial;

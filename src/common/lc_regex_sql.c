@@ -16,11 +16,13 @@
 
 #include "common/lc_regex.h"
 #include "fmgr.h"
+#include "jsonschema/js_format.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(lc_regex_test_sql);
 PG_FUNCTION_INFO_V1(lc_regex_translate_sql);
+PG_FUNCTION_INFO_V1(lc_format_check_sql);
 
 /* text argument as UTF-8; *len set */
 static char *
@@ -59,9 +61,14 @@ dialect_arg(text *t)
 static void
 pattern_error(const char *pattern, const char *msg)
 {
+	/* quote at most 60 characters of the pattern */
+	int			len = strlen(pattern);
+	int			cut = pg_mbcliplen(pattern, len, 60);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-			 errmsg("invalid regular expression \"%s\"", pattern),
+			 errmsg("invalid regular expression \"%.*s%s\"", cut, pattern,
+					cut < len ? "..." : ""),
 			 errdetail("%s", msg)));
 }
 
@@ -93,4 +100,21 @@ lc_regex_translate_sql(PG_FUNCTION_ARGS)
 	if (!are)
 		pattern_error(text_to_cstring(PG_GETARG_TEXT_PP(1)), msg);
 	PG_RETURN_TEXT_P(cstring_to_text(pg_any_to_server(are, strlen(are), PG_UTF8)));
+}
+
+Datum
+lc_format_check_sql(PG_FUNCTION_ARGS)
+{
+	char	   *format = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			len;
+	char	   *value = text_to_utf8(PG_GETARG_TEXT_PP(1), &len);
+	bool		known = true;
+	bool		ok = js_format_check(format, value, len, &known);
+
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown format \"%s\"", format),
+				 errhint("Known formats: date-time, date, time, duration, email, idn-email, hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri, iri-reference, uri-template, uuid, regex, json-pointer, relative-json-pointer.")));
+	PG_RETURN_BOOL(ok);
 }
