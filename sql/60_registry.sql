@@ -316,6 +316,16 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
     FROM regexp_match(uri, '^lowcode:([A-Za-z][A-Za-z0-9_.-]{0,127})(?:/([1-9][0-9]{0,8}))?$') m
 $$;
 
+-- The document store's loader (src/registry/registry_store.c) resolves
+-- lowcode: URIs through this, as the caller sees subjects: its tenant's
+-- first, then global ones; NULL when it sees none.
+CREATE FUNCTION lowcode.registry_load_document(uri text) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+  SELECT (lowcode.registry_lookup(coalesce(lowcode.current_tenant(), lowcode.registry_global()), p.subject, p.version)).schema
+    FROM lowcode.registry_parse_uri(uri) p
+   WHERE p.subject IS NOT NULL
+$$;
+
 -- The lowcode: URIs (without fragment) a schema's "$ref"s name.
 CREATE FUNCTION lowcode.registry_ref_uris(schema jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$

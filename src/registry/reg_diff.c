@@ -214,6 +214,10 @@ json_equal(JsonbValue *a, JsonbValue *b)
 
 	if (a == NULL || b == NULL)
 		return a == b;
+	/* containers are compared in place (a binary value's length may be unknown) */
+	if (a->type == jbvBinary || b->type == jbvBinary)
+		return a->type == b->type &&
+			compareJsonbContainers(a->val.binary.data, b->val.binary.data) == 0;
 	ja = JsonbValueToJsonb(a);
 	jb = JsonbValueToJsonb(b);
 	return compareJsonbContainers(&ja->root, &jb->root) == 0;

@@ -17,4 +17,7 @@ extern uint64 registry_generation;
 /* OID of lowcode.schema_versions (InvalidOid before the extension exists) */
 extern Oid	registry_schema_versions_relid(void);
 
+/* registry_store.c: the document store loader of lowcode: URIs */
+extern void registry_store_init(void);
+
 #endif							/* REGISTRY_H */

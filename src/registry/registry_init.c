@@ -54,6 +54,7 @@ void
 registry_init(void)
 {
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
+	registry_store_init();
 }
 
 PG_FUNCTION_INFO_V1(lowcode_registry_invalidate);
