@@ -22,7 +22,7 @@
 CREATE FUNCTION lowcode.schema_diff(old_schema jsonb, new_schema jsonb, refs jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'lowcode_schema_diff'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION lowcode.schema_diff(jsonb, jsonb, jsonb) IS
   'Every change from old_schema to new_schema: [{"type","path","backward","forward"}]. refs maps absolute URIs to the documents $ref may reach.';
 

@@ -1550,7 +1550,8 @@ diff_schema(DiffCtx *cx, Sch o, Sch n, const char *path)
 	if (++cx->steps > REG_DIFF_MAX_STEPS || cx->depth >= REG_DIFF_MAX_DEPTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_LG_DIFF_TOO_COMPLEX),
-				 errmsg("schema too complex to compare at %s", path[0] ? path : "the root"),
+				 errmsg("schema too complex to compare at %s%s",
+						path[0] ? pnstrdup(path, 100) : "the root", strlen(path) > 100 ? "..." : ""),
 				 errdetail("The comparison exceeded %s.",
 						   cx->depth >= REG_DIFF_MAX_DEPTH ? "500 levels of nesting" : "1000000 steps")));
 
