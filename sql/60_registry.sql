@@ -993,7 +993,9 @@ BEGIN
       MESSAGE = format('attach_validation: column %I of %s is of type %s, not jsonb', col, tbl, typ);
   END IF;
   trg := left('lowcode_validate_' || col, 63);
-  EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trg, tbl);
+  IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = trg) THEN
+    EXECUTE format('DROP TRIGGER %I ON %s', trg, tbl);
+  END IF;
   EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF %I ON %s FOR EACH ROW '
                  'EXECUTE FUNCTION lowcode.registry_validate_column(%L, %L)', trg, col, tbl, col, subject);
 END
