@@ -830,27 +830,6 @@ BEGIN
 END
 $$;
 
--- Validate an instance against one version: JSON Schema keywords and x-rules in one result.
-CREATE FUNCTION lowcode.registry_validate_version(scope uuid, v lowcode.schema_versions, instance jsonb,
-                                                  options jsonb DEFAULT '{}')
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  result jsonb;
-  rule_errors jsonb;
-BEGIN
-  result := lowcode.jsonschema_validate(lowcode.registry_bundle(scope, v.schema), instance, coalesce(options, '{}'));
-  IF v.schema::text LIKE '%"x-rules"%' THEN
-    rule_errors := lowcode.registry_eval_rules(v.schema, instance);
-    IF jsonb_array_length(rule_errors) > 0 THEN
-      result := jsonb_build_object('valid', false, 'errors', coalesce(result -> 'errors', '[]') || rule_errors);
-    END IF;
-  END IF;
-  RETURN result;
-END
-$$;
-REVOKE ALL ON FUNCTION lowcode.registry_validate_version(uuid, lowcode.schema_versions, jsonb, jsonb) FROM PUBLIC;
-
 -- The version a new validation or submission uses (latest enabled when NULL); errors when unusable.
 CREATE FUNCTION lowcode.registry_usable_version(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
@@ -871,14 +850,35 @@ END
 $$;
 REVOKE ALL ON FUNCTION lowcode.registry_usable_version(uuid, text, integer) FROM PUBLIC;
 
-CREATE FUNCTION lowcode.validate(subject text, instance jsonb, version integer DEFAULT NULL) RETURNS jsonb
+-- What the C validator (src/registry/registry_validate.c) compiles and caches
+-- for a subject: the version, its bundle, and the schema again when it has x-rules.
+CREATE FUNCTION lowcode.registry_validation_target(subject text, requested integer,
+                                                   OUT version integer, OUT bundle jsonb, OUT rules_schema jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
+  v lowcode.schema_versions := lowcode.registry_usable_version(scope, subject, requested);
 BEGIN
-  RETURN lowcode.registry_validate_version(scope, lowcode.registry_usable_version(scope, subject, version), instance);
+  version := v.version;
+  bundle := lowcode.registry_bundle(scope, v.schema);
+  rules_schema := CASE WHEN v.schema::text LIKE '%"x-rules"%' THEN v.schema END;
 END
 $$;
+
+CREATE FUNCTION lowcode.registry_validate_c(subject text, instance jsonb, version integer, with_version boolean)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_registry_validate'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION lowcode.registry_validate_c(text, jsonb, integer, boolean) IS
+  'lowcode.validate() in C, with the backend cache of compiled versions; with_version adds "version" to the result.';
+
+CREATE FUNCTION lowcode.registry_cache_stats() RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_registry_cache_stats'
+LANGUAGE C STABLE;
+
+CREATE FUNCTION lowcode.validate(subject text, instance jsonb, version integer DEFAULT NULL) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_registry_validate'
+LANGUAGE C STABLE;
 COMMENT ON FUNCTION lowcode.validate(text, jsonb, integer) IS
   'Validate an instance against a version of a subject (latest enabled when NULL): {"valid","errors"} as jsonschema_validate, x-rules included.';
 
@@ -889,7 +889,6 @@ CREATE FUNCTION lowcode.submissions_validate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   scope uuid := lowcode.current_tenant();
-  v lowcode.schema_versions;
   result jsonb;
 BEGIN
   -- checked before reading any schema, so that no other tenant's subject is ever looked at
@@ -915,12 +914,11 @@ BEGIN
     NEW.updated_at := NULL;
     NEW.trace_id := lowcode.current_trace_id();
   END IF;
-  v := lowcode.registry_usable_version(scope, NEW.subject, NEW.version);
-  NEW.version := v.version;
-  result := lowcode.registry_validate_version(scope, v, NEW.data);
+  result := lowcode.registry_validate_c(NEW.subject, NEW.data, NEW.version, true);
+  NEW.version := (result ->> 'version')::integer;
   IF NOT (result ->> 'valid')::boolean THEN
     PERFORM lowcode.registry_raise(422, 'LG012',
-      format('the data is not valid for subject %s version %s', NEW.subject, v.version),
+      format('the data is not valid for subject %s version %s', NEW.subject, NEW.version),
       result -> 'errors', 'Each error gives the field (instancePath) and the message to show next to it.');
   END IF;
   PERFORM lowcode.registry_record(scope, CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END,
@@ -944,12 +942,10 @@ COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
 CREATE FUNCTION lowcode.registry_validate_column() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
-  scope uuid := lowcode.registry_scope();
   col text := TG_ARGV[0];
   subject text := TG_ARGV[1];
   value jsonb := to_jsonb(NEW) -> col;
   sql_null boolean;
-  v lowcode.schema_versions;
   result jsonb;
 BEGIN
   -- to_jsonb() turns SQL NULL into JSON null: tell them apart (NOT NULL is the table's business)
@@ -962,11 +958,10 @@ BEGIN
   IF TG_OP = 'UPDATE' AND (to_jsonb(OLD) -> col) IS NOT DISTINCT FROM value THEN
     RETURN NEW;
   END IF;
-  v := lowcode.registry_usable_version(scope, subject, NULL);
-  result := lowcode.registry_validate_version(scope, v, value);
+  result := lowcode.registry_validate_c(subject, value, NULL, true);
   IF NOT (result ->> 'valid')::boolean THEN
     PERFORM lowcode.registry_raise(422, 'LG012',
-      format('column %s of %s is not valid for subject %s version %s', col, TG_TABLE_NAME, subject, v.version),
+      format('column %s of %s is not valid for subject %s version %s', col, TG_TABLE_NAME, subject, result ->> 'version'),
       result -> 'errors', 'Each error gives the field (instancePath) and the message to show next to it.');
   END IF;
   RETURN NEW;
@@ -1040,11 +1035,14 @@ COMMENT ON VIEW lowcode.form_versions IS 'Versions not deleted of the subjects a
 -----------------------------------------------------------------------------
 GRANT SELECT ON lowcode.registry_settings, lowcode.subjects, lowcode.schema_versions, lowcode.schema_references,
   lowcode.registry_audit, lowcode.submissions, lowcode.forms, lowcode.form_versions TO lowcode_operator;
+-- registry_eval_rules (pure: CEL over the instance) and registry_validation_target
+-- (answers what get_schema answers) stay callable by everyone: the C validator
+-- calls them as the caller.
 REVOKE ALL ON FUNCTION lowcode.registry_raise(int, text, text, jsonb, text),
-  lowcode.registry_check_rules(jsonb, text, text), lowcode.registry_eval_rules(jsonb, jsonb, text, text),
+  lowcode.registry_check_rules(jsonb, text, text),
   lowcode.registry_scope(), lowcode.registry_not_found(text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.registry_raise(int, text, text, jsonb, text),
-  lowcode.registry_check_rules(jsonb, text, text), lowcode.registry_eval_rules(jsonb, jsonb, text, text),
+  lowcode.registry_check_rules(jsonb, text, text),
   lowcode.registry_scope(), lowcode.registry_not_found(text, integer) TO lowcode_operator;
 
 INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
