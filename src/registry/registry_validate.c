@@ -65,6 +65,7 @@ typedef struct RegCacheEntry
 } RegCacheEntry;
 
 static HTAB *reg_cache = NULL;
+static Jsonb *valid_result = NULL;	/* the result of a valid instance, built once */
 static MemoryContext reg_cache_cxt = NULL;
 
 static void
@@ -290,9 +291,36 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 	}
 
 	memset(&o, 0, sizeof(o));
-	o.collect = true;
 	o.locale = lowcode_locale;
 	memset(&r, 0, sizeof(r));
+
+	/*
+	 * Most instances are valid: a first pass that stops at the first failure
+	 * and collects nothing, as jsonschema_is_valid does, answers them with a
+	 * result built once per backend.  Only invalid ones are validated again,
+	 * collecting every error.
+	 */
+	if (js_validate(e->compiled, instance, &o, NULL) && !with_version && !e->rules_schema)
+	{
+		if (valid_result == NULL)
+		{
+			JsResult	ok;
+
+			memset(&ok, 0, sizeof(ok));
+			ok.valid = true;
+			initStringInfo(&buf);
+			js_result_append_json(&buf, &ok, false);
+			result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+			valid_result = MemoryContextAlloc(TopMemoryContext, VARSIZE(result));
+			memcpy(valid_result, result, VARSIZE(result));
+		}
+		if (!cacheable)
+			entry_release(e);
+		result = palloc(VARSIZE(valid_result));
+		memcpy(result, valid_result, VARSIZE(valid_result));
+		PG_RETURN_JSONB_P(result);
+	}
+	o.collect = true;
 	js_validate(e->compiled, instance, &o, &r);
 	initStringInfo(&buf);
 	if (with_version)
