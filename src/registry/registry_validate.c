@@ -65,7 +65,8 @@ typedef struct RegCacheEntry
 } RegCacheEntry;
 
 static HTAB *reg_cache = NULL;
-static Jsonb *valid_result = NULL;	/* the result of a valid instance, built once */
+static Jsonb *valid_result = NULL;
+static int64 compiles = 0;			/* versions compiled by this backend (tests) */	/* the result of a valid instance, built once */
 static MemoryContext reg_cache_cxt = NULL;
 
 static void
@@ -165,6 +166,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		opts.default_draft = JS_DRAFT2020;
 		opts.loader = js_store_load;
 		c = js_compile(bundle, &opts);
+		compiles++;
 		MemoryContextSetParent(c->mcxt, reg_cache_cxt);
 		e->compiled = c;
 		e->version = version;
@@ -350,6 +352,6 @@ lowcode_registry_cache_stats(PG_FUNCTION_ARGS)
 {
 	cache_init();
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(
-		psprintf("{\"entries\": %ld, \"generation\": " UINT64_FORMAT "}",
-				 hash_get_num_entries(reg_cache), registry_generation))));
+		psprintf("{\"entries\": %ld, \"compiles\": " INT64_FORMAT ", \"generation\": " UINT64_FORMAT "}",
+				 hash_get_num_entries(reg_cache), compiles, registry_generation))));
 }
