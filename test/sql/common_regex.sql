@@ -1,11 +1,6 @@
 -- Regular expressions of JSON Schema (ECMA-262) and CEL (RE2) on
 -- PostgreSQL's regex engine: translation, matching, errors, the cache.
--- Leave the database as found: create the extension only when it is not
--- there yet, and drop it again at the end in that case.
-SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_lowcode') AS lc_create \gset
-\if :lc_create
-CREATE EXTENSION pg_lowcode;
-\endif
+SET client_min_messages = warning;
 
 -- What a pattern becomes, and whether it then matches.
 CREATE FUNCTION pg_temp.show(d text, p text) RETURNS text
@@ -58,6 +53,7 @@ SELECT d, p, what, lowcode.regex_test(d, p, s) AS matches FROM (VALUES
     ('ecma262', '^.$', E'\u2028', 'line separator'),
     ('ecma262', '^[^]$', E'\n', 'newline'),
     ('ecma262', '[]', '', 'empty'),
+    ('ecma262', '^a[]?b$', 'ab', 'ab'),
     ('ecma262', '^\ud83d\udc32*$', '🐲🐲', 'two dragons'),
     ('ecma262', '^\ud83d\udc32*$', '🐉', 'another dragon'),
     ('ecma262', '^🐲$', '🐲', 'dragon'),
@@ -116,7 +112,3 @@ FROM generate_series(1, 600) i, generate_series(1, 2) rep;
 
 -- NULL in, NULL out
 SELECT lowcode.regex_test('ecma262', NULL, 'a') IS NULL AS strict;
-
-\if :lc_create
-DROP EXTENSION pg_lowcode;
-\endif
