@@ -50,6 +50,7 @@ typedef struct CompileCtx
 	const JsCompileOptions *opts;
 	HTAB	   *memo;
 	List	   *pending;
+	List	   *all;			/* object schemas in creation order */
 	int			depth;
 } CompileCtx;
 
@@ -71,6 +72,9 @@ static JsSchema *compile_schema(CompileCtx *cc, const JsonbValue *v,
 static char *
 location_text(const char *base, const char *ptr)
 {
+	/* deep locations are cut: the start says where, the rest is noise */
+	if (ptr && strlen(ptr) > 160)
+		return psprintf("%s#%.160s...", base ? base : "", ptr);
 	return psprintf("%s#%s", base ? base : "", ptr ? ptr : "");
 }
 
@@ -78,10 +82,16 @@ static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
 pg_attribute_printf(4, 5) pg_attribute_noreturn();
 
+/* where the last compile error was (JSON pointer), for jsonschema_check() */
+char		js_compile_error_pointer[1024];
+
 static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
 {
 	StringInfoData msg;
+
+	strlcpy(js_compile_error_pointer, (base == NULL || base[0] == '\0') && ptr ? ptr : "",
+			sizeof(js_compile_error_pointer));
 
 	initStringInfo(&msg);
 	for (;;)
@@ -410,6 +420,17 @@ type_bit(const JsonbValue *v, const char *base, const char *ptr)
 				 "\"type\" must be one of null, boolean, object, array, number, string, integer");
 }
 
+static int
+jsstring_cmp(const void *a, const void *b)
+{
+	const JsString *x = a;
+	const JsString *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->s, y->s, x->len);
+}
+
 static JsString
 copy_string(const JsonbValue *v)
 {
@@ -559,7 +580,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
-	if (cc->depth >= JS_MAX_DEPTH)
+	if (cc->depth >= JS_MAX_DEPTH || stack_is_too_deep())
 		schema_error(ERRCODE_LJ_TOO_DEEP, base, ptr,
 					 "the schema is nested more than %d levels deep", JS_MAX_DEPTH);
 
@@ -584,6 +605,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 		return s;
 	s = palloc0(sizeof(JsSchema));
 	memo_insert(cc, v->val.binary.data, s);
+	cc->all = lappend(cc->all, s);
 	cc->depth++;
 
 	has_ref = get_member(v, "$ref", &idv);
@@ -929,8 +951,11 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->min_props = nonneg_integer(&e, base, ptr, "minProperties");
 		else if (KW("required"))
 		{
-			if (draft == JS_DRAFT4 || js_is_array(&e))
-				s->required = string_array(&e, &s->n_required, base, ptr, "required");
+		{
+			s->required = string_array(&e, &s->n_required, base, ptr, "required");
+			/* jsonb key order, so that the validator can merge-join them */
+			qsort(s->required, s->n_required, sizeof(JsString), jsstring_cmp);
+		}
 		}
 		else if (KW("dependentRequired") && draft >= JS_DRAFT2019)
 		{
@@ -1153,8 +1178,8 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 			return a->schema;
 	}
 	schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-				 "cannot resolve \"%s\": no anchor \"%s\" in \"%s\"",
-				 p->target, frag, docuri);
+				 "cannot resolve \"%s\": no anchor \"%s\" in %s",
+				 p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema");
 }
 
 /* ---------- cycles without progress ---------- */
@@ -1278,11 +1303,9 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 			p->owner->ref = t;
 	}
 
-	/* every compiled object schema is in the memo: check each for cycles */
+	/* check every compiled object schema for cycles, in a stable order */
 	{
 		CycleState	cs;
-		HASH_SEQ_STATUS seq;
-		MemoEntry  *me;
 
 		memset(&hctl, 0, sizeof(hctl));
 		hctl.keysize = sizeof(JsSchema *);
@@ -1291,16 +1314,16 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 		cs.state = hash_create("jsonschema cycle check", 64, &hctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		cs.depth = 0;
-		hash_seq_init(&seq, cc.memo);
-		while ((me = hash_seq_search(&seq)) != NULL)
+		foreach(lc, cc.all)
 		{
-			if (hash_search(cs.state, &me->schema, HASH_FIND, NULL) == NULL)
-				check_cycles(&cs, me->schema);
+			JsSchema   *sch = lfirst(lc);
+
+			if (hash_search(cs.state, &sch, HASH_FIND, NULL) == NULL)
+				check_cycles(&cs, sch);
 		}
 		hash_destroy(cs.state);
 	}
 	hash_destroy(cc.memo);
-	(void) lc;
 
 	MemoryContextSwitchTo(old);
 	return c;

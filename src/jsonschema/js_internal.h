@@ -39,6 +39,8 @@
 
 /* Nesting limit of schemas and of validation (own limit, below the stack's) */
 #define JS_MAX_DEPTH	2000
+/* Nesting limit of evaluation (schema levels crossed); the stack usually ends it first */
+#define JS_MAX_EVAL_DEPTH	100000
 
 typedef enum JsDraft
 {
@@ -270,6 +272,7 @@ typedef struct JsBuiltinDocument
 extern const JsBuiltinDocument js_builtin_documents[];
 
 /* js_compile.c */
+extern char js_compile_error_pointer[1024];
 extern JsCompiled *js_compile(Jsonb *schema, const JsCompileOptions *opts);
 extern JsDraft js_dialect_of(Jsonb *schema, JsDraft default_draft);
 extern const char *js_draft_metaschema_uri(JsDraft draft);

@@ -56,7 +56,15 @@ typedef struct CallCache
 {
 	CacheEntry *entry;
 	bool		const_schema;
-	bool		checked_const;
+	/*
+	 * The schema argument as it came, before detoasting: while it is the
+	 * same (bytes of an inline value, or the same toast pointer, which
+	 * within one query names one immutable value), it is neither detoasted
+	 * nor compared again.
+	 */
+	char	   *raw;
+	Size		raw_len;
+	Size		raw_cap;
 } CallCache;
 
 static MemoryContext cache_context = NULL;
@@ -178,10 +186,12 @@ call_cache_reset(void *arg)
 
 /* the compiled schema for this call, using the call-site cache */
 static JsCompiled *
-get_compiled(FunctionCallInfo fcinfo, Jsonb *schema, JsDraft default_draft)
+get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft)
 {
 	CallCache  *cc = fcinfo->flinfo->fn_extra;
 	CacheEntry *e;
+	Jsonb	   *schema;
+	Size		raw_len = VARSIZE_ANY(DatumGetPointer(raw));
 
 	if (cc == NULL)
 	{
@@ -197,13 +207,24 @@ get_compiled(FunctionCallInfo fcinfo, Jsonb *schema, JsDraft default_draft)
 	}
 	e = cc->entry;
 	if (e && e->default_draft == default_draft && entry_fresh(e) &&
-		(cc->const_schema || same_schema(e->compiled->schema, schema)))
+		(cc->const_schema ||
+		 (raw_len == cc->raw_len && memcmp(cc->raw, DatumGetPointer(raw), raw_len) == 0)))
 		return e->compiled;
 
+	schema = DatumGetJsonbP(raw);
 	e = cache_get(schema, default_draft);
 	if (cc->entry)
 		entry_unpin(cc->entry);
 	cc->entry = e;
+	if (raw_len > cc->raw_cap)
+	{
+		if (cc->raw)
+			pfree(cc->raw);
+		cc->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, raw_len);
+		cc->raw_cap = raw_len;
+	}
+	memcpy(cc->raw, DatumGetPointer(raw), raw_len);
+	cc->raw_len = raw_len;
 	return e->compiled;
 }
 
@@ -304,10 +325,34 @@ parse_options(Jsonb *options, SqlOptions *o)
 	}
 }
 
+/* the outputs without errors are always the same: built once, copied */
+static Jsonb *
+constant_result(const char *text, Jsonb **slot)
+{
+	if (*slot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		*slot = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+		MemoryContextSwitchTo(old);
+	}
+	return (Jsonb *) pg_detoast_datum_copy((struct varlena *) *slot);
+}
+
 static Datum
 result_datum(const JsResult *r, bool flag_only)
 {
 	StringInfoData buf;
+	static Jsonb *valid_flag = NULL;
+	static Jsonb *invalid_flag = NULL;
+	static Jsonb *valid_basic = NULL;
+
+	if (flag_only)
+		return JsonbPGetDatum(r->valid ? constant_result("{\"valid\": true}", &valid_flag)
+							  : constant_result("{\"valid\": false}", &invalid_flag));
+	if (r->valid && r->n_errors == 0)
+		return JsonbPGetDatum(constant_result("{\"valid\": true, \"keywordLocation\": \"\", \"instanceLocation\": \"\", \"errors\": []}",
+											  &valid_basic));
 
 	initStringInfo(&buf);
 	js_result_append_json(&buf, r, flag_only);
@@ -320,9 +365,8 @@ PG_FUNCTION_INFO_V1(jsonschema_is_valid);
 Datum
 jsonschema_is_valid(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *schema = PG_GETARG_JSONB_P(0);
 	Jsonb	   *instance = PG_GETARG_JSONB_P(1);
-	JsCompiled *c = get_compiled(fcinfo, schema, JS_DRAFT2020);
+	JsCompiled *c = get_compiled(fcinfo, PG_GETARG_DATUM(0), JS_DRAFT2020);
 	JsValidateOptions o;
 
 	memset(&o, 0, sizeof(o));
@@ -334,7 +378,6 @@ PG_FUNCTION_INFO_V1(jsonschema_validate);
 Datum
 jsonschema_validate(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *schema;
 	Jsonb	   *instance;
 	SqlOptions	o;
 	JsCompiled *c;
@@ -342,12 +385,11 @@ jsonschema_validate(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	schema = PG_GETARG_JSONB_P(0);
 	instance = PG_GETARG_JSONB_P(1);
 	parse_options(PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &o);
 	if (o.flag_output)
 		o.v.collect = false;
-	c = get_compiled(fcinfo, schema, o.default_draft);
+	c = get_compiled(fcinfo, PG_GETARG_DATUM(0), o.default_draft);
 	memset(&r, 0, sizeof(r));
 	js_validate(c, instance, &o.v, &r);
 	PG_RETURN_DATUM(result_datum(&r, o.flag_output));
@@ -379,6 +421,7 @@ jsonschema_check(PG_FUNCTION_ARGS)
 	copts.default_draft = o.default_draft;
 	copts.loader = js_store_load;
 
+	js_compile_error_pointer[0] = '\0';
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
@@ -445,9 +488,9 @@ jsonschema_check(PG_FUNCTION_ARGS)
 
 		memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
 		ce->keyword = "$schema";
-		ce->instance_location = "";
+		ce->instance_location = pstrdup(js_compile_error_pointer);
 		ce->keyword_location = "";
-		ce->schema_path = "#";
+		ce->schema_path = psprintf("#%s", js_compile_error_pointer);
 		ce->params = psprintf("{\"sqlstate\": \"%s\"}", unpack_sql_state(edata->sqlerrcode));
 		ce->message = edata->message;
 		errs[r.n_errors] = ce;

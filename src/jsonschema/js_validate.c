@@ -292,12 +292,17 @@ static bool eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev);
 #define FAIL() do { ok = false; if (!v->collect || v->stop) goto done; } while (0)
 #define FAILR() do { ok = false; if (!v->collect || v->stop) return false; } while (0)
 
+/* jsonb key order: length first, then bytes; the first byte inline */
 static inline int
 key_cmp(const char *a, int alen, const char *b, int blen)
 {
 	if (alen != blen)
 		return alen < blen ? -1 : 1;
-	return memcmp(a, b, alen);
+	if (alen == 0)
+		return 0;
+	if (a[0] != b[0])
+		return (unsigned char) a[0] < (unsigned char) b[0] ? -1 : 1;
+	return memcmp(a + 1, b + 1, alen - 1);
 }
 
 static bool
@@ -458,6 +463,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	int			n = JsonContainerSize(jc);
 	int			i,
 				j;
+	int			found_required = 0;
 
 	if (s->validation)
 	{
@@ -474,17 +480,6 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 					  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_props),
 					  msg(v, M_MAX_PROPS, int_text(s->max_props), NULL));
 			FAILR();
-		}
-		for (i = 0; i < s->n_required; i++)
-		{
-			if (!js_object_find(jc, s->required[i].s, s->required[i].len, NULL))
-			{
-				add_error(v, s, "required", NULL,
-						  psprintf("{\"missingProperty\": %s}",
-								   json_string(s->required[i].s, s->required[i].len)),
-						  msg(v, M_REQUIRED, s->required[i].s, NULL));
-				FAILR();
-			}
 		}
 		for (i = 0; i < s->n_dep_required; i++)
 		{
@@ -521,6 +516,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		JsIter		it;
 		JsonbValue	key,
 					val;
+		int			rq = 0;
 
 		js_iter_init(&it, jc);
 		j = 0;
@@ -529,14 +525,25 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			bool		matched = false;
 			bool		r;
 			int			p;
+			int			c = 1;
 			const char *k = key.val.string.val;
 			int			klen = key.val.string.len;
 
 			CHECK_FOR_INTERRUPTS();
-			/* both lists are in jsonb key order: merge join */
-			while (j < s->n_props && key_cmp(s->props[j].name.s, s->props[j].name.len, k, klen) < 0)
+			/* instance keys, properties and required are all in jsonb key order: merge join */
+			while (rq < s->n_required &&
+				   key_cmp(s->required[rq].s, s->required[rq].len, k, klen) < 0)
+				rq++;
+			if (rq < s->n_required &&
+				key_cmp(s->required[rq].s, s->required[rq].len, k, klen) == 0)
+			{
+				rq++;
+				found_required++;
+			}
+			while (j < s->n_props &&
+				   (c = key_cmp(s->props[j].name.s, s->props[j].name.len, k, klen)) < 0)
 				j++;
-			if (j < s->n_props && key_cmp(s->props[j].name.s, s->props[j].name.len, k, klen) == 0)
+			if (j < s->n_props && c == 0)
 			{
 				matched = true;
 				KPUSH(v, "properties");
@@ -604,6 +611,22 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 							  msg(v, M_PROPERTY_NAME, kc, NULL));
 					FAILR();
 				}
+			}
+		}
+	}
+
+	/* required: counted by the pass above, else (or when missing) looked up */
+	if (s->validation && s->n_required > 0 && found_required < s->n_required)
+	{
+		for (i = 0; i < s->n_required; i++)
+		{
+			if (!js_object_find(jc, s->required[i].s, s->required[i].len, NULL))
+			{
+				add_error(v, s, "required", NULL,
+						  psprintf("{\"missingProperty\": %s}",
+								   json_string(s->required[i].s, s->required[i].len)),
+						  msg(v, M_REQUIRED, s->required[i].s, NULL));
+				FAILR();
 			}
 		}
 	}
@@ -840,13 +863,13 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		return false;
 	}
 
-	check_stack_depth();
-	if (v->depth >= JS_MAX_DEPTH)
+	/* our own error before the stack's, so that it carries our SQLSTATE */
+	if (v->depth >= JS_MAX_EVAL_DEPTH || stack_is_too_deep())
 		ereport(ERROR,
 				(errcode(ERRCODE_LJ_TOO_DEEP),
-				 errmsg("JSON Schema validation is nested more than %d levels deep", JS_MAX_DEPTH),
-				 errdetail("The schema at \"%s#%s\" recurses without end, or the instance is nested too deeply.",
-						   s->resource->uri, s->ptr)));
+				 errmsg("JSON Schema validation is nested too deeply"),
+				 errdetail("%d schema levels deep at \"%s#%.160s\": the schema recurses without end, or the instance is nested too deeply.",
+						   v->depth, s->resource->uri, s->ptr)));
 	v->depth++;
 
 	if (v->track_scope && (v->slen == 0 || v->scope[v->slen - 1] != s->resource))
