@@ -118,3 +118,65 @@ cel_collect_variables(CelProgram *prog)
 		walk(prog, &cap, &scope, prog->root);
 	prog->is_constant = (prog->nvars == 0);
 }
+
+/*
+ * Replace list and map literals whose elements are all constants by one
+ * constant, so that evaluation does not rebuild them (c in ["x", "y"]).
+ * Maps with repeated or invalid keys are left alone: evaluation reports them.
+ */
+void
+cel_fold_constants(CelExpr *e)
+{
+	int			i;
+
+	if (e == NULL)
+		return;
+	check_stack_depth();
+	cel_fold_constants(e->target);
+	cel_fold_constants(e->filter);
+	cel_fold_constants(e->body);
+	for (i = 0; i < e->nargs; i++)
+	{
+		if (e->args)
+			cel_fold_constants(e->args[i]);
+		if (e->vals)
+			cel_fold_constants(e->vals[i]);
+	}
+	if (e->kind == EX_LIST)
+	{
+		CelValue   *items;
+
+		for (i = 0; i < e->nargs; i++)
+			if (e->args[i]->kind != EX_CONST || (e->optional && e->optional[i]))
+				return;
+		items = palloc(Max(e->nargs, 1) * sizeof(CelValue));
+		for (i = 0; i < e->nargs; i++)
+			items[i] = e->args[i]->cval;
+		cel_make_list(&e->cval, e->nargs, items);
+		e->kind = EX_CONST;
+	}
+	else if (e->kind == EX_MAP)
+	{
+		CelValue   *keys,
+				   *vals;
+
+		for (i = 0; i < e->nargs; i++)
+		{
+			if (e->args[i]->kind != EX_CONST || e->vals[i]->kind != EX_CONST ||
+				e->optional[i] || !cel_valid_map_key(&e->args[i]->cval))
+				return;
+			for (int j = 0; j < i; j++)
+				if (cel_equal(&e->args[j]->cval, &e->args[i]->cval))
+					return;
+		}
+		keys = palloc(Max(e->nargs, 1) * sizeof(CelValue));
+		vals = palloc(Max(e->nargs, 1) * sizeof(CelValue));
+		for (i = 0; i < e->nargs; i++)
+		{
+			keys[i] = e->args[i]->cval;
+			vals[i] = e->vals[i]->cval;
+		}
+		cel_make_map(&e->cval, e->nargs, keys, vals);
+		e->kind = EX_CONST;
+	}
+}

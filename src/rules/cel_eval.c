@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
 #include "rules/cel_value.h"
 
@@ -171,53 +173,96 @@ select_field(const CelExpr *e, const CelValue *operand, CelValue *out)
 }
 
 /*
- * Resolve a select chain on identifiers (a.b.c): when the root identifier is
- * unbound, the dotted prefixes are tried as variable names, longest first,
- * then as type names (google.protobuf.Duration).
+ * A select chain on identifiers (a.b.c).  When the root identifier is bound,
+ * the selections apply to its value (resolved once).  When it is unbound,
+ * the dotted prefixes are tried as variable names, longest first, then as
+ * type names (google.protobuf.Duration).
  */
-static bool
+static void
 eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 {
 	const CelExpr *root = e;
-	CelValue	tmp;
-	int			depth = 0;
-	const CelExpr *chain[64];
+	CelValue	val;
+	int			depth = 0,
+				i;
+	const CelExpr *chain_buf[16];
+	const CelExpr **chain = chain_buf;
 
 	while (root->kind == EX_SELECT)
 	{
-		if (depth < 64)
-			chain[depth] = root;
 		depth++;
 		root = root->target;
 	}
-	if (root->kind != EX_IDENT || depth > 64)
-		return false;
-	if (!root->absolute && find_local(env, root->name, &tmp))
-		return false;
-	if (env->resolve && env->resolve(env->resolve_ctx, root->name, strlen(root->name), &tmp))
-		return false;
-	/* chain[0] is e (longest), chain[depth-1] the shortest select */
-	for (int i = 0; i < depth; i++)
+	if (depth > 16)
+		chain = palloc(depth * sizeof(CelExpr *));
+	i = 0;
+	for (const CelExpr *s = e; s->kind == EX_SELECT; s = s->target)
+		chain[i++] = s;
+	/* chain[0] is e (longest), chain[depth-1] the select right above the root */
+	if (!resolve_ident(env, root->name, root->absolute, &val) || val.kind == CEL_TYPE)
 	{
-		const CelExpr *s = chain[i];
-		CelValue	val;
+		CelValue	typeval;
+		bool		is_type = (!root->absolute || true) && val.kind == CEL_TYPE;
+		bool		found = false;
 
-		if ((env->resolve && env->resolve(env->resolve_ctx, s->qualname, strlen(s->qualname), &val)) ||
-			find_type_name(s->qualname, &val))
+		if (is_type)
+			typeval = val;
+		for (i = 0; i < depth; i++)
 		{
-			/* apply the remaining selections, from chain[i-1] down to chain[0] */
-			for (int j = i - 1; j >= 0; j--)
-			{
-				CelValue	next;
+			const CelExpr *s = chain[i];
 
-				select_field(chain[j], &val, &next);
-				val = next;
+			if ((env->resolve && env->resolve(env->resolve_ctx, s->qualname, strlen(s->qualname), &val)) ||
+				find_type_name(s->qualname, &val))
+			{
+				found = true;
+				break;
 			}
-			*out = val;
-			return true;
 		}
+		if (!found)
+		{
+			if (is_type)
+			{
+				val = typeval;
+				i = depth;
+			}
+			else
+			{
+				cel_make_error(out, CEL_ERR_UNKNOWN_VARIABLE,
+							   "undeclared reference to '%s' (in container '')", root->name);
+				return;
+			}
+		}
+		/* apply the selections below chain[i] */
+		for (int j = i - 1; j >= 0; j--)
+		{
+			CelValue	next;
+
+			cel_charge(env, 1);
+			select_field(chain[j], &val, &next);
+			if (next.kind == CEL_ERROR)
+			{
+				*out = next;
+				return;
+			}
+			val = next;
+		}
+		*out = val;
+		return;
 	}
-	return false;
+	for (i = depth - 1; i >= 0; i--)
+	{
+		CelValue	next;
+
+		cel_charge(env, 1);
+		select_field(chain[i], &val, &next);
+		if (next.kind == CEL_ERROR)
+		{
+			*out = next;
+			return;
+		}
+		val = next;
+	}
+	*out = val;
 }
 
 static void
@@ -242,7 +287,8 @@ eval_index(const CelValue *c, const CelValue *idx, bool optional, CelValue *out)
 			i = idx->v.i;
 		else if (idx->kind == CEL_UINT)
 			i = idx->v.u > (uint64) PG_INT64_MAX ? PG_INT64_MAX : (int64) idx->v.u;
-		else if (idx->kind == CEL_DOUBLE && idx->v.d == (double) (int64) idx->v.d)
+		else if (idx->kind == CEL_DOUBLE && isfinite(idx->v.d) && idx->v.d == trunc(idx->v.d) &&
+				 fabs(idx->v.d) < 9.2e18)
 			i = (int64) idx->v.d;
 		else
 		{
@@ -590,8 +636,11 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 			{
 				CelValue	operand;
 
-				if (e->qualname && eval_qualified(env, e, out))
+				if (e->qualname)
+				{
+					eval_qualified(env, e, out);
 					return;
+				}
 				cel_eval(env, e->target, &operand);
 				if (operand.kind == CEL_ERROR)
 				{
@@ -697,7 +746,7 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 					{
 						if (cel_equal(&keys[j], &k))
 						{
-							cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "Failed with repeated key");
+							cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "repeated map key");
 							return;
 						}
 					}

@@ -52,7 +52,7 @@ set_error(Parser *p, int pos, const char *msg)
 {
 	if (p->error)
 		return;
-	p->error = palloc(sizeof(CelParseError));
+	p->error = palloc0(sizeof(CelParseError));
 	p->error->pos = pos;
 	p->error->message = pstrdup(msg);
 }
@@ -102,10 +102,13 @@ add_height(Parser *p, CelExpr *e, const CelExpr *child)
 	if (child && child->height + 1 > e->height)
 	{
 		e->height = child->height + 1;
-		if (e->height > p->max_depth)
+		if (e->height > p->max_depth && !p->error)
+		{
 			set_error(p, e->pos,
 					  psprintf("expression nesting exceeds the maximum depth of %d (lowcode.rules_max_depth)",
 							   p->max_depth));
+			p->error->too_deep = true;
+		}
 	}
 }
 
@@ -120,6 +123,7 @@ enter(Parser *p)
 		set_error(p, p->tok.pos,
 				  psprintf("expression nesting exceeds the maximum depth of %d (lowcode.rules_max_depth)",
 						   p->max_depth));
+		p->error->too_deep = true;
 		return false;
 	}
 	return true;
@@ -619,7 +623,13 @@ parse_member(Parser *p)
 					char	   *full = psprintf("%s.%s", qual, name);
 					int			fn = cel_lookup_function(full, false, nargs);
 
-					if (fn != CEL_FN_UNKNOWN)
+					/*
+					 * A known namespaced function, or an unknown one on a
+					 * dotted name (a registered SQL function like
+					 * dates.addDays()): there are no user-defined methods.
+					 */
+					if (fn != CEL_FN_UNKNOWN ||
+						cel_lookup_function(name, true, nargs) == CEL_FN_UNKNOWN)
 					{
 						e = make_call(p, e->pos, full, fn, NULL, nargs, args);
 						continue;
@@ -933,6 +943,8 @@ cel_parse(const char *src, int len, int max_depth)
 	prog->error = p.error;
 	if (prog->error)
 		prog->root = NULL;
+	else
+		cel_fold_constants(prog->root);
 	return prog;
 }
 

@@ -188,6 +188,7 @@ typedef struct CelParseError
 {
 	int			pos;			/* byte offset */
 	char	   *message;
+	bool		too_deep;		/* the nesting depth limit, not the syntax */
 } CelParseError;
 
 typedef struct CelProgram
@@ -204,6 +205,9 @@ typedef struct CelProgram
 
 /* Parse; never throws for syntax errors (they go to prog->error). */
 extern CelProgram *cel_parse(const char *src, int len, int max_depth);
+
+/* Fold literal lists and maps of constants (cel_check.c); cel_parse calls it. */
+extern void cel_fold_constants(CelExpr *e);
 
 /* Format a parse error with a caret line under the expression. */
 extern char *cel_format_parse_error(const CelProgram *prog, int *line, int *column);

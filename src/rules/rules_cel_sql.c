@@ -22,9 +22,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "regex/regex.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
@@ -33,6 +31,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "common/lc_regex.h"
 #include "rules/cel_jsonb.h"
 #include "rules/cel_value.h"
 #include "rules/rules.h"
@@ -47,6 +46,7 @@ PG_FUNCTION_INFO_V1(rule_functions_changed);
 #define ERRCODE_CEL_TOO_LONG	MAKE_SQLSTATE('L', 'R', '0', '0', '2')
 #define ERRCODE_CEL_DATA		MAKE_SQLSTATE('L', 'R', '0', '0', '3')
 #define ERRCODE_CEL_NOT_BOOL	MAKE_SQLSTATE('L', 'R', '0', '0', '4')
+#define ERRCODE_CEL_TOO_DEEP	MAKE_SQLSTATE('L', 'R', '0', '2', '1')
 
 /* ---- backend cache of compiled expressions ---- */
 
@@ -290,44 +290,21 @@ raise_parse_error(CelProgram *prog)
 	char	   *nl = strchr(msg, '\n');
 
 	ereport(ERROR,
-			(errcode(ERRCODE_CEL_PARSE),
-			 errmsg("CEL syntax error: %s", nl ? pnstrdup(msg, nl - msg) : msg),
+			(errcode(prog->error->too_deep ? ERRCODE_CEL_TOO_DEEP : ERRCODE_CEL_PARSE),
+			 errmsg("invalid CEL expression: %s", nl ? pnstrdup(msg, nl - msg) : msg),
 			 nl ? errdetail("%s", nl + 1) : 0));
 }
 
-/* ---- regex (matches) on PostgreSQL's engine ---- */
+/* ---- regex (matches): RE2 syntax through lc_regex, on PostgreSQL's engine ---- */
 
 int
 cel_regex_match(const char *pattern, int plen, const char *subject, int slen, char **errmsg)
 {
-	regex_t		re;
-	pg_wchar   *wpat,
-			   *wsub;
-	int			wplen,
-				wslen,
-				rc;
-	char		errbuf[256];
+	LcRegex    *re = lc_regex_compile(LC_REGEX_RE2, pattern, plen, errmsg);
 
-	wpat = palloc((plen + 1) * sizeof(pg_wchar));
-	wplen = pg_mb2wchar_with_len(pattern, wpat, plen);
-	rc = pg_regcomp(&re, wpat, wplen, REG_ADVANCED, C_COLLATION_OID);
-	if (rc != REG_OKAY)
-	{
-		pg_regerror(rc, &re, errbuf, sizeof(errbuf));
-		*errmsg = pstrdup(errbuf);
+	if (re == NULL)
 		return -1;
-	}
-	wsub = palloc((slen + 1) * sizeof(pg_wchar));
-	wslen = pg_mb2wchar_with_len(subject, wsub, slen);
-	rc = pg_regexec(&re, wsub, wslen, 0, NULL, 0, NULL, 0);
-	pg_regfree(&re);
-	if (rc == REG_OKAY)
-		return 1;
-	if (rc == REG_NOMATCH)
-		return 0;
-	pg_regerror(rc, &re, errbuf, sizeof(errbuf));
-	*errmsg = pstrdup(errbuf);
-	return -1;
+	return lc_regex_search(re, subject, slen) ? 1 : 0;
 }
 
 /* ---- registered SQL functions ---- */
@@ -631,7 +608,12 @@ evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **
 	}
 	cel_env_init(&env, cel_jsonb_resolver, root, rules_max_cost);
 	env.call_hook = call_registered;
-	MemoryContextReset(cs->eval_cxt);
+	/*
+	 * Values of one evaluation are small and die with it; resetting the
+	 * context only once it has grown saves a reset per row.
+	 */
+	if (MemoryContextMemAllocated(cs->eval_cxt, false) > 256 * 1024)
+		MemoryContextReset(cs->eval_cxt);
 	{
 		MemoryContext old = MemoryContextSwitchTo(cs->eval_cxt);
 

@@ -15,6 +15,8 @@ use JSON::PP;
 use MIME::Base64;
 use Encode ();
 use Test::More;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 
@@ -63,8 +65,11 @@ if ($ENV{CEL_DEV_PSQL})
 }
 else
 {
-	require LowcodeTest;
-	my $node = LowcodeTest::lowcode_node('cel_conformance', no_cron => 1);
+	# the rules need no preloading; the port is fixed within the CEL range
+	my $node = PostgreSQL::Test::Cluster->new('cel_conformance', port => ($ENV{CEL_TEST_PORT} // 55431));
+	$node->init;
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
 	$query = sub { return $node->safe_psql('postgres', $_[0]); };
 }
 
