@@ -50,12 +50,16 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
               THEN current_setting('role', true) ELSE session_user::text END
 $$;
 
--- The end user: the "sub" claim of the JWT, when PostgREST set one.
+-- The end user: the "sub" claim of the JWT, when PostgREST set one (C: parsed
+-- once per request, src/registry/registry_sql.c).
 CREATE FUNCTION lowcode.registry_actor_sub() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
-  SELECT CASE WHEN coalesce(current_setting('request.jwt.claims', true), '') ~ '^\s*\{'
-              THEN current_setting('request.jwt.claims', true)::jsonb ->> 'sub' END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_registry_actor_sub'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+-- lowcode.current_trace_id(), parsed once per request (C).
+CREATE FUNCTION lowcode.registry_trace_id() RETURNS text
+AS 'MODULE_PATHNAME', 'lowcode_registry_trace_id'
+LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION lowcode.registry_is_operator() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
@@ -273,7 +277,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 BEGIN
   INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
   VALUES (tenant, lowcode.registry_actor_role(), lowcode.registry_actor_sub(), action, subject, version,
-          coalesce(details, '{}'), lowcode.current_trace_id());
+          coalesce(details, '{}'), lowcode.registry_trace_id());
   PERFORM lowcode.emit_event(tenant, 'registry.' || action,
                              jsonb_build_object('subject', subject, 'version', version) || coalesce(details, '{}'));
 END
@@ -904,15 +908,13 @@ BEGIN
     END IF;
     NEW.updated_at := now();
     IF NEW.data IS NOT DISTINCT FROM OLD.data AND NEW.version IS NOT DISTINCT FROM OLD.version THEN
-      PERFORM lowcode.registry_record(scope, 'submission_updated', NEW.subject, NEW.version,
-                                      jsonb_build_object('id', NEW.id, 'status', NEW.status));
       RETURN NEW;
     END IF;
   ELSE
     NEW.created_by := coalesce(lowcode.registry_actor_sub(), lowcode.registry_actor_role());
     NEW.created_at := now();
     NEW.updated_at := NULL;
-    NEW.trace_id := lowcode.current_trace_id();
+    NEW.trace_id := lowcode.registry_trace_id();
   END IF;
   result := lowcode.registry_validate_c(NEW.subject, NEW.data, NEW.version, true);
   NEW.version := (result ->> 'version')::integer;
@@ -921,13 +923,42 @@ BEGIN
       format('the data is not valid for subject %s version %s', NEW.subject, NEW.version),
       result -> 'errors', 'Each error gives the field (instancePath) and the message to show next to it.');
   END IF;
-  PERFORM lowcode.registry_record(scope, CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END,
-                                  NEW.subject, NEW.version, jsonb_build_object('id', NEW.id, 'status', NEW.status));
   RETURN NEW;
 END
 $$;
 CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_validate();
+
+-- Audit rows and events of submissions, written once per statement for all its
+-- rows (the same rows and NOTIFYs as lowcode.registry_record/emit_event would write).
+CREATE FUNCTION lowcode.submissions_record() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+DECLARE
+  action text := CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END;
+  role text := lowcode.registry_actor_role();
+  sub text := lowcode.registry_actor_sub();
+  trace text := lowcode.registry_trace_id();
+  notified bigint;
+BEGIN
+  INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
+  SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
+    FROM new_rows n ORDER BY n.id;
+  WITH ins AS (
+    INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
+    SELECT n.tenant_id, 'registry.' || action,
+           jsonb_build_object('subject', n.subject, 'version', n.version, 'id', n.id, 'status', n.status), trace
+      FROM new_rows n ORDER BY n.id
+    RETURNING tenant_id, id, type)
+  SELECT count(pg_notify('lowcode_events', json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', e.type)::text))
+    INTO notified
+    FROM (SELECT * FROM ins ORDER BY id) e;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER submissions_record_insert AFTER INSERT ON lowcode.submissions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
+CREATE TRIGGER submissions_record_update AFTER UPDATE ON lowcode.submissions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
 
 CREATE FUNCTION lowcode.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql SET search_path = pg_catalog, lowcode AS $$
