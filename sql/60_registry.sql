@@ -889,45 +889,16 @@ COMMENT ON FUNCTION lowcode.validate(text, jsonb, integer) IS
 -----------------------------------------------------------------------------
 -- Submissions
 -----------------------------------------------------------------------------
-CREATE FUNCTION lowcode.submissions_validate() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  scope uuid := lowcode.current_tenant();
-  result jsonb;
-BEGIN
-  -- checked before reading any schema, so that no other tenant's subject is ever looked at
-  IF scope IS NULL OR NEW.tenant_id IS DISTINCT FROM scope THEN
-    RAISE EXCEPTION USING ERRCODE = '42501',
-      MESSAGE = 'new row violates row-level security policy for table "submissions"';
-  END IF;
-  IF TG_OP = 'UPDATE' THEN
-    IF NEW.subject IS DISTINCT FROM OLD.subject OR NEW.created_at IS DISTINCT FROM OLD.created_at
-       OR NEW.created_by IS DISTINCT FROM OLD.created_by OR NEW.trace_id IS DISTINCT FROM OLD.trace_id THEN
-      RAISE EXCEPTION USING ERRCODE = 'LG015',
-        MESSAGE = 'the subject, creator, creation time and trace id of a submission cannot change';
-    END IF;
-    NEW.updated_at := now();
-    IF NEW.data IS NOT DISTINCT FROM OLD.data AND NEW.version IS NOT DISTINCT FROM OLD.version THEN
-      RETURN NEW;
-    END IF;
-  ELSE
-    NEW.created_by := coalesce(lowcode.registry_actor_sub(), lowcode.registry_actor_role());
-    NEW.created_at := now();
-    NEW.updated_at := NULL;
-    NEW.trace_id := lowcode.registry_trace_id();
-  END IF;
-  result := lowcode.registry_validate_c(NEW.subject, NEW.data, NEW.version, true);
-  NEW.version := (result ->> 'version')::integer;
-  IF NOT (result ->> 'valid')::boolean THEN
-    PERFORM lowcode.registry_raise(422, 'LG012',
-      format('the data is not valid for subject %s version %s', NEW.subject, NEW.version),
-      result -> 'errors', 'Each error gives the field (instancePath) and the message to show next to it.');
-  END IF;
-  RETURN NEW;
-END
-$$;
+-- The validation trigger (C, src/registry/registry_validate.c): for
+-- lowcode.submissions ('submissions': tenant check first, stamps, version pinning,
+-- validation) and for columns under attach_validation ('column', col, subject).
+-- Invalid data raises LG012 (HTTP 422) with the full error list.
+CREATE FUNCTION lowcode.registry_validate_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_registry_validate_trigger'
+LANGUAGE C;
+
 CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON lowcode.submissions
-  FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_validate();
+  FOR EACH ROW EXECUTE FUNCTION lowcode.registry_validate_trigger('submissions');
 
 -- Audit rows and events of submissions, written once per statement for all its
 -- rows (the same rows and NOTIFYs as lowcode.registry_record/emit_event would write).
@@ -969,36 +940,6 @@ $$;
 COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
   'Submit form data: validated against the subject''s latest enabled version (or the given one); HTTP 422 with every error when invalid.';
 
--- Registry validation for a jsonb column of a user's own table.
-CREATE FUNCTION lowcode.registry_validate_column() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  col text := TG_ARGV[0];
-  subject text := TG_ARGV[1];
-  value jsonb := to_jsonb(NEW) -> col;
-  sql_null boolean;
-  result jsonb;
-BEGIN
-  -- to_jsonb() turns SQL NULL into JSON null: tell them apart (NOT NULL is the table's business)
-  IF jsonb_typeof(value) = 'null' THEN
-    EXECUTE format('SELECT ($1).%I IS NULL', col) USING NEW INTO sql_null;
-    IF sql_null THEN
-      RETURN NEW;
-    END IF;
-  END IF;
-  IF TG_OP = 'UPDATE' AND (to_jsonb(OLD) -> col) IS NOT DISTINCT FROM value THEN
-    RETURN NEW;
-  END IF;
-  result := lowcode.registry_validate_c(subject, value, NULL, true);
-  IF NOT (result ->> 'valid')::boolean THEN
-    PERFORM lowcode.registry_raise(422, 'LG012',
-      format('column %s of %s is not valid for subject %s version %s', col, TG_TABLE_NAME, subject, result ->> 'version'),
-      result -> 'errors', 'Each error gives the field (instancePath) and the message to show next to it.');
-  END IF;
-  RETURN NEW;
-END
-$$;
-
 CREATE FUNCTION lowcode.attach_validation(tbl regclass, col name, subject text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
 DECLARE
@@ -1023,7 +964,7 @@ BEGIN
     EXECUTE format('DROP TRIGGER %I ON %s', trg, tbl);
   END IF;
   EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF %I ON %s FOR EACH ROW '
-                 'EXECUTE FUNCTION lowcode.registry_validate_column(%L, %L)', trg, col, tbl, col, subject);
+                 'EXECUTE FUNCTION lowcode.registry_validate_trigger(%L, %L, %L)', trg, col, tbl, 'column', col, subject);
 END
 $$;
 COMMENT ON FUNCTION lowcode.attach_validation(regclass, name, text) IS

@@ -17,6 +17,11 @@ extern uint64 registry_generation;
 /* OID of lowcode.schema_versions (InvalidOid before the extension exists) */
 extern Oid	registry_schema_versions_relid(void);
 
+/* registry_sql.c: who and which trace, parsed once per request; NULL when none */
+extern const char *registry_actor_sub(void);
+extern const char *registry_trace_id(void);
+extern const char *registry_actor_role(void);
+
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);
 

@@ -14,6 +14,7 @@
 
 #include "common/jsonapi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -21,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "registry/reg_diff.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(lowcode_schema_diff);
 
@@ -191,10 +193,8 @@ trace_id_of(const char *tp)
 	return pnstrdup(buf + 3, 32);
 }
 
-PG_FUNCTION_INFO_V1(lowcode_registry_actor_sub);
-
-Datum
-lowcode_registry_actor_sub(PG_FUNCTION_ARGS)
+const char *
+registry_actor_sub(void)
 {
 	const char *claims = GetConfigOption("request.jwt.claims", true, false);
 
@@ -206,15 +206,11 @@ lowcode_registry_actor_sub(PG_FUNCTION_ARGS)
 			p++;
 		cache_store(&sub_cache, claims, (p && *p == '{') ? json_top_string(claims, "sub") : NULL);
 	}
-	if (sub_cache.value == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(sub_cache.value));
+	return sub_cache.value;
 }
 
-PG_FUNCTION_INFO_V1(lowcode_registry_trace_id);
-
-Datum
-lowcode_registry_trace_id(PG_FUNCTION_ARGS)
+const char *
+registry_trace_id(void)
 {
 	const char *headers = GetConfigOption("request.headers", true, false);
 
@@ -227,7 +223,40 @@ lowcode_registry_trace_id(PG_FUNCTION_ARGS)
 		cache_store(&trace_cache, headers,
 					(p && *p == '{') ? trace_id_of(json_top_string(headers, "traceparent")) : NULL);
 	}
-	if (trace_cache.value == NULL)
+	return trace_cache.value;
+}
+
+/* PostgREST's role (SET ROLE), else the login role; as lowcode.registry_actor_role() */
+const char *
+registry_actor_role(void)
+{
+	const char *role = GetConfigOption("role", true, false);
+
+	if (role && role[0] != '\0' && strcmp(role, "none") != 0)
+		return role;
+	return GetUserNameFromId(GetSessionUserId(), false);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_registry_actor_sub);
+
+Datum
+lowcode_registry_actor_sub(PG_FUNCTION_ARGS)
+{
+	const char *v = registry_actor_sub();
+
+	if (v == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(trace_cache.value));
+	PG_RETURN_TEXT_P(cstring_to_text(v));
+}
+
+PG_FUNCTION_INFO_V1(lowcode_registry_trace_id);
+
+Datum
+lowcode_registry_trace_id(PG_FUNCTION_ARGS)
+{
+	const char *v = registry_trace_id();
+
+	if (v == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(v));
 }

@@ -27,7 +27,10 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -35,7 +38,11 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/datum.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
+
+#include "common/lc_http.h"
 
 #include "jsonschema/js_internal.h"
 #include "jsonschema/js_sql.h"
@@ -225,19 +232,30 @@ apply_rules(Jsonb *rules_schema, Jsonb *instance, Jsonb *result)
 	return merged;
 }
 
-/*
- * lowcode.registry_validate_c(subject text, instance jsonb, version int,
- *                             with_version bool) RETURNS jsonb
- */
-PG_FUNCTION_INFO_V1(lowcode_registry_validate);
-
-Datum
-lowcode_registry_validate(PG_FUNCTION_ARGS)
+/* the outcome of one validation */
+typedef struct RegValidation
 {
-	text	   *subject;
-	Jsonb	   *instance;
-	int32		requested;
-	bool		with_version;
+	int32		version;		/* the version validated against */
+	bool		valid;
+	Jsonb	   *result;			/* {"valid","errors",...}; NULL when valid and not asked for */
+} RegValidation;
+
+static bool
+result_is_valid(Jsonb *result)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&result->root, "valid", 5, NULL);
+
+	return v && v->type == jbvBool && v->val.boolean;
+}
+
+/*
+ * Validate "instance" against a version of "subject" (requested: 0 for the
+ * latest enabled one) as the current tenant sees it.  The full result is
+ * built only when want_result is set or the instance is invalid.
+ */
+static void
+registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out)
+{
 	RegCacheKey key;
 	RegCacheEntry *e;
 	RegCacheEntry scratch;
@@ -247,17 +265,9 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 	JsValidateOptions o;
 	JsResult	r;
 	StringInfoData buf;
-	Jsonb	   *result;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	subject = PG_GETARG_TEXT_PP(0);
-	instance = PG_GETARG_JSONB_P(1);
-	requested = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
-	with_version = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	if (requested < 0)
 		requested = -1;			/* never a version: resolves to "not found" */
-
 	cache_init();
 	cacheable = tenancy_current_tenant(&tenant) &&
 		VARSIZE_ANY_EXHDR(subject) <= REG_SUBJECT_MAX;
@@ -292,56 +302,273 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 		e = &scratch;
 	}
 
+	out->version = e->version;
+	out->result = NULL;
 	memset(&o, 0, sizeof(o));
 	o.locale = lowcode_locale;
-	memset(&r, 0, sizeof(r));
 
 	/*
 	 * Most instances are valid: a first pass that stops at the first failure
-	 * and collects nothing, as jsonschema_is_valid does, answers them with a
-	 * result built once per backend.  Only invalid ones are validated again,
-	 * collecting every error.
+	 * and collects nothing, as jsonschema_is_valid does, answers them; the
+	 * result of a valid instance is built once per backend.  Only invalid
+	 * instances are validated again, collecting every error.
 	 */
-	if (js_validate(e->compiled, instance, &o, NULL) && !with_version && !e->rules_schema)
+	out->valid = js_validate(e->compiled, instance, &o, NULL);
+	if (out->valid && !e->rules_schema)
 	{
-		if (valid_result == NULL)
+		if (want_result)
 		{
-			JsResult	ok;
+			if (valid_result == NULL)
+			{
+				JsResult	ok;
+				Jsonb	   *vr;
 
-			memset(&ok, 0, sizeof(ok));
-			ok.valid = true;
-			initStringInfo(&buf);
-			js_result_append_json(&buf, &ok, false);
-			result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-			valid_result = MemoryContextAlloc(TopMemoryContext, VARSIZE(result));
-			memcpy(valid_result, result, VARSIZE(result));
+				memset(&ok, 0, sizeof(ok));
+				ok.valid = true;
+				initStringInfo(&buf);
+				js_result_append_json(&buf, &ok, false);
+				vr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+				valid_result = MemoryContextAlloc(TopMemoryContext, VARSIZE(vr));
+				memcpy(valid_result, vr, VARSIZE(vr));
+			}
+			out->result = palloc(VARSIZE(valid_result));
+			memcpy(out->result, valid_result, VARSIZE(valid_result));
 		}
-		if (!cacheable)
-			entry_release(e);
-		result = palloc(VARSIZE(valid_result));
-		memcpy(result, valid_result, VARSIZE(valid_result));
-		PG_RETURN_JSONB_P(result);
-	}
-	o.collect = true;
-	js_validate(e->compiled, instance, &o, &r);
-	initStringInfo(&buf);
-	if (with_version)
-	{
-		/* {"version": N, ...the validator's result...} */
-		StringInfoData inner;
-
-		initStringInfo(&inner);
-		js_result_append_json(&inner, &r, false);
-		appendStringInfo(&buf, "{\"version\": %d, %s", e->version, inner.data + 1);
 	}
 	else
+	{
+		memset(&r, 0, sizeof(r));
+		o.collect = true;
+		js_validate(e->compiled, instance, &o, &r);
+		initStringInfo(&buf);
 		js_result_append_json(&buf, &r, false);
-	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-	if (e->rules_schema)
-		result = apply_rules(e->rules_schema, instance, result);
+		out->result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+		if (e->rules_schema)
+		{
+			out->result = apply_rules(e->rules_schema, instance, out->result);
+			out->valid = result_is_valid(out->result);
+		}
+	}
 	if (!cacheable)
 		entry_release(e);
-	PG_RETURN_JSONB_P(result);
+}
+
+/*
+ * lowcode.validate(subject text, instance jsonb, version int) and
+ * lowcode.registry_validate_c(subject, instance, version, with_version bool).
+ */
+PG_FUNCTION_INFO_V1(lowcode_registry_validate);
+
+Datum
+lowcode_registry_validate(PG_FUNCTION_ARGS)
+{
+	RegValidation v;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1),
+					  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), true, &v);
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
+	{
+		/* {"version": N, ...the validator's result...} */
+		char	   *inner = JsonbToCString(NULL, &v.result->root, VARSIZE(v.result));
+
+		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(
+			psprintf("{\"version\": %d, %s", v.version, inner + 1))));
+	}
+	PG_RETURN_JSONB_P(v.result);
+}
+
+/* ---------------------------------------------------------------------
+ * The validation trigger
+ *
+ * lowcode.registry_validate_trigger('submissions') on lowcode.submissions:
+ * the row must belong to the current tenant (checked before any schema is
+ * read, so no other tenant's subject is ever looked at); INSERT stamps the
+ * creator, time and trace id and pins the version (the latest enabled one
+ * when NULL); UPDATE keeps subject, creator, time and trace id and
+ * revalidates when data or version change.
+ *
+ * lowcode.registry_validate_trigger('column', col, subject), made by
+ * lowcode.attach_validation: validates a jsonb column against the latest
+ * enabled version of the subject when it is set or changed.
+ *
+ * Invalid data raises LG012 (HTTP 422) with the full error list.
+ * --------------------------------------------------------------------- */
+
+static Datum
+attr(HeapTuple tup, TupleDesc td, int attno, bool *isnull)
+{
+	return heap_getattr(tup, attno, td, isnull);
+}
+
+static bool
+same_datum(HeapTuple a, HeapTuple b, TupleDesc td, int attno)
+{
+	bool		an,
+				bn;
+	Datum		ad = attr(a, td, attno, &an);
+	Datum		bd = attr(b, td, attno, &bn);
+	Form_pg_attribute att = TupleDescAttr(td, attno - 1);
+
+	if (an || bn)
+		return an == bn;
+	if (att->attlen == -1)
+	{
+		struct varlena *av = PG_DETOAST_DATUM_PACKED(ad);
+		struct varlena *bv = PG_DETOAST_DATUM_PACKED(bd);
+
+		return VARSIZE_ANY_EXHDR(av) == VARSIZE_ANY_EXHDR(bv) &&
+			memcmp(VARDATA_ANY(av), VARDATA_ANY(bv), VARSIZE_ANY_EXHDR(av)) == 0;
+	}
+	return datumIsEqual(ad, bd, att->attbyval, att->attlen);
+}
+
+static int
+attno_of(TupleDesc td, const char *name)
+{
+	int			n = SPI_fnumber(td, name);
+
+	if (n <= 0)
+		elog(ERROR, "registry_validate_trigger: column \"%s\" not found", name);
+	return n;
+}
+
+static void
+raise_invalid(const char *what, RegValidation *v)
+{
+	JsonbValue *errors = getKeyJsonValueFromContainer(&v->result->root, "errors", 6, NULL);
+	char	   *details = "[]";
+
+	if (errors && errors->type == jbvBinary)
+		details = JsonbToCString(NULL, errors->val.binary.data, errors->val.binary.len);
+	lc_raise_http(422, "LG012", what, details,
+				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_registry_validate_trigger);
+
+Datum
+lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Trigger    *tg;
+	TupleDesc	desc;
+	HeapTuple	newtup;
+	bool		is_update;
+	RegValidation v;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
+		elog(ERROR, "registry_validate_trigger: must be a BEFORE ROW trigger with arguments");
+	tg = td->tg_trigger;
+	desc = td->tg_relation->rd_att;
+	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	newtup = is_update ? td->tg_newtuple : td->tg_trigtuple;
+
+	if (strcmp(tg->tgargs[0], "submissions") == 0)
+	{
+		int			a_tenant = attno_of(desc, "tenant_id");
+		int			a_subject = attno_of(desc, "subject");
+		int			a_version = attno_of(desc, "version");
+		int			a_data = attno_of(desc, "data");
+		int			a_by = attno_of(desc, "created_by");
+		int			a_at = attno_of(desc, "created_at");
+		int			a_upd = attno_of(desc, "updated_at");
+		int			a_trace = attno_of(desc, "trace_id");
+		pg_uuid_t	tenant;
+		bool		isnull;
+		Datum		d;
+		int			cols[5];
+		Datum		vals[5];
+		bool		nulls[5];
+		int			n = 0;
+		text	   *subject;
+		Jsonb	   *data;
+		int32		requested;
+
+		d = attr(newtup, desc, a_tenant, &isnull);
+		if (!tenancy_current_tenant(&tenant) || isnull ||
+			memcmp(DatumGetUUIDP(d), &tenant, sizeof(pg_uuid_t)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("new row violates row-level security policy for table \"%s\"",
+							RelationGetRelationName(td->tg_relation))));
+		if (is_update)
+		{
+			HeapTuple	old = td->tg_trigtuple;
+
+			if (!same_datum(old, newtup, desc, a_subject) || !same_datum(old, newtup, desc, a_by) ||
+				!same_datum(old, newtup, desc, a_at) || !same_datum(old, newtup, desc, a_trace))
+				ereport(ERROR,
+						(errcode(MAKE_SQLSTATE('L', 'G', '0', '1', '5')),
+						 errmsg("the subject, creator, creation time and trace id of a submission cannot change")));
+			cols[n] = a_upd;
+			vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			nulls[n++] = false;
+			if (same_datum(old, newtup, desc, a_data) && same_datum(old, newtup, desc, a_version))
+				return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls));
+		}
+		else
+		{
+			const char *sub = registry_actor_sub();
+			const char *trace = registry_trace_id();
+
+			cols[n] = a_by;
+			vals[n] = CStringGetTextDatum(sub ? sub : registry_actor_role());
+			nulls[n++] = false;
+			cols[n] = a_at;
+			vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			nulls[n++] = false;
+			cols[n] = a_upd;
+			vals[n] = (Datum) 0;
+			nulls[n++] = true;
+			cols[n] = a_trace;
+			vals[n] = trace ? CStringGetTextDatum(trace) : (Datum) 0;
+			nulls[n++] = trace == NULL;
+		}
+		d = attr(newtup, desc, a_subject, &isnull);
+		if (isnull)
+			ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+							errmsg("a submission needs a subject")));
+		subject = DatumGetTextPP(d);
+		d = attr(newtup, desc, a_data, &isnull);
+		if (isnull)
+			ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+							errmsg("a submission needs data")));
+		data = DatumGetJsonbP(d);
+		d = attr(newtup, desc, a_version, &isnull);
+		requested = isnull ? 0 : DatumGetInt32(d);
+		if (!isnull && requested <= 0)
+			requested = -1;
+		registry_validate(subject, data, requested, false, &v);
+		if (!v.valid)
+			raise_invalid(psprintf("the data is not valid for subject %s version %d",
+								   text_to_cstring(subject), v.version), &v);
+		cols[n] = a_version;
+		vals[n] = Int32GetDatum(v.version);
+		nulls[n++] = false;
+		return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls));
+	}
+	else if (strcmp(tg->tgargs[0], "column") == 0 && tg->tgnargs == 3)
+	{
+		int			a_col = attno_of(desc, tg->tgargs[1]);
+		bool		isnull;
+		Datum		d = attr(newtup, desc, a_col, &isnull);
+
+		if (isnull)
+			return PointerGetDatum(newtup);
+		if (is_update && same_datum(td->tg_trigtuple, newtup, desc, a_col))
+			return PointerGetDatum(newtup);
+		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), 0, false, &v);
+		if (!v.valid)
+			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
+								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),
+								   tg->tgargs[2], v.version), &v);
+		return PointerGetDatum(newtup);
+	}
+	elog(ERROR, "registry_validate_trigger: unknown mode \"%s\"", tg->tgargs[0]);
+	return (Datum) 0;
 }
 
 /* lowcode.registry_cache_stats(): entries of this backend's cache (tests) */
