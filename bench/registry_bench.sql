@@ -78,6 +78,11 @@ ALTER TABLE plain_submissions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
 ALTER TABLE plain_submissions ADD PRIMARY KEY (tenant_id, id);
 CREATE TABLE attached_submissions (LIKE plain_submissions INCLUDING ALL);
 SELECT lowcode.attach_validation('attached_submissions', 'data', 'form');
+-- lowcode.submissions' own row trigger (tenant check, stamps, version pinning,
+-- validation) without its statement triggers (audit rows, events, NOTIFY)
+CREATE TABLE stamped_submissions (LIKE plain_submissions INCLUDING ALL);
+CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON stamped_submissions
+  FOR EACH ROW EXECUTE FUNCTION lowcode.registry_validate_trigger('submissions');
 
 CREATE FUNCTION pg_temp.ins(target text) RETURNS text LANGUAGE sql AS $$
   SELECT format('WITH i AS (INSERT INTO %s (subject, data) SELECT ''form'', doc FROM form_docs RETURNING 1) SELECT count(*) FROM i', target)
@@ -86,7 +91,8 @@ SELECT pg_temp.run('insert', m, r, q, 100000)
   FROM generate_series(1, :ins_reps) r,
        (VALUES (1, 'plain table, no validation', pg_temp.ins('plain_submissions')),
                (2, 'attach_validation (validation only)', pg_temp.ins('attached_submissions')),
-               (3, 'lowcode.submissions (validation, audit, event)', pg_temp.ins('lowcode.submissions')))
+               (3, 'submissions row trigger (stamps, pinning, validation)', pg_temp.ins('stamped_submissions')),
+               (4, 'lowcode.submissions (validation, audit row, event, NOTIFY)', pg_temp.ins('lowcode.submissions')))
          AS w(o, m, q)
  ORDER BY r, o;
 SELECT count(*) AS submissions, (SELECT count(*) FROM lowcode.registry_audit WHERE action = 'submission_created') AS audit_rows,
