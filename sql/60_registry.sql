@@ -364,6 +364,10 @@ DECLARE
   defs jsonb := '{}';
   k text;
   v jsonb;
+  dialect text := coalesce(schema ->> '$schema', '');
+  -- drafts 4 to 7 embed resources in "definitions" (and draft 4 names them with "id")
+  container text := CASE WHEN dialect ~ 'draft-0[4-7]' THEN 'definitions' ELSE '$defs' END;
+  id_keyword text := CASE WHEN dialect ~ 'draft-04' THEN 'id' ELSE '$id' END;
 BEGIN
   IF jsonb_typeof(schema) <> 'object' OR cardinality(lowcode.registry_ref_uris(schema)) = 0 THEN
     RETURN schema;
@@ -371,10 +375,10 @@ BEGIN
   refs := lowcode.registry_collect_refs(scope, ARRAY[schema]);
   FOR k, v IN SELECT * FROM jsonb_each(refs) LOOP
     IF jsonb_typeof(v) = 'object' THEN
-      defs := defs || jsonb_build_object('lowcode-ref:' || k, v || jsonb_build_object('$id', k));
+      defs := defs || jsonb_build_object('lowcode-ref:' || k, v || jsonb_build_object(id_keyword, k));
     END IF;
   END LOOP;
-  RETURN schema || jsonb_build_object('$defs', coalesce(schema -> '$defs', '{}') || defs);
+  RETURN schema || jsonb_build_object(container, coalesce(schema -> container, '{}') || defs);
 END
 $$;
 REVOKE ALL ON FUNCTION lowcode.registry_bundle(uuid, jsonb) FROM PUBLIC;

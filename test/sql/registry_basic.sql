@@ -139,6 +139,25 @@ SELECT e ->> 'instancePath' AS field, e ->> 'keyword' AS keyword, e ->> 'message
          '{"name": "", "start_date": "2026-01-10", "end_date": "2026-01-02", "address": {"zip": "1"}}') -> 'errors') e
  ORDER BY 1, 2;
 
+-- rules of nested objects, and a rule that cannot be evaluated (a missing field) fails
+SELECT lowcode.register_schema('trip', '{
+  "type": "object",
+  "properties": {
+    "stay": {"type": "object",
+             "x-rules": [{"rule": "nights <= 30", "message": "at most 30 nights", "path": "/nights"}]},
+    "budget": {"type": "number"}
+  },
+  "x-rules": [{"rule": "budget > 0", "message": "a budget is needed"}]
+}') AS v1;
+SELECT e ->> 'instancePath' AS field, e ->> 'keywordLocation' AS rule, e ->> 'message' AS message,
+       e -> 'params' ? 'error' AS evaluation_failed
+  FROM jsonb_array_elements(lowcode.validate('trip', '{"stay": {"nights": 45}}') -> 'errors') e ORDER BY 1;
+SELECT lowcode.validate('trip', '{"stay": {"nights": 3}, "budget": 10}') ->> 'valid' AS ok;
+-- a draft 7 schema referencing a registry subject
+SELECT lowcode.register_schema('legacy-form', '{"$schema": "http://json-schema.org/draft-07/schema#",
+  "properties": {"addr": {"$ref": "lowcode:common.address"}}}') AS v1;
+SELECT lowcode.validate('legacy-form', '{"addr": {"zip": "123"}}') -> 'errors' -> 0 ->> 'absoluteKeywordLocation' AS draft7_error_at;
+
 -- a compatible new version (optional field), then an incompatible one
 SELECT lowcode.register_schema('leave-request', jsonb_set(lowcode.get_schema('leave-request'), '{properties,reason}', '{"type": "string"}')) AS v2;
 SELECT pg_temp.err($$SELECT lowcode.register_schema('leave-request', jsonb_set(lowcode.get_schema('leave-request'), '{required}', '["name", "start_date", "end_date", "reason"]'))$$);

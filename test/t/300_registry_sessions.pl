@@ -56,8 +56,15 @@ my $c2 = $s1->query_safe(q{SELECT lowcode.registry_cache_stats() ->> 'compiles'}
 is($gen2, $gen1, 'repeated validations cause no invalidation');
 is($c2, $c1, 'and reuse the compiled version (no compilation in 105 calls)');
 
+# session 1 listens to the event channel
+$s1->query_safe('LISTEN lowcode_events');
+
 # session 2 registers a wider version 2: session 1 sees it on its next call
 in_s2(q{SELECT lowcode.register_schema('order', '{"type": "object", "properties": {"qty": {"type": "integer", "maximum": 100}, "note": {"type": "string"}}, "additionalProperties": false}')});
+my ($out) = $s1->query('SELECT 1');
+like($out, qr/Asynchronous notification "lowcode_events" with payload "\{[^"]*"tenant_id" : "$t", "id" : \d+, "type" : "registry.schema_registered"\}"/,
+	'session 1, listening, was notified of the registration');
+$s1->query_safe('UNLISTEN *');
 is(s1_validate('{"qty": 50, "note": "x"}'), 'true', 'session 1 uses version 2 at once');
 my $gen3 = $s1->query_safe(q{SELECT lowcode.registry_cache_stats() ->> 'generation'});
 isnt($gen3, $gen2, 'the registration invalidated session 1\'s cache');
