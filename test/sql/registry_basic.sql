@@ -7,6 +7,9 @@ SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_lowcode') AS lc_
 CREATE EXTENSION pg_lowcode;
 \endif
 \set VERBOSITY terse
+-- everything below runs in one transaction that is rolled back: the database is
+-- left as found (errors are caught by pg_temp.err, so the transaction stays usable)
+BEGIN;
 
 -- errors as "SQLSTATE: message [detail]" (PGRST errors carry their HTTP status in the detail)
 CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -287,10 +290,7 @@ SELECT set_config('request.headers', '', false) IS NOT NULL AS reset;
 -- the isolation report finds nothing wrong with the registry's tables and views
 SELECT * FROM lowcode.isolation_report() WHERE object_name ~ '(subjects|schema_|registry_|submissions|forms|form_versions)';
 
-DROP TABLE leave_docs;
-REVOKE ALL ON SCHEMA lowcode FROM reg_api;
-DROP OWNED BY reg_api;
-DROP ROLE reg_api;
+ROLLBACK;
 \if :lc_create
 DROP EXTENSION pg_lowcode;
 \endif
