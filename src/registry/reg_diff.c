@@ -31,16 +31,15 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_collation.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "regex/regex.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "common/lc_regex.h"
 #include "registry/reg_diff.h"
 
 #define REG_DIFF_MAX_DEPTH	500
@@ -704,12 +703,14 @@ static bool
 numeric_is_multiple(Numeric a, Numeric b)
 {
 	Numeric		r;
+	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 
-	if (numeric_is_nan(a) || numeric_is_nan(b))
+	/* NaN, or a zero divisor (an invalid multipleOf): nothing is a multiple */
+	if (numeric_is_nan(a) || numeric_is_nan(b) ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(b), zero)) == 0)
 		return false;
 	r = DatumGetNumeric(DirectFunctionCall2(numeric_mod, NumericGetDatum(a), NumericGetDatum(b)));
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(r),
-											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) == 0;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(r), zero)) == 0;
 }
 
 static void
@@ -825,16 +826,36 @@ typedef enum ModelKind
 	MODEL_DECLARED,				/* the property is declared in "properties" */
 	MODEL_OPEN,					/* any value allowed */
 	MODEL_CLOSED,				/* the property is not allowed */
-	MODEL_PARTIAL				/* allowed with a schema (patternProperties, additionalProperties: {...}) */
+	MODEL_PARTIAL,				/* allowed with a schema (additionalProperties: {...}) */
+	MODEL_PATTERN				/* governed by a patternProperties schema */
 } ModelKind;
 
+/*
+ * Does a patternProperties pattern (ECMA-262, through lc_regex) match the
+ * name?  A pattern that does not compile matches nothing: the schema itself
+ * is invalid, which jsonschema_check reports at registration.
+ */
 static bool
 pattern_matches(JsonbValue *pattern, JsonbValue *name)
 {
-	text	   *re = cstring_to_text_with_len(pattern->val.string.val, pattern->val.string.len);
+	LcRegex    *re = lc_regex_compile(LC_REGEX_ECMA262, pattern->val.string.val,
+									  pattern->val.string.len, NULL);
 
-	return RE_compile_and_execute(re, name->val.string.val, name->val.string.len,
-								  REG_ADVANCED, C_COLLATION_OID, 0, NULL);
+	return re != NULL && lc_regex_search(re, name->val.string.val, name->val.string.len);
+}
+
+/* the schema of the first patternProperties pattern of s matching the name (v NULL: none) */
+static Sch
+pattern_property(Sch s, JsonbValue *name)
+{
+	JsonbValue *pp = obj_get(s.v, "patternProperties");
+	Pairs		p;
+
+	obj_pairs(pp, &p);
+	for (int i = 0; i < p.n; i++)
+		if (pattern_matches(&p.keys[i], name))
+			return sch_make(&p.vals[i], s.root);
+	return sch_make(NULL, s.root);
 }
 
 /* what schema s says a property named "name" may hold */
@@ -859,7 +880,7 @@ effective_property(Sch s, JsonbValue *name, ModelKind *kind)
 		for (int i = 0; i < p.n; i++)
 			if (pattern_matches(&p.keys[i], name))
 			{
-				*kind = MODEL_PARTIAL;
+				*kind = MODEL_PATTERN;
 				return sch_make(&p.vals[i], s.root);
 			}
 	}
@@ -895,9 +916,16 @@ model_name(ModelKind k)
 	}
 }
 
-/* diff two subschemas silently and report one change with the combined flags */
+/*
+ * Diff two subschemas silently and report one change with the combined
+ * flags.  "conjoined" says that the schema on one side (+1: the new one,
+ * -1: the old one) is in fact the conjunction of the compared subschema with
+ * the other side's schema: a property declared in "properties" whose name
+ * also matches a patternProperties pattern with the same schema on both
+ * sides.  That side is then at most as wide as the other.
+ */
 static void
-diff_summarised(DiffCtx *cx, Sch o, Sch n, const char *path, const char *type)
+diff_summarised_conj(DiffCtx *cx, Sch o, Sch n, const char *path, const char *type, int conjoined)
 {
 	List	   *saved = cx->changes;
 	bool		negated = cx->negated;
@@ -917,7 +945,17 @@ diff_summarised(DiffCtx *cx, Sch o, Sch n, const char *path, const char *type)
 	}
 	cx->changes = saved;
 	cx->negated = negated;
+	if (conjoined > 0)
+		forward = true;			/* new = old AND declared */
+	else if (conjoined < 0)
+		backward = true;		/* old = new AND declared */
 	add_change(cx, type, path, backward, forward);
+}
+
+static void
+diff_summarised(DiffCtx *cx, Sch o, Sch n, const char *path, const char *type)
+{
+	diff_summarised_conj(cx, o, n, path, type, 0);
 }
 
 static void
@@ -983,20 +1021,24 @@ diff_object(DiffCtx *cx, Sch o, Sch n, const char *path)
 		{
 			ModelKind	k;
 			Sch			before = effective_property(o, &npp.keys[j], &k);
+			Sch			still = pattern_property(n, &npp.keys[j]);
 
-			diff_summarised(cx, before, sch_make(&npp.vals[j], n.root),
-							path_join(props_path, npp.keys[j].val.string.val, npp.keys[j].val.string.len),
-							psprintf("property_added_to_%s_content_model", model_name(k)));
+			diff_summarised_conj(cx, before, sch_make(&npp.vals[j], n.root),
+								 path_join(props_path, npp.keys[j].val.string.val, npp.keys[j].val.string.len),
+								 psprintf("property_added_to_%s_content_model", model_name(k)),
+								 (k == MODEL_PATTERN && still.v && json_equal(still.v, before.v)) ? 1 : 0);
 			j++;
 		}
 		else
 		{
 			ModelKind	k;
 			Sch			after = effective_property(n, &opp.keys[i], &k);
+			Sch			was = pattern_property(o, &opp.keys[i]);
 
-			diff_summarised(cx, sch_make(&opp.vals[i], o.root), after,
-							path_join(props_path, opp.keys[i].val.string.val, opp.keys[i].val.string.len),
-							psprintf("property_removed_from_%s_content_model", model_name(k)));
+			diff_summarised_conj(cx, sch_make(&opp.vals[i], o.root), after,
+								 path_join(props_path, opp.keys[i].val.string.val, opp.keys[i].val.string.len),
+								 psprintf("property_removed_from_%s_content_model", model_name(k)),
+								 (k == MODEL_PATTERN && was.v && json_equal(was.v, after.v)) ? -1 : 0);
 			i++;
 		}
 	}

@@ -168,6 +168,17 @@ SELECT lowcode.schema_diff((repeat('{"items": ', 10000) || '{}' || repeat('}', 1
                            (repeat('{"items": ', 10000) || '{"type": "null"}' || repeat('}', 10000))::jsonb);
 \set VERBOSITY default
 SELECT lowcode.schema_diff('{"pattern": "("}', '{"pattern": ")"}') ->> 0 IS NOT NULL AS bad_patterns_compared_as_text;
+SELECT pg_temp.fmt('{"patternProperties": {"(": {}}, "additionalProperties": false}',
+                   '{"properties": {"a": {}}, "patternProperties": {"(": {}}, "additionalProperties": false}') AS bad_pattern_matches_nothing;
+SELECT pg_temp.fmt('{"patternProperties": {"^\\d+$": {"type": "integer"}}, "additionalProperties": false}',
+                   '{"properties": {"12": {"minimum": 1}}, "patternProperties": {"^\\d+$": {"type": "integer"}}, "additionalProperties": false}') AS ecma_pattern;
+SELECT pg_temp.fmt('{"multipleOf": 0}', '{"multipleOf": 3}') AS zero_divisor;
+SELECT pg_temp.fmt('{"properties": [], "required": "x", "enum": 5, "items": 3, "type": 5, "anyOf": {}, "not": 7, "x-rules": "r", "dependencies": 3}',
+                   '{"properties": {"a": 1}, "required": [1, null], "enum": [], "items": [1, "x"], "type": ["x"], "anyOf": [1], "allOf": "x", "x-rules": [1, {"rule": 5}], "dependencies": {"a": 5}}') AS garbage;
+SELECT pg_temp.fmt('{"$ref": "#/definitions/a/b/c"}', '{"$ref": "#/x/~2/%zz", "x": 5}') AS bad_pointers;
+SELECT pg_temp.fmt('{"$ref": "lowcode:a"}', '{"$ref": "lowcode:b"}',
+                   '{"lowcode:a": {"$ref": "lowcode:b"}, "lowcode:b": {"$ref": "lowcode:a"}}') AS ref_cycle_across_documents;
+SELECT pg_temp.fmt('{"$ref": "#"}', '{"$ref": "#", "minimum": 1}') AS self_reference;
 SELECT lowcode.schema_diff('{"properties": {"a": 1}}', '{"properties": {"a": 2}}') AS non_schema_values;
 SELECT lowcode.schema_diff('{"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}}', '{}') IS NOT NULL AS ref_loop_terminates;
 
