@@ -89,6 +89,7 @@ BEGIN
   -- WITH CHECK on UPDATE: a row cannot be moved to another tenant.
   EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', qualified, policy_expr, policy_expr);
   EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', qualified, policy_expr);
+  PERFORM lowcode.attach_quota_trigger(tbl);  -- row/storage quotas (sql/50_quota.sql)
 
   -- Unique keys without tenant_id leak existence across tenants (a unique
   -- violation tells one tenant that another has the value) and block
