@@ -20,7 +20,7 @@ COMMENT ON FUNCTION lowcode.jsonschema_validate(jsonb, jsonb, jsonb) IS
 CREATE FUNCTION lowcode.jsonschema_check(schema jsonb, options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jsonschema_check'
-LANGUAGE C STABLE PARALLEL RESTRICTED;
+LANGUAGE C STABLE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION lowcode.jsonschema_check(jsonb, jsonb) IS
 'Is the schema itself valid (against its metaschema; regexes compile; references resolve)?';

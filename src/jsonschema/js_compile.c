@@ -90,7 +90,7 @@ schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,..
 {
 	StringInfoData msg;
 
-	strlcpy(js_compile_error_pointer, (base == NULL || base[0] == '\0') && ptr ? ptr : "",
+	strlcpy(js_compile_error_pointer, ptr ? ptr : "",
 			sizeof(js_compile_error_pointer));
 
 	initStringInfo(&msg);
