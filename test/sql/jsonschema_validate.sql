@@ -107,6 +107,16 @@ DROP TABLE js_orders;
 SELECT s, i, lowcode.jsonschema_is_valid(s, i)
 FROM (VALUES ('{"type": "string"}'::jsonb, '"a"'::jsonb), ('{"type": "number"}', '"a"'), ('{"type": "string"}', '1')) t(s, i);
 
+-- many properties, few keys (binary search instead of a merge join)
+WITH s AS (SELECT jsonb_build_object('properties', jsonb_object_agg('p' || g, jsonb_build_object('type', 'integer', 'maximum', g)),
+                                     'additionalProperties', false) AS schema
+           FROM generate_series(1, 100) g)
+SELECT lowcode.jsonschema_is_valid(schema, '{"p7": 7, "p50": 3}') AS ok,
+       lowcode.jsonschema_is_valid(schema, '{"p7": 8, "p50": 3}') AS p7_too_big,
+       lowcode.jsonschema_is_valid(schema, '{"p7": 7, "p500": 3}') AS unknown_key,
+       lowcode.jsonschema_validate(schema, '{"p1": 1, "p99": 100, "q": 0}')->'errors' AS errors
+FROM s;
+
 -- jsonschema_check: the schema against its metaschema, and compilation
 SELECT lowcode.jsonschema_check('{"type": "object", "properties": {"a": {"minLength": 1}}}') AS good;
 SELECT e->>'instanceLocation' AS at, e->>'keyword' AS keyword, e->>'message' AS message
