@@ -332,6 +332,13 @@ type_matches(uint32 types, const JsonbValue *inst)
 	}
 }
 
+/* draft 4 tells 1.0 (a float) from 1: an integer has no decimal places written */
+static bool
+draft4_integer(Numeric n)
+{
+	return DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(n))) == 0;
+}
+
 static char *
 types_text(uint32 types)
 {
@@ -934,7 +941,9 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 
 	if (s->validation)
 	{
-		if (s->types && !type_matches(s->types, inst))
+		if (s->types && (!type_matches(s->types, inst) ||
+						 (s->draft == JS_DRAFT4 && inst->type == jbvNumeric &&
+						  !(s->types & JS_T_NUMBER) && !draft4_integer(inst->val.numeric))))
 		{
 			char	   *t = types_text(s->types);
 
