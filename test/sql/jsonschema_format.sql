@@ -1,12 +1,6 @@
 -- JSON Schema format checkers through lowcode.format_check().  The full
 -- JSON Schema Test Suite runs in test/t/025_jsonschema_format_suite.pl;
 -- these are the cases worth reading.
--- Leave the database as found: create the extension only when it is not
--- there yet, and drop it again at the end in that case.
-SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_lowcode') AS lc_create \gset
-\if :lc_create
-CREATE EXTENSION pg_lowcode;
-\endif
 
 SELECT f, v, lowcode.format_check(f, v) AS valid FROM (VALUES
     ('date-time', '1963-06-19T08:30:06.283185Z'),
@@ -85,7 +79,3 @@ SELECT f, v, lowcode.format_check(f, v) AS valid FROM (VALUES
 SELECT lowcode.format_check('phone', '+1 555');
 -- NULL in, NULL out
 SELECT lowcode.format_check('date', NULL) IS NULL AS strict;
-
-\if :lc_create
-DROP EXTENSION pg_lowcode;
-\endif

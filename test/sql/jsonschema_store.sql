@@ -1,7 +1,6 @@
 -- JSON Schema document store: register/unregister, $ref to stored documents,
 -- invalidation of compiled schemas, privileges, bad input.
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 RESET client_min_messages;
 \set VERBOSITY terse
 
@@ -79,4 +78,3 @@ DROP ROLE js_store_reader;
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS cfg(relid) JOIN pg_class c ON c.oid = cfg.relid
 WHERE e.extname = 'pg_lowcode' AND c.relname = 'schema_documents';
 
-DROP EXTENSION pg_lowcode CASCADE;

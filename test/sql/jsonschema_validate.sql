@@ -1,6 +1,5 @@
 -- JSON Schema: the validation functions, error shapes, options, locales.
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 RESET client_min_messages;
 \set VERBOSITY terse
 
@@ -127,4 +126,3 @@ SELECT e->'params' AS params, e->>'message' AS message
 FROM jsonb_array_elements(lowcode.jsonschema_check('{"$ref": "#/$defs/missing"}')->'errors') e;
 SELECT lowcode.jsonschema_check('{"$schema": "http://json-schema.org/draft-04/schema#", "exclusiveMinimum": 3}')->'valid' AS draft4_boolean_expected;
 
-DROP EXTENSION pg_lowcode CASCADE;
