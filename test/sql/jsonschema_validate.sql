@@ -31,6 +31,20 @@ SELECT lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-07
        lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-04/schema#", "maximum": 5, "exclusiveMaximum": true}', '5') AS draft4_exclusive,
        lowcode.jsonschema_is_valid('{"prefixItems": [{"type": "string"}], "items": false}', '["a", "b"]') AS prefix_items;
 
+-- draft 4 tells 1.0 from 1; later drafts do not
+SELECT lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer"}', '1.0') AS draft4_float,
+       lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"}', '1.0') AS draft7_float;
+
+-- dynamic references: the outermost $dynamicAnchor wins
+SELECT lowcode.jsonschema_is_valid(
+  '{"$id": "https://example.com/root", "$ref": "list", "$defs": {
+      "item": {"$dynamicAnchor": "item", "type": "string"},
+      "list": {"$id": "list", "type": "array", "items": {"$dynamicRef": "#item"},
+               "$defs": {"item": {"$dynamicAnchor": "item"}}}}}', '["a", 1]') AS dynamic_ref_extended,
+  lowcode.jsonschema_is_valid(
+  '{"$id": "https://example.com/list", "type": "array", "items": {"$dynamicRef": "#item"},
+    "$defs": {"item": {"$dynamicAnchor": "item"}}}', '["a", 1]') AS dynamic_ref_alone;
+
 -- in 2020-12 (the default) "items" is one schema, not an array
 SELECT lowcode.jsonschema_is_valid('{"items": [{"type": "string"}]}', '[1]');
 
