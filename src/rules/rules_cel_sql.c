@@ -23,7 +23,9 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -523,6 +525,12 @@ datum_to_cel(Datum d, bool isnull, Oid type, CelValue *out)
 	}
 }
 
+static AclResult
+object_aclcheck_compat(Oid fn)
+{
+	return pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
+}
+
 static bool
 call_registered(void *ctx, const char *name, int nargs, CelValue *args, CelValue *out)
 {
@@ -548,6 +556,15 @@ call_registered(void *ctx, const char *name, int nargs, CelValue *args, CelValue
 		{
 			ReleaseSysCache(tup);
 			continue;
+		}
+		/* the caller needs EXECUTE, as if it called the function itself */
+		if (object_aclcheck_compat(registered[i].fn) != ACLCHECK_OK)
+		{
+			ReleaseSysCache(tup);
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for function %s, called from CEL as %s()",
+							format_procedure(registered[i].fn), name)));
 		}
 		fmgr_info(registered[i].fn, &flinfo);
 		InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, InvalidOid, NULL, NULL);
@@ -591,7 +608,7 @@ static void
 evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **cs_out)
 {
 	text	   *expr = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *data = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	Jsonb	   *data = PG_GETARG_JSONB_P(1);	/* STRICT */
 	CallSite   *cs = get_callsite(fcinfo);
 	CelProgram *prog = get_program(fcinfo, cs, expr);
 	CelEnv		env;
@@ -787,7 +804,7 @@ proto_resolver(void *ctx, const char *name, int len, CelValue *out)
 Datum
 cel_conformance_eval(PG_FUNCTION_ARGS)
 {
-	bytea	   *expr = PG_GETARG_BYTEA_PP(0);
+	bytea	   *expr;
 	Jsonb	   *bindings = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
 	CelProgram *prog;
 	ProtoBindings pb;
@@ -796,6 +813,9 @@ cel_conformance_eval(PG_FUNCTION_ARGS)
 	JsonbParseState *st = NULL;
 	JsonbValue	jv;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	expr = PG_GETARG_BYTEA_PP(0);
 	pb.jc = bindings ? &bindings->root : NULL;
 	prog = cel_parse(memcpy(palloc(VARSIZE_ANY_EXHDR(expr) + 1), VARDATA_ANY(expr), VARSIZE_ANY_EXHDR(expr)), VARSIZE_ANY_EXHDR(expr),
 					 rules_max_depth);

@@ -130,6 +130,10 @@ SELECT count(*) FILTER (WHERE lowcode.rule_test('x == ' || (i % 50), jsonb_build
 FROM generate_series(1, 300) i;
 RESET lowcode.rules_cache_size;
 
+-- STRICT: NULL in, NULL out
+SELECT lowcode.rule_eval(NULL) IS NULL, lowcode.rule_test('true', NULL) IS NULL,
+       lowcode.rule_check(NULL) IS NULL;
+
 -- IMMUTABLE and usable in CHECK constraints
 CREATE TABLE pg_temp.orders (doc jsonb CHECK (lowcode.rule_test('amount > 0 && currency in ["EUR", "USD"]', doc)));
 INSERT INTO pg_temp.orders VALUES ('{"amount": 10, "currency": "EUR"}');

@@ -43,6 +43,12 @@ SELECT lowcode.register_rule_function('no such', 'public.vat(numeric, float8)');
 CREATE ROLE cel_tenant_user;
 SET ROLE cel_tenant_user;
 SELECT lowcode.register_rule_function('x', 'public.vat(numeric, float8)');
+-- a rule calls a registered function with the caller's rights: EXECUTE is needed
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION public.initials(text) FROM PUBLIC;
+SET ROLE cel_tenant_user;
+SELECT lowcode.rule_eval('vat(10, 0.5)');
+SELECT lowcode.rule_eval('initials("Grace Hopper")');
 RESET ROLE;
 DROP ROLE cel_tenant_user;
 
