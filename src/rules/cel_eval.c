@@ -187,6 +187,7 @@ eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 				i;
 	const CelExpr *chain_buf[16];
 	const CelExpr **chain = chain_buf;
+	bool		bound;
 
 	while (root->kind == EX_SELECT)
 	{
@@ -199,10 +200,11 @@ eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 	for (const CelExpr *s = e; s->kind == EX_SELECT; s = s->target)
 		chain[i++] = s;
 	/* chain[0] is e (longest), chain[depth-1] the select right above the root */
-	if (!resolve_ident(env, root, &val) || val.kind == CEL_TYPE)
+	bound = resolve_ident(env, root, &val);
+	if (!bound || val.kind == CEL_TYPE)
 	{
 		CelValue	typeval;
-		bool		is_type = (!root->absolute || true) && val.kind == CEL_TYPE;
+		bool		is_type = bound;	/* the root names a type: int.x, google.… */
 		bool		found = false;
 
 		if (is_type)
