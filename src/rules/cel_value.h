@@ -210,6 +210,11 @@ extern CelProgram *cel_parse(const char *src, int len, int max_depth);
 /* Fold literal lists and maps of constants (cel_check.c); cel_parse calls it. */
 extern void cel_fold_constants(CelExpr *e);
 
+/* rule_check's static check of function names (cel_check.c): the number of problems */
+typedef bool (*CelKnownFunction) (void *ctx, const char *name);
+extern int	cel_check_calls(CelProgram *prog, CelKnownFunction is_known, void *ctx,
+							CelParseError **errors);
+
 /* Format a parse error with a caret line under the expression. */
 extern char *cel_format_parse_error(const CelProgram *prog, int *line, int *column);
 

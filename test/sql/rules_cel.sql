@@ -96,6 +96,8 @@ SELECT lowcode.rule_eval('1 + 99999999999999999999');
 SELECT lowcode.rule_check('a.b > 3 && c in ["x", "y"] && items.all(i, i.price < limit)');
 SELECT lowcode.rule_check(E'amount >\n (3');
 SELECT lowcode.rule_check('[1, 2].map(x, x + y)');
+-- functions that do not exist are reported without evaluating
+SELECT lowcode.rule_check(E'size(a) > 1 &&\n  frobnicate(a) && a.shout() && Msg{f: 1}.f');
 
 -- limits: nesting depth (even 100,000 levels fail cleanly), length, cost
 SET lowcode.rules_max_expression_length = 1000000;

@@ -30,6 +30,8 @@ SELECT lowcode.rule_eval('"b" in tags(doc)', '{"doc": {"tags": ["a", "b"]}}');
 SELECT lowcode.rule_eval('initials(null)');
 -- a CEL value the SQL type does not take: no matching overload
 SELECT lowcode.rule_eval('initials(42)');
+-- rule_check knows the registered functions
+SELECT lowcode.rule_check('vat(amount, 0.2) > 1 && dates.addDays(t, 1) > t && nope(1)');
 -- unknown function names stay unbound
 SELECT lowcode.rule_eval('nope(1)');
 
