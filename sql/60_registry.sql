@@ -183,7 +183,7 @@ CREATE INDEX schema_references_target_idx ON lowcode.schema_references (ref_tena
 CREATE TABLE lowcode.registry_audit (
   tenant_id  uuid NOT NULL,
   id         bigint GENERATED ALWAYS AS IDENTITY,
-  at         timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz NOT NULL DEFAULT now(),
   actor_role text NOT NULL,
   actor_sub  text,
   action     text NOT NULL,
