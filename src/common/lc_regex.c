@@ -287,6 +287,7 @@ typedef struct Tr
 	int			groups_opened;	/* opened so far */
 	int			are_groups;		/* ARE capturing groups opened so far */
 	int			lookaround_depth;
+	bool		has_backrefs;	/* any \N or \k<name>: groups must capture */
 	int			depth;
 	Flags		flags;
 } Tr;
@@ -1603,14 +1604,27 @@ tr_group(Tr *t)
 			return;
 		}
 		t->groups[srcgroup - 1].name = name;
-		if (t->lookaround_depth > 0)
+		if (!t->has_backrefs)
 		{
-			/* ARE's parentheses in lookarounds do not capture */
+			/*
+			 * Nothing refers to what the group captures and only whether the
+			 * pattern matches is asked: a non-capturing group is equivalent,
+			 * and lifts ARE's limits on capturing groups (bounds above 255).
+			 */
 			t->groups[srcgroup - 1].are_number = 0;
+			out_str(t, "(?:");
 		}
 		else
-			t->groups[srcgroup - 1].are_number = ++t->are_groups;
-		out_char(t, '(');
+		{
+			if (t->lookaround_depth > 0)
+			{
+				/* ARE's parentheses in lookarounds do not capture */
+				t->groups[srcgroup - 1].are_number = 0;
+			}
+			else
+				t->groups[srcgroup - 1].are_number = ++t->are_groups;
+			out_char(t, '(');
+		}
 	}
 	tr_disjunction(t);
 	if (t->err)
@@ -1861,6 +1875,10 @@ count_groups(Tr *t)
 				i++;
 				continue;
 			}
+			/* a back reference (in a class it is an error reported later) */
+			if (!in_class && i + 1 < t->n &&
+				((t->p[i + 1] >= '1' && t->p[i + 1] <= '9') || t->p[i + 1] == 'k'))
+				t->has_backrefs = true;
 			i++;
 			continue;
 		}
