@@ -543,9 +543,9 @@ read_hex_braced(Tr *t)
 /*
  * Resolve a Unicode property name (the text inside \p{...}) into a set.
  * ECMA-262 accepts General_Category values (optionally "gc=" or
- * "General_Category="), Script / Script_Extensions values ("sc=", "scx=";
- * Script_Extensions is approximated by Script) and a few binary
- * properties; RE2 accepts category and script names, and "Any".
+ * "General_Category="), Script and Script_Extensions values ("sc=",
+ * "scx=") and the binary properties of its table (Alphabetic, Emoji, ...);
+ * RE2 accepts category and script names, and "Any".
  */
 static bool
 property_set(Tr *t, const char *name, CpSet *s)
@@ -570,14 +570,21 @@ property_set(Tr *t, const char *name, CpSet *s)
 			return true;
 		}
 		if ((plen == 2 && strncmp(name, "sc", 2) == 0) ||
-			(plen == 3 && strncmp(name, "scx", 3) == 0) ||
-			(plen == 6 && strncmp(name, "Script", 6) == 0) ||
-			(plen == 17 && strncmp(name, "Script_Extensions", 17) == 0))
+			(plen == 6 && strncmp(name, "Script", 6) == 0))
 		{
 			script = lc_unicode_script_lookup(value);
 			if (script < 0)
 				return false;
 			lc_unicode_script_ranges(script, set_add_cb, s);
+			return true;
+		}
+		if ((plen == 3 && strncmp(name, "scx", 3) == 0) ||
+			(plen == 17 && strncmp(name, "Script_Extensions", 17) == 0))
+		{
+			script = lc_unicode_script_lookup(value);
+			if (script < 0)
+				return false;
+			lc_unicode_scx_ranges(script, set_add_cb, s);
 			return true;
 		}
 		return false;
@@ -599,13 +606,13 @@ property_set(Tr *t, const char *name, CpSet *s)
 			lc_unicode_gc_ranges(~LC_GC_BIT(LC_GC_Cn), set_add_cb, s);
 			return true;
 		}
-		/* a lone name is a General_Category value in ECMA-262 */
+		/* a lone name is a General_Category value or a binary property */
 		if (lc_unicode_gc_lookup(name, &mask))
 		{
 			lc_unicode_gc_ranges(mask, set_add_cb, s);
 			return true;
 		}
-		return false;
+		return lc_unicode_binprop_ranges(name, set_add_cb, s);
 	}
 	/* RE2: category or script */
 	if (lc_unicode_gc_lookup(name, &mask) && strlen(name) <= 2)
