@@ -2340,6 +2340,55 @@ lc_regex_search(LcRegex *re, const char *subject, int len)
 	return false;				/* not reached */
 }
 
+bool
+lc_regex_is_valid(LcRegexDialect dialect, const char *pattern, int len, char **errmsg)
+{
+	MemoryContext tmpcxt;
+	MemoryContext oldcxt;
+	pg_wchar   *are;
+	int			arelen;
+	char	   *msg = NULL;
+	int			rc = REG_OKAY;
+	regex_t		re;
+	char		buf[256];
+
+	/* already compiled and cached: valid */
+	cache_init();
+	if (cache_find(dialect, pattern_hash(dialect, pattern, len), pattern, len) >= 0)
+		return true;
+
+	tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "lowcode regex check",
+								   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(tmpcxt);
+	are = translate(dialect, pattern, len, &arelen, &msg);
+	if (are)
+	{
+		rc = pg_regcomp(&re, are, arelen, REG_ADVANCED | REG_NOSUB, C_COLLATION_OID);
+		if (rc == REG_OKAY)
+			pg_regfree(&re);
+		else
+			pg_regerror(rc, &re, buf, sizeof(buf));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	if (!are)
+	{
+		if (errmsg)
+			*errmsg = pstrdup(msg);
+		MemoryContextDelete(tmpcxt);
+		return false;
+	}
+	MemoryContextDelete(tmpcxt);
+	if (rc != REG_OKAY)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (errmsg)
+			*errmsg = psprintf("the regular expression engine rejected the translated pattern: %s",
+							   buf);
+		return false;
+	}
+	return true;
+}
+
 char *
 lc_regex_translate(LcRegexDialect dialect, const char *pattern, int len, char **errmsg)
 {
