@@ -689,7 +689,16 @@ tr_property(Tr *t, CpSet *s)
 		return false;
 	}
 	if (negate)
+	{
+		/*
+		 * RE2 folds the property and then negates it; ECMA-262 (u flag)
+		 * negates it and matches the result case-insensitively, so that
+		 * /\P{Lu}/ui matches "A" (its variant "a" is not Lu).
+		 */
+		if (t->flags.icase && t->dialect == LC_REGEX_RE2)
+			set_case_close(&tmp);
 		set_complement(&tmp);
+	}
 	set_union(s, &tmp);
 	pfree(tmp.r);
 	return true;
@@ -763,7 +772,16 @@ tr_escape(Tr *t, bool in_class, pg_wchar *ch, CpSet *set)
 				else
 					set_add_re2_space(&tmp);
 				if (c == 'D' || c == 'W' || c == 'S')
+				{
+					/*
+					 * Under case-insensitivity a negated class excludes the
+					 * case variants of what it negates (\W does not match
+					 * U+017F, a variant of 's'): fold first, then negate.
+					 */
+					if (t->flags.icase)
+						set_case_close(&tmp);
 					set_complement(&tmp);
+				}
 				set_union(set, &tmp);
 				pfree(tmp.r);
 				t->pos++;
