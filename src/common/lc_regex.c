@@ -823,6 +823,30 @@ tr_escape(Tr *t, bool in_class, pg_wchar *ch, CpSet *set)
 				tr_error(t, "\\%c is not allowed in a character class", (char) c);
 				return ESC_ERROR;
 			}
+			if (t->dialect == LC_REGEX_ECMA262 && t->flags.icase)
+			{
+				/*
+				 * With the u and i flags the word characters of \b also
+				 * include U+017F and U+212A (case variants of s and k):
+				 * spell the boundary out with lookarounds on that set.
+				 */
+				CpSet		w;
+				static const char *const parts_b[] = {"(?:(?<=", ")(?!", ")|(?<!", ")(?=", "))"};
+				static const char *const parts_B[] = {"(?:(?<=", ")(?=", ")|(?<!", ")(?!", "))"};
+				const char *const *parts = (c == 'b') ? parts_b : parts_B;
+
+				set_init(&w);
+				set_add_word(&w);
+				set_case_close(&w);
+				for (int k = 0; k < 4; k++)
+				{
+					out_str(t, parts[k]);
+					out_set(t, &w);
+				}
+				out_str(t, parts[4]);
+				pfree(w.r);
+				return ESC_EMITTED;
+			}
 			/* word boundary: ARE's \y and \Y use the same ASCII word chars */
 			out_str(t, c == 'b' ? "\\y" : "\\Y");
 			return ESC_EMITTED;

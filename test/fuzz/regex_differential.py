@@ -3,7 +3,7 @@
 regex_differential.py -- compare lowcode.regex_test('ecma262', ...) with a real
 ECMA-262 engine (Node.js, RegExp with the "u" flag) on random patterns.
 
-    python3 test/fuzz/regex_differential.py [--cases N] [--seed S] [psql options...]
+    python3 test/fuzz/regex_differential.py [--cases N] [--seed S] [--icase] [psql options...]
 
 for example, against a running server with the extension:
 
@@ -12,7 +12,8 @@ for example, against a running server with the extension:
 Prints how many (pattern, subject) pairs gave different answers and some of
 them, how many patterns Node accepts and pg_lowcode refuses, and the reverse
 (pg_lowcode accepts Annex B forms and ES2025 modifiers that Node 20 refuses).
-The differences known and documented in docs/regex.md (back references to
+With --icase every pattern P is run as (?i:P) here and with the "ui" flags
+in Node (Node 20 has no (?i:...) modifier groups).  The differences known and documented in docs/regex.md (back references to
 groups that did not take part in the match) show up here; anything else is
 a bug.  Needs node and psql on PATH.
 """
@@ -53,16 +54,21 @@ def gen(n, seed):
 
 NODE = r"""
 const cases = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+const flags = process.argv[2];
 console.log(JSON.stringify(cases.map(([p, s]) => {
-  try { return new RegExp(p, 'u').test(s) ? 1 : 0; } catch (e) { return -1; }
+  try { return new RegExp(p, flags).test(s) ? 1 : 0; } catch (e) { return -1; }
 })));
 """
 
 
 def main():
     args = sys.argv[1:]
-    n, seed = 6000, 7
-    while args and args[0] in ('--cases', '--seed'):
+    n, seed, icase = 6000, 7, False
+    while args and args[0] in ('--cases', '--seed', '--icase'):
+        if args[0] == '--icase':
+            icase = True
+            args = args[1:]
+            continue
         if args[0] == '--cases':
             n = int(args[1])
         else:
@@ -73,7 +79,7 @@ def main():
         cf = os.path.join(d, 'cases.json')
         with open(cf, 'w') as f:
             json.dump(cases, f)
-        node = json.loads(subprocess.run(['node', '-e', NODE, cf], check=True,
+        node = json.loads(subprocess.run(['node', '-e', NODE, cf, 'ui' if icase else 'u'], check=True,
                                          capture_output=True, text=True).stdout)
 
         def q(s):
@@ -81,7 +87,8 @@ def main():
         sql = ("CREATE FUNCTION pg_temp.t(p text, s text) RETURNS int LANGUAGE plpgsql AS $$ BEGIN "
                "RETURN lowcode.regex_test('ecma262', p, s)::int; EXCEPTION WHEN invalid_regular_expression "
                "THEN RETURN -1; END $$;\nSELECT string_agg(pg_temp.t(p, s)::text, ',' ORDER BY i) FROM (VALUES "
-               + ",".join("(%d,%s,%s)" % (i, q(p), q(s)) for i, (p, s) in enumerate(cases)) + ") v(i, p, s);\n")
+               + ",".join("(%d,%s,%s)" % (i, q('(?i:' + p + ')' if icase else p), q(s))
+                          for i, (p, s) in enumerate(cases)) + ") v(i, p, s);\n")
         sf = os.path.join(d, 'q.sql')
         with open(sf, 'w') as f:
             f.write(sql)
