@@ -2361,7 +2361,9 @@ lc_regex_search(LcRegex *re, const char *subject, int len)
 		lru_touch(re->slot);
 	s = &cache[re->slot];
 
-	wide = (len < lengthof(stackbuf)) ? stackbuf : palloc(sizeof(pg_wchar) * (len + 1));
+	/* a subject of up to 1 GB takes 4 bytes a character: allow a huge buffer */
+	wide = (len < lengthof(stackbuf)) ? stackbuf :
+		palloc_extended(sizeof(pg_wchar) * ((Size) len + 1), MCXT_ALLOC_HUGE);
 	n = decode_utf8(subject, len, wide, false);
 	rc = pg_regexec(&s->re, wide, n, 0, NULL, 0, NULL, 0);
 	if (wide != stackbuf)
