@@ -1722,7 +1722,6 @@ tr_term(Tr *t)
 			break;
 		case '(':
 			{
-				int			save_depth = t->lookaround_depth;
 				bool		was_flags = false;
 
 				if (tr_peek(t, 1) == '?' && t->dialect == LC_REGEX_RE2)
@@ -1746,7 +1745,6 @@ tr_term(Tr *t)
 					(t->out[atom_start + 2] == '=' || t->out[atom_start + 2] == '!' ||
 					 t->out[atom_start + 2] == '<'))
 					quantifiable = false;
-				(void) save_depth;
 			}
 			break;
 		case ')':
