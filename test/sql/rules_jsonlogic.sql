@@ -153,6 +153,8 @@ SELECT lowcode.jsonlogic_apply('{"map":[[1], {"Var":"x"}]}');
 SELECT pg_temp.jl_err((repeat('{"!":', 250) || 'true' || repeat('}', 250))::jsonb) AS depth_250;
 SELECT pg_temp.jl_err((repeat('{"!":', 251) || 'true' || repeat('}', 251))::jsonb) AS depth_251;
 SELECT pg_temp.jl_err((repeat('[', 300) || repeat(']', 300))::jsonb) AS array_depth_300;
+SELECT pg_temp.jl_err(('{"a":1,"b":' || repeat('[', 300) || repeat(']', 300) || '}')::jsonb) AS literal_depth_300;
+SELECT pg_temp.jl_err(('{"a":1,"b":' || repeat('[', 240) || repeat(']', 240) || '}')::jsonb) AS literal_depth_240;
 \set VERBOSITY default
 SELECT lowcode.jsonlogic_apply((repeat('{"and":[', 200) || 'true' || repeat(']}', 200))::jsonb);
 \set VERBOSITY terse
