@@ -563,6 +563,7 @@ typedef struct CompiledRule
 	Size		len;
 	char	   *bytes;			/* the rule's jsonb bytes, the cache key */
 	bool		is_const;		/* call-site cache: the argument is a Const */
+	int			max_depth;		/* lowcode.rules_max_depth it was compiled under */
 	JlRule	   *rule;
 	MemoryContext cxt;			/* holds all of the above */
 } CompiledRule;
@@ -590,6 +591,7 @@ compile_rule(Jsonb *rule, const char *bytes, Size len, uint32 hash)
 	JlValue	   *tree = palloc(sizeof(JlValue));
 
 	cr->cxt = cxt;
+	cr->max_depth = rules_max_depth;
 	cr->hash = hash;
 	cr->len = len;
 	cr->bytes = palloc(len);
@@ -650,6 +652,12 @@ cache_lookup_or_compile(Jsonb *rule, const char *bytes, Size len)
 		{
 			if (cr->len == len && memcmp(cr->bytes, bytes, len) == 0)
 			{
+				if (cr->max_depth != rules_max_depth)
+				{
+					/* compiled under another depth limit: compile again */
+					cache_remove(cr);
+					break;
+				}
 				dlist_move_head(&cache_lru, &cr->lru);
 				return cr->rule;
 			}
@@ -692,7 +700,7 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 	CompiledRule *cc = (CompiledRule *) flinfo->fn_extra;
 
 	/* a literal rule cannot change for this call site: no comparison */
-	if (cc != NULL && cc->is_const)
+	if (cc != NULL && cc->is_const && cc->max_depth == rules_max_depth)
 		return cc->rule;
 
 	if (len > (Size) rules_max_expression_length)
@@ -703,7 +711,8 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 						   len, rules_max_expression_length)));
 
 	/* a parameter may change between calls: compare the bytes */
-	if (cc != NULL && cc->len == len && memcmp(cc->bytes, bytes, len) == 0)
+	if (cc != NULL && cc->len == len && cc->max_depth == rules_max_depth &&
+		memcmp(cc->bytes, bytes, len) == 0)
 		return cc->rule;
 
 	if (get_fn_expr_arg_stable(flinfo, 0))

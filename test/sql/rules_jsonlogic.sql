@@ -158,6 +158,15 @@ SELECT pg_temp.jl_err(('{"a":1,"b":' || repeat('[', 240) || repeat(']', 240) || 
 \set VERBOSITY default
 SELECT lowcode.jsonlogic_apply((repeat('{"and":[', 200) || 'true' || repeat(']}', 200))::jsonb);
 \set VERBOSITY terse
+-- a rule compiled earlier is checked again when the limit is lowered
+SELECT pg_temp.jl_err((repeat('{"!":', 100) || 'true' || repeat('}', 100))::jsonb) AS depth_100;
+SET lowcode.rules_max_depth = 50;
+SELECT pg_temp.jl_err((repeat('{"!":', 100) || 'true' || repeat('}', 100))::jsonb) AS depth_100_limit_50;
+CREATE TEMP TABLE deep_rules AS SELECT (repeat('{"!":', 100) || 'true' || repeat('}', 100))::jsonb AS r;
+RESET lowcode.rules_max_depth;
+SELECT lowcode.jsonlogic_apply(r) AS from_backend_cache FROM deep_rules;
+SET lowcode.rules_max_depth = 50;
+SELECT lowcode.jsonlogic_apply(r) AS from_backend_cache FROM deep_rules;
 SET lowcode.rules_max_depth = 100000;
 SELECT lowcode.jsonlogic_apply((repeat('{"!":', 5000) || 'true' || repeat('}', 5000))::jsonb) AS depth_5000;
 -- nesting depth 100,000: a clean error, never a crash
