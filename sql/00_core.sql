@@ -2,6 +2,11 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION pg_lowcode" to load this file. \quit
 
+-- The schema is created here, not by the control file, so that it is a
+-- member of the extension and DROP EXTENSION removes it (as pg_cron does).
+CREATE SCHEMA lowcode;
+COMMENT ON SCHEMA lowcode IS 'pg_lowcode: multi-tenant low-code back end';
+
 -- The platform operator: manages tenants, tiers, the shared schema store and
 -- registry-wide settings.  A cluster-wide role, so it outlives DROP EXTENSION
 -- (other databases may use it); it is created only when missing.

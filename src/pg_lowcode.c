@@ -12,6 +12,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 
 #include "pg_lowcode.h"
 
@@ -33,6 +34,13 @@ _PG_init(void)
 	session_init();
 	quota_init();
 	worker_init();
+
+	/* Unknown lowcode.* settings are typos: reject them instead of keeping placeholders. */
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("lowcode");
+#else
+	EmitWarningsOnPlaceholders("lowcode");
+#endif
 }
 
 void

@@ -8,8 +8,12 @@
  * compiled with its engine (regcomp.c), so no new regex engine enters the
  * server.  What cannot be translated is reported as a compile error.
  *
- * Compiled expressions live in a backend-wide cache keyed by (dialect,
- * pattern); callers never free them.  Neither function touches a table and
+ * Compiled expressions live in a backend-wide LRU cache keyed by (dialect,
+ * pattern).  The handle lc_regex_compile returns is allocated in the
+ * caller's CurrentMemoryContext (so compile in the context that holds your
+ * compiled form) and stays valid as long as that context: when the cache
+ * has evicted its expression meanwhile, lc_regex_search compiles it again.
+ * Callers never free handles themselves.  Neither function touches a table and
  * neither raises an error for a bad pattern: lc_regex_compile returns NULL
  * and an error message instead, so that callers can report where the
  * pattern was.  Both answer to query cancellation.
@@ -40,5 +44,12 @@ extern LcRegex *lc_regex_compile(LcRegexDialect dialect, const char *pattern,
  * semantics (unanchored), as both ECMA-262 test() and RE2 partial match.
  */
 extern bool lc_regex_search(LcRegex *re, const char *subject, int len);
+
+/*
+ * The ARE text a pattern translates to (UTF-8, palloc'd), or NULL with
+ * *errmsg set; for lowcode.regex_translate() and error messages.
+ */
+extern char *lc_regex_translate(LcRegexDialect dialect, const char *pattern,
+								int len, char **errmsg);
 
 #endif							/* LC_REGEX_H */

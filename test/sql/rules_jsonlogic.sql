@@ -1,7 +1,6 @@
 -- JsonLogic: lowcode.jsonlogic_apply with json-logic-js 2.x semantics.
 -- Every expected value here was checked against json-logic-js 2.0 under node.
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 RESET client_min_messages;
 
 -- SQLSTATE and message of an error, or 'no error'.

@@ -1,0 +1,44 @@
+# Sourced by benchmarks: a throwaway cluster with the extension, from the staged install.
+# shellcheck shell=bash
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+BENCH_PORT=${BENCH_PORT:-55490}
+BENCH_DIR=$TOP/tmp_check/bench-$BENCH_PORT
+
+bench_start() {
+  stage_install
+  mkdir -p "$TOP/tmp_check"; [ "$(id -u)" = 0 ] && chown "$RUN_AS" "$TOP/tmp_check"
+  as_server_user rm -rf "$BENCH_DIR"
+  as_server_user mkdir -p "$BENCH_DIR"
+  as_server_user "$STAGE_BIN/initdb" -D "$BENCH_DIR/data" -A trust -U postgres --no-instructions >/dev/null
+  as_server_user tee -a "$BENCH_DIR/data/postgresql.conf" >/dev/null <<CONF
+port = $BENCH_PORT
+listen_addresses = ''
+unix_socket_directories = '$BENCH_DIR'
+shared_preload_libraries = 'pg_lowcode'
+shared_buffers = '1GB'
+max_wal_size = '8GB'
+checkpoint_timeout = '30min'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+${BENCH_CONF:-}
+CONF
+  as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/server.log" -w start >/dev/null
+  trap bench_stop EXIT
+}
+
+bench_stop() {
+  as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -m fast stop >/dev/null 2>&1 || true
+}
+
+bpsql() { as_server_user "$STAGE_BIN/psql" -X -q -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }
+
+# pgbench TPS of one script for N seconds: bench_tps SCRIPT SECONDS [extra pgbench args]
+bench_tps() {
+  local script=$1 secs=$2; shift 2
+  as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -M prepared \
+    -T "$secs" -f "$script" "$@" postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+
+# Median of numbers on stdin.
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
