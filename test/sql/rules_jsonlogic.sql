@@ -1,5 +1,6 @@
 -- JsonLogic: lowcode.jsonlogic_apply with json-logic-js 2.x semantics.
 -- Every expected value here was checked against json-logic-js 2.0 under node.
+-- (pg_regress loads the extension: scripts/test.sh --load-extension.)
 SET client_min_messages = warning;
 RESET client_min_messages;
 
