@@ -1,8 +1,6 @@
 -- JsonLogic: lowcode.jsonlogic_apply with json-logic-js 2.x semantics.
 -- Every expected value here was checked against json-logic-js 2.0 under node.
 -- (pg_regress loads the extension: scripts/test.sh --load-extension.)
-SET client_min_messages = warning;
-RESET client_min_messages;
 
 -- SQLSTATE and message of an error, or 'no error'.
 CREATE FUNCTION pg_temp.jl_err(rule jsonb, data jsonb DEFAULT '{}') RETURNS text
