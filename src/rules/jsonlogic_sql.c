@@ -386,7 +386,8 @@ static void
 number_to_jsonb(double n, JsonbValue *jv)
 {
 	jv->type = jbvNumeric;
-	if (n == floor(n) && fabs(n) < 9.2e18)
+	/* below 2^53 an integral double's exact digits are its shortest ones */
+	if (n == floor(n) && fabs(n) < 9007199254740992.0)
 		jv->val.numeric = int64_to_numeric((int64) n);
 	else
 	{
