@@ -489,7 +489,10 @@ string_to_number(const char *s, int32 len)
 	{
 		int			base = (s[1] == 'x' || s[1] == 'X') ? 16 :
 		(s[1] == 'o' || s[1] == 'O') ? 8 : 2;
-		double		d = 0;
+		int			bits = (base == 16) ? 4 : (base == 8) ? 3 : 1;
+		uint64		m = 0;		/* the first 64 significant bits */
+		int			shift = 0;	/* bits beyond them */
+		bool		sticky = false; /* a 1 among those */
 
 		for (int32 i = 2; i < len; i++)
 		{
@@ -506,9 +509,26 @@ string_to_number(const char *s, int32 len)
 				return NAN;
 			if (dv >= base)
 				return NAN;
-			d = d * base + dv;
+			for (int b = bits - 1; b >= 0; b--)
+			{
+				int			bit = (dv >> b) & 1;
+
+				if ((m >> 63) == 0)
+					m = (m << 1) | bit;
+				else
+				{
+					shift++;
+					sticky |= bit;
+				}
+			}
 		}
-		return d;
+		/*
+		 * Exactly rounded like JavaScript: bit 0 lies below the 53 bits kept,
+		 * so setting it for the dropped ones decides ties correctly.
+		 */
+		if (sticky)
+			m |= 1;
+		return ldexp((double) m, shift);
 	}
 	end = scan_decimal(s, len, &is_inf);
 	n = end;
