@@ -577,6 +577,7 @@ eval_in(JlContext *cx, JlValue a, JlValue b)
 
 		for (int32 i = 0; i < len; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			jl_charge(cx, 1);
 			if (jl_strict_equals(jl_array_get(cx, b, i), a))
 				return jl_bool(true);
