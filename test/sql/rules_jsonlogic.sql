@@ -191,12 +191,12 @@ SET lowcode.rules_max_expression_length = 20;
 SELECT pg_temp.jl_err('{"cat":["a long rule text"]}') AS too_long;
 RESET lowcode.rules_max_expression_length;
 
--- a long evaluation can be cancelled (9,000,000 steps, stopped by statement_timeout)
+-- a long evaluation can be cancelled (18,000,000 steps, stopped by statement_timeout)
 CREATE TEMP TABLE slow AS
   SELECT jsonb_build_object('all', jsonb_build_array(jsonb_build_object('var', 'xs'),
            jsonb_build_object('all', jsonb_build_array((SELECT jsonb_agg(i) FROM generate_series(1, 3000) i),
                                                        jsonb_build_object('var', ''))))) AS rule,
-         jsonb_build_object('xs', (SELECT jsonb_agg(i) FROM generate_series(1, 3000) i)) AS data;
+         jsonb_build_object('xs', (SELECT jsonb_agg(i) FROM generate_series(1, 6000) i)) AS data;
 SET lowcode.rules_max_cost = 2147483647;
 SET statement_timeout = '50ms';
 SELECT lowcode.jsonlogic_apply(rule, data) FROM slow;
