@@ -13,8 +13,9 @@
  *
  * Compiled rules are cached twice:
  *	- per call site (fn_extra) when the rule argument is a constant or an
- *	  external parameter, keyed by its bytes (so a changed parameter value is
- *	  noticed);
+ *	  external parameter: a literal rule is compiled on the first call and
+ *	  used as is afterwards, a parameter is compared by bytes on each call
+ *	  (PL/pgSQL reuses a call site with changing values);
  *	- otherwise in a backend-wide LRU cache of at most lowcode.rules_cache_size
  *	  rules, keyed by the rule's jsonb bytes.
  *
