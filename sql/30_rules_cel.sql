@@ -12,14 +12,14 @@
 CREATE FUNCTION lowcode.rule_eval(expr text, data jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'rule_eval'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION lowcode.rule_eval(text, jsonb) IS
   'Evaluate a CEL expression; the top-level keys of data are its variables. Returns the result as jsonb.';
 
 CREATE FUNCTION lowcode.rule_test(expr text, data jsonb DEFAULT '{}')
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'rule_test'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION lowcode.rule_test(text, jsonb) IS
   'Evaluate a boolean CEL expression (for CHECK constraints, policies, triggers); any other result is an error.';
 

@@ -90,7 +90,7 @@ schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,..
 {
 	StringInfoData msg;
 
-	strlcpy(js_compile_error_pointer, (base == NULL || base[0] == '\0') && ptr ? ptr : "",
+	strlcpy(js_compile_error_pointer, ptr ? ptr : "",
 			sizeof(js_compile_error_pointer));
 
 	initStringInfo(&msg);
@@ -780,7 +780,11 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->dep_schemas = schema_map(cc, &e, &s->n_dep_schemas, res, base, ptr, "dependentSchemas", draft, vocab);
 			s->dep_schemas_kw = "dependentSchemas";
 		}
-		else if (KW("dependencies") && draft <= JS_DRAFT7)
+		else if (KW("dependencies") &&
+				 (draft <= JS_DRAFT7 ||
+				  /* 2019-09+: still understood, unless its successors are there */
+				  (!get_member(v, "dependentSchemas", NULL) &&
+				   !get_member(v, "dependentRequired", NULL))))
 		{
 			JsIter		dit;
 			JsonbValue	dk,
@@ -843,6 +847,13 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			if (js_is_object(&e))
 				(void) schema_map(cc, &e, &n, res, base, ptr,
 								  KW("$defs") ? "$defs" : "definitions", draft, vocab);
+		}
+
+		/* format: annotation, or assertion (format-assertion vocabulary, option) */
+		else if (KW("format"))
+		{
+			if (e.type == jbvString)
+				s->format = value_cstring(&e);
 		}
 
 		/* ----- validation vocabulary ----- */
@@ -977,11 +988,6 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			}
 			s->n_dep_required = nr;
 			s->dep_required_kw = "dependentRequired";
-		}
-		else if (KW("format"))
-		{
-			if (e.type == jbvString)
-				s->format = value_cstring(&e);
 		}
 		(void) kp;
 #undef KW

@@ -548,7 +548,7 @@ schema_documents_loader(const char *uri, void *arg)
 	values[0] = CStringGetTextDatum(uri);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT document FROM lowcode.schema_documents WHERE uri = $1",
+	ret = SPI_execute_with_args("SELECT document FROM lowcode.schema_documents WHERE uri OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, true, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 	{

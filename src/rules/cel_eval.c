@@ -91,13 +91,13 @@ find_type_name(const char *name, CelValue *out)
 }
 
 static bool
-resolve_ident(CelEnv *env, const char *name, bool absolute, CelValue *out)
+resolve_ident(CelEnv *env, const CelExpr *ident, CelValue *out)
 {
-	if (!absolute && find_local(env, name, out))
+	if (!ident->absolute && env->nlocals > 0 && find_local(env, ident->name, out))
 		return true;
-	if (env->resolve && env->resolve(env->resolve_ctx, name, strlen(name), out))
+	if (env->resolve && env->resolve(env->resolve_ctx, ident->name, ident->namelen, out))
 		return true;
-	return find_type_name(name, out);
+	return find_type_name(ident->name, out);
 }
 
 /* field selection (and has() when test_only) on an evaluated operand */
@@ -187,6 +187,7 @@ eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 				i;
 	const CelExpr *chain_buf[16];
 	const CelExpr **chain = chain_buf;
+	bool		bound;
 
 	while (root->kind == EX_SELECT)
 	{
@@ -199,10 +200,11 @@ eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 	for (const CelExpr *s = e; s->kind == EX_SELECT; s = s->target)
 		chain[i++] = s;
 	/* chain[0] is e (longest), chain[depth-1] the select right above the root */
-	if (!resolve_ident(env, root->name, root->absolute, &val) || val.kind == CEL_TYPE)
+	bound = resolve_ident(env, root, &val);
+	if (!bound || val.kind == CEL_TYPE)
 	{
 		CelValue	typeval;
-		bool		is_type = (!root->absolute || true) && val.kind == CEL_TYPE;
+		bool		is_type = bound;	/* the root names a type: int.x, google.… */
 		bool		found = false;
 
 		if (is_type)
@@ -620,7 +622,12 @@ eval_logic(CelEnv *env, const CelExpr *e, CelValue *out)
 void
 cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 {
-	check_stack_depth();
+	/*
+	 * Subtrees below height 16 cannot use much stack; every deep recursion
+	 * passes through taller nodes, which check.
+	 */
+	if (e->height >= 16)
+		check_stack_depth();
 	cel_charge(env, 1);
 	switch (e->kind)
 	{
@@ -628,7 +635,7 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 			*out = e->cval;
 			return;
 		case EX_IDENT:
-			if (!resolve_ident(env, e->name, e->absolute, out))
+			if (!resolve_ident(env, e, out))
 				cel_make_error(out, CEL_ERR_UNKNOWN_VARIABLE,
 							   "undeclared reference to '%s' (in container '')", e->name);
 			return;
@@ -766,6 +773,27 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 			eval_comprehension(env, e, out);
 			return;
 		case EX_CALL:
+			if (e->target == NULL && e->nargs == 2 && e->fn >= CEL_OP_ADD && e->fn <= CEL_OP_IN &&
+				e->fn != CEL_OP_NEG && e->fn != CEL_OP_NOT)
+			{
+				/* binary operators: the common case of rules, without the argument loop */
+				CelValue	args[2];
+
+				cel_eval(env, e->args[0], &args[0]);
+				if (args[0].kind == CEL_ERROR)
+				{
+					*out = args[0];
+					return;
+				}
+				cel_eval(env, e->args[1], &args[1]);
+				if (args[1].kind == CEL_ERROR)
+				{
+					*out = args[1];
+					return;
+				}
+				cel_call_function(env, e, 2, args, out);
+				return;
+			}
 			{
 				CelValue	argbuf[4];
 				CelValue   *args;

@@ -369,6 +369,7 @@ parse_call_or_ident(Parser *p, int pos, const char *name, bool leading_dot)
 	}
 	e = new_expr(p, EX_IDENT, pos);
 	e->name = name;
+	e->namelen = strlen(name);
 	return e;
 }
 

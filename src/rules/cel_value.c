@@ -398,17 +398,16 @@ cel_is_zero_value(const CelValue *v)
 	}
 }
 
-/* Spend cost units; raise the cost-exceeded error past the limit. */
+/* The cost-exceeded error (cel_charge's slow path). */
 void
-cel_charge(CelEnv *env, int64 units)
+cel_cost_exceeded(CelEnv *env)
 {
-	env->cost += units;
-	if (env->cost > env->max_cost)
-		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '0')),
-				 errmsg("CEL expression exceeded the cost limit of " INT64_FORMAT " units",
-						env->max_cost),
-				 errhint("Simplify the rule or raise lowcode.rules_max_cost.")));
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '0')),
+			 errmsg("CEL expression exceeded the cost limit of " INT64_FORMAT " units",
+					env->max_cost),
+			 errhint("Simplify the rule or raise lowcode.rules_max_cost.")));
+	pg_unreachable();
 }
 
 /* Refuse to build a string or list of n bytes beyond MaxAllocSize. */

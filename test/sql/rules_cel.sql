@@ -96,6 +96,8 @@ SELECT lowcode.rule_eval('1 + 99999999999999999999');
 SELECT lowcode.rule_check('a.b > 3 && c in ["x", "y"] && items.all(i, i.price < limit)');
 SELECT lowcode.rule_check(E'amount >\n (3');
 SELECT lowcode.rule_check('[1, 2].map(x, x + y)');
+-- functions that do not exist are reported without evaluating
+SELECT lowcode.rule_check(E'size(a) > 1 &&\n  frobnicate(a) && a.shout() && Msg{f: 1}.f');
 
 -- limits: nesting depth (even 100,000 levels fail cleanly), length, cost
 SET lowcode.rules_max_expression_length = 1000000;
@@ -129,6 +131,10 @@ SET lowcode.rules_cache_size = 0;
 SELECT count(*) FILTER (WHERE lowcode.rule_test('x == ' || (i % 50), jsonb_build_object('x', i % 50)))
 FROM generate_series(1, 300) i;
 RESET lowcode.rules_cache_size;
+
+-- STRICT: NULL in, NULL out
+SELECT lowcode.rule_eval(NULL) IS NULL, lowcode.rule_test('true', NULL) IS NULL,
+       lowcode.rule_check(NULL) IS NULL;
 
 -- IMMUTABLE and usable in CHECK constraints
 CREATE TABLE pg_temp.orders (doc jsonb CHECK (lowcode.rule_test('amount > 0 && currency in ["EUR", "USD"]', doc)));

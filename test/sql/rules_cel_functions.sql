@@ -30,6 +30,8 @@ SELECT lowcode.rule_eval('"b" in tags(doc)', '{"doc": {"tags": ["a", "b"]}}');
 SELECT lowcode.rule_eval('initials(null)');
 -- a CEL value the SQL type does not take: no matching overload
 SELECT lowcode.rule_eval('initials(42)');
+-- rule_check knows the registered functions
+SELECT lowcode.rule_check('vat(amount, 0.2) > 1 && dates.addDays(t, 1) > t && nope(1)');
 -- unknown function names stay unbound
 SELECT lowcode.rule_eval('nope(1)');
 
@@ -43,6 +45,12 @@ SELECT lowcode.register_rule_function('no such', 'public.vat(numeric, float8)');
 CREATE ROLE cel_tenant_user;
 SET ROLE cel_tenant_user;
 SELECT lowcode.register_rule_function('x', 'public.vat(numeric, float8)');
+-- a rule calls a registered function with the caller's rights: EXECUTE is needed
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION public.initials(text) FROM PUBLIC;
+SET ROLE cel_tenant_user;
+SELECT lowcode.rule_eval('vat(10, 0.5)');
+SELECT lowcode.rule_eval('initials("Grace Hopper")');
 RESET ROLE;
 DROP ROLE cel_tenant_user;
 
