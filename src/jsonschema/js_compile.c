@@ -705,11 +705,8 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	js_iter_init(&it, v->val.binary.data);
 	while (js_iter_next_pair(&it, &k, &e))
 	{
-		const char *kp;
-
 #define KW(name) key_is(&k, name)
 #define SUB(kw) compile_schema(cc, &e, res, base, child_ptr(ptr, kw), draft, vocab)
-		kp = NULL;
 
 		/* ----- applicators ----- */
 		if (KW("$dynamicRef") && draft == JS_DRAFT2020)
@@ -990,7 +987,6 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->n_dep_required = nr;
 			s->dep_required_kw = "dependentRequired";
 		}
-		(void) kp;
 #undef KW
 #undef SUB
 	}
