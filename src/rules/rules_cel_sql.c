@@ -632,6 +632,7 @@ evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **
 		root = &data->root;
 	}
 	cel_env_init(&env, cel_jsonb_resolver, root, rules_max_cost);
+	env.resolve_path = cel_jsonb_path_resolver;
 	env.call_hook = call_registered;
 	/*
 	 * Values of one evaluation are small and die with it; resetting the
