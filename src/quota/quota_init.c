@@ -1,32 +1,216 @@
 /*-------------------------------------------------------------------------
  *
  * quota_init.c
- *	  Entry point of the quota component, called from _PG_init().
+ *	  Entry point of the quota component, called from _PG_init(), and its
+ *	  step of lowcode.pre_request(): tier settings and the rate limit.
+ *
+ * The rate limit is a token bucket per tenant in shared memory: it holds
+ * at most request_burst tokens, refills at requests_per_second, and each
+ * admitted request takes one token.  Tokens are counted in millionths and
+ * time in microseconds, so the refill (elapsed_us * rate) is exact integer
+ * arithmetic: over T seconds a tenant is admitted at most
+ * burst + rate * T requests, whatever the number of concurrent backends.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "common/lc_http.h"
 #include "pg_lowcode.h"
-#include "tenancy/pre_request.h"
 #include "quota/quota.h"
+#include "quota/quota_int.h"
+#include "tenancy/pre_request.h"
+
+int			quota_max_tenants = 10000;
+bool		quota_rate_limiting = true;
+static bool quota_apply_settings = true;
 
 void
 quota_init(void)
 {
+	/* A PGC_POSTMASTER setting can only be defined while preloading. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("lowcode.quota_max_tenants",
+								"Number of tenants whose quota state fits in shared memory.",
+								"Tenants beyond it evict the least recently used entries that have nothing left to flush.",
+								&quota_max_tenants,
+								10000, 100, 10000000,
+								PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("lowcode.rate_limiting",
+							 "Enforce the per-tenant request rate limit in lowcode.pre_request().",
+							 NULL,
+							 &quota_rate_limiting,
+							 true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("lowcode.apply_tier_settings",
+							 "Apply the tenant's statement_timeout and work_mem in lowcode.pre_request().",
+							 NULL,
+							 &quota_apply_settings,
+							 true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+		quota_shmem_init();
+	quota_xact_init();
 }
 
 /*
- * The quota step of pre_request(): nothing yet; the quota component applies
- * tier settings and rate limits here.
+ * Take one token from the entry's bucket; called with its spinlock held.
+ * Returns true when admitted; otherwise *wait_us is how long until a token
+ * is available.
+ */
+static inline bool
+bucket_take(QuotaEntry *e, TimestampTz now, int64 *wait_us)
+{
+	int64		rate = e->limits.requests_per_second;
+	int64		cap;
+
+	if (rate <= 0 || e->limits.request_burst <= 0)
+		return true;			/* unlimited */
+	cap = e->limits.request_burst * QUOTA_TOKEN;
+	if (e->last_refill == 0)
+	{
+		e->tokens = cap;
+		e->last_refill = now;
+	}
+	else if (now > e->last_refill)
+	{
+		int64		elapsed = now - e->last_refill;
+
+		/* compare before multiplying: elapsed * rate could overflow */
+		if (elapsed >= (cap - e->tokens) / rate + 1)
+			e->tokens = cap;
+		else
+			e->tokens += elapsed * rate;
+		e->last_refill = now;
+	}
+	if (e->tokens > cap)
+		e->tokens = cap;		/* the burst was lowered */
+	if (e->tokens >= QUOTA_TOKEN)
+	{
+		e->tokens -= QUOTA_TOKEN;
+		return true;
+	}
+	*wait_us = (QUOTA_TOKEN - e->tokens + rate - 1) / rate;
+	return false;
+}
+
+/*
+ * The rate check of one request of "tenant", counting it (admitted or
+ * rejected).  *limits receives the tenant's effective limits.  Returns true
+ * when admitted.  This is the hot path: one hash lookup, one spinlock.
+ */
+static bool
+rate_check(const pg_uuid_t *tenant, const char *tier, QuotaLimits *limits,
+		   int64 *wait_us, bool enforce)
+{
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		LWLock	   *lock;
+		QuotaEntry *e;
+		uint64		gen = pg_atomic_read_u64(&quota_shared->limits_generation);
+		bool		admitted = true;
+		TimestampTz now;
+
+		e = quota_entry_lookup(tenant, true, &lock);
+		if (!e)
+			return true;		/* no room: admitted unchecked (overflows) */
+		now = GetCurrentTimestamp();
+		SpinLockAcquire(&e->mutex);
+		if (attempt == 0 &&
+			!(e->limits_valid && e->limits_generation == gen &&
+			  (tier == NULL || strcmp(e->limits.tier, tier) == 0)))
+		{
+			SpinLockRelease(&e->mutex);
+			LWLockRelease(lock);
+			/* (re)load, then check with what was loaded */
+			quota_load_limits(tenant, limits);
+			e = quota_entry_lookup(tenant, true, &lock);
+			if (!e)
+				return true;
+			SpinLockAcquire(&e->mutex);
+			e->limits = *limits;
+			e->limits_valid = true;
+			e->limits_generation = gen;
+		}
+		if (enforce)
+			admitted = bucket_take(e, now, wait_us);
+		if (admitted)
+		{
+			e->counters[QC_REQUESTS]++;
+			e->unflushed[QC_REQUESTS]++;
+		}
+		else
+		{
+			e->counters[QC_REJECTED_RATE]++;
+			e->unflushed[QC_REJECTED_RATE]++;
+		}
+		e->last_used = now;
+		*limits = e->limits;
+		SpinLockRelease(&e->mutex);
+		LWLockRelease(lock);
+		return admitted;
+	}
+	return true;
+}
+
+static void
+apply_setting(const char *name, int64 value, int current)
+{
+	char		buf[32];
+
+	if (value < 0 || value == current)
+		return;
+	snprintf(buf, sizeof(buf), INT64_FORMAT, value);
+	/* like set_config(name, value, true): for this transaction only */
+	(void) set_config_option(name, buf, superuser() ? PGC_SUSET : PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+}
+
+/*
+ * The quota step of pre_request(): rate limit, then the tier's settings for
+ * this transaction.  Without shared memory (library not preloaded) there is
+ * no rate limit and no cached limits: the step does nothing.
  */
 void
 quota_pre_request(PreRequest *req)
 {
+	QuotaLimits limits;
+	int64		wait_us = 0;
+
+	if (!quota_shared)
+		return;
+	if (!rate_check(&req->tenant.id, req->tenant.tier, &limits, &wait_us, quota_rate_limiting))
+	{
+		int64		secs = (wait_us + 999999) / 1000000;
+		char		headers[64];
+		char	   *details;
+
+		if (secs < 1)
+			secs = 1;
+		snprintf(headers, sizeof(headers), "{\"Retry-After\":\"" INT64_FORMAT "\"}", secs);
+		details = psprintf("the tenant's limit is " INT64_FORMAT " requests per second with a burst of " INT64_FORMAT,
+						   limits.requests_per_second, limits.request_burst);
+		lc_raise_http(429, "LQ429", "rate limit exceeded", details,
+					  "Retry after the number of seconds in the Retry-After header.", headers);
+	}
+	if (quota_apply_settings)
+	{
+		apply_setting("statement_timeout", limits.statement_timeout_ms, StatementTimeout);
+		apply_setting("work_mem", limits.work_mem_kb, work_mem);
+	}
 }
 
-/* Nothing to flush until the quota component keeps counters. */
-void
-quota_worker_sweep(void)
+/* The rate check alone, for the cost benchmark (quota_sql.c). */
+bool
+quota_rate_check_for_bench(const pg_uuid_t *tenant, int64 *wait_us)
 {
+	QuotaLimits limits;
+
+	return rate_check(tenant, NULL, &limits, wait_us, true);
 }

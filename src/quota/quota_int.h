@@ -1,0 +1,140 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota_int.h
+ *	  Internals of the quota component, shared by its source files only.
+ *
+ * Shared memory holds one QuotaEntry per (database, tenant) in a
+ * partitioned dynahash table of lowcode.quota_max_tenants entries.  A
+ * partition LWLock protects the table's structure (held shared for a lookup,
+ * exclusive to add or evict an entry); a spinlock in each entry protects its
+ * fields.  Every operation of the hot path (one pre_request) is therefore one
+ * hash computation, one shared LWLock acquisition and one short spinlock
+ * section.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef QUOTA_INT_H
+#define QUOTA_INT_H
+
+#include "port/atomics.h"
+#include "storage/lwlock.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#define QUOTA_PARTITIONS	16
+
+/* Usage counters, in the order of lowcode.tenant_usage's columns. */
+typedef enum QuotaCounter
+{
+	QC_REQUESTS,
+	QC_REJECTED_RATE,
+	QC_REJECTED_ROWS,
+	QC_REJECTED_STORAGE,
+	QC_REJECTED_SESSIONS,
+	QC_VALIDATIONS,
+	QC_VALIDATION_FAILURES,
+	QC_RULE_EVALUATIONS,
+	QC_ROWS_INSERTED,
+	QC_ROWS_DELETED,
+	QC_BYTES_WRITTEN,
+	QC_NUM
+} QuotaCounter;
+
+extern const char *const quota_counter_names[QC_NUM];
+
+/* A limit's value when there is none. */
+#define QUOTA_UNLIMITED		(-1)
+
+/* Effective limits of one tenant (tier values with overrides applied). */
+typedef struct QuotaLimits
+{
+	int64		requests_per_second;
+	int64		request_burst;
+	int64		max_rows;			/* QUOTA_UNLIMITED: none */
+	int64		max_storage_bytes;	/* QUOTA_UNLIMITED: none */
+	int64		max_sessions;		/* QUOTA_UNLIMITED: none */
+	int64		statement_timeout_ms;	/* 0: none */
+	int64		work_mem_kb;
+	char		tier[NAMEDATALEN];
+} QuotaLimits;
+
+typedef struct QuotaKey
+{
+	Oid			dbid;
+	pg_uuid_t	tenant;
+} QuotaKey;
+
+/* One microtoken: the token bucket counts in millionths of a request. */
+#define QUOTA_TOKEN		INT64CONST(1000000)
+
+typedef struct QuotaEntry
+{
+	QuotaKey	key;			/* hash key: must be first */
+	slock_t		mutex;			/* protects everything below */
+
+	/* cached effective limits, valid while generation matches */
+	bool		limits_valid;
+	uint64		limits_generation;
+	QuotaLimits limits;
+
+	/* token bucket, in microtokens; refilled at requests_per_second */
+	int64		tokens;
+	TimestampTz last_refill;	/* 0: bucket not started (full) */
+
+	/* usage counters: since server start, and not yet in tenant_usage */
+	int64		counters[QC_NUM];
+	int64		unflushed[QC_NUM];
+
+	/*
+	 * Storage.  base_* mirrors lowcode.tenant_storage (loaded on first use,
+	 * kept equal to it by the flush); unflushed_* are committed deltas not
+	 * yet written there; inflight_* are inserts of open transactions.  The
+	 * tenant's usage is base + unflushed (+ inflight when checking a quota).
+	 */
+	bool		storage_loaded;
+	int64		base_rows;
+	int64		base_bytes;
+	int64		unflushed_rows;
+	int64		unflushed_bytes;
+	int64		inflight_rows;
+	int64		inflight_bytes;
+
+	TimestampTz last_used;
+} QuotaEntry;
+
+typedef struct QuotaShared
+{
+	LWLockPadded *locks;		/* QUOTA_PARTITIONS partition locks */
+	pg_atomic_uint64 limits_generation; /* bumped when limits change */
+	pg_atomic_uint64 overflows; /* entries that could not be created */
+	pg_atomic_uint64 evictions;
+} QuotaShared;
+
+extern QuotaShared *quota_shared;
+extern int	quota_max_tenants;
+extern bool quota_rate_limiting;
+
+/* quota_shmem.c */
+extern void quota_shmem_init(void);
+extern QuotaEntry *quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock);
+extern void quota_lock_all(LWLockMode mode);
+extern void quota_unlock_all(void);
+extern struct HTAB *quota_hash(void);
+extern void quota_count_now(const pg_uuid_t *tenant, QuotaCounter c);
+extern void quota_xact_init(void);
+extern void quota_note_limits_changed(void);
+extern void quota_note_storage_reset(void);
+extern void quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters,
+							   int64 rows, int64 bytes);
+extern bool quota_pending_deleted(const pg_uuid_t *tenant, int64 *rows, int64 *bytes);
+
+/* quota_init.c */
+extern bool quota_rate_check_for_bench(const pg_uuid_t *tenant, int64 *wait_us);
+
+/* quota_limits.c */
+extern bool quota_load_limits(const pg_uuid_t *tenant, QuotaLimits *limits);
+extern bool quota_entry_limits(const pg_uuid_t *tenant, QuotaLimits *limits);
+extern void quota_load_storage(const pg_uuid_t *tenant);
+
+#endif							/* QUOTA_INT_H */

@@ -1,0 +1,661 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota_shmem.c
+ *	  The quota component's shared memory: per-tenant entries (token
+ *	  buckets, usage counters, storage figures), and the per-transaction
+ *	  bookkeeping that makes work counters count at commit only.
+ *
+ * Entries are created on first use.  When the table is full, entries with
+ * nothing left to flush are evicted, least recently used first; their
+ * limits and storage figures are reloaded from the tables when the tenant
+ * comes back, their bucket starts full again.  When no entry can be evicted
+ * (every one holds unflushed counters: no worker is flushing), requests are
+ * admitted without a rate check and counted in "overflows" (see
+ * docs/quotas.md): never an error for the user.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "pg_lowcode.h"
+#include "quota/quota.h"
+#include "quota/quota_int.h"
+#include "tenancy/tenancy.h"
+
+const char *const quota_counter_names[QC_NUM] = {
+	"requests", "rejected_rate", "rejected_rows", "rejected_storage",
+	"rejected_sessions", "validations", "validation_failures",
+	"rule_evaluations", "rows_inserted", "rows_deleted", "bytes_written"
+};
+
+QuotaShared *quota_shared = NULL;
+static HTAB *quota_htab = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size
+quota_shmem_size(void)
+{
+	return add_size(MAXALIGN(sizeof(QuotaShared)),
+					hash_estimate_size(quota_max_tenants, sizeof(QuotaEntry)));
+}
+
+static void
+quota_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(quota_shmem_size());
+	RequestNamedLWLockTranche("pg_lowcode_quota", QUOTA_PARTITIONS);
+}
+
+static void
+quota_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	quota_shared = ShmemInitStruct("pg_lowcode quota", sizeof(QuotaShared), &found);
+	if (!found)
+	{
+		quota_shared->locks = GetNamedLWLockTranche("pg_lowcode_quota");
+		pg_atomic_init_u64(&quota_shared->limits_generation, 1);
+		pg_atomic_init_u64(&quota_shared->overflows, 0);
+		pg_atomic_init_u64(&quota_shared->evictions, 0);
+	}
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(QuotaKey);
+	info.entrysize = sizeof(QuotaEntry);
+	info.num_partitions = QUOTA_PARTITIONS;
+	quota_htab = ShmemInitHash("pg_lowcode quota tenants",
+							   quota_max_tenants, quota_max_tenants, &info,
+							   HASH_ELEM | HASH_BLOBS | HASH_PARTITION);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+quota_shmem_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = quota_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = quota_shmem_startup;
+}
+
+HTAB *
+quota_hash(void)
+{
+	return quota_htab;
+}
+
+static inline LWLock *
+partition_lock(uint32 hashcode)
+{
+	return &quota_shared->locks[hashcode % QUOTA_PARTITIONS].lock;
+}
+
+void
+quota_lock_all(LWLockMode mode)
+{
+	for (int i = 0; i < QUOTA_PARTITIONS; i++)
+		LWLockAcquire(&quota_shared->locks[i].lock, mode);
+}
+
+void
+quota_unlock_all(void)
+{
+	for (int i = QUOTA_PARTITIONS - 1; i >= 0; i--)
+		LWLockRelease(&quota_shared->locks[i].lock);
+}
+
+/* True when an entry holds nothing that would be lost by evicting it. */
+static bool
+entry_evictable(QuotaEntry *e)
+{
+	if (e->inflight_rows != 0 || e->inflight_bytes != 0 ||
+		e->unflushed_rows != 0 || e->unflushed_bytes != 0)
+		return false;
+	for (int i = 0; i < QC_NUM; i++)
+		if (e->unflushed[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Evict up to an eighth of the table, least recently used first among the
+ * evictable entries.  Called with no lock held; takes every partition lock.
+ */
+static void
+evict_entries(void)
+{
+	HASH_SEQ_STATUS status;
+	QuotaEntry *e;
+	int			want = Max(1, quota_max_tenants / 8);
+	QuotaKey   *victims;
+	TimestampTz *ages;
+	int			n = 0;
+
+	victims = palloc(sizeof(QuotaKey) * want);
+	ages = palloc(sizeof(TimestampTz) * want);
+	quota_lock_all(LW_EXCLUSIVE);
+	hash_seq_init(&status, quota_htab);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		bool		ok;
+		TimestampTz used;
+
+		SpinLockAcquire(&e->mutex);
+		ok = entry_evictable(e);
+		used = e->last_used;
+		SpinLockRelease(&e->mutex);
+		if (!ok)
+			continue;
+		if (n < want)
+		{
+			victims[n] = e->key;
+			ages[n] = used;
+			n++;
+		}
+		else
+		{
+			/* replace the most recently used victim if this one is older */
+			int			newest = 0;
+
+			for (int i = 1; i < n; i++)
+				if (ages[i] > ages[newest])
+					newest = i;
+			if (used < ages[newest])
+			{
+				victims[newest] = e->key;
+				ages[newest] = used;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		hash_search(quota_htab, &victims[i], HASH_REMOVE, NULL);
+	quota_unlock_all();
+	pg_atomic_fetch_add_u64(&quota_shared->evictions, n);
+	pfree(victims);
+	pfree(ages);
+}
+
+/*
+ * Find the entry of "tenant" in this database.  On success the entry's
+ * partition lock is held (*lock; shared, or exclusive when the entry was
+ * just created) and the caller releases it after its spinlock section.
+ * NULL (no lock held) when there is none and create is false, or when the
+ * table is full of entries that cannot be evicted.
+ */
+QuotaEntry *
+quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock)
+{
+	QuotaKey	key;
+	uint32		hashcode;
+	LWLock	   *plock;
+	QuotaEntry *e;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	memcpy(&key.tenant, tenant, sizeof(pg_uuid_t));
+	hashcode = get_hash_value(quota_htab, &key);
+	plock = partition_lock(hashcode);
+
+	LWLockAcquire(plock, LW_SHARED);
+	e = hash_search_with_hash_value(quota_htab, &key, hashcode, HASH_FIND, NULL);
+	if (e || !create)
+	{
+		if (e)
+			*lock = plock;
+		else
+			LWLockRelease(plock);
+		return e;
+	}
+	LWLockRelease(plock);
+
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		LWLockAcquire(plock, LW_EXCLUSIVE);
+		e = hash_search_with_hash_value(quota_htab, &key, hashcode, HASH_ENTER_NULL, &found);
+		if (e)
+		{
+			if (!found)
+			{
+				/* zero everything after the key, then set up the entry */
+				memset((char *) e + sizeof(QuotaKey), 0, sizeof(QuotaEntry) - sizeof(QuotaKey));
+				SpinLockInit(&e->mutex);
+				e->last_used = GetCurrentTimestamp();
+			}
+			*lock = plock;
+			return e;
+		}
+		LWLockRelease(plock);
+		if (attempt == 0)
+			evict_entries();
+	}
+	pg_atomic_fetch_add_u64(&quota_shared->overflows, 1);
+	return NULL;
+}
+
+/* Count one event of "tenant" at once (not transactional). */
+void
+quota_count_now(const pg_uuid_t *tenant, QuotaCounter c)
+{
+	LWLock	   *lock;
+	QuotaEntry *e;
+
+	if (!quota_shared)
+		return;
+	e = quota_entry_lookup(tenant, true, &lock);
+	if (!e)
+		return;
+	SpinLockAcquire(&e->mutex);
+	e->counters[c]++;
+	e->unflushed[c]++;
+	SpinLockRelease(&e->mutex);
+	LWLockRelease(lock);
+}
+
+/* ---------------------------------------------------------------------
+ * Per-transaction bookkeeping
+ * ---------------------------------------------------------------------
+ */
+
+/* Work counted by the current transaction for one tenant at one nesting level. */
+typedef struct PendingCount
+{
+	pg_uuid_t	tenant;
+	int			level;			/* transaction nesting level that counted it */
+	int64		counters[QC_NUM];
+	int64		rows_inserted;
+	int64		rows_deleted;
+	int64		bytes_added;
+	int64		bytes_removed;
+	int64		reserved_rows;	/* reserved as inflight in shared memory */
+	int64		reserved_bytes;
+} PendingCount;
+
+/* Counters taken out of shared memory by a flush, put back if it aborts. */
+typedef struct FlushedCount
+{
+	pg_uuid_t	tenant;
+	int64		counters[QC_NUM];
+	int64		rows;
+	int64		bytes;
+} FlushedCount;
+
+static PendingCount *pending = NULL;
+static int	npending = 0;
+static int	maxpending = 0;
+static bool pending_applied = false;	/* added to shared memory at pre-commit */
+
+static FlushedCount *flushed = NULL;
+static int	nflushed = 0;
+static int	maxflushed = 0;
+
+static bool limits_changed = false;
+static bool storage_reset = false;
+
+static PendingCount *
+pending_for(const pg_uuid_t *tenant)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	for (int i = npending - 1; i >= 0; i--)
+		if (pending[i].level == level &&
+			memcmp(&pending[i].tenant, tenant, sizeof(pg_uuid_t)) == 0)
+			return &pending[i];
+	if (npending == maxpending)
+	{
+		maxpending = maxpending ? maxpending * 2 : 8;
+		if (pending)
+			pending = repalloc(pending, sizeof(PendingCount) * maxpending);
+		else
+			pending = MemoryContextAlloc(TopMemoryContext, sizeof(PendingCount) * maxpending);
+	}
+	memset(&pending[npending], 0, sizeof(PendingCount));
+	memcpy(&pending[npending].tenant, tenant, sizeof(pg_uuid_t));
+	pending[npending].level = level;
+	return &pending[npending++];
+}
+
+/* Add (sign = 1) or take back (sign = -1) the inflight reservation of p. */
+static void
+adjust_inflight(const PendingCount *p, int sign)
+{
+	LWLock	   *lock;
+	QuotaEntry *e;
+
+	if (p->reserved_rows == 0 && p->reserved_bytes == 0)
+		return;
+	e = quota_entry_lookup(&p->tenant, false, &lock);
+	if (!e)
+		return;
+	SpinLockAcquire(&e->mutex);
+	e->inflight_rows += sign * p->reserved_rows;
+	e->inflight_bytes += sign * p->reserved_bytes;
+	SpinLockRelease(&e->mutex);
+	LWLockRelease(lock);
+}
+
+/* Make p's counts final (sign = 1), or undo that (sign = -1). */
+static void
+apply_pending(const PendingCount *p, int sign)
+{
+	LWLock	   *lock;
+	QuotaEntry *e;
+	int64		drows = p->rows_inserted - p->rows_deleted;
+	int64		dbytes = p->bytes_added - p->bytes_removed;
+
+	e = quota_entry_lookup(&p->tenant, sign > 0, &lock);
+	if (!e)
+		return;
+	SpinLockAcquire(&e->mutex);
+	for (int i = 0; i < QC_NUM; i++)
+	{
+		e->counters[i] += sign * p->counters[i];
+		e->unflushed[i] += sign * p->counters[i];
+	}
+	e->unflushed_rows += sign * drows;
+	e->unflushed_bytes += sign * dbytes;
+	e->inflight_rows -= sign * p->reserved_rows;
+	e->inflight_bytes -= sign * p->reserved_bytes;
+	e->last_used = GetCurrentTimestamp();
+	SpinLockRelease(&e->mutex);
+	LWLockRelease(lock);
+}
+
+static void
+restore_flushed(void)
+{
+	for (int i = 0; i < nflushed; i++)
+	{
+		FlushedCount *f = &flushed[i];
+		LWLock	   *lock;
+		QuotaEntry *e = quota_entry_lookup(&f->tenant, true, &lock);
+
+		if (!e)
+			continue;
+		SpinLockAcquire(&e->mutex);
+		for (int c = 0; c < QC_NUM; c++)
+			e->unflushed[c] += f->counters[c];
+		e->unflushed_rows += f->rows;
+		e->unflushed_bytes += f->bytes;
+		e->base_rows -= f->rows;
+		e->base_bytes -= f->bytes;
+		SpinLockRelease(&e->mutex);
+		LWLockRelease(lock);
+	}
+}
+
+/* At commit of a reconciliation: reload storage figures from the table. */
+static void
+reset_storage(void)
+{
+	HASH_SEQ_STATUS status;
+	QuotaEntry *e;
+
+	quota_lock_all(LW_SHARED);
+	hash_seq_init(&status, quota_htab);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		if (e->key.dbid != MyDatabaseId)
+			continue;
+		SpinLockAcquire(&e->mutex);
+		e->storage_loaded = false;
+		e->unflushed_rows = 0;
+		e->unflushed_bytes = 0;
+		e->base_rows = 0;
+		e->base_bytes = 0;
+		SpinLockRelease(&e->mutex);
+	}
+	quota_unlock_all();
+}
+
+static void
+reset_xact_state(void)
+{
+	npending = 0;
+	pending_applied = false;
+	nflushed = 0;
+	limits_changed = false;
+	storage_reset = false;
+}
+
+static void
+quota_xact_callback(XactEvent event, void *arg)
+{
+	if (!quota_shared)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+
+			/*
+			 * Counted before the commit becomes visible, so that a storage
+			 * reconciliation whose snapshot sees this commit also sees its
+			 * counts; undone below if the commit fails after all.
+			 */
+			for (int i = 0; i < npending; i++)
+				apply_pending(&pending[i], 1);
+			pending_applied = true;
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PREPARE:
+			if (limits_changed)
+				pg_atomic_fetch_add_u64(&quota_shared->limits_generation, 1);
+			if (storage_reset)
+				reset_storage();
+			reset_xact_state();
+			break;
+		case XACT_EVENT_ABORT:
+			for (int i = 0; i < npending; i++)
+			{
+				if (pending_applied)
+					apply_pending(&pending[i], -1);
+				else
+					adjust_inflight(&pending[i], -1);
+			}
+			restore_flushed();
+			reset_xact_state();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+quota_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	int			level;
+	int			j;
+
+	if (!quota_shared || npending == 0)
+		return;
+	level = GetCurrentTransactionNestLevel();
+	switch (event)
+	{
+		case SUBXACT_EVENT_ABORT_SUB:
+			j = 0;
+			for (int i = 0; i < npending; i++)
+			{
+				if (pending[i].level >= level)
+					adjust_inflight(&pending[i], -1);
+				else
+					pending[j++] = pending[i];
+			}
+			npending = j;
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			/* hand the subtransaction's counts over to its parent */
+			for (int i = 0; i < npending; i++)
+			{
+				PendingCount *p = &pending[i];
+
+				if (p->level < level)
+					continue;
+				p->level = level - 1;
+				/* merge into an earlier record of the parent, if any */
+				for (int k = 0; k < i; k++)
+				{
+					PendingCount *q = &pending[k];
+
+					if (q->level == level - 1 &&
+						memcmp(&q->tenant, &p->tenant, sizeof(pg_uuid_t)) == 0)
+					{
+						for (int c = 0; c < QC_NUM; c++)
+							q->counters[c] += p->counters[c];
+						q->rows_inserted += p->rows_inserted;
+						q->rows_deleted += p->rows_deleted;
+						q->bytes_added += p->bytes_added;
+						q->bytes_removed += p->bytes_removed;
+						q->reserved_rows += p->reserved_rows;
+						q->reserved_bytes += p->reserved_bytes;
+						p->level = -1;	/* merged: dropped below */
+						break;
+					}
+				}
+			}
+			j = 0;
+			for (int i = 0; i < npending; i++)
+				if (pending[i].level >= 0)
+					pending[j++] = pending[i];
+			npending = j;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+quota_xact_init(void)
+{
+	RegisterXactCallback(quota_xact_callback, NULL);
+	RegisterSubXactCallback(quota_subxact_callback, NULL);
+}
+
+void
+quota_note_limits_changed(void)
+{
+	limits_changed = true;
+}
+
+void
+quota_note_storage_reset(void)
+{
+	storage_reset = true;
+}
+
+/* Remember what a flush took out of shared memory, to restore it at abort. */
+void
+quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters, int64 rows, int64 bytes)
+{
+	if (nflushed == maxflushed)
+	{
+		maxflushed = maxflushed ? maxflushed * 2 : 64;
+		if (flushed)
+			flushed = repalloc(flushed, sizeof(FlushedCount) * maxflushed);
+		else
+			flushed = MemoryContextAlloc(TopMemoryContext, sizeof(FlushedCount) * maxflushed);
+	}
+	memcpy(&flushed[nflushed].tenant, tenant, sizeof(pg_uuid_t));
+	memcpy(flushed[nflushed].counters, counters, sizeof(int64) * QC_NUM);
+	flushed[nflushed].rows = rows;
+	flushed[nflushed].bytes = bytes;
+	nflushed++;
+}
+
+/* Rows and bytes this transaction deleted for tenant, not yet committed. */
+bool
+quota_pending_deleted(const pg_uuid_t *tenant, int64 *rows, int64 *bytes)
+{
+	*rows = 0;
+	*bytes = 0;
+	for (int i = 0; i < npending; i++)
+		if (memcmp(&pending[i].tenant, tenant, sizeof(pg_uuid_t)) == 0)
+		{
+			*rows += pending[i].rows_deleted;
+			*bytes += pending[i].bytes_removed;
+		}
+	return *rows != 0 || *bytes != 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Counting API (quota.h)
+ * ---------------------------------------------------------------------
+ */
+void
+quota_count_rows(const pg_uuid_t *tenant, int64 rows_inserted, int64 rows_deleted,
+				 int64 bytes_added, int64 bytes_removed)
+{
+	PendingCount *p;
+
+	if (!quota_shared)
+		return;
+	p = pending_for(tenant);
+	p->rows_inserted += rows_inserted;
+	p->rows_deleted += rows_deleted;
+	p->bytes_added += bytes_added;
+	p->bytes_removed += bytes_removed;
+	p->counters[QC_ROWS_INSERTED] += rows_inserted;
+	p->counters[QC_ROWS_DELETED] += rows_deleted;
+	p->counters[QC_BYTES_WRITTEN] += bytes_added;
+
+	/* reserve the inserts at once, so that concurrent checks see them */
+	if (rows_inserted || bytes_added)
+	{
+		LWLock	   *lock;
+		QuotaEntry *e = quota_entry_lookup(tenant, true, &lock);
+
+		if (e)
+		{
+			SpinLockAcquire(&e->mutex);
+			e->inflight_rows += rows_inserted;
+			e->inflight_bytes += bytes_added;
+			SpinLockRelease(&e->mutex);
+			LWLockRelease(lock);
+			p->reserved_rows += rows_inserted;
+			p->reserved_bytes += bytes_added;
+		}
+	}
+}
+
+static void
+count_current(QuotaCounter c, int64 n)
+{
+	pg_uuid_t	tenant;
+
+	if (!quota_shared || !IsTransactionState())
+		return;
+	if (!tenancy_current_tenant(&tenant))
+		return;
+	pending_for(&tenant)->counters[c] += n;
+}
+
+void
+quota_count_validation(bool ok)
+{
+	count_current(QC_VALIDATIONS, 1);
+	if (!ok)
+		count_current(QC_VALIDATION_FAILURES, 1);
+}
+
+void
+quota_count_rule_evaluation(void)
+{
+	count_current(QC_RULE_EVALUATIONS, 1);
+}

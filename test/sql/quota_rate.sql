@@ -1,0 +1,63 @@
+-- Rate limiting in pre_request(): a token bucket per tenant; over the
+-- limit, HTTP 429 with Retry-After in PostgREST's PGRST form.
+\set VERBOSITY terse
+
+SELECT lowcode.create_tenant('qrate-one') AS one_id \gset
+SELECT lowcode.create_tenant('qrate-two') AS two_id \gset
+-- 1 request per second, burst 3: three requests pass at once, the fourth
+-- waits for the refill (the test runs well within that second)
+SELECT lowcode.set_tenant_limit(:'one_id', 'requests_per_second', 1);
+SELECT lowcode.set_tenant_limit(:'one_id', 'request_burst', 3);
+
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'one_id')::text, false) IS NOT NULL AS set;
+SELECT lowcode.pre_request();
+SELECT lowcode.pre_request();
+SELECT lowcode.pre_request();
+\set VERBOSITY default
+SELECT lowcode.pre_request();
+\set VERBOSITY terse
+SELECT lowcode.pre_request();
+
+-- another tenant is not affected
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id')::text, false) IS NOT NULL AS set;
+SELECT lowcode.pre_request();
+
+-- the rejection is counted although its transaction rolled back
+SELECT slug, requests, rejected_rate, tokens_available < 1 AS bucket_empty,
+       requests_per_second, request_burst
+  FROM lowcode.tenant_stats WHERE slug IN ('qrate-one', 'qrate-two') ORDER BY slug;
+
+-- a larger burst grants no tokens at once: the bucket refills at the rate
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'one_id')::text, false) IS NOT NULL AS set;
+SELECT lowcode.set_tenant_limit(:'one_id', 'request_burst', 100);
+SELECT lowcode.pre_request();
+-- a higher rate takes effect at the next request (10^6 per second: refilled by now)
+SELECT lowcode.set_tenant_limit(:'one_id', 'requests_per_second', 1000000);
+SELECT lowcode.pre_request();
+
+-- lowcode.rate_limiting = off admits everything (superuser only)
+SELECT lowcode.set_tenant_limit(:'one_id', 'request_burst', 1);
+SELECT lowcode.set_tenant_limit(:'one_id', 'requests_per_second', 1);
+SET lowcode.rate_limiting = off;
+SELECT lowcode.pre_request() FROM generate_series(1, 5);
+RESET lowcode.rate_limiting;
+CREATE ROLE quota_rate_user NOLOGIN;
+SET ROLE quota_rate_user;
+SET lowcode.rate_limiting = off;
+RESET ROLE;
+DROP ROLE quota_rate_user;
+
+-- the cost benchmark function counts what it admits
+SELECT admitted <= 2 AS bounded FROM lowcode.quota_check_cost(:'one_id', 1000);
+SELECT check_ns > 0 AND empty_ns >= 0 AS measured FROM lowcode.quota_check_cost(:'two_id', 10);
+SELECT lowcode.quota_check_cost(:'two_id', 0);
+
+-- shared memory state
+SELECT capacity, entries >= 2 AS has_entries, overflows FROM lowcode.quota_memory();
+
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
+
+-- clean up what this test created
+DELETE FROM lowcode.tenant_usage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qrate-%');
+DELETE FROM lowcode.tenant_storage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qrate-%');
+DELETE FROM lowcode.tenants WHERE slug LIKE 'qrate-%';
