@@ -113,3 +113,11 @@ COMMENT ON FUNCTION lowcode.register_rule_function(text, regprocedure) IS
   'Operator only: make an IMMUTABLE, non-SECURITY DEFINER SQL function callable from CEL as name(args).';
 REVOKE ALL ON FUNCTION lowcode.register_rule_function(text, regprocedure) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.register_rule_function(text, regprocedure) TO lowcode_operator;
+
+-- What an API role (a tenant user through PostgREST) needs: the rule functions,
+-- and reading the registered functions, which evaluation looks up by name.
+INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
+  ('FUNCTION', 'lowcode.rule_eval(text, jsonb)', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.rule_test(text, jsonb)', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.rule_check(text)', 'EXECUTE'),
+  ('TABLE',    'lowcode.rule_functions', 'SELECT');
