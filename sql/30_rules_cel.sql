@@ -34,12 +34,13 @@ COMMENT ON FUNCTION lowcode.rule_check(text) IS
 -- bindings written as cel.expr.Value proto3 JSON and never raises for a CEL
 -- error, so that one query runs a whole test file.
 -- The expression is bytea because some tests put NUL bytes in literals.
-CREATE FUNCTION lowcode.cel_conformance_eval(expr bytea, bindings jsonb DEFAULT NULL)
+CREATE FUNCTION lowcode.cel_conformance_eval(expr bytea, bindings jsonb DEFAULT NULL,
+                                             container text DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'cel_conformance_eval'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION lowcode.cel_conformance_eval(bytea, jsonb) IS
-  'Test support: evaluate CEL with cel.expr.Value JSON bindings; returns {"value"} or {"error","sqlstate"} or {"parse_error"}.';
+COMMENT ON FUNCTION lowcode.cel_conformance_eval(bytea, jsonb, text) IS
+  'Test support: evaluate CEL with cel.expr.Value JSON bindings (and a container for name resolution); returns {"value"} or {"error","sqlstate"} or {"parse_error"}.';
 
 -- SQL functions callable from CEL, by name.  Only the operator registers.
 CREATE TABLE lowcode.rule_functions (
