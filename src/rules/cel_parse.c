@@ -960,7 +960,8 @@ cel_parse(const char *src, int len, int max_depth)
 		advance(&p);
 		prog->root = parse_expr(&p);
 		if (!FAILED(&p) && p.tok.tok != T_EOF)
-			set_error(&p, p.tok.pos, "syntax error: unexpected token after the end of the expression");
+			set_error(&p, p.tok.pos, psprintf("syntax error: unexpected %s after the end of the expression",
+											  token_text(&p, &p.tok)));
 	}
 	prog->error = p.error;
 	if (prog->error)
