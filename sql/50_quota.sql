@@ -266,6 +266,12 @@ CREATE FUNCTION lowcode.quota_check_cost(tenant uuid, iterations int,
 AS 'MODULE_PATHNAME', 'lowcode_quota_check_cost' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.quota_check_cost(uuid, int) IS
   'Benchmark: nanoseconds per rate check of pre_request() on the tenant''s bucket (it takes tokens), against an empty loop.';
+CREATE FUNCTION lowcode.quota_check_cost(tenants uuid[], iterations int,
+                                         OUT check_ns float8, OUT empty_ns float8, OUT admitted bigint)
+AS 'MODULE_PATHNAME', 'lowcode_quota_check_cost_spread' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION lowcode.quota_check_cost(uuid[], int) IS
+  'Benchmark: nanoseconds per rate check over many tenants'' buckets in a pseudo-random order, against an empty loop.';
+REVOKE ALL ON FUNCTION lowcode.quota_check_cost(uuid[], int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION lowcode.flush_usage(), lowcode.quota_count_rejection(uuid, text), lowcode.count_usage(text, boolean),
   lowcode.quota_storage_reconciled(), lowcode.quota_memory(), lowcode.quota_check_cost(uuid, int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.flush_usage(), lowcode.quota_memory() TO lowcode_operator;
