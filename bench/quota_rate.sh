@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Rate limiting: accuracy under contention, cost of the check, TPS cost.
 #
-# 1. Accuracy: 64 pgbench clients hammer ONE tenant for SECONDS through
+# 1. Accuracy: 64 pgbench clients hammer ONE tenant for about SECONDS through
 #    pre_request() (wrapped in a PL/pgSQL block that catches the 429, since
 #    pgbench 15 stops a client at its first error).  Admitted requests are
-#    read from lowcode.tenant_stats and compared with rate * SECONDS + burst
-#    (goal: within 1%) and with rate * wall time + burst (never above).
+#    read from lowcode.tenant_stats and compared with rate * T + burst, T
+#    being the time from the first hammering request to the last one, from
+#    pgbench's transaction log (goal: within 1%, never above).
 # 2. Cost of the check: lowcode.quota_check_cost() runs the rate check of
 #    pre_request() a million times in C, then an empty loop (goal: < 2 us).
 # 3. TPS cost for a tenant under its limit: PostgREST's replayed transaction
@@ -49,43 +50,56 @@ END
 SQL
 
 # --- 1. accuracy
+# Each client first warms its backend up on another tenant (caches, plans)
+# and waits 2 s, so that the hammered bucket meets full demand from its first
+# request: a bucket that starts full loses whatever refill it gets while
+# demand is below the rate (64 cold backends on 2 cores take a while).
 as_server_user tee "$W/hammer.sql" >/dev/null <<'SCRIPT'
+\if :warm
 BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
 select set_config('request.jwt.claims', '{"role":"authenticated","tenant_id":"00000000-0000-0000-0000-000000000001"}', true);
 select bench_try();
 COMMIT;
+\else
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+select set_config('request.jwt.claims', '{"role":"authenticated","tenant_id":"00000000-0000-0000-0000-000000000002"}', true);
+select bench_try();
+COMMIT;
+\sleep 2 s
+\set warm 1
+\endif
 SCRIPT
 # -l: every transaction's start and end, so that T is the time from the
-# first request to the last one (the bucket starts full at the first)
+# first hammering request to the last one (warm-up transactions, which last
+# over 2 s because of their sleep, are left out)
 as_server_user rm -f "$BENCH_DIR"/hlog*
 t0=$(date +%s.%N)
 as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -M prepared \
-  -c 64 -j 2 -T "$SECS" -l --log-prefix="$BENCH_DIR/hlog" -f "$W/hammer.sql" postgres > "$BENCH_DIR/hammer.out" 2>&1
+  -c "${HAMMER_CLIENTS:-64}" -j 2 -T "$((SECS + 3))" -D warm=0 -l --log-prefix="$BENCH_DIR/hlog" -f "$W/hammer.sql" postgres > "$BENCH_DIR/hammer.out" 2>&1
 t1=$(date +%s.%N)
 read -r admitted rejected < <(bpsql -At -F ' ' -d postgres -c \
   "SELECT requests, rejected_rate FROM lowcode.tenant_stats WHERE slug = 'hammered'")
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$BENCH_DIR/hammer.out")
 # log line: client tx latency_us script epoch_s epoch_us
 window=$(cat "$BENCH_DIR"/hlog* | awk 'NR == 1 { lo = 1e300; hi = 0 }
-  { end = $5 * 1e6 + $6; start = end - $3; if (start < lo) lo = start; if (end > hi) hi = end }
+  $3 < 1500000 { end = $5 * 1e6 + $6; start = end - $3; if (start < lo) lo = start; if (end > hi) hi = end }
   END { printf "%.6f", (hi - lo) / 1e6 }')
 # longest time without any request finishing: a pause longer than burst/rate
 # (the CPUs busy elsewhere) lets the bucket overflow, and those tokens are lost
-maxgap=$(cat "$BENCH_DIR"/hlog* | awk '{ printf "%.0f\n", $5 * 1e6 + $6 }' | sort -n | awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 } END { printf "%.3f", g / 1e6 }')
+maxgap=$(cat "$BENCH_DIR"/hlog* | awk '$3 < 1500000 { printf "%.0f\n", $5 * 1e6 + $6 }' | sort -n | awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 } END { printf "%.3f", g / 1e6 }')
 echo "accuracy: longest pause between two finished requests: $maxgap s (the bucket overflows after $(echo "scale=3; $BURST / $RATE" | bc) s)"
 awk -v a="$admitted" -v r="$rejected" -v rate="$RATE" -v burst="$BURST" -v secs="$SECS" -v win="$window" \
-    -v wall="$(echo "$t1 - $t0" | bc)" -v tps="$tps" 'BEGIN {
-  target = rate * win + burst; nominal = rate * secs + burst; bound = rate * wall + burst;
-  printf "accuracy: 64 clients, %d s, rate %d/s, burst %d: %d attempts (%.0f tps), admitted %d, rejected %d\n", secs, rate, burst, a + r, tps, a, r;
-  printf "accuracy: first to last request T = %.3f s; rate*T+burst = %.0f; admitted/that = %.4f (%+.2f%%)\n",
-         win, target, a / target, (a / target - 1) * 100;
-  printf "accuracy: nominal rate*%d+burst = %d (%+.2f%%); bound with pgbench wall time %.2f s = %d: %s\n",
-         secs, nominal, (a / nominal - 1) * 100, wall, bound, (a <= bound && a <= target + 1 ? "never above" : "ABOVE THE BOUND");
+    -v wall="$(echo "$t1 - $t0" | bc)" -v tps="$tps" -v clients="${HAMMER_CLIENTS:-64}" 'BEGIN {
+  target = rate * win + burst;
+  printf "accuracy: %d clients, %d s, rate %d/s, burst %d: %d attempts (%.0f tps), admitted %d, rejected %d\n", clients, secs, rate, burst, a + r, tps, a, r;
+  printf "accuracy: hammering from the first request to the last: T = %.3f s; rate*T+burst = %.0f\n", win, target;
+  printf "accuracy: admitted/(rate*T+burst) = %.4f (%+.2f%%), %s\n", a / target, (a / target - 1) * 100,
+         (a <= target ? "not above" : "ABOVE");
 }'
 
 # --- 2. cost of the check
-bpsql -d postgres -c "SELECT 'admitted path' AS path, round(check_ns::numeric, 1) AS check_ns, round(empty_ns::numeric, 2) AS empty_ns, admitted FROM lowcode.quota_check_cost('00000000-0000-0000-0000-000000000002', 1000000)
-UNION ALL SELECT 'rejected path', round(check_ns::numeric, 1), round(empty_ns::numeric, 2), admitted FROM lowcode.quota_check_cost('00000000-0000-0000-0000-000000000003', 1000000)"
+bpsql -d postgres -c "SELECT 'admitted path' AS path, round(check_ns::numeric, 1) AS check_ns, round(empty_ns::numeric, 2) AS empty_ns, admitted FROM lowcode.quota_check_cost('00000000-0000-0000-0000-000000000002'::uuid, 1000000)
+UNION ALL SELECT 'rejected path', round(check_ns::numeric, 1), round(empty_ns::numeric, 2), admitted FROM lowcode.quota_check_cost('00000000-0000-0000-0000-000000000003'::uuid, 1000000)"
 
 # --- 3. TPS cost under the limit
 # (a) in one backend: PostgREST's per-request work (set_config of the claims,
