@@ -195,6 +195,23 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
          format('API role %I owns this tenant table and can disable its row level security', a.rolname),
          'Transfer ownership to a role that API requests cannot use.'
     FROM tenant_tables t JOIN pg_class c ON c.oid = t.oid JOIN api a ON pg_has_role(a.oid, c.relowner, 'MEMBER')
+  UNION ALL
+  SELECT 'error', 'api_role_can_truncate', 'table', format('%I.%I', t.nspname, t.relname),
+         format('API role %I may TRUNCATE this tenant table: TRUNCATE ignores row level security and empties every tenant', a.rolname),
+         format('REVOKE TRUNCATE ON %I.%I FROM %I', t.nspname, t.relname, a.rolname)
+    FROM tenant_tables t CROSS JOIN api a WHERE has_table_privilege(a.oid, t.oid, 'TRUNCATE')
+  UNION ALL
+  SELECT 'warning', 'api_role_can_create_temp', 'database', current_database()::text,
+         format('API role %I may create temporary tables: on a pooled connection, a temporary table can shadow an unqualified table name for the next request, of another tenant', a.rolname),
+         format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, %I', current_database(), a.rolname)
+    FROM api a WHERE has_database_privilege(a.oid, current_database(), 'TEMPORARY')
+  UNION ALL
+  SELECT 'error', 'api_role_can_create_in_schema', 'schema', n.nspname::text,
+         format('API role %I may create objects in schema %I: functions, views or tables that shadow or intercept other tenants'' requests', a.rolname, n.nspname),
+         format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, %I', n.nspname, a.rolname)
+    FROM pg_namespace n CROSS JOIN api a
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
+     AND has_schema_privilege(a.oid, n.oid, 'CREATE')
 $$;
 COMMENT ON FUNCTION lowcode.isolation_report() IS
   'One row per tenant-isolation problem found in this database.';

@@ -412,8 +412,11 @@ out_set(Tr *t, CpSet *s)
 	set_normalize(s);
 	if (s->n == 0)
 	{
-		/* matches nothing: a lookahead that cannot succeed */
-		out_str(t, "(?!)");
+		/*
+		 * Matches nothing: no decoded subject holds a code point above
+		 * U+10FFFF.  (A "(?!)" constraint would not take a quantifier.)
+		 */
+		out_str(t, "[^\\u0000-\\U0010FFFF]");
 		return;
 	}
 	if (s->n == 1 && s->r[0].lo == s->r[0].hi)

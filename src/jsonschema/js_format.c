@@ -1440,8 +1440,15 @@ static bool
 check_regex(const char *s, int len)
 {
 	char	   *msg = NULL;
+	LcRegex    *re = lc_regex_compile(LC_REGEX_ECMA262, s, len, &msg);
 
-	return lc_regex_compile(LC_REGEX_ECMA262, s, len, &msg) != NULL;
+	if (re == NULL)
+	{
+		pfree(msg);
+		return false;
+	}
+	pfree(re);					/* only the answer is wanted; the cache keeps the rest */
+	return true;
 }
 
 bool

@@ -1,15 +1,43 @@
 /*-------------------------------------------------------------------------
  *
  * jsonschema_init.c
- *	  Entry point of the jsonschema component, called from _PG_init().
+ *	  Entry point of the jsonschema component, called from _PG_init():
+ *	  settings, and the document store's loader and invalidation callback.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "pg_lowcode.h"
+#include "jsonschema/js_internal.h"
+#include "jsonschema/js_sql.h"
+
+static const struct config_enum_entry locale_options[] = {
+	{"en", JS_LOCALE_EN, false},
+	{"zh-CN", JS_LOCALE_ZH_CN, false},
+	{"zh_CN", JS_LOCALE_ZH_CN, true},
+	{"zh", JS_LOCALE_ZH_CN, true},
+	{NULL, 0, false}
+};
 
 void
 jsonschema_init(void)
 {
+	DefineCustomIntVariable("lowcode.jsonschema_cache_size",
+							"Compiled JSON Schemas kept per backend (least recently used are dropped).",
+							NULL,
+							&jsonschema_cache_size,
+							128, 0, 100000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomEnumVariable("lowcode.locale",
+							 "Language of validation messages: en or zh-CN.",
+							 NULL,
+							 &lowcode_locale,
+							 JS_LOCALE_EN, locale_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	js_sql_init();
 }

@@ -29,6 +29,8 @@
 #include "lib/ilist.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
@@ -42,6 +44,94 @@ PG_FUNCTION_INFO_V1(jsonlogic_apply);
 
 /* ------------------------------------------------------ jsonb -> values */
 
+/*
+ * Exact conversion of the common numerics without going through text.
+ *
+ * This reads numeric's on-disk format (numeric.c; it cannot change, since
+ * pg_upgrade keeps stored values): after the varlena header a uint16 header
+ * says either "short" (bit 15 set, bit 14 clear: sign in 0x2000, a 7-bit
+ * signed weight in 0x007F) or "long" (bits 15-14 are the sign, 00 positive or
+ * 01 negative, and an int16 weight follows) or "special" (NaN, infinities:
+ * both bits set); then come base-10000 int16 digits, the first one worth
+ * 10000^weight.  When the digits make an integer m < 2^53 and the remaining
+ * power of ten is at most 10^22, m * 10^e (or m / 10^-e) is a single
+ * correctly rounded operation on exact doubles (Clinger's fast path), so the
+ * result equals strtod's.  Anything else takes the text route.
+ */
+static bool
+numeric_to_double_fast(Numeric num, double *result)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+	};
+	const char *data = VARDATA_ANY(num);
+	Size		len = VARSIZE_ANY_EXHDR(num);
+	uint16		header;
+	int			weight;
+	bool		neg;
+	const char *digits;
+	int			ndigits;
+	uint64		m = 0;
+	int			e;
+	double		v;
+
+	if (len < sizeof(uint16))
+		return false;
+	memcpy(&header, data, sizeof(uint16));
+	if ((header & 0xC000) == 0x8000)
+	{
+		neg = (header & 0x2000) != 0;
+		weight = header & 0x003F;
+		if (header & 0x0040)
+			weight |= ~0x003F;
+		digits = data + sizeof(uint16);
+		ndigits = (int) ((len - sizeof(uint16)) / sizeof(int16));
+	}
+	else if ((header & 0xC000) == 0xC000)
+		return false;
+	else
+	{
+		int16		w;
+
+		if (len < 2 * sizeof(uint16))
+			return false;
+		neg = (header & 0xC000) == 0x4000;
+		memcpy(&w, data + sizeof(uint16), sizeof(int16));
+		weight = w;
+		digits = data + 2 * sizeof(uint16);
+		ndigits = (int) ((len - 2 * sizeof(uint16)) / sizeof(int16));
+	}
+	if (ndigits == 0)
+	{
+		*result = 0;
+		return true;
+	}
+	if (ndigits > 4)
+		return false;
+	for (int i = 0; i < ndigits; i++)
+	{
+		int16		d;
+
+		memcpy(&d, digits + i * sizeof(int16), sizeof(int16));
+		if (d < 0 || d >= 10000)
+			return false;
+		m = m * 10000 + d;
+	}
+	if (m >= (UINT64CONST(1) << 53))
+		return false;
+	e = 4 * (weight - (ndigits - 1));
+	if (e < -22 || e > 22)
+		return false;
+	v = (double) m;
+	if (e > 0)
+		v *= pow10[e];
+	else if (e < 0)
+		v /= pow10[-e];
+	*result = neg ? -v : v;
+	return true;
+}
+
 /* A jsonb number as a JavaScript number (JSON.parse gives the same). */
 static double
 numeric_to_double(Numeric num)
@@ -49,6 +139,8 @@ numeric_to_double(Numeric num)
 	char	   *s;
 	double		d;
 
+	if (numeric_to_double_fast(num, &d))
+		return d;
 	if (numeric_is_nan(num))
 		return NAN;
 	s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
@@ -406,12 +498,46 @@ push_value(JsonbParseState **state, JlValue v, JsonbIteratorToken seq)
 	return pushJsonbValue(state, seq, &jv);
 }
 
+/*
+ * true, false and null are the usual results of a rule: they are built once
+ * per backend and copied out, skipping the jsonb construction machinery.
+ */
+static Jsonb *
+copy_of_constant(int which)
+{
+	static Jsonb *constants[3];
+	Jsonb	   *out;
+
+	if (constants[which] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		JsonbValue	jv;
+
+		if (which == 2)
+			jv.type = jbvNull;
+		else
+		{
+			jv.type = jbvBool;
+			jv.val.boolean = (which == 1);
+		}
+		constants[which] = JsonbValueToJsonb(&jv);
+		MemoryContextSwitchTo(old);
+	}
+	out = palloc(VARSIZE(constants[which]));
+	memcpy(out, constants[which], VARSIZE(constants[which]));
+	return out;
+}
+
 static Jsonb *
 value_to_jsonb(JlValue v, Jsonb *data)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
 
+	if (v.type == JL_BOOL)
+		return copy_of_constant(v.u.b ? 1 : 0);
+	if (v.type == JL_NULL || v.type == JL_UNDEFINED)
+		return copy_of_constant(2);
 	if (v.type != JL_ARRAY && v.type != JL_OBJECT)
 	{
 		JsonbValue	jv;
@@ -436,6 +562,7 @@ typedef struct CompiledRule
 	uint32		hash;
 	Size		len;
 	char	   *bytes;			/* the rule's jsonb bytes, the cache key */
+	bool		is_const;		/* call-site cache: the argument is a Const */
 	JlRule	   *rule;
 	MemoryContext cxt;			/* holds all of the above */
 } CompiledRule;
@@ -544,6 +671,17 @@ cache_lookup_or_compile(Jsonb *rule, const char *bytes, Size len)
 	return cr->rule;
 }
 
+/* Is the first argument of this call a Const node (a literal rule)? */
+static bool
+rule_arg_is_const(FmgrInfo *flinfo)
+{
+	Node	   *expr = flinfo->fn_expr;
+
+	if (expr && IsA(expr, FuncExpr) && list_length(((FuncExpr *) expr)->args) >= 1)
+		return IsA(linitial(((FuncExpr *) expr)->args), Const);
+	return false;
+}
+
 /* The compiled form of the rule argument, from one of the caches. */
 static JlRule *
 get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
@@ -553,6 +691,10 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 	Size		len = VARSIZE_ANY_EXHDR(rule);
 	CompiledRule *cc = (CompiledRule *) flinfo->fn_extra;
 
+	/* a literal rule cannot change for this call site: no comparison */
+	if (cc != NULL && cc->is_const)
+		return cc->rule;
+
 	if (len > (Size) rules_max_expression_length)
 		ereport(ERROR,
 				(errcode(ERRCODE_JSONLOGIC_RULE_TOO_LONG),
@@ -560,6 +702,7 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 				 errdetail("The rule takes %zu bytes as jsonb; lowcode.rules_max_expression_length is %d.",
 						   len, rules_max_expression_length)));
 
+	/* a parameter may change between calls: compare the bytes */
 	if (cc != NULL && cc->len == len && memcmp(cc->bytes, bytes, len) == 0)
 		return cc->rule;
 
@@ -567,6 +710,7 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 	{
 		CompiledRule *fresh = compile_rule(rule, bytes, len, 0);
 
+		fresh->is_const = rule_arg_is_const(flinfo);
 		MemoryContextSetParent(fresh->cxt, flinfo->fn_mcxt);
 		if (cc != NULL)
 			MemoryContextDelete(cc->cxt);

@@ -68,6 +68,8 @@ tenancy_pre_request(PreRequest *req)
 		lc_raise_http(403, "LT423", "tenant suspended",
 					  "the request's tenant is suspended",
 					  "Contact the platform operator.", NULL);
+	if (tenancy_context_source == TENANT_CONTEXT_CLAIMS)
+		tenancy_pin_claims_tenant(&tenant);
 }
 
 PG_FUNCTION_INFO_V1(lowcode_pre_request);

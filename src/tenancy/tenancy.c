@@ -63,6 +63,10 @@ static char *cache_claims = NULL;	/* in TopMemoryContext */
 static bool cache_has_tenant = false;
 static pg_uuid_t cache_tenant;
 
+/* Tenant pinned by pre_request() in claims mode, for one transaction. */
+static LocalTransactionId pinned_lxid = InvalidLocalTransactionId;
+static pg_uuid_t pinned_tenant;
+
 /* Per-transaction cache of the session mode answer. */
 static LocalTransactionId session_cache_lxid = InvalidLocalTransactionId;
 static bool session_cache_has_tenant = false;
@@ -81,6 +85,7 @@ tenancy_xact_callback(XactEvent event, void *arg)
 			memset(&session_tenant, 0, sizeof(session_tenant));
 			cache_lxid = InvalidLocalTransactionId;
 			session_cache_lxid = InvalidLocalTransactionId;
+			pinned_lxid = InvalidLocalTransactionId;
 			break;
 		default:
 			break;
@@ -357,6 +362,13 @@ tenancy_bound_session_tenant(pg_uuid_t *tenant)
 	return true;
 }
 
+void
+tenancy_pin_claims_tenant(const pg_uuid_t *tenant)
+{
+	memcpy(&pinned_tenant, tenant, sizeof(pg_uuid_t));
+	pinned_lxid = MyProc->lxid;
+}
+
 /* ---------------------------------------------------------------------
  * The current tenant
  * ---------------------------------------------------------------------
@@ -386,6 +398,11 @@ tenancy_current_tenant(pg_uuid_t *tenant)
 		if (session_cache_has_tenant)
 			memcpy(tenant, &session_tenant, sizeof(pg_uuid_t));
 		return session_cache_has_tenant;
+	}
+	else if (pinned_lxid == lxid)
+	{
+		memcpy(tenant, &pinned_tenant, sizeof(pg_uuid_t));
+		return true;
 	}
 	else
 	{

@@ -66,6 +66,13 @@ extern void tenancy_bind_session_tenant(const pg_uuid_t *tenant);
 /* The tenant bound by the session source, if any, in this transaction. */
 extern bool tenancy_bound_session_tenant(pg_uuid_t *tenant);
 
+/*
+ * Pin the tenant pre_request() validated from the claims, for the rest of
+ * the transaction: later set_config() of request.jwt.claims by the
+ * request's own statements no longer changes the context.
+ */
+extern void tenancy_pin_claims_tenant(const pg_uuid_t *tenant);
+
 /* The current tenant context; false when there is none. */
 extern bool tenancy_current_tenant(pg_uuid_t *tenant);
 

@@ -22,6 +22,8 @@
 #   $res->{rows}    # array of hashes (the statement's result), on success
 #   $res->{error}   # {sqlstate, code, message, details, hint}, on failure
 #   $res->{headers} # response headers from a PGRST error
+# Option code => sub { my ($dbh) = @_; ...; return \@rows } runs custom steps as
+# the request's statement (for COPY and the like).
 # Helpers build PostgREST-shaped statements: get(), insert(), update(), delete(), rpc().
 package PostgrestReplay;
 
@@ -152,6 +154,23 @@ sub request
 		{
 			$result->{rows} = $sth->fetchall_arrayref({});
 		}
+	}
+	if ($r{code})
+	{
+		# A custom step run as the request's statement (COPY, several statements...):
+		# it receives the connection inside the transaction and returns rows.
+		my $rows = eval { $r{code}->($dbh) };
+		if (!defined $rows || $dbh->err)
+		{
+			my $err = _error($dbh);
+			$err->{message} //= $@;
+			$dbh->do('ROLLBACK');
+			$result->{status} = _status($err, defined $claims);
+			$result->{error} = $err;
+			$result->{rows} = [];
+			return $result;
+		}
+		$result->{rows} = $rows;
 	}
 	if (!$dbh->do('COMMIT'))
 	{

@@ -1,7 +1,7 @@
 -- Tenants, tiers and the tenant context (claims mode).
 \set VERBOSITY terse
 
-SELECT name, session_idle_timeout, session_absolute_lifetime FROM lowcode.tiers ORDER BY requests_per_second;
+SELECT name, session_idle_timeout, session_absolute_lifetime FROM lowcode.tiers WHERE builtin ORDER BY requests_per_second;
 
 -- create_tenant: valid and invalid input
 SELECT lowcode.create_tenant('acme', 'Acme Corp', 'pro') IS NOT NULL AS created;

@@ -1,0 +1,320 @@
+/*-------------------------------------------------------------------------
+ *
+ * js_internal.h
+ *	  The JSON Schema compiler and validator: compiled form and entry points.
+ *
+ * A schema (jsonb) is compiled once into a tree of JsSchema nodes: keyword
+ * values are parsed, property names sorted the way jsonb sorts object keys
+ * (so that "properties" is matched by a merge join, without lookups),
+ * regular expressions compiled, and every $ref resolved to the node it
+ * points to.  The validator walks that tree over a jsonb instance, reading
+ * the instance's containers in place (no JsonbIterator, no per-value
+ * palloc on the success path).
+ *
+ * This core is pure: it uses palloc, StringInfo, ereport, jsonb and numeric
+ * only.  Documents other than the schema itself are reached through the
+ * loader callback given to js_compile() (see js_store.h for the SQL side).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JS_INTERNAL_H
+#define JS_INTERNAL_H
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "common/lc_regex.h"
+
+/* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
+#define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')
+#define ERRCODE_LJ_UNKNOWN_DIALECT		MAKE_SQLSTATE('L','J','0','0','2')
+#define ERRCODE_LJ_INVALID_PATTERN		MAKE_SQLSTATE('L','J','0','0','3')
+#define ERRCODE_LJ_UNRESOLVED_REF		MAKE_SQLSTATE('L','J','0','0','4')
+#define ERRCODE_LJ_REF_CYCLE			MAKE_SQLSTATE('L','J','0','0','5')
+#define ERRCODE_LJ_TOO_DEEP				MAKE_SQLSTATE('L','J','0','0','6')
+#define ERRCODE_LJ_INVALID_OPTIONS		MAKE_SQLSTATE('L','J','0','0','7')
+#define ERRCODE_LJ_INVALID_DOCUMENT		MAKE_SQLSTATE('L','J','0','0','8')
+
+/* Nesting limit of schemas and of validation (own limit, below the stack's) */
+#define JS_MAX_DEPTH	2000
+/* Nesting limit of evaluation (schema levels crossed); the stack usually ends it first */
+#define JS_MAX_EVAL_DEPTH	100000
+
+typedef enum JsDraft
+{
+	JS_DRAFT_NONE = 0,
+	JS_DRAFT4 = 4,
+	JS_DRAFT6 = 6,
+	JS_DRAFT7 = 7,
+	JS_DRAFT2019 = 2019,
+	JS_DRAFT2020 = 2020
+} JsDraft;
+
+/* vocabulary flags of a dialect (custom metaschemas may drop some) */
+#define JS_VOCAB_VALIDATION		0x01
+#define JS_VOCAB_APPLICATOR		0x02
+#define JS_VOCAB_FORMAT_ASSERT	0x04
+#define JS_VOCAB_DEFAULT		(JS_VOCAB_VALIDATION | JS_VOCAB_APPLICATOR)
+
+/* instance type bits of "type" */
+#define JS_T_NULL		0x01
+#define JS_T_BOOLEAN	0x02
+#define JS_T_OBJECT		0x04
+#define JS_T_ARRAY		0x08
+#define JS_T_NUMBER		0x10
+#define JS_T_STRING		0x20
+#define JS_T_INTEGER	0x40
+
+typedef enum JsLocale
+{
+	JS_LOCALE_EN = 0,
+	JS_LOCALE_ZH_CN = 1
+} JsLocale;
+
+typedef struct JsSchema JsSchema;
+
+typedef struct JsAnchor
+{
+	char	   *name;
+	JsSchema   *schema;
+	bool		dynamic;		/* $dynamicAnchor (also usable as plain anchor) */
+} JsAnchor;
+
+/* A schema resource: a schema with its own base URI ($id or document) */
+typedef struct JsResource
+{
+	char	   *uri;			/* absolute URI without fragment; "" if none */
+	JsSchema   *root;
+	JsonbValue	root_value;		/* the resource's JSON, for JSON pointers */
+	JsDraft		draft;
+	uint32		vocab;
+	bool		recursive_anchor;	/* 2019-09 $recursiveAnchor: true */
+	List	   *anchors;		/* of JsAnchor */
+} JsResource;
+
+typedef struct JsString
+{
+	const char *s;
+	int			len;
+} JsString;
+
+typedef struct JsNamed			/* properties, dependentSchemas */
+{
+	JsString	name;
+	JsSchema   *schema;
+} JsNamed;
+
+typedef struct JsPatternProp
+{
+	JsString	source;
+	LcRegex    *re;
+	JsSchema   *schema;
+} JsPatternProp;
+
+typedef struct JsDepRequired
+{
+	JsString	name;
+	int			n;
+	JsString   *required;
+} JsDepRequired;
+
+struct JsSchema
+{
+	JsResource *resource;
+	const char *ptr;			/* JSON pointer of this schema in its resource */
+	JsDraft		draft;
+	bool		is_bool;
+	bool		bool_value;
+	bool		format_assert;	/* the dialect's vocabulary asserts formats */
+	bool		needs_eval;		/* has unevaluatedProperties/Items */
+	bool		validation;		/* validation vocabulary active */
+	bool		recursive_anchor;
+	const char *dynamic_anchor;
+
+	uint32		types;			/* JS_T_* mask; 0 when no "type" */
+	bool		has_object_kw;	/* any keyword applying to objects */
+	bool		has_array_kw;
+	bool		has_string_kw;
+	bool		has_number_kw;
+
+	/* references */
+	JsSchema   *ref;
+	const char *ref_text;
+	JsSchema   *dynref;
+	const char *dynref_text;
+	const char *dynref_anchor;	/* the anchor name, when it may be dynamic */
+	bool		recursive_ref;
+
+	/* in-place applicators */
+	JsSchema  **all_of;
+	int			n_all_of;
+	JsSchema  **any_of;
+	int			n_any_of;
+	JsSchema  **one_of;
+	int			n_one_of;
+	JsSchema   *not;
+	JsSchema   *if_;
+	JsSchema   *then_;
+	JsSchema   *else_;
+	JsNamed    *dep_schemas;
+	int			n_dep_schemas;
+	const char *dep_schemas_kw;
+
+	/* objects */
+	JsNamed    *props;			/* sorted as jsonb sorts keys */
+	int			n_props;
+	JsPatternProp *pattern_props;
+	int			n_pattern_props;
+	JsSchema   *additional_props;
+	JsSchema   *property_names;
+	JsSchema   *unevaluated_props;
+	JsString   *required;
+	int			n_required;
+	JsDepRequired *dep_required;
+	int			n_dep_required;
+	const char *dep_required_kw;
+	int64		min_props;		/* -1 when absent */
+	int64		max_props;
+
+	/* arrays */
+	JsSchema  **prefix_items;
+	int			n_prefix_items;
+	const char *prefix_kw;		/* "prefixItems" or "items" (array form) */
+	JsSchema   *items;			/* applies after the prefix */
+	const char *items_kw;		/* "items" or "additionalItems" */
+	JsSchema   *unevaluated_items;
+	JsSchema   *contains;
+	int64		min_contains;	/* -1 when absent */
+	int64		max_contains;
+	int64		min_items;
+	int64		max_items;
+	bool		unique_items;
+
+	/* numbers */
+	Numeric		minimum;
+	Numeric		maximum;
+	Numeric		exclusive_minimum;
+	Numeric		exclusive_maximum;
+	const char *exclusive_minimum_kw;	/* draft 4: "minimum" */
+	const char *exclusive_maximum_kw;
+	Numeric		multiple_of;
+
+	/* strings */
+	int64		min_length;
+	int64		max_length;
+	LcRegex    *pattern;
+	JsString	pattern_source;
+	const char *format;
+
+	/* any type */
+	bool		has_const;
+	JsonbValue	const_value;
+	JsonbValue *enum_values;
+	int			n_enum;
+	JsonbValue	enum_array;
+};
+
+/* loader of documents by absolute URI (no fragment); NULL when unknown */
+typedef Jsonb *(*JsLoaderFn) (const char *uri, void *arg);
+
+typedef struct JsCompiled
+{
+	MemoryContext mcxt;			/* holds everything below */
+	JsSchema   *root;
+	Jsonb	   *schema;			/* private copy of the compiled schema */
+	bool		used_loader;	/* a document came through the loader */
+	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
+	List	   *resources;
+} JsCompiled;
+
+typedef struct JsCompileOptions
+{
+	JsDraft		default_draft;	/* when $schema is absent */
+	JsLoaderFn	loader;
+	void	   *loader_arg;
+} JsCompileOptions;
+
+/* one error of a validation, with both output shapes' fields */
+typedef struct JsError
+{
+	const char *keyword;
+	char	   *instance_location;
+	char	   *keyword_location;
+	char	   *absolute_keyword_location;	/* NULL unless a reference was crossed */
+	char	   *schema_path;
+	char	   *params;			/* JSON text of the ajv params object */
+	char	   *message;
+} JsError;
+
+typedef struct JsValidateOptions
+{
+	bool		collect;		/* collect errors (else stop at the first failure) */
+	int			max_errors;		/* 0 = no limit */
+	bool		format_assert;
+	JsLocale	locale;
+} JsValidateOptions;
+
+typedef struct JsResult
+{
+	bool		valid;
+	int			n_errors;
+	JsError   **errors;
+} JsResult;
+
+typedef struct JsBuiltinDocument
+{
+	const char *uri;
+	const char *json;
+} JsBuiltinDocument;
+
+extern const JsBuiltinDocument js_builtin_documents[];
+
+/* js_compile.c */
+extern char js_compile_error_pointer[1024];
+extern JsCompiled *js_compile(Jsonb *schema, const JsCompileOptions *opts);
+extern JsDraft js_dialect_of(Jsonb *schema, JsDraft default_draft);
+extern const char *js_draft_metaschema_uri(JsDraft draft);
+extern JsDraft js_draft_from_name(const char *name);
+
+/* js_validate.c */
+extern bool js_validate(JsCompiled *c, Jsonb *instance,
+						const JsValidateOptions *opts, JsResult *result);
+extern void js_result_append_json(StringInfo buf, const JsResult *result,
+								  bool flag_only);
+
+/* js_uri.c */
+extern char *js_uri_resolve(const char *base, const char *ref);
+extern char *js_uri_strip_fragment(const char *uri, char **fragment);
+extern char *js_uri_percent_decode(const char *s);
+extern bool js_uri_is_absolute(const char *uri);
+
+/* js_jsonb.c: reading jsonb containers in place */
+typedef struct JsIter
+{
+	JsonbContainer *jc;
+	char	   *base;
+	int			n;				/* elements, or pairs */
+	int			i;
+	uint32		off;			/* offset of the next element / key */
+	uint32		voff;			/* offset of the next value (objects) */
+} JsIter;
+
+extern void js_iter_init(JsIter *it, JsonbContainer *jc);
+extern bool js_iter_next_elem(JsIter *it, JsonbValue *elem);
+extern bool js_iter_next_pair(JsIter *it, JsonbValue *key, JsonbValue *val);
+extern bool js_object_find(JsonbContainer *jc, const char *key, int len,
+						   JsonbValue *val);
+extern bool js_array_get(JsonbContainer *jc, int index, JsonbValue *elem);
+extern void js_root_value(Jsonb *jb, JsonbValue *v);
+extern bool js_json_equal(const JsonbValue *a, const JsonbValue *b);
+extern void js_value_to_json(StringInfo buf, const JsonbValue *v);
+extern bool js_is_object(const JsonbValue *v);
+extern bool js_is_array(const JsonbValue *v);
+extern bool js_numeric_is_integral(Numeric n);
+extern int	js_numeric_cmp(Numeric a, Numeric b);
+extern int	js_numeric_sign(Numeric n);
+extern int	js_utf8_length(const char *s, int len);
+
+#endif							/* JS_INTERNAL_H */

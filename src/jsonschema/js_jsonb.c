@@ -1,0 +1,363 @@
+/*-------------------------------------------------------------------------
+ *
+ * js_jsonb.c
+ *	  Reading jsonb containers in place, and JSON equality.
+ *
+ * The validator visits every value of an instance; JsonbIterator and
+ * findJsonbValueFromContainer allocate for each step, so this file reads
+ * the JEntry arrays directly (the layout documented in utils/jsonb.h) and
+ * fills caller-owned JsonbValues that point into the container.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+
+#include "jsonschema/js_internal.h"
+
+/* offset of child "index" in the data area (as jsonb_util.c computes it) */
+static uint32
+child_offset(const JsonbContainer *jc, int index)
+{
+	uint32		offset = 0;
+	int			i;
+
+	for (i = index - 1; i >= 0; i--)
+	{
+		offset += JBE_OFFLENFLD(jc->children[i]);
+		if (JBE_HAS_OFF(jc->children[i]))
+			break;
+	}
+	return offset;
+}
+
+static inline uint32
+child_length(const JsonbContainer *jc, int index, uint32 offset)
+{
+	JEntry		e = jc->children[index];
+
+	if (JBE_HAS_OFF(e))
+		return JBE_OFFLENFLD(e) - offset;
+	return JBE_OFFLENFLD(e);
+}
+
+static inline void
+fill_value(const JsonbContainer *jc, int index, char *base, uint32 offset,
+		   uint32 len, JsonbValue *r)
+{
+	JEntry		e = jc->children[index];
+
+	if (JBE_ISNULL(e))
+		r->type = jbvNull;
+	else if (JBE_ISSTRING(e))
+	{
+		r->type = jbvString;
+		r->val.string.val = base + offset;
+		r->val.string.len = len;
+	}
+	else if (JBE_ISNUMERIC(e))
+	{
+		r->type = jbvNumeric;
+		r->val.numeric = (Numeric) (base + INTALIGN(offset));
+	}
+	else if (JBE_ISBOOL_TRUE(e))
+	{
+		r->type = jbvBool;
+		r->val.boolean = true;
+	}
+	else if (JBE_ISBOOL_FALSE(e))
+	{
+		r->type = jbvBool;
+		r->val.boolean = false;
+	}
+	else
+	{
+		r->type = jbvBinary;
+		r->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
+		r->val.binary.len = len - (INTALIGN(offset) - offset);
+	}
+}
+
+void
+js_iter_init(JsIter *it, JsonbContainer *jc)
+{
+	int			n = JsonContainerSize(jc);
+
+	it->jc = jc;
+	it->n = n;
+	it->i = 0;
+	it->off = 0;
+	if (JsonContainerIsObject(jc))
+	{
+		it->base = (char *) &jc->children[n * 2];
+		it->voff = child_offset(jc, n);
+	}
+	else
+	{
+		it->base = (char *) &jc->children[n];
+		it->voff = 0;
+	}
+}
+
+bool
+js_iter_next_elem(JsIter *it, JsonbValue *elem)
+{
+	uint32		len;
+
+	if (it->i >= it->n)
+		return false;
+	len = child_length(it->jc, it->i, it->off);
+	fill_value(it->jc, it->i, it->base, it->off, len, elem);
+	it->off += len;
+	it->i++;
+	return true;
+}
+
+bool
+js_iter_next_pair(JsIter *it, JsonbValue *key, JsonbValue *val)
+{
+	uint32		len;
+
+	if (it->i >= it->n)
+		return false;
+	len = child_length(it->jc, it->i, it->off);
+	key->type = jbvString;
+	key->val.string.val = it->base + it->off;
+	key->val.string.len = len;
+	it->off += len;
+	len = child_length(it->jc, it->i + it->n, it->voff);
+	fill_value(it->jc, it->i + it->n, it->base, it->voff, len, val);
+	it->voff += len;
+	it->i++;
+	return true;
+}
+
+/* keys of a jsonb object are sorted by length, then bytes */
+static inline int
+key_cmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+bool
+js_object_find(JsonbContainer *jc, const char *key, int len, JsonbValue *val)
+{
+	int			n = JsonContainerSize(jc);
+	char	   *base = (char *) &jc->children[n * 2];
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		uint32		off = child_offset(jc, mid);
+		uint32		klen = child_length(jc, mid, off);
+		int			c = key_cmp(base + off, klen, key, len);
+
+		if (c == 0)
+		{
+			if (val)
+			{
+				uint32		voff = child_offset(jc, mid + n);
+
+				fill_value(jc, mid + n, base, voff,
+						   child_length(jc, mid + n, voff), val);
+			}
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+bool
+js_array_get(JsonbContainer *jc, int index, JsonbValue *elem)
+{
+	int			n = JsonContainerSize(jc);
+	uint32		off;
+
+	if (index < 0 || index >= n)
+		return false;
+	off = child_offset(jc, index);
+	fill_value(jc, index, (char *) &jc->children[n], off,
+			   child_length(jc, index, off), elem);
+	return true;
+}
+
+/* the top-level value of a jsonb datum; scalars are unwrapped */
+void
+js_root_value(Jsonb *jb, JsonbValue *v)
+{
+	if (JB_ROOT_IS_SCALAR(jb))
+		js_array_get(&jb->root, 0, v);
+	else
+	{
+		v->type = jbvBinary;
+		v->val.binary.data = &jb->root;
+		v->val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	}
+}
+
+bool
+js_is_object(const JsonbValue *v)
+{
+	return v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
+}
+
+bool
+js_is_array(const JsonbValue *v)
+{
+	return v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data);
+}
+
+int
+js_numeric_cmp(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+											 NumericGetDatum(a),
+											 NumericGetDatum(b)));
+}
+
+int
+js_numeric_sign(Numeric n)
+{
+	static Numeric zero = NULL;
+
+	if (zero == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = int64_to_numeric(0);
+		MemoryContextSwitchTo(old);
+	}
+	return js_numeric_cmp(n, zero);
+}
+
+/* 1.0 is an integer in JSON Schema: ask for the minimum scale, not dscale */
+bool
+js_numeric_is_integral(Numeric n)
+{
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		return false;
+	return DatumGetInt32(DirectFunctionCall1(numeric_min_scale,
+											 NumericGetDatum(n))) == 0;
+}
+
+int
+js_utf8_length(const char *s, int len)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char) s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* JSON equality: numbers by value (1 == 1.0), objects regardless of order */
+bool
+js_json_equal(const JsonbValue *a, const JsonbValue *b)
+{
+	check_stack_depth();
+
+	if (a->type != b->type)
+		return false;
+	switch (a->type)
+	{
+		case jbvNull:
+			return true;
+		case jbvBool:
+			return a->val.boolean == b->val.boolean;
+		case jbvString:
+			return a->val.string.len == b->val.string.len &&
+				memcmp(a->val.string.val, b->val.string.val,
+					   a->val.string.len) == 0;
+		case jbvNumeric:
+			return js_numeric_cmp(a->val.numeric, b->val.numeric) == 0;
+		case jbvBinary:
+			{
+				JsonbContainer *ca = a->val.binary.data;
+				JsonbContainer *cb = b->val.binary.data;
+				JsIter		ia,
+							ib;
+				JsonbValue	ka,
+							va,
+							kb,
+							vb;
+
+				if (JsonContainerIsObject(ca) != JsonContainerIsObject(cb) ||
+					JsonContainerSize(ca) != JsonContainerSize(cb))
+					return false;
+				js_iter_init(&ia, ca);
+				js_iter_init(&ib, cb);
+				if (JsonContainerIsObject(ca))
+				{
+					/* same key set means same key order */
+					while (js_iter_next_pair(&ia, &ka, &va) &&
+						   js_iter_next_pair(&ib, &kb, &vb))
+					{
+						if (!js_json_equal(&ka, &kb) || !js_json_equal(&va, &vb))
+							return false;
+					}
+				}
+				else
+				{
+					while (js_iter_next_elem(&ia, &va) &&
+						   js_iter_next_elem(&ib, &vb))
+					{
+						if (!js_json_equal(&va, &vb))
+							return false;
+					}
+				}
+				return true;
+			}
+		default:
+			return false;
+	}
+}
+
+/* append a value as JSON text */
+void
+js_value_to_json(StringInfo buf, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendStringInfoString(buf, "null");
+			break;
+		case jbvBool:
+			appendStringInfoString(buf, v->val.boolean ? "true" : "false");
+			break;
+		case jbvString:
+			{
+				char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+
+				escape_json(buf, s);
+				pfree(s);
+				break;
+			}
+		case jbvNumeric:
+			appendStringInfoString(buf,
+								   DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvBinary:
+			(void) JsonbToCString(buf, v->val.binary.data, v->val.binary.len);
+			break;
+		default:
+			appendStringInfoString(buf, "null");
+			break;
+	}
+}

@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * js_store.c
+ *	  Loader registry and invalidation generation of the JSON Schema
+ *	  document store (see js_store.h for the design).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "jsonschema/js_store.h"
+
+#define MAX_LOADERS		8
+#define MAX_WATCHED		8
+
+typedef struct LoaderSlot
+{
+	const char *name;
+	JsStoreLoader fn;
+	void	   *arg;
+} LoaderSlot;
+
+typedef struct WatchedRel
+{
+	char	   *nspname;
+	char	   *relname;
+	Oid			relid;			/* InvalidOid until resolved */
+} WatchedRel;
+
+static LoaderSlot loaders[MAX_LOADERS];
+static int	n_loaders = 0;
+static WatchedRel watched[MAX_WATCHED];
+static int	n_watched = 0;
+static uint64 generation = 1;
+
+void
+js_store_register_loader(const char *name, JsStoreLoader loader, void *arg)
+{
+	int			i;
+
+	for (i = 0; i < n_loaders; i++)
+		if (strcmp(loaders[i].name, name) == 0)
+		{
+			loaders[i].fn = loader;
+			loaders[i].arg = arg;
+			return;
+		}
+	if (n_loaders >= MAX_LOADERS)
+		elog(ERROR, "too many JSON Schema document loaders");
+	loaders[n_loaders].name = MemoryContextStrdup(TopMemoryContext, name);
+	loaders[n_loaders].fn = loader;
+	loaders[n_loaders].arg = arg;
+	n_loaders++;
+	generation++;
+}
+
+void
+js_store_watch_relation(const char *nspname, const char *relname)
+{
+	if (n_watched >= MAX_WATCHED)
+		elog(ERROR, "too many JSON Schema store relations");
+	watched[n_watched].nspname = MemoryContextStrdup(TopMemoryContext, nspname);
+	watched[n_watched].relname = MemoryContextStrdup(TopMemoryContext, relname);
+	watched[n_watched].relid = InvalidOid;
+	n_watched++;
+}
+
+/* resolve watched relation names (needs a transaction: not in the callback) */
+static void
+resolve_watched(void)
+{
+	int			i;
+
+	for (i = 0; i < n_watched; i++)
+	{
+		if (watched[i].relid == InvalidOid)
+		{
+			Oid			nsp = get_namespace_oid(watched[i].nspname, true);
+
+			if (OidIsValid(nsp))
+				watched[i].relid = get_relname_relid(watched[i].relname, nsp);
+		}
+	}
+}
+
+Jsonb *
+js_store_load(const char *uri, void *arg)
+{
+	int			i;
+
+	resolve_watched();
+	for (i = 0; i < n_loaders; i++)
+	{
+		Jsonb	   *doc = loaders[i].fn(uri, loaders[i].arg);
+
+		if (doc)
+			return doc;
+	}
+	return NULL;
+}
+
+uint64
+js_store_generation(void)
+{
+	return generation;
+}
+
+void
+js_store_invalidate(void)
+{
+	generation++;
+}
+
+static void
+store_relcache_callback(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (relid == InvalidOid)
+	{
+		/* cache reset: anything may have changed; names may point elsewhere */
+		for (i = 0; i < n_watched; i++)
+			watched[i].relid = InvalidOid;
+		generation++;
+		return;
+	}
+	for (i = 0; i < n_watched; i++)
+	{
+		if (watched[i].relid == relid)
+		{
+			watched[i].relid = InvalidOid;	/* dropped and recreated: look again */
+			generation++;
+		}
+	}
+}
+
+void
+js_store_init(void)
+{
+	CacheRegisterRelcacheCallback(store_relcache_callback, (Datum) 0);
+}

@@ -1,0 +1,1285 @@
+/*-------------------------------------------------------------------------
+ *
+ * js_validate.c
+ *	  Validate a jsonb instance against a compiled schema (js_compile.c).
+ *
+ * Two modes: "flag" stops at the first failure and records nothing (what
+ * jsonschema_is_valid needs, and the fast path: no allocation while the
+ * instance is valid unless the schema uses unevaluated*); "collect" records
+ * every error with both output shapes (JSON Schema 2020-12 basic output and
+ * ajv), keeping the instance and keyword paths as stacks of segments that
+ * are only rendered to text when an error is recorded.
+ *
+ * Errors raised inside branches whose failure is not final (anyOf, oneOf)
+ * are rolled back when the branch does not matter; "not", "if" and
+ * "contains" evaluate their subschemas in flag mode.
+ *
+ * unevaluatedProperties/Items need to know what the other keywords
+ * evaluated: a JsEval records it per property index / item index of the
+ * instance, passed down to in-place applicators and merged only from valid
+ * subschemas, as the specification drops annotations of failing ones.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+
+#include "jsonschema/js_format.h"
+#include "jsonschema/js_internal.h"
+
+typedef struct JsSeg
+{
+	const char *s;
+	int			len;
+	int			index;			/* >= 0: an array index; else s/len */
+} JsSeg;
+
+typedef struct JsEval
+{
+	int			nprops;
+	bool	   *props;
+	bool		all_props;
+	int			nitems;
+	bool	   *items;
+	bool		all_items;
+} JsEval;
+
+typedef struct JsV
+{
+	const JsValidateOptions *o;
+	bool		collect;
+	int			speculative;
+	bool		stop;
+	int			depth;
+	JsSeg	   *ipath;
+	int			ilen,
+				icap;
+	JsSeg	   *kpath;
+	int			klen,
+				kcap;
+	int			refs_crossed;
+	bool		track_scope;
+	JsResource **scope;
+	int			slen,
+				scap;
+	JsError   **errors;
+	int			nerr,
+				errcap;
+} JsV;
+
+/* ---------- messages ---------- */
+
+typedef enum JsMsg
+{
+	M_TYPE, M_REQUIRED, M_MIN_LENGTH, M_MAX_LENGTH, M_MIN_ITEMS, M_MAX_ITEMS,
+	M_MIN_PROPS, M_MAX_PROPS, M_COMPARE, M_MULTIPLE, M_PATTERN, M_FORMAT,
+	M_ENUM, M_CONST, M_ADDITIONAL, M_UNEVAL_PROPS, M_UNIQUE, M_MIN_CONTAINS,
+	M_MAX_CONTAINS, M_DEPENDENT, M_PROPERTY_NAME, M_NOT, M_ANY_OF, M_ONE_OF,
+	M_IF, M_FALSE
+} JsMsg;
+
+static const char *const messages[][2] = {
+	[M_TYPE] = {"must be %s", "应当是 %s 类型"},
+	[M_REQUIRED] = {"must have required property '%s'", "应当有必需属性 '%s'"},
+	[M_MIN_LENGTH] = {"must NOT have fewer than %s characters", "不应少于 %s 个字符"},
+	[M_MAX_LENGTH] = {"must NOT have more than %s characters", "不应多于 %s 个字符"},
+	[M_MIN_ITEMS] = {"must NOT have fewer than %s items", "不应少于 %s 项"},
+	[M_MAX_ITEMS] = {"must NOT have more than %s items", "不应多于 %s 项"},
+	[M_MIN_PROPS] = {"must NOT have fewer than %s properties", "不应少于 %s 个属性"},
+	[M_MAX_PROPS] = {"must NOT have more than %s properties", "不应多于 %s 个属性"},
+	[M_COMPARE] = {"must be %s %s", "应当 %s %s"},
+	[M_MULTIPLE] = {"must be multiple of %s", "应当是 %s 的整数倍"},
+	[M_PATTERN] = {"must match pattern \"%s\"", "应当匹配模式 \"%s\""},
+	[M_FORMAT] = {"must match format \"%s\"", "应当匹配格式 \"%s\""},
+	[M_ENUM] = {"must be equal to one of the allowed values", "应当是预设定的枚举值之一"},
+	[M_CONST] = {"must be equal to constant", "应当等于常量"},
+	[M_ADDITIONAL] = {"must NOT have additional properties", "不允许有额外的属性"},
+	[M_UNEVAL_PROPS] = {"must NOT have unevaluated properties", "不允许有未求值的属性"},
+	[M_UNIQUE] = {"must NOT have duplicate items (items ## %s and %s are identical)",
+	"不应当有重复项 (第 %s 项和第 %s 项是重复的)"},
+	[M_MIN_CONTAINS] = {"must contain at least %s valid item(s)", "应当包含至少 %s 个有效项"},
+	[M_MAX_CONTAINS] = {"must contain at most %s valid item(s)", "应当包含至多 %s 个有效项"},
+	[M_DEPENDENT] = {"must have property %s when property %s is present",
+	"应当有属性 %s（当属性 %s 存在时）"},
+	[M_PROPERTY_NAME] = {"property name '%s' is invalid", "属性名 '%s' 无效"},
+	[M_NOT] = {"must NOT be valid", "不应当通过 \"not\" 中的 schema"},
+	[M_ANY_OF] = {"must match a schema in anyOf", "应当匹配 anyOf 中的某一个 schema"},
+	[M_ONE_OF] = {"must match exactly one schema in oneOf", "应当只匹配 oneOf 中的一个 schema"},
+	[M_IF] = {"must match \"%s\" schema", "应当匹配 \"%s\" schema"},
+	[M_FALSE] = {"boolean schema is false", "布尔 schema 为 false"},
+};
+
+static char *
+msg(JsV *v, JsMsg m, const char *a1, const char *a2)
+{
+	const char *fmt = messages[m][v->o->locale == JS_LOCALE_ZH_CN ? 1 : 0];
+
+	return psprintf(fmt, a1 ? a1 : "", a2 ? a2 : "");
+}
+
+/* ---------- paths and errors ---------- */
+
+static inline void
+seg_push(JsSeg **arr, int *len, int *cap, const char *s, int slen, int index)
+{
+	if (*len >= *cap)
+	{
+		*cap = *cap ? *cap * 2 : 32;
+		*arr = *arr ? repalloc(*arr, sizeof(JsSeg) * *cap) : palloc(sizeof(JsSeg) * *cap);
+	}
+	(*arr)[*len].s = s;
+	(*arr)[*len].len = slen;
+	(*arr)[*len].index = index;
+	(*len)++;
+}
+
+#define KPUSH(v, str) do { if ((v)->collect) seg_push(&(v)->kpath, &(v)->klen, &(v)->kcap, (str), strlen(str), -1); } while (0)
+#define KPUSH_N(v, str, n) do { if ((v)->collect) seg_push(&(v)->kpath, &(v)->klen, &(v)->kcap, (str), (n), -1); } while (0)
+#define KPUSH_I(v, i) do { if ((v)->collect) seg_push(&(v)->kpath, &(v)->klen, &(v)->kcap, NULL, 0, (i)); } while (0)
+#define KPOP(v) do { if ((v)->collect) (v)->klen--; } while (0)
+#define IPUSH_N(v, str, n) do { if ((v)->collect) seg_push(&(v)->ipath, &(v)->ilen, &(v)->icap, (str), (n), -1); } while (0)
+#define IPUSH_I(v, i) do { if ((v)->collect) seg_push(&(v)->ipath, &(v)->ilen, &(v)->icap, NULL, 0, (i)); } while (0)
+#define IPOP(v) do { if ((v)->collect) (v)->ilen--; } while (0)
+
+static void
+append_escaped_segment(StringInfo buf, const char *s, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		if (s[i] == '~')
+			appendStringInfoString(buf, "~0");
+		else if (s[i] == '/')
+			appendStringInfoString(buf, "~1");
+		else
+			appendStringInfoChar(buf, s[i]);
+	}
+}
+
+static char *
+render_path(const JsSeg *segs, int n, const char *last)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		appendStringInfoChar(&buf, '/');
+		if (segs[i].index >= 0)
+			appendStringInfo(&buf, "%d", segs[i].index);
+		else
+			append_escaped_segment(&buf, segs[i].s, segs[i].len);
+	}
+	if (last)
+		appendStringInfo(&buf, "/%s", last);
+	return buf.data;
+}
+
+/*
+ * Record an error of keyword "kw" of schema "s" (kw NULL: the schema itself,
+ * a false boolean schema).  "params" is the JSON text of ajv's params.
+ */
+static void
+add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
+		  const char *params, char *message)
+{
+	JsError    *e;
+
+	if (!v->collect)
+		return;
+	e = palloc(sizeof(JsError));
+	e->keyword = keyword_name ? keyword_name : kw;
+	e->instance_location = render_path(v->ipath, v->ilen, NULL);
+	e->keyword_location = render_path(v->kpath, v->klen, kw);
+	if (v->refs_crossed > 0 && s->resource->uri[0] != '\0')
+		e->absolute_keyword_location = psprintf("%s#%s%s%s", s->resource->uri, s->ptr,
+												kw ? "/" : "", kw ? kw : "");
+	else
+		e->absolute_keyword_location = NULL;
+	e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
+	e->params = pstrdup(params);
+	e->message = message;
+	if (v->nerr >= v->errcap)
+	{
+		v->errcap = v->errcap ? v->errcap * 2 : 16;
+		v->errors = v->errors ? repalloc(v->errors, sizeof(JsError *) * v->errcap)
+			: palloc(sizeof(JsError *) * v->errcap);
+	}
+	v->errors[v->nerr++] = e;
+	if (v->speculative == 0 && v->o->max_errors > 0 && v->nerr >= v->o->max_errors)
+		v->stop = true;
+}
+
+/* arguments (messages, params) are only built when errors are collected */
+#define ADD_ERROR(v, ...) do { if ((v)->collect) add_error((v), __VA_ARGS__); } while (0)
+
+static char *
+json_string(const char *s, int len)
+{
+	StringInfoData buf;
+	char	   *c = pnstrdup(s, len);
+
+	initStringInfo(&buf);
+	escape_json(&buf, c);
+	return buf.data;
+}
+
+static char *
+numeric_text(Numeric n)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
+}
+
+static char *
+int_text(int64 i)
+{
+	return psprintf(INT64_FORMAT, i);
+}
+
+static char *
+value_json(const JsonbValue *val)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	js_value_to_json(&buf, val);
+	return buf.data;
+}
+
+/* ---------- annotations for unevaluated* ---------- */
+
+static JsEval *
+eval_new(const JsonbValue *inst)
+{
+	JsEval	   *ev = palloc0(sizeof(JsEval));
+
+	if (js_is_object(inst))
+	{
+		ev->nprops = JsonContainerSize(inst->val.binary.data);
+		ev->props = palloc0(sizeof(bool) * (ev->nprops + 1));
+	}
+	else if (js_is_array(inst))
+	{
+		ev->nitems = JsonContainerSize(inst->val.binary.data);
+		ev->items = palloc0(sizeof(bool) * (ev->nitems + 1));
+	}
+	return ev;
+}
+
+static void
+eval_merge(JsEval *dst, const JsEval *src)
+{
+	int			i;
+
+	if (dst == NULL || src == NULL)
+		return;
+	dst->all_props |= src->all_props;
+	dst->all_items |= src->all_items;
+	for (i = 0; i < dst->nprops && i < src->nprops; i++)
+		dst->props[i] |= src->props[i];
+	for (i = 0; i < dst->nitems && i < src->nitems; i++)
+		dst->items[i] |= src->items[i];
+}
+
+/* ---------- the walk ---------- */
+
+static bool eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev);
+
+#define FAIL() do { ok = false; if (!v->collect || v->stop) goto done; } while (0)
+#define FAILR() do { ok = false; if (!v->collect || v->stop) return false; } while (0)
+
+/* jsonb key order: length first, then bytes; the first byte inline */
+static inline int
+key_cmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	if (alen == 0)
+		return 0;
+	if (a[0] != b[0])
+		return (unsigned char) a[0] < (unsigned char) b[0] ? -1 : 1;
+	return memcmp(a + 1, b + 1, alen - 1);
+}
+
+static bool
+type_matches(uint32 types, const JsonbValue *inst)
+{
+	switch (inst->type)
+	{
+		case jbvNull:
+			return (types & JS_T_NULL) != 0;
+		case jbvBool:
+			return (types & JS_T_BOOLEAN) != 0;
+		case jbvString:
+			return (types & JS_T_STRING) != 0;
+		case jbvNumeric:
+			if (types & JS_T_NUMBER)
+				return true;
+			return (types & JS_T_INTEGER) != 0 && js_numeric_is_integral(inst->val.numeric);
+		case jbvBinary:
+			if (JsonContainerIsObject(inst->val.binary.data))
+				return (types & JS_T_OBJECT) != 0;
+			return (types & JS_T_ARRAY) != 0;
+		default:
+			return false;
+	}
+}
+
+/* draft 4 tells 1.0 (a float) from 1: an integer has no decimal places written */
+static bool
+draft4_integer(Numeric n)
+{
+	return DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(n))) == 0;
+}
+
+static char *
+types_text(uint32 types)
+{
+	const char *names[] = {"null", "boolean", "object", "array", "number", "string", "integer"};
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < 7; i++)
+		if (types & (1 << i))
+		{
+			if (buf.len)
+				appendStringInfoChar(&buf, ',');
+			appendStringInfoString(&buf, names[i]);
+		}
+	return buf.data;
+}
+
+static bool
+eval_string(JsV *v, JsSchema *s, const JsonbValue *inst)
+{
+	bool		ok = true;
+	const char *str = inst->val.string.val;
+	int			len = inst->val.string.len;
+
+	if (s->validation && (s->min_length >= 0 || s->max_length >= 0))
+	{
+		int			cps = js_utf8_length(str, len);
+
+		{
+			if (s->min_length >= 0 && cps < s->min_length)
+			{
+				ADD_ERROR(v, s, "minLength", NULL,
+						  psprintf("{\"limit\": " INT64_FORMAT "}", s->min_length),
+						  msg(v, M_MIN_LENGTH, int_text(s->min_length), NULL));
+				FAILR();
+			}
+			if (s->max_length >= 0 && cps > s->max_length)
+			{
+				ADD_ERROR(v, s, "maxLength", NULL,
+						  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_length),
+						  msg(v, M_MAX_LENGTH, int_text(s->max_length), NULL));
+				FAILR();
+			}
+		}
+	}
+	if (s->pattern && !lc_regex_search(s->pattern, str, len))
+	{
+		char	   *src = pnstrdup(s->pattern_source.s, s->pattern_source.len);
+
+		ADD_ERROR(v, s, "pattern", NULL,
+				  psprintf("{\"pattern\": %s}", json_string(src, strlen(src))),
+				  msg(v, M_PATTERN, src, NULL));
+		FAILR();
+	}
+	if (s->format && (v->o->format_assert || s->format_assert))
+	{
+		bool		known = true;
+
+		if (!js_format_check(s->format, str, len, &known))
+		{
+			ADD_ERROR(v, s, "format", NULL,
+					  psprintf("{\"format\": %s}", json_string(s->format, strlen(s->format))),
+					  msg(v, M_FORMAT, s->format, NULL));
+			FAILR();
+		}
+	}
+	return ok;
+}
+
+static bool
+eval_number(JsV *v, JsSchema *s, const JsonbValue *inst)
+{
+	bool		ok = true;
+	Numeric		n = inst->val.numeric;
+
+	if (!s->validation)
+		return true;
+	if (s->minimum && js_numeric_cmp(n, s->minimum) < 0)
+	{
+		ADD_ERROR(v, s, "minimum", NULL,
+				  psprintf("{\"comparison\": \">=\", \"limit\": %s}", numeric_text(s->minimum)),
+				  msg(v, M_COMPARE, ">=", numeric_text(s->minimum)));
+		FAILR();
+	}
+	if (s->maximum && js_numeric_cmp(n, s->maximum) > 0)
+	{
+		ADD_ERROR(v, s, "maximum", NULL,
+				  psprintf("{\"comparison\": \"<=\", \"limit\": %s}", numeric_text(s->maximum)),
+				  msg(v, M_COMPARE, "<=", numeric_text(s->maximum)));
+		FAILR();
+	}
+	if (s->exclusive_minimum && js_numeric_cmp(n, s->exclusive_minimum) <= 0)
+	{
+		ADD_ERROR(v, s, s->exclusive_minimum_kw, "exclusiveMinimum",
+				  psprintf("{\"comparison\": \">\", \"limit\": %s}", numeric_text(s->exclusive_minimum)),
+				  msg(v, M_COMPARE, ">", numeric_text(s->exclusive_minimum)));
+		FAILR();
+	}
+	if (s->exclusive_maximum && js_numeric_cmp(n, s->exclusive_maximum) >= 0)
+	{
+		ADD_ERROR(v, s, s->exclusive_maximum_kw, "exclusiveMaximum",
+				  psprintf("{\"comparison\": \"<\", \"limit\": %s}", numeric_text(s->exclusive_maximum)),
+				  msg(v, M_COMPARE, "<", numeric_text(s->exclusive_maximum)));
+		FAILR();
+	}
+	if (s->multiple_of)
+	{
+		bool		err = false;
+		Numeric		rem;
+
+		if (numeric_is_nan(n) || numeric_is_inf(n))
+			rem = NULL;
+		else
+			rem = numeric_mod_opt_error(n, s->multiple_of, &err);
+		if (err || rem == NULL || js_numeric_sign(rem) != 0)
+		{
+			ADD_ERROR(v, s, "multipleOf", NULL,
+					  psprintf("{\"multipleOf\": %s}", numeric_text(s->multiple_of)),
+					  msg(v, M_MULTIPLE, numeric_text(s->multiple_of), NULL));
+			FAILR();
+		}
+	}
+	return ok;
+}
+
+static bool
+eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
+{
+	bool		ok = true;
+	JsonbContainer *jc = inst->val.binary.data;
+	int			n = JsonContainerSize(jc);
+	int			i,
+				j;
+	int			found_required = 0;
+
+	if (s->validation)
+	{
+		if (s->min_props >= 0 && n < s->min_props)
+		{
+			ADD_ERROR(v, s, "minProperties", NULL,
+					  psprintf("{\"limit\": " INT64_FORMAT "}", s->min_props),
+					  msg(v, M_MIN_PROPS, int_text(s->min_props), NULL));
+			FAILR();
+		}
+		if (s->max_props >= 0 && n > s->max_props)
+		{
+			ADD_ERROR(v, s, "maxProperties", NULL,
+					  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_props),
+					  msg(v, M_MAX_PROPS, int_text(s->max_props), NULL));
+			FAILR();
+		}
+		for (i = 0; i < s->n_dep_required; i++)
+		{
+			JsDepRequired *d = &s->dep_required[i];
+
+			if (!js_object_find(jc, d->name.s, d->name.len, NULL))
+				continue;
+			for (j = 0; j < d->n; j++)
+			{
+				if (!js_object_find(jc, d->required[j].s, d->required[j].len, NULL))
+				{
+					KPUSH(v, s->dep_required_kw);
+					ADD_ERROR(v, s, NULL, s->dep_required_kw,
+							  psprintf("{\"property\": %s, \"missingProperty\": %s, \"depsCount\": %d}",
+									   json_string(d->name.s, d->name.len),
+									   json_string(d->required[j].s, d->required[j].len), d->n),
+							  msg(v, M_DEPENDENT, d->required[j].s, d->name.s));
+					KPOP(v);
+					/* the pointer names the keyword, the params the property */
+					if (v->collect)
+					{
+						JsError    *e = v->errors[v->nerr - 1];
+
+						e->schema_path = psprintf("#%s/%s", s->ptr, s->dep_required_kw);
+					}
+					FAILR();
+				}
+			}
+		}
+	}
+
+	if (s->props || s->pattern_props || s->additional_props || s->property_names)
+	{
+		JsIter		it;
+		JsonbValue	key,
+					val;
+		int			rq = 0;
+		bool		bsearch_props = s->n_props > 16 && s->n_props > 4 * n;
+
+		js_iter_init(&it, jc);
+		j = 0;
+		for (i = 0; js_iter_next_pair(&it, &key, &val); i++)
+		{
+			bool		matched = false;
+			bool		r;
+			int			p;
+			int			c = 1;
+			const char *k = key.val.string.val;
+			int			klen = key.val.string.len;
+
+			CHECK_FOR_INTERRUPTS();
+			/* instance keys, properties and required are all in jsonb key order: merge join */
+			while (rq < s->n_required &&
+				   key_cmp(s->required[rq].s, s->required[rq].len, k, klen) < 0)
+				rq++;
+			if (rq < s->n_required &&
+				key_cmp(s->required[rq].s, s->required[rq].len, k, klen) == 0)
+			{
+				rq++;
+				found_required++;
+			}
+			if (bsearch_props)
+			{
+				/* many properties, few keys: binary search in what remains */
+				int			lo = j,
+							hi = s->n_props;
+
+				while (lo < hi)
+				{
+					int			mid = lo + (hi - lo) / 2;
+
+					c = key_cmp(s->props[mid].name.s, s->props[mid].name.len, k, klen);
+					if (c == 0)
+					{
+						lo = mid;
+						break;
+					}
+					if (c < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				j = lo;
+				if (j >= s->n_props)
+					c = 1;
+			}
+			else
+			{
+				while (j < s->n_props &&
+					   (c = key_cmp(s->props[j].name.s, s->props[j].name.len, k, klen)) < 0)
+					j++;
+			}
+			if (j < s->n_props && c == 0)
+			{
+				matched = true;
+				KPUSH(v, "properties");
+				KPUSH_N(v, k, klen);
+				IPUSH_N(v, k, klen);
+				r = eval(v, s->props[j].schema, &val, NULL);
+				IPOP(v);
+				KPOP(v);
+				KPOP(v);
+				if (!r)
+					FAILR();
+			}
+			for (p = 0; p < s->n_pattern_props; p++)
+			{
+				if (lc_regex_search(s->pattern_props[p].re, k, klen))
+				{
+					matched = true;
+					KPUSH(v, "patternProperties");
+					KPUSH_N(v, s->pattern_props[p].source.s, s->pattern_props[p].source.len);
+					IPUSH_N(v, k, klen);
+					r = eval(v, s->pattern_props[p].schema, &val, NULL);
+					IPOP(v);
+					KPOP(v);
+					KPOP(v);
+					if (!r)
+						FAILR();
+				}
+			}
+			if (!matched && s->additional_props)
+			{
+				JsSchema   *ap = s->additional_props;
+
+				matched = true;
+				if (ap->is_bool && !ap->bool_value)
+				{
+					ADD_ERROR(v, s, "additionalProperties", NULL,
+							  psprintf("{\"additionalProperty\": %s}", json_string(k, klen)),
+							  msg(v, M_ADDITIONAL, NULL, NULL));
+					FAILR();
+				}
+				else
+				{
+					KPUSH(v, "additionalProperties");
+					IPUSH_N(v, k, klen);
+					r = eval(v, ap, &val, NULL);
+					IPOP(v);
+					KPOP(v);
+					if (!r)
+						FAILR();
+				}
+			}
+			if (ev && matched && i < ev->nprops)
+				ev->props[i] = true;
+			if (s->property_names)
+			{
+				KPUSH(v, "propertyNames");
+				r = eval(v, s->property_names, &key, NULL);
+				KPOP(v);
+				if (!r)
+				{
+					char	   *kc = pnstrdup(k, klen);
+
+					ADD_ERROR(v, s, "propertyNames", NULL,
+							  psprintf("{\"propertyName\": %s}", json_string(k, klen)),
+							  msg(v, M_PROPERTY_NAME, kc, NULL));
+					FAILR();
+				}
+			}
+		}
+	}
+
+	/* required: counted by the pass above, else (or when missing) looked up */
+	if (s->validation && s->n_required > 0 && found_required < s->n_required)
+	{
+		for (i = 0; i < s->n_required; i++)
+		{
+			if (!js_object_find(jc, s->required[i].s, s->required[i].len, NULL))
+			{
+				ADD_ERROR(v, s, "required", NULL,
+						  psprintf("{\"missingProperty\": %s}",
+								   json_string(s->required[i].s, s->required[i].len)),
+						  msg(v, M_REQUIRED, s->required[i].s, NULL));
+				FAILR();
+			}
+		}
+	}
+
+	for (i = 0; i < s->n_dep_schemas; i++)
+	{
+		JsNamed    *d = &s->dep_schemas[i];
+		bool		r;
+
+		if (!js_object_find(jc, d->name.s, d->name.len, NULL))
+			continue;
+		KPUSH(v, s->dep_schemas_kw);
+		KPUSH_N(v, d->name.s, d->name.len);
+		r = eval(v, d->schema, inst, ev);
+		KPOP(v);
+		KPOP(v);
+		if (!r)
+			FAILR();
+	}
+	return ok;
+}
+
+static bool
+eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
+{
+	bool		ok = true;
+	JsonbContainer *jc = inst->val.binary.data;
+	int			n = JsonContainerSize(jc);
+	int			i;
+
+	if (s->validation)
+	{
+		if (s->min_items >= 0 && n < s->min_items)
+		{
+			ADD_ERROR(v, s, "minItems", NULL,
+					  psprintf("{\"limit\": " INT64_FORMAT "}", s->min_items),
+					  msg(v, M_MIN_ITEMS, int_text(s->min_items), NULL));
+			FAILR();
+		}
+		if (s->max_items >= 0 && n > s->max_items)
+		{
+			ADD_ERROR(v, s, "maxItems", NULL,
+					  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_items),
+					  msg(v, M_MAX_ITEMS, int_text(s->max_items), NULL));
+			FAILR();
+		}
+		if (s->unique_items && n > 1)
+		{
+			JsIter		a;
+			JsonbValue	x,
+						y;
+			int			dup_i = -1,
+						dup_j = -1;
+
+			js_iter_init(&a, jc);
+			for (i = 0; dup_i < 0 && js_iter_next_elem(&a, &x); i++)
+			{
+				JsIter		b = a;
+				int			k;
+
+				CHECK_FOR_INTERRUPTS();
+				for (k = i + 1; js_iter_next_elem(&b, &y); k++)
+				{
+					if (js_json_equal(&x, &y))
+					{
+						dup_i = i;
+						dup_j = k;
+						break;
+					}
+				}
+			}
+			if (dup_i >= 0)
+			{
+				ADD_ERROR(v, s, "uniqueItems", NULL,
+						  psprintf("{\"i\": %d, \"j\": %d}", dup_j, dup_i),
+						  msg(v, M_UNIQUE, int_text(dup_j), int_text(dup_i)));
+				FAILR();
+			}
+		}
+	}
+
+	if (s->prefix_items || s->items)
+	{
+		JsIter		it;
+		JsonbValue	e;
+		bool		r;
+
+		js_iter_init(&it, jc);
+		for (i = 0; js_iter_next_elem(&it, &e); i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (i < s->n_prefix_items)
+			{
+				KPUSH(v, s->prefix_kw);
+				KPUSH_I(v, i);
+				IPUSH_I(v, i);
+				r = eval(v, s->prefix_items[i], &e, NULL);
+				IPOP(v);
+				KPOP(v);
+				KPOP(v);
+			}
+			else if (s->items)
+			{
+				if (s->items->is_bool && !s->items->bool_value)
+				{
+					ADD_ERROR(v, s, s->items_kw, NULL,
+							  psprintf("{\"limit\": %d}", s->n_prefix_items),
+							  msg(v, M_MAX_ITEMS, int_text(s->n_prefix_items), NULL));
+					FAILR();
+					break;
+				}
+				KPUSH(v, s->items_kw);
+				IPUSH_I(v, i);
+				r = eval(v, s->items, &e, NULL);
+				IPOP(v);
+				KPOP(v);
+			}
+			else
+				break;
+			if (ev && i < ev->nitems)
+				ev->items[i] = true;
+			if (!r)
+				FAILR();
+		}
+	}
+
+	if (s->contains)
+	{
+		JsIter		it;
+		JsonbValue	e;
+		int			count = 0;
+		bool		saved = v->collect;
+		int64		minc = s->min_contains >= 0 && s->validation ? s->min_contains : 1;
+		int64		maxc = s->validation ? s->max_contains : -1;
+
+		js_iter_init(&it, jc);
+		v->collect = false;
+		for (i = 0; js_iter_next_elem(&it, &e); i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (eval(v, s->contains, &e, NULL))
+			{
+				count++;
+				if (ev && s->draft >= JS_DRAFT2020 && i < ev->nitems)
+					ev->items[i] = true;
+			}
+		}
+		v->collect = saved;
+		if (count < minc)
+		{
+			ADD_ERROR(v, s, s->min_contains >= 0 ? "minContains" : "contains", NULL,
+					  psprintf("{\"minContains\": " INT64_FORMAT "}", minc),
+					  msg(v, M_MIN_CONTAINS, int_text(minc), NULL));
+			FAILR();
+		}
+		if (maxc >= 0 && count > maxc)
+		{
+			ADD_ERROR(v, s, "maxContains", NULL,
+					  psprintf("{\"maxContains\": " INT64_FORMAT "}", maxc),
+					  msg(v, M_MAX_CONTAINS, int_text(maxc), NULL));
+			FAILR();
+		}
+	}
+	return ok;
+}
+
+static JsSchema *
+dynamic_target(JsV *v, JsSchema *s)
+{
+	JsSchema   *t = s->dynref;
+	int			i;
+
+	if (s->dynref_anchor && t->dynamic_anchor &&
+		strcmp(t->dynamic_anchor, s->dynref_anchor) == 0)
+	{
+		for (i = 0; i < v->slen; i++)
+		{
+			ListCell   *lc;
+
+			foreach(lc, v->scope[i]->anchors)
+			{
+				JsAnchor   *a = lfirst(lc);
+
+				if (a->dynamic && strcmp(a->name, s->dynref_anchor) == 0)
+					return a->schema;
+			}
+		}
+	}
+	return t;
+}
+
+static JsSchema *
+recursive_target(JsV *v, JsSchema *s)
+{
+	JsSchema   *t = s->resource->root;
+	int			i;
+
+	if (s->resource->recursive_anchor)
+	{
+		for (i = 0; i < v->slen; i++)
+			if (v->scope[i]->recursive_anchor)
+				return v->scope[i]->root;
+	}
+	return t;
+}
+
+static bool
+eval_ref(JsV *v, JsSchema *target, const char *kw, const JsonbValue *inst, JsEval *ev)
+{
+	bool		r;
+
+	KPUSH(v, kw);
+	v->refs_crossed++;
+	r = eval(v, target, inst, ev);
+	v->refs_crossed--;
+	KPOP(v);
+	return r;
+}
+
+static bool
+eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
+{
+	bool		ok = true;
+	bool		pushed_scope = false;
+	int			i;
+	bool		r;
+	JsEval	   *parent_ev = NULL;
+
+	if (s->is_bool)
+	{
+		if (s->bool_value)
+			return true;
+		ADD_ERROR(v, s, NULL, "false schema", "{}", msg(v, M_FALSE, NULL, NULL));
+		return false;
+	}
+
+	/* our own error before the stack's, so that it carries our SQLSTATE */
+	if (v->depth >= JS_MAX_EVAL_DEPTH || stack_is_too_deep())
+		ereport(ERROR,
+				(errcode(ERRCODE_LJ_TOO_DEEP),
+				 errmsg("JSON Schema validation is nested too deeply"),
+				 errdetail("%d schema levels deep at \"%s#%.160s\": the schema recurses without end, or the instance is nested too deeply.",
+						   v->depth, s->resource->uri, s->ptr)));
+	v->depth++;
+
+	if (v->track_scope && (v->slen == 0 || v->scope[v->slen - 1] != s->resource))
+	{
+		if (v->slen >= v->scap)
+		{
+			v->scap = v->scap ? v->scap * 2 : 16;
+			v->scope = v->scope ? repalloc(v->scope, sizeof(JsResource *) * v->scap)
+				: palloc(sizeof(JsResource *) * v->scap);
+		}
+		v->scope[v->slen++] = s->resource;
+		pushed_scope = true;
+	}
+	/*
+	 * unevaluated* sees only what this schema's own keywords evaluated, not
+	 * its siblings' in the parent: a fresh record, handed up at the end.
+	 */
+	if (s->needs_eval)
+	{
+		parent_ev = ev;
+		ev = eval_new(inst);
+	}
+
+	if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
+		FAIL();
+	if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
+		FAIL();
+	if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
+		FAIL();
+
+	if (s->validation)
+	{
+		if (s->types && (!type_matches(s->types, inst) ||
+						 (s->draft == JS_DRAFT4 && inst->type == jbvNumeric &&
+						  !(s->types & JS_T_NUMBER) && !draft4_integer(inst->val.numeric))))
+		{
+			char	   *t = types_text(s->types);
+
+			ADD_ERROR(v, s, "type", NULL,
+					  psprintf("{\"type\": %s}", json_string(t, strlen(t))),
+					  msg(v, M_TYPE, t, NULL));
+			FAIL();
+		}
+		if (s->has_const && !js_json_equal(&s->const_value, inst))
+		{
+			ADD_ERROR(v, s, "const", NULL,
+					  psprintf("{\"allowedValue\": %s}", value_json(&s->const_value)),
+					  msg(v, M_CONST, NULL, NULL));
+			FAIL();
+		}
+		if (s->n_enum)
+		{
+			bool		found = false;
+
+			for (i = 0; i < s->n_enum && !found; i++)
+				found = js_json_equal(&s->enum_values[i], inst);
+			if (!found)
+			{
+				ADD_ERROR(v, s, "enum", NULL,
+						  psprintf("{\"allowedValues\": %s}", value_json(&s->enum_array)),
+						  msg(v, M_ENUM, NULL, NULL));
+				FAIL();
+			}
+		}
+	}
+
+	switch (inst->type)
+	{
+		case jbvString:
+			if (s->has_string_kw && !eval_string(v, s, inst))
+				FAIL();
+			break;
+		case jbvNumeric:
+			if (s->has_number_kw && !eval_number(v, s, inst))
+				FAIL();
+			break;
+		case jbvBinary:
+			if (JsonContainerIsObject(inst->val.binary.data))
+			{
+				if (s->has_object_kw && !eval_object(v, s, inst, ev))
+					FAIL();
+			}
+			else if (s->has_array_kw && !eval_array(v, s, inst, ev))
+				FAIL();
+			break;
+		default:
+			break;
+	}
+
+	for (i = 0; i < s->n_all_of; i++)
+	{
+		KPUSH(v, "allOf");
+		KPUSH_I(v, i);
+		r = eval(v, s->all_of[i], inst, ev);
+		KPOP(v);
+		KPOP(v);
+		if (!r)
+			FAIL();
+	}
+
+	if (s->n_any_of)
+	{
+		int			saved_nerr = v->nerr;
+		bool		any = false;
+
+		v->speculative++;
+		for (i = 0; i < s->n_any_of; i++)
+		{
+			JsEval	   *tev = ev ? eval_new(inst) : NULL;
+
+			KPUSH(v, "anyOf");
+			KPUSH_I(v, i);
+			r = eval(v, s->any_of[i], inst, tev);
+			KPOP(v);
+			KPOP(v);
+			if (r)
+			{
+				any = true;
+				eval_merge(ev, tev);
+				if (ev == NULL)
+					break;
+			}
+		}
+		v->speculative--;
+		if (any)
+			v->nerr = saved_nerr;
+		else
+		{
+			ADD_ERROR(v, s, "anyOf", NULL, "{}", msg(v, M_ANY_OF, NULL, NULL));
+			FAIL();
+		}
+	}
+
+	if (s->n_one_of)
+	{
+		int			saved_nerr = v->nerr;
+		int			first = -1,
+					second = -1;
+		JsEval	   *valid_ev = NULL;
+
+		v->speculative++;
+		for (i = 0; i < s->n_one_of; i++)
+		{
+			JsEval	   *tev = ev ? eval_new(inst) : NULL;
+
+			KPUSH(v, "oneOf");
+			KPUSH_I(v, i);
+			r = eval(v, s->one_of[i], inst, tev);
+			KPOP(v);
+			KPOP(v);
+			if (r)
+			{
+				if (first < 0)
+				{
+					first = i;
+					valid_ev = tev;
+				}
+				else
+				{
+					second = i;
+					break;
+				}
+			}
+		}
+		v->speculative--;
+		if (first >= 0 && second < 0)
+		{
+			v->nerr = saved_nerr;
+			eval_merge(ev, valid_ev);
+		}
+		else
+		{
+			if (first >= 0)
+				v->nerr = saved_nerr;
+			ADD_ERROR(v, s, "oneOf", NULL,
+					  first >= 0 ? psprintf("{\"passingSchemas\": [%d, %d]}", first, second)
+					  : "{\"passingSchemas\": null}",
+					  msg(v, M_ONE_OF, NULL, NULL));
+			FAIL();
+		}
+	}
+
+	if (s->not)
+	{
+		bool		saved = v->collect;
+
+		v->collect = false;
+		r = eval(v, s->not, inst, NULL);
+		v->collect = saved;
+		if (r)
+		{
+			ADD_ERROR(v, s, "not", NULL, "{}", msg(v, M_NOT, NULL, NULL));
+			FAIL();
+		}
+	}
+
+	if (s->if_)
+	{
+		bool		saved = v->collect;
+		JsEval	   *tev = ev ? eval_new(inst) : NULL;
+		JsSchema   *branch;
+		const char *bkw;
+
+		v->collect = false;
+		r = eval(v, s->if_, inst, tev);
+		v->collect = saved;
+		if (r)
+		{
+			eval_merge(ev, tev);
+			branch = s->then_;
+			bkw = "then";
+		}
+		else
+		{
+			branch = s->else_;
+			bkw = "else";
+		}
+		if (branch)
+		{
+			KPUSH(v, bkw);
+			r = eval(v, branch, inst, ev);
+			KPOP(v);
+			if (!r)
+			{
+				ADD_ERROR(v, s, "if", NULL,
+						  psprintf("{\"failingKeyword\": \"%s\"}", bkw),
+						  msg(v, M_IF, bkw, NULL));
+				FAIL();
+			}
+		}
+	}
+
+	/* unevaluated*: last, once every other keyword has left its annotations */
+	if (s->unevaluated_props && js_is_object(inst))
+	{
+		JsIter		it;
+		JsonbValue	key,
+					val;
+
+		js_iter_init(&it, inst->val.binary.data);
+		for (i = 0; js_iter_next_pair(&it, &key, &val); i++)
+		{
+			if (ev->all_props || ev->props[i])
+				continue;
+			ev->props[i] = true;
+			if (s->unevaluated_props->is_bool && !s->unevaluated_props->bool_value)
+			{
+				ADD_ERROR(v, s, "unevaluatedProperties", NULL,
+						  psprintf("{\"unevaluatedProperty\": %s}",
+								   json_string(key.val.string.val, key.val.string.len)),
+						  msg(v, M_UNEVAL_PROPS, NULL, NULL));
+				FAIL();
+				continue;
+			}
+			KPUSH(v, "unevaluatedProperties");
+			IPUSH_N(v, key.val.string.val, key.val.string.len);
+			r = eval(v, s->unevaluated_props, &val, NULL);
+			IPOP(v);
+			KPOP(v);
+			if (!r)
+				FAIL();
+		}
+	}
+	if (s->unevaluated_items && js_is_array(inst))
+	{
+		JsIter		it;
+		JsonbValue	e;
+
+		js_iter_init(&it, inst->val.binary.data);
+		for (i = 0; js_iter_next_elem(&it, &e); i++)
+		{
+			if (ev->all_items || ev->items[i])
+				continue;
+			ev->items[i] = true;
+			if (s->unevaluated_items->is_bool && !s->unevaluated_items->bool_value)
+			{
+				int			nev = i;
+
+				ADD_ERROR(v, s, "unevaluatedItems", NULL,
+						  psprintf("{\"limit\": %d}", nev),
+						  msg(v, M_MAX_ITEMS, int_text(nev), NULL));
+				FAIL();
+				break;
+			}
+			KPUSH(v, "unevaluatedItems");
+			IPUSH_I(v, i);
+			r = eval(v, s->unevaluated_items, &e, NULL);
+			IPOP(v);
+			KPOP(v);
+			if (!r)
+				FAIL();
+		}
+	}
+
+done:
+	if (parent_ev)
+		eval_merge(parent_ev, ev);
+	if (pushed_scope)
+		v->slen--;
+	v->depth--;
+	return ok;
+}
+
+bool
+js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
+			JsResult *result)
+{
+	JsV			v;
+	JsonbValue	root;
+	bool		ok;
+
+	memset(&v, 0, sizeof(v));
+	v.o = opts;
+	v.collect = opts->collect;
+	v.track_scope = c->uses_dynamic_scope;
+	js_root_value(instance, &root);
+	ok = eval(&v, c->root, &root, NULL);
+	if (result)
+	{
+		result->valid = ok;
+		result->errors = v.errors;
+		result->n_errors = v.nerr;
+		if (opts->max_errors > 0 && result->n_errors > opts->max_errors)
+			result->n_errors = opts->max_errors;
+	}
+	return ok;
+}
+
+/*
+ * The result as JSON text: {"valid": ..., "errors": [...]} where the root
+ * and each error are output units of the 2020-12 "basic" format, each
+ * error also carrying ajv's fields.
+ */
+void
+js_result_append_json(StringInfo buf, const JsResult *result, bool flag_only)
+{
+	int			i;
+
+	appendStringInfo(buf, "{\"valid\": %s", result->valid ? "true" : "false");
+	if (flag_only)
+	{
+		appendStringInfoChar(buf, '}');
+		return;
+	}
+	appendStringInfoString(buf, ", \"keywordLocation\": \"\", \"instanceLocation\": \"\", \"errors\": [");
+	for (i = 0; i < result->n_errors; i++)
+	{
+		JsError    *e = result->errors[i];
+
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfoString(buf, "{\"valid\": false, \"instanceLocation\": ");
+		escape_json(buf, e->instance_location);
+		appendStringInfoString(buf, ", \"keywordLocation\": ");
+		escape_json(buf, e->keyword_location);
+		if (e->absolute_keyword_location)
+		{
+			appendStringInfoString(buf, ", \"absoluteKeywordLocation\": ");
+			escape_json(buf, e->absolute_keyword_location);
+		}
+		appendStringInfoString(buf, ", \"error\": ");
+		escape_json(buf, e->message);
+		appendStringInfoString(buf, ", \"instancePath\": ");
+		escape_json(buf, e->instance_location);
+		appendStringInfoString(buf, ", \"schemaPath\": ");
+		escape_json(buf, e->schema_path);
+		appendStringInfoString(buf, ", \"keyword\": ");
+		escape_json(buf, e->keyword);
+		appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
+		escape_json(buf, e->message);
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoString(buf, "]}");
+}

@@ -1,0 +1,339 @@
+/*-------------------------------------------------------------------------
+ *
+ * cel_value.h
+ *	  The CEL engine core: values, syntax tree, parser and evaluator API.
+ *
+ * The core (cel_lex.c, cel_parse.c, cel_eval.c, cel_value.c, cel_stdlib.c,
+ * cel_time.c, cel_strings_ext.c, cel_math_ext.c) depends only on palloc,
+ * StringInfo, ereport and lc_regex.h: it never opens a table and never sees
+ * jsonb, so the fuzz harness in test/fuzz can drive it stand-alone.  Data
+ * reaches the evaluator through a variable resolver callback and through
+ * "external" lists and maps (CelContainerOps) that cel_jsonb.c implements
+ * lazily over jsonb containers.
+ *
+ * Evaluation errors of the language (no such key, overflow, ...) are values
+ * of kind CEL_ERROR, because CEL's && and || absorb them.  Only resource
+ * limits (cost, depth, allocation size) and query cancellation raise
+ * PostgreSQL errors directly.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CEL_VALUE_H
+#define CEL_VALUE_H
+
+#include "lib/stringinfo.h"
+
+typedef enum CelKind
+{
+	CEL_NULL,
+	CEL_BOOL,
+	CEL_INT,
+	CEL_UINT,
+	CEL_DOUBLE,
+	CEL_STRING,
+	CEL_BYTES,
+	CEL_LIST,
+	CEL_MAP,
+	CEL_TIMESTAMP,
+	CEL_DURATION,
+	CEL_TYPE,
+	CEL_OPTIONAL,
+	CEL_ERROR
+} CelKind;
+
+/* Error codes of evaluation; each maps to one SQLSTATE (docs/errors.md). */
+typedef enum CelErrorCode
+{
+	CEL_ERR_GENERIC = 0,
+	CEL_ERR_NO_SUCH_KEY,		/* LR010 */
+	CEL_ERR_OVERFLOW,			/* LR011 */
+	CEL_ERR_DIVISION_BY_ZERO,	/* LR012 */
+	CEL_ERR_NO_OVERLOAD,		/* LR013 */
+	CEL_ERR_UNKNOWN_VARIABLE,	/* LR014 */
+	CEL_ERR_INDEX_OUT_OF_RANGE, /* LR015 */
+	CEL_ERR_CONVERSION,			/* LR016 */
+	CEL_ERR_INVALID_ARGUMENT,	/* LR017 */
+	CEL_ERR_UNKNOWN_FUNCTION,	/* LR018 */
+	CEL_ERR_FUNCTION_FAILED		/* LR019: a registered SQL function */
+} CelErrorCode;
+
+typedef struct CelError
+{
+	CelErrorCode code;
+	char	   *message;
+} CelError;
+
+typedef struct CelList CelList;
+typedef struct CelMap CelMap;
+typedef struct CelValue CelValue;
+
+struct CelValue
+{
+	CelKind		kind;
+	union
+	{
+		bool		b;
+		int64		i;
+		uint64		u;
+		double		d;
+		struct
+		{
+			const char *data;	/* UTF-8 for strings; not terminated */
+			int			len;
+		}			s;
+		CelList    *list;
+		CelMap	   *map;
+		struct
+		{
+			int64		sec;	/* seconds since the Unix epoch, or length */
+			int32		nanos;	/* same sign as sec for durations */
+		}			t;
+		const char *type_name;	/* CEL_TYPE */
+		CelValue   *opt;		/* CEL_OPTIONAL: NULL means none */
+		CelError   *err;
+	}			v;
+};
+
+/*
+ * Lists and maps are either materialized (arrays) or external (ops != NULL:
+ * read through callbacks, converted one element at a time on access).
+ */
+typedef struct CelContainerOps
+{
+	int			(*size) (void *src);
+	/* list: element i (0 <= i < size) */
+	void		(*list_get) (void *src, int i, CelValue *out);
+	/* map: lookup by key; false when absent or key of an unsupported type */
+	bool		(*map_get) (void *src, const CelValue *key, CelValue *out);
+	/* map: the i-th entry, in storage order */
+	void		(*map_entry) (void *src, int i, CelValue *key, CelValue *val);
+} CelContainerOps;
+
+struct CelList
+{
+	int			n;
+	CelValue   *items;
+	const CelContainerOps *ops;
+	void	   *src;
+};
+
+struct CelMap
+{
+	int			n;
+	CelValue   *keys;
+	CelValue   *vals;
+	const CelContainerOps *ops;
+	void	   *src;
+};
+
+/* ---- syntax tree ---- */
+
+typedef enum CelExprKind
+{
+	EX_CONST,
+	EX_IDENT,
+	EX_SELECT,					/* operand.field, has(), ?. */
+	EX_CALL,					/* functions, methods and operators */
+	EX_AND,
+	EX_OR,
+	EX_COND,
+	EX_LIST,
+	EX_MAP,
+	EX_STRUCT,					/* Msg{...}: protobuf messages, unsupported */
+	EX_COMPREHENSION			/* macros */
+} CelExprKind;
+
+typedef enum CelMacroKind
+{
+	MACRO_ALL,
+	MACRO_EXISTS,
+	MACRO_EXISTS_ONE,
+	MACRO_MAP,					/* map(x, e) and map(x, p, e) */
+	MACRO_FILTER,
+	MACRO_TRANSFORM_LIST,		/* transformList(i, v, [p,] e) */
+	MACRO_TRANSFORM_MAP,
+	MACRO_OPT_MAP,
+	MACRO_OPT_FLAT_MAP
+} CelMacroKind;
+
+typedef struct CelExpr CelExpr;
+
+struct CelExpr
+{
+	CelExprKind kind;
+	int			pos;			/* byte offset in the source */
+	int			height;			/* longest path to a leaf, bounded by max_depth */
+	int			fn;				/* EX_CALL: builtin function id (cel_stdlib) */
+	const char *name;			/* identifier, field or function name */
+	int			namelen;		/* EX_IDENT: strlen(name) */
+	const char *qualname;		/* EX_SELECT on identifiers only: "a.b.c" */
+	int			nargs;			/* EX_CALL args, EX_LIST items, EX_MAP entries */
+	CelExpr    *target;			/* method receiver, select operand */
+	CelExpr   **args;			/* EX_CALL args, EX_LIST items, EX_MAP keys */
+	CelExpr   **vals;			/* EX_MAP values */
+	bool	   *optional;		/* EX_LIST/EX_MAP: ?-marked entries */
+	bool		test_only;		/* EX_SELECT inside has() */
+	bool		opt_select;		/* EX_SELECT ?. / EX_CALL [?] */
+	bool		absolute;		/* EX_IDENT written .name: skips comprehension variables */
+	CelValue	cval;			/* EX_CONST */
+	/* EX_COMPREHENSION */
+	CelMacroKind macro;
+	const char *var1;			/* the element (or index/key for 2 vars) */
+	const char *var2;			/* the value, for two-variable forms */
+	CelExpr    *filter;			/* predicate of map/filter forms, or NULL */
+	CelExpr    *body;
+	/* EX_COND uses target ? args[0] : args[1] */
+};
+
+typedef struct CelParseError
+{
+	int			pos;			/* byte offset */
+	char	   *message;
+	bool		too_deep;		/* the nesting depth limit, not the syntax */
+} CelParseError;
+
+typedef struct CelProgram
+{
+	CelExpr    *root;
+	const char *source;
+	int			source_len;
+	CelParseError *error;		/* NULL when the parse succeeded */
+	/* top-level identifiers the expression reads (for rule_check) */
+	int			nvars;
+	const char **vars;
+	bool		is_constant;	/* no variable reference at all */
+} CelProgram;
+
+/* Parse; never throws for syntax errors (they go to prog->error). */
+extern CelProgram *cel_parse(const char *src, int len, int max_depth);
+
+/* Fold literal lists and maps of constants (cel_check.c); cel_parse calls it. */
+extern void cel_fold_constants(CelExpr *e);
+
+/* rule_check's static check of function names (cel_check.c): the number of problems */
+typedef bool (*CelKnownFunction) (void *ctx, const char *name);
+extern int	cel_check_calls(CelProgram *prog, CelKnownFunction is_known, void *ctx,
+							CelParseError **errors);
+
+/* Format a parse error with a caret line under the expression. */
+extern char *cel_format_parse_error(const CelProgram *prog, int *line, int *column);
+
+/* ---- evaluation ---- */
+
+/* Resolver of top-level variables; returns false when unbound. */
+typedef bool (*CelResolver) (void *ctx, const char *name, int len, CelValue *out);
+
+/*
+ * Extension functions (registered SQL functions): the glue resolves a name
+ * to a handle at evaluation time and calls it with evaluated arguments.
+ */
+typedef bool (*CelFunctionHook) (void *ctx, const char *name, int nargs,
+								 CelValue *args, CelValue *result);
+
+typedef struct CelEnv
+{
+	CelResolver resolve;
+	void	   *resolve_ctx;
+	CelFunctionHook call_hook;
+	void	   *hook_ctx;
+	int64		max_cost;
+	int64		cost;
+	/* local variables of comprehensions, innermost last */
+	int			nlocals;
+	int			maxlocals;
+	const char **local_names;
+	CelValue   *local_vals;
+} CelEnv;
+
+extern void cel_env_init(CelEnv *env, CelResolver resolve, void *ctx, int64 max_cost);
+extern void cel_eval(CelEnv *env, const CelExpr *e, CelValue *out);
+
+/* ---- values (cel_value.c) ---- */
+
+extern void cel_make_error(CelValue *out, CelErrorCode code, const char *fmt,...) pg_attribute_printf(3, 4);
+extern void cel_make_string(CelValue *out, const char *data, int len);
+extern void cel_make_bytes(CelValue *out, const char *data, int len);
+extern void cel_make_list(CelValue *out, int n, CelValue *items);
+extern void cel_make_map(CelValue *out, int n, CelValue *keys, CelValue *vals);
+extern void cel_make_type(CelValue *out, const char *name);
+extern const char *cel_type_name(const CelValue *v);
+extern int	cel_list_size(const CelList *l);
+extern void cel_list_get(const CelList *l, int i, CelValue *out);
+extern int	cel_map_size(const CelMap *m);
+extern void cel_map_entry(const CelMap *m, int i, CelValue *key, CelValue *val);
+extern bool cel_map_lookup(const CelMap *m, const CelValue *key, CelValue *out);
+extern bool cel_valid_map_key(const CelValue *key);
+/* CEL equality: returns false for different types; NaN != NaN */
+extern bool cel_equal(const CelValue *a, const CelValue *b);
+/* ordering: -1/0/1, or 2 when the values are not comparable (NaN, types) */
+extern int	cel_compare(const CelValue *a, const CelValue *b, bool *ok);
+extern bool cel_is_zero_value(const CelValue *v);
+extern void cel_cost_exceeded(CelEnv *env) pg_attribute_noreturn();
+
+/* Spend cost units; past lowcode.rules_max_cost the evaluation stops (LR020). */
+static inline void
+cel_charge(CelEnv *env, int64 units)
+{
+	env->cost += units;
+	if (unlikely(env->cost > env->max_cost))
+		cel_cost_exceeded(env);
+}
+extern void cel_check_alloc(Size n, const char *what);
+extern bool cel_utf8_valid(const char *s, int len);
+extern int	cel_utf8_length(const char *s, int len);
+/* a readable representation (for error messages and tests) */
+extern void cel_value_out(StringInfo buf, const CelValue *v);
+/* format a double as CEL's string() does */
+extern void cel_format_double(StringInfo buf, double d);
+
+/* ---- library (cel_stdlib.c, cel_time.c, extensions) ---- */
+
+extern int	cel_lookup_function(const char *name, bool is_method, int nargs);
+extern void cel_call_function(CelEnv *env, const CelExpr *e, int nargs,
+							  CelValue *args, CelValue *out);
+
+/* builtin operator ids used by the parser */
+enum
+{
+	CEL_FN_UNKNOWN = 0,
+	CEL_OP_ADD,
+	CEL_OP_SUB,
+	CEL_OP_MUL,
+	CEL_OP_DIV,
+	CEL_OP_MOD,
+	CEL_OP_NEG,
+	CEL_OP_NOT,
+	CEL_OP_EQ,
+	CEL_OP_NE,
+	CEL_OP_LT,
+	CEL_OP_LE,
+	CEL_OP_GT,
+	CEL_OP_GE,
+	CEL_OP_IN,
+	CEL_OP_INDEX,
+	CEL_OP_OPT_INDEX,
+	CEL_FN_FIRST_NAMED			/* named functions follow, see cel_stdlib.c */
+};
+
+/* time helpers (cel_time.c) */
+extern bool cel_parse_timestamp(const char *s, int len, int64 *sec, int32 *nanos);
+extern bool cel_parse_duration(const char *s, int len, int64 *sec, int32 *nanos);
+extern void cel_format_timestamp(StringInfo buf, int64 sec, int32 nanos);
+extern void cel_format_duration(StringInfo buf, int64 sec, int32 nanos);
+extern bool cel_timestamp_in_range(int64 sec);
+extern bool cel_duration_in_range(int64 sec, int32 nanos);
+/* the accessor functions; out is an error value on a bad time zone */
+extern void cel_time_accessor(const char *fname, const CelValue *ts, const CelValue *tz,
+							  CelValue *out);
+
+/* extension libraries: return false when "name" is not theirs */
+extern bool cel_strings_ext_call(CelEnv *env, const char *name, bool is_method,
+								 int nargs, CelValue *args, CelValue *out);
+extern bool cel_math_ext_call(CelEnv *env, const char *name, bool is_method,
+							  int nargs, CelValue *args, CelValue *out);
+
+/* regex (implemented by lc_regex in the server, stubbed in the fuzz build) */
+extern int	cel_regex_match(const char *pattern, int plen, const char *subject, int slen,
+							char **errmsg);
+
+#endif							/* CEL_VALUE_H */

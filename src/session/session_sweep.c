@@ -1,0 +1,226 @@
+/*-------------------------------------------------------------------------
+ *
+ * session_sweep.c
+ *	  What the database worker does to sessions and events on each sweep,
+ *	  one batch at a time, through SPI.
+ *
+ * Each step runs inside the caller's transaction and returns the number of
+ * rows it changed; the worker commits after each batch so that no sweep
+ * holds locks for long, and lowcode.sweep() runs the same steps in the
+ * caller's transaction.
+ *
+ * No session is ever resurrected: the flush only moves last_seen_at of an
+ * active session forward, and nothing else ever sets state back to active.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "pg_lowcode.h"
+#include "session/session.h"
+
+static const char *flush_sql =
+"UPDATE lowcode.sessions s"
+"   SET last_seen_at = t.seen,"
+"       expires_at = least(t.seen + s.idle_timeout, s.absolute_expires_at)"
+"  FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS t(tenant_id, id, seen)"
+" WHERE s.tenant_id = t.tenant_id AND s.id = t.id"
+"   AND s.state = 'active' AND s.last_seen_at < t.seen";
+
+/*
+ * A candidate whose shared memory last-seen time shows it was used after
+ * the last flush (a request that came between the flush and this scan) is
+ * not expired; the next flush moves its expires_at forward.
+ */
+static const char *expire_sql =
+"WITH c AS ("
+"  SELECT tenant_id, id FROM lowcode.sessions"
+"   WHERE state = 'active' AND expires_at <= $1"
+"   ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
+" x AS ("
+"  UPDATE lowcode.sessions s SET state = 'expired', ended_at = $1"
+"    FROM c"
+"   WHERE s.tenant_id = c.tenant_id AND s.id = c.id"
+"     AND (s.absolute_expires_at <= $1"
+"          OR coalesce(lowcode.session_last_seen(s.tenant_id, s.id) + s.idle_timeout <= $1, true))"
+"  RETURNING s.tenant_id, s.id, s.principal, s.absolute_expires_at <= $1 AS lifetime)"
+" SELECT count(lowcode.emit_event(x.tenant_id, 'session.expired',"
+"          jsonb_build_object('session_id', x.id, 'principal', x.principal,"
+"                             'reason', CASE WHEN x.lifetime THEN 'lifetime' ELSE 'idle' END)))"
+"   FROM x";
+
+static const char *delete_ended_sql =
+"DELETE FROM lowcode.sessions s USING ("
+"  SELECT tenant_id, id FROM lowcode.sessions"
+"   WHERE state <> 'active' AND ended_at < $1"
+"   ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED) d"
+" WHERE s.tenant_id = d.tenant_id AND s.id = d.id";
+
+static const char *delete_events_sql =
+"DELETE FROM lowcode.events e USING ("
+"  SELECT tenant_id, id FROM lowcode.events"
+"   WHERE deadline < $1"
+"   ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED) d"
+" WHERE e.tenant_id = d.tenant_id AND e.id = d.id";
+
+static int64
+run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
+	Datum		values[2];
+	int			rc;
+	int64		result;
+
+	values[0] = TimestampTzGetDatum(ts);
+	values[1] = Int32GetDatum(limit);
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, 2, types, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (count_in_result)
+	{
+		bool		isnull;
+
+		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	else
+		result = (int64) SPI_processed;
+	SPI_finish();
+	return result;
+}
+
+int64
+session_sweep_flush(SessionTouch *touches, int n)
+{
+	Datum	   *tenants;
+	Datum	   *ids;
+	Datum	   *seens;
+	Oid			types[3] = {UUIDARRAYOID, UUIDARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[3];
+	int			i;
+	int			rc;
+	int64		result;
+
+	if (n <= 0)
+		return 0;
+	tenants = palloc(sizeof(Datum) * n);
+	ids = palloc(sizeof(Datum) * n);
+	seens = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		tenants[i] = UUIDPGetDatum(&touches[i].tenant);
+		ids[i] = UUIDPGetDatum(&touches[i].id);
+		seens[i] = TimestampTzGetDatum(touches[i].last_seen);
+	}
+	values[0] = PointerGetDatum(construct_array(tenants, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	values[1] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	values[2] = PointerGetDatum(construct_array(seens, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	SPI_connect();
+	rc = SPI_execute_with_args(flush_sql, 3, types, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
+	result = (int64) SPI_processed;
+	SPI_finish();
+	return result;
+}
+
+int64
+session_sweep_expire(TimestampTz now, int limit)
+{
+	return run_limit_query(expire_sql, now, limit, true);
+}
+
+int64
+session_sweep_delete_ended(TimestampTz now, int limit)
+{
+	return run_limit_query(delete_ended_sql, now - (int64) session_retention_s * USECS_PER_SEC,
+						   limit, false);
+}
+
+int64
+session_sweep_delete_events(TimestampTz now, int limit)
+{
+	return run_limit_query(delete_events_sql, now, limit, false);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_sweep);
+
+/*
+ * lowcode.sweep(OUT flushed, OUT expired, OUT deleted_sessions,
+ *				 OUT deleted_events): one whole sweep in the caller's
+ * transaction.
+ */
+Datum
+lowcode_sweep(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	int64		flushed = 0,
+				expired = 0,
+				deleted = 0,
+				events = 0,
+				n;
+	int			batch = session_sweep_batch_size;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("lowcode.sweep() cannot run during recovery")));
+
+	if (session_shmem_ready())
+	{
+		SessionTouch *touches = palloc(sizeof(SessionTouch) * batch);
+
+		for (;;)
+		{
+			int			k = session_shmem_collect_dirty(MyDatabaseId, touches, batch);
+
+			if (k == 0)
+				break;
+			flushed += session_sweep_flush(touches, k);
+			session_shmem_mark_flushed(MyDatabaseId, touches, k);
+			CHECK_FOR_INTERRUPTS();
+			if (k < batch)
+				break;
+		}
+	}
+	do
+	{
+		n = session_sweep_expire(now, batch);
+		expired += n;
+		CHECK_FOR_INTERRUPTS();
+	} while (n >= batch);
+	do
+	{
+		n = session_sweep_delete_ended(now, batch);
+		deleted += n;
+		CHECK_FOR_INTERRUPTS();
+	} while (n >= batch);
+	do
+	{
+		n = session_sweep_delete_events(now, batch);
+		events += n;
+		CHECK_FOR_INTERRUPTS();
+	} while (n >= batch);
+
+	values[0] = Int64GetDatum(flushed);
+	values[1] = Int64GetDatum(expired);
+	values[2] = Int64GetDatum(deleted);
+	values[3] = Int64GetDatum(events);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

@@ -1,0 +1,310 @@
+/*-------------------------------------------------------------------------
+ *
+ * db_worker.c
+ *	  The pg_lowcode database worker: one per database with the extension,
+ *	  started by the launcher; sweeps every lowcode.sweep_interval.
+ *
+ * A sweep:
+ *	1. writes last-seen times from shared memory to lowcode.sessions;
+ *	2. marks sessions past their idle timeout or absolute expiry as expired
+ *	   and emits a session.expired event for each (lowcode.emit_event);
+ *	3. deletes expired and revoked sessions older than
+ *	   lowcode.session_retention;
+ *	4. deletes events past their deadline;
+ *	5. calls quota_worker_sweep().
+ * Each batch of lowcode.sweep_batch_size rows is its own transaction, so a
+ * sweep never holds row locks for long and a concurrent workload keeps
+ * going.  Each transaction first takes a share lock on the extension
+ * object and checks the extension still exists: DROP EXTENSION waits at
+ * most for one batch, and afterwards the worker finds it gone and leaves.
+ *
+ * On a server in recovery the worker writes nothing (it is not even started
+ * there: the launcher starts after recovery; the check stays as a guard).
+ * SIGHUP reloads the settings; SIGTERM ends the worker after the current
+ * batch.  An error in a sweep is logged and the next sweep runs normally.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_extension.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pg_lowcode.h"
+#include "quota/quota.h"
+#include "session/session.h"
+#include "worker/worker.h"
+
+static volatile sig_atomic_t got_sigterm = false;
+static DbWorkerSlot *my_slot = NULL;
+static SessionTouch *touches = NULL;
+static int	touches_size = 0;
+
+static void
+db_worker_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+static void
+db_worker_detach(int code, Datum arg)
+{
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
+	if (my_slot->pid == MyProcPid)
+		my_slot->pid = 0;
+	LWLockRelease(worker_shared->lock);
+}
+
+static void
+set_state(DbWorkerState state)
+{
+	LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
+	if (my_slot->pid == MyProcPid)
+		my_slot->state = state;
+	LWLockRelease(worker_shared->lock);
+}
+
+/*
+ * Start a transaction for one batch.  False (and no transaction) when the
+ * extension is gone from this database.
+ */
+static bool
+begin_batch(void)
+{
+	Oid			extoid;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	extoid = get_extension_oid(LOWCODE_EXTENSION, true);
+	if (OidIsValid(extoid))
+	{
+		/* Serialises with DROP EXTENSION, which locks it exclusively. */
+		LockDatabaseObject(ExtensionRelationId, extoid, 0, AccessShareLock);
+		extoid = get_extension_oid(LOWCODE_EXTENSION, true);
+	}
+	if (!OidIsValid(extoid))
+	{
+		CommitTransactionCommand();
+		return false;
+	}
+	PushActiveSnapshot(GetTransactionSnapshot());
+	return true;
+}
+
+static void
+end_batch(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+typedef int64 (*BatchStep) (TimestampTz now, int limit);
+
+/* Run a step in batches until it has less than a batch to do. */
+static bool
+run_batches(BatchStep step, TimestampTz now, const char *what)
+{
+	int64		n;
+	int64		total = 0;
+
+	do
+	{
+		if (!begin_batch())
+			return false;
+		pgstat_report_activity(STATE_RUNNING, what);
+		n = step(now, session_sweep_batch_size);
+		end_batch();
+		total += n;
+		CHECK_FOR_INTERRUPTS();
+	} while (n >= session_sweep_batch_size && !got_sigterm);
+	if (total > 0)
+		elog(DEBUG1, "pg_lowcode worker: %s: " INT64_FORMAT " rows", what, total);
+	return true;
+}
+
+/* One sweep.  False when the extension is gone. */
+static bool
+sweep(void)
+{
+	TimestampTz now;
+
+	if (touches_size != session_sweep_batch_size)
+	{
+		if (touches)
+			pfree(touches);
+		touches_size = session_sweep_batch_size;
+		touches = MemoryContextAlloc(TopMemoryContext, sizeof(SessionTouch) * touches_size);
+	}
+
+	/* 1. last-seen times */
+	for (;;)
+	{
+		int			k = session_shmem_collect_dirty(MyDatabaseId, touches, touches_size);
+
+		if (k == 0)
+			break;
+		if (!begin_batch())
+			return false;
+		pgstat_report_activity(STATE_RUNNING, "flushing session last-seen times");
+		session_sweep_flush(touches, k);
+		end_batch();
+		session_shmem_mark_flushed(MyDatabaseId, touches, k);
+		if (k < touches_size || got_sigterm)
+			break;
+	}
+
+	now = GetCurrentTimestamp();
+	if (!got_sigterm && !run_batches(session_sweep_expire, now, "expiring sessions"))
+		return false;
+	if (!got_sigterm && !run_batches(session_sweep_delete_ended, now, "deleting ended sessions"))
+		return false;
+	if (!got_sigterm && !run_batches(session_sweep_delete_events, now, "deleting old events"))
+		return false;
+
+	if (!got_sigterm)
+	{
+		if (!begin_batch())
+			return false;
+		pgstat_report_activity(STATE_RUNNING, "quota sweep");
+		quota_worker_sweep();
+		end_batch();
+	}
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
+}
+
+void
+lowcode_db_worker_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+	int			slotno;
+	bool		blocked;
+	MemoryContext sweep_ctx;
+	int			last_interval = worker_sweep_interval_ms;
+	char	   *dbname;
+
+	pqsignal(SIGTERM, db_worker_sigterm);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+
+	memcpy(&slotno, MyBgworkerEntry->bgw_extra, sizeof(int));
+	if (slotno < 0 || slotno >= worker_shared->nslots)
+		proc_exit(0);
+	LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
+	if (worker_shared->slots[slotno].dboid != dboid)
+	{
+		LWLockRelease(worker_shared->lock);
+		proc_exit(0);			/* a stale registration */
+	}
+	my_slot = &worker_shared->slots[slotno];
+	my_slot->pid = MyProcPid;
+	my_slot->state = DBW_CHECKING;
+	blocked = worker_db_blocked(dboid, GetCurrentTimestamp());
+	LWLockRelease(worker_shared->lock);
+	before_shmem_exit(db_worker_detach, 0);
+	if (blocked || got_sigterm)
+		proc_exit(0);
+
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("pg_lowcode worker");
+	/* The worker is a superuser: never resolve names through a user schema. */
+	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
+
+	/* Is the extension here at all? */
+	StartTransactionCommand();
+	dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(MyDatabaseId));
+	if (!OidIsValid(get_extension_oid(LOWCODE_EXTENSION, true)))
+	{
+		CommitTransactionCommand();
+		LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
+		my_slot->no_extension = true;
+		LWLockRelease(worker_shared->lock);
+		proc_exit(0);
+	}
+	CommitTransactionCommand();
+	elog(LOG, "pg_lowcode worker started for database \"%s\" (sweep interval %d ms)",
+		 dbname, worker_sweep_interval_ms);
+
+	sweep_ctx = AllocSetContextCreate(TopMemoryContext, "pg_lowcode sweep", ALLOCSET_DEFAULT_SIZES);
+
+	while (!got_sigterm)
+	{
+		bool		ext_present = true;
+
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			if (worker_sweep_interval_ms != last_interval)
+				elog(LOG, "pg_lowcode worker: sweep interval is now %d ms", worker_sweep_interval_ms);
+			last_interval = worker_sweep_interval_ms;
+		}
+
+		if (RecoveryInProgress())
+			set_state(DBW_RECOVERY);
+		else
+		{
+			MemoryContext old;
+
+			set_state(DBW_SWEEPING);
+			old = MemoryContextSwitchTo(sweep_ctx);
+			PG_TRY();
+			{
+				ext_present = sweep();
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(sweep_ctx);
+				EmitErrorReport();
+				FlushErrorState();
+				AbortCurrentTransaction();
+				pgstat_report_activity(STATE_IDLE, NULL);
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(sweep_ctx);
+
+			LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
+			my_slot->last_sweep = GetCurrentTimestamp();
+			my_slot->sweeps++;
+			if (!ext_present)
+				my_slot->no_extension = true;
+			if (my_slot->state == DBW_SWEEPING)
+				my_slot->state = DBW_IDLE;
+			LWLockRelease(worker_shared->lock);
+			if (!ext_present)
+			{
+				elog(LOG, "pg_lowcode worker: extension dropped from this database; stopping");
+				proc_exit(0);
+			}
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 worker_sweep_interval_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	elog(LOG, "pg_lowcode worker stopping on request");
+	proc_exit(0);
+}

@@ -1,0 +1,380 @@
+/*-------------------------------------------------------------------------
+ *
+ * jsonlogic_shim.c
+ *	  Stand-ins for the few backend facilities the JsonLogic engine core
+ *	  uses, so that test/fuzz/jsonlogic_fuzz.c can drive the core without a
+ *	  server: palloc and friends (an arena freed after each input), StringInfo,
+ *	  ereport/elog (ERROR jumps back to the harness), CHECK_FOR_INTERRUPTS and
+ *	  check_stack_depth (a real stack-depth check, like the server's).
+ *
+ * Only for the standalone fuzz build; never linked into the extension.
+ * (The CEL harness has its own shim, test/fuzz/pg_shim.c.)
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "jsonlogic_shim.h"
+
+/* printf-family calls in PostgreSQL headers are macros for pg_* versions */
+#undef vsnprintf
+#undef snprintf
+#undef sprintf
+#undef vsprintf
+#undef fprintf
+
+volatile sig_atomic_t InterruptPending = 0;
+
+sigjmp_buf *shim_error_jmp = NULL;
+int			shim_last_sqlstate = 0;
+char		shim_last_message[512];
+char	   *shim_stack_base = NULL;
+long		shim_max_stack_bytes = 1024L * 1024L;
+
+static int	cur_elevel;
+
+/* ---------------------------------------------------------------- memory */
+
+typedef struct ShimChunk
+{
+	struct ShimChunk *prev;
+	struct ShimChunk *next;
+	size_t		size;
+	/* payload follows, max-aligned */
+} ShimChunk;
+
+#define CHUNK_HDR MAXALIGN(sizeof(ShimChunk))
+
+static ShimChunk arena = {&arena, &arena, 0};
+size_t		shim_arena_bytes = 0;
+
+static void *
+shim_alloc(Size size, bool zero)
+{
+	ShimChunk  *c;
+
+	if (!AllocSizeIsValid(size))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("invalid memory alloc request size %zu", size)));
+	c = zero ? calloc(1, CHUNK_HDR + size) : malloc(CHUNK_HDR + size);
+	if (c == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	c->size = size;
+	c->next = arena.next;
+	c->prev = &arena;
+	arena.next->prev = c;
+	arena.next = c;
+	shim_arena_bytes += size;
+	return (char *) c + CHUNK_HDR;
+}
+
+void *
+palloc(Size size)
+{
+	return shim_alloc(size, false);
+}
+
+void *
+palloc0(Size size)
+{
+	return shim_alloc(size, true);
+}
+
+void
+pfree(void *pointer)
+{
+	ShimChunk  *c = (ShimChunk *) ((char *) pointer - CHUNK_HDR);
+
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	shim_arena_bytes -= c->size;
+	free(c);
+}
+
+void *
+repalloc(void *pointer, Size size)
+{
+	ShimChunk  *c = (ShimChunk *) ((char *) pointer - CHUNK_HDR);
+	void	   *n = palloc(size);
+
+	memcpy(n, pointer, Min(size, c->size));
+	pfree(pointer);
+	return n;
+}
+
+void
+shim_reset_arena(void)
+{
+	while (arena.next != &arena)
+		pfree((char *) arena.next + CHUNK_HDR);
+	shim_arena_bytes = 0;
+}
+
+/* ------------------------------------------------------------ StringInfo */
+
+void
+initStringInfo(StringInfo str)
+{
+	str->maxlen = 1024;
+	str->data = palloc(str->maxlen);
+	resetStringInfo(str);
+}
+
+StringInfo
+makeStringInfo(void)
+{
+	StringInfo	s = palloc(sizeof(StringInfoData));
+
+	initStringInfo(s);
+	return s;
+}
+
+void
+resetStringInfo(StringInfo str)
+{
+	str->data[0] = '\0';
+	str->len = 0;
+	str->cursor = 0;
+}
+
+void
+enlargeStringInfo(StringInfo str, int needed)
+{
+	Size		newlen;
+
+	if (needed < 0 || ((Size) needed) >= (MaxAllocSize - (Size) str->len))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("out of memory"),
+				 errdetail("Cannot enlarge string buffer containing %d bytes by %d more bytes.",
+						   str->len, needed)));
+	needed += str->len + 1;
+	if (needed <= str->maxlen)
+		return;
+	newlen = 2 * (Size) str->maxlen;
+	while ((Size) needed > newlen)
+		newlen *= 2;
+	if (newlen > MaxAllocSize)
+		newlen = MaxAllocSize;
+	str->data = repalloc(str->data, newlen);
+	str->maxlen = (int) newlen;
+}
+
+void
+appendBinaryStringInfo(StringInfo str, const char *data, int datalen)
+{
+	enlargeStringInfo(str, datalen);
+	memcpy(str->data + str->len, data, datalen);
+	str->len += datalen;
+	str->data[str->len] = '\0';
+}
+
+void
+appendStringInfoString(StringInfo str, const char *s)
+{
+	appendBinaryStringInfo(str, s, (int) strlen(s));
+}
+
+void
+appendStringInfoChar(StringInfo str, char ch)
+{
+	if (str->len + 1 >= str->maxlen)
+		enlargeStringInfo(str, 1);
+	str->data[str->len] = ch;
+	str->len++;
+	str->data[str->len] = '\0';
+}
+
+int
+appendStringInfoVA(StringInfo str, const char *fmt, va_list args)
+{
+	int			avail = str->maxlen - str->len;
+	int			n = vsnprintf(str->data + str->len, avail, fmt, args);
+
+	if (n < 0)
+		elog(ERROR, "vsnprintf failed");
+	if (n < avail)
+	{
+		str->len += n;
+		return 0;
+	}
+	return n + 1;				/* caller enlarges and retries */
+}
+
+void
+appendStringInfo(StringInfo str, const char *fmt,...)
+{
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(str, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(str, needed);
+	}
+}
+
+/* ------------------------------------------------------------ printf */
+
+int
+pg_vsnprintf(char *str, size_t count, const char *fmt, va_list args)
+{
+	return vsnprintf(str, count, fmt, args);
+}
+
+int
+pg_snprintf(char *str, size_t count, const char *fmt,...)
+{
+	va_list		args;
+	int			n;
+
+	va_start(args, fmt);
+	n = vsnprintf(str, count, fmt, args);
+	va_end(args);
+	return n;
+}
+
+int
+pg_sprintf(char *str, const char *fmt,...)
+{
+	va_list		args;
+	int			n;
+
+	va_start(args, fmt);
+	n = vsprintf(str, fmt, args);
+	va_end(args);
+	return n;
+}
+
+/* ------------------------------------------------------------ errors */
+
+bool
+message_level_is_interesting(int elevel)
+{
+	return true;				/* so that "log" formats its argument */
+}
+
+bool
+errstart(int elevel, const char *domain)
+{
+	cur_elevel = elevel;
+	if (elevel >= ERROR)
+	{
+		shim_last_sqlstate = 0;
+		shim_last_message[0] = '\0';
+	}
+	return true;				/* format every message: exercises the formats */
+}
+
+bool
+errstart_cold(int elevel, const char *domain)
+{
+	return errstart(elevel, domain);
+}
+
+int
+errcode(int sqlerrcode)
+{
+	shim_last_sqlstate = sqlerrcode;
+	return 0;
+}
+
+static void
+format_into(char *buf, size_t len, const char *fmt, va_list args)
+{
+	vsnprintf(buf, len, fmt, args);
+}
+
+int
+errmsg(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(shim_last_message, sizeof(shim_last_message), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errmsg_internal(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(shim_last_message, sizeof(shim_last_message), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errdetail(const char *fmt,...)
+{
+	char		buf[512];
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errhint(const char *fmt,...)
+{
+	char		buf[512];
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+void
+errfinish(const char *filename, int lineno, const char *funcname)
+{
+	if (cur_elevel >= ERROR)
+	{
+		if (shim_error_jmp == NULL)
+		{
+			fprintf(stderr, "ERROR outside the harness: %s\n", shim_last_message);
+			abort();
+		}
+		siglongjmp(*shim_error_jmp, 1);
+	}
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+void
+ProcessInterrupts(void)
+{
+	InterruptPending = 0;
+}
+
+void
+check_stack_depth(void)
+{
+	char		here;
+
+	if (shim_stack_base != NULL &&
+		labs((long) (shim_stack_base - &here)) > shim_max_stack_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 errmsg("stack depth limit exceeded")));
+}

@@ -1,0 +1,142 @@
+-- JSON Schema: the validation functions, error shapes, options, locales.
+SET client_min_messages = warning;
+RESET client_min_messages;
+\set VERBOSITY terse
+
+-- jsonschema_is_valid: the contract
+SELECT p.provolatile, p.proisstrict, p.proparallel
+FROM pg_proc p WHERE p.oid = 'lowcode.jsonschema_is_valid(jsonb,jsonb)'::regprocedure;
+SELECT lowcode.jsonschema_is_valid('{"type": "string", "minLength": 2}', '"ab"') AS ok,
+       lowcode.jsonschema_is_valid('{"type": "string", "minLength": 2}', '"a"') AS too_short,
+       lowcode.jsonschema_is_valid('{"type": "string"}', NULL) AS strict_null;
+
+-- lengths count code points, not bytes
+SELECT lowcode.jsonschema_is_valid('{"maxLength": 2}', '"汉字"') AS two_code_points,
+       lowcode.jsonschema_is_valid('{"minLength": 3}', '"😀😀"') AS two_emoji;
+
+-- JSON equality: 1 equals 1.0, objects regardless of key order
+SELECT lowcode.jsonschema_is_valid('{"const": 1}', '1.0') AS int_float,
+       lowcode.jsonschema_is_valid('{"enum": [{"a": [1, 2], "b": null}]}', '{"b": null, "a": [1.00, 2]}') AS deep,
+       lowcode.jsonschema_is_valid('{"uniqueItems": true}', '[1, 1.0]') AS unique_int_float,
+       lowcode.jsonschema_is_valid('{"type": "integer"}', '3.0') AS integer_3_0;
+
+-- multipleOf is exact (numeric, not double)
+SELECT lowcode.jsonschema_is_valid('{"multipleOf": 0.01}', '19.99') AS cents,
+       lowcode.jsonschema_is_valid('{"multipleOf": 0.1}', '0.3') AS tenths,
+       lowcode.jsonschema_is_valid('{"multipleOf": 0.01}', '19.999') AS not_cents,
+       lowcode.jsonschema_is_valid('{"multipleOf": 0.5}', '1e308') AS huge;
+
+-- drafts chosen by $schema (2020-12 by default)
+SELECT lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "string"}]}', '[1]') AS draft7_tuple,
+       lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-04/schema#", "maximum": 5, "exclusiveMaximum": true}', '5') AS draft4_exclusive,
+       lowcode.jsonschema_is_valid('{"prefixItems": [{"type": "string"}], "items": false}', '["a", "b"]') AS prefix_items;
+
+-- draft 4 tells 1.0 from 1; later drafts do not
+SELECT lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer"}', '1.0') AS draft4_float,
+       lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"}', '1.0') AS draft7_float;
+
+-- dynamic references: the outermost $dynamicAnchor wins
+SELECT lowcode.jsonschema_is_valid(
+  '{"$id": "https://example.com/root", "$ref": "list", "$defs": {
+      "item": {"$dynamicAnchor": "item", "type": "string"},
+      "list": {"$id": "list", "type": "array", "items": {"$dynamicRef": "#item"},
+               "$defs": {"item": {"$dynamicAnchor": "item"}}}}}', '["a", 1]') AS dynamic_ref_extended,
+  lowcode.jsonschema_is_valid(
+  '{"$id": "https://example.com/list", "type": "array", "items": {"$dynamicRef": "#item"},
+    "$defs": {"item": {"$dynamicAnchor": "item"}}}', '["a", 1]') AS dynamic_ref_alone;
+
+-- in 2020-12 (the default) "items" is one schema, not an array
+SELECT lowcode.jsonschema_is_valid('{"items": [{"type": "string"}]}', '[1]');
+
+-- jsonschema_validate: both output shapes in each error
+SELECT jsonb_pretty(lowcode.jsonschema_validate(
+  '{"type": "object", "properties": {"email": {"type": "string", "pattern": "@"}, "age": {"type": "integer", "minimum": 18}},
+    "required": ["email", "name"], "additionalProperties": false}',
+  '{"email": "nobody", "age": 16, "extra": true}'));
+
+-- through a $ref: absoluteKeywordLocation appears
+SELECT e->>'keywordLocation' AS keyword_location, e->>'absoluteKeywordLocation' AS absolute, e->>'schemaPath' AS schema_path
+FROM jsonb_array_elements(lowcode.jsonschema_validate(
+  '{"$id": "https://example.com/person", "$defs": {"name": {"type": "string", "maxLength": 3}}, "properties": {"n": {"$ref": "#/$defs/name"}}}',
+  '{"n": "abcdef"}')->'errors') e;
+
+-- pointer escaping of ~ and /
+SELECT e->>'instanceLocation' AS instance_location, e->>'keywordLocation' AS keyword_location
+FROM jsonb_array_elements(lowcode.jsonschema_validate(
+  '{"properties": {"~a/b": {"type": "number"}}}', '{"~a/b": "x"}')->'errors') e;
+
+-- params of each keyword (ajv shape)
+SELECT e->>'keyword' AS keyword, e->'params' AS params, e->>'message' AS message
+FROM (VALUES
+  ('{"minItems": 2}'::jsonb, '[1]'::jsonb),
+  ('{"maxProperties": 1}', '{"a": 1, "b": 2}'),
+  ('{"exclusiveMinimum": 0}', '0'),
+  ('{"maximum": 10}', '11'),
+  ('{"multipleOf": 3}', '7'),
+  ('{"enum": ["a", "b"]}', '"c"'),
+  ('{"const": {"x": 1}}', '{"x": 2}'),
+  ('{"uniqueItems": true}', '[1, 2, 1]'),
+  ('{"contains": {"type": "string"}, "minContains": 2}', '["a", 1]'),
+  ('{"dependentRequired": {"card": ["billing"]}}', '{"card": 1}'),
+  ('{"propertyNames": {"maxLength": 2}}', '{"abc": 1}'),
+  ('{"not": {"type": "number"}}', '1'),
+  ('{"anyOf": [{"type": "string"}, {"type": "boolean"}]}', '1'),
+  ('{"oneOf": [{"type": "number"}, {"minimum": 0}]}', '1'),
+  ('{"if": {"minimum": 10}, "then": {"multipleOf": 5}}', '12'),
+  ('{"unevaluatedProperties": false, "properties": {"a": true}}', '{"a": 1, "b": 2}'),
+  ('false', '1')
+) AS t(schema, instance),
+LATERAL jsonb_array_elements(lowcode.jsonschema_validate(t.schema, t.instance)->'errors') e;
+
+-- options: output flag, max_errors, locale
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"output": "flag"}') AS flag;
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '"x"') AS valid_basic;
+SELECT jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', '[1, 2, 3, 4]')->'errors') AS all_errors,
+       jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', '[1, 2, 3, 4]', '{"max_errors": 2}')->'errors') AS two_errors;
+SELECT e->>'message' AS message
+FROM jsonb_array_elements(lowcode.jsonschema_validate(
+  '{"required": ["email"], "properties": {"age": {"minimum": 18}, "name": {"maxLength": 2}}}',
+  '{"age": 3, "name": "abc"}', '{"locale": "zh-CN"}')->'errors') e;
+SET lowcode.locale = 'zh-CN';
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1')->'errors'->0->>'message' AS guc_locale;
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"locale": "en"}')->'errors'->0->>'message' AS option_overrides_guc;
+RESET lowcode.locale;
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"locale": "fr"}');
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"output": "verbose"}');
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"max_errors": -1}');
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"colour": "blue"}');
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '[]');
+SELECT lowcode.jsonschema_validate('{"minimum": 1}', '0', '{"draft": "4"}')->'valid' AS draft_option;
+
+-- usable in a CHECK constraint
+CREATE TABLE js_orders (doc jsonb CHECK (lowcode.jsonschema_is_valid(
+  '{"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer", "minimum": 1}}}', doc)));
+INSERT INTO js_orders VALUES ('{"qty": 2}');
+INSERT INTO js_orders VALUES ('{"qty": 0}');
+SELECT count(*) FROM js_orders;
+DROP TABLE js_orders;
+
+-- a schema per row (not constant): each row gets its own compiled schema
+SELECT s, i, lowcode.jsonschema_is_valid(s, i)
+FROM (VALUES ('{"type": "string"}'::jsonb, '"a"'::jsonb), ('{"type": "number"}', '"a"'), ('{"type": "string"}', '1')) t(s, i);
+
+-- many properties, few keys (binary search instead of a merge join)
+WITH s AS (SELECT jsonb_build_object('properties', jsonb_object_agg('p' || g, jsonb_build_object('type', 'integer', 'maximum', g)),
+                                     'additionalProperties', false) AS schema
+           FROM generate_series(1, 100) g)
+SELECT lowcode.jsonschema_is_valid(schema, '{"p7": 7, "p50": 3}') AS ok,
+       lowcode.jsonschema_is_valid(schema, '{"p7": 8, "p50": 3}') AS p7_too_big,
+       lowcode.jsonschema_is_valid(schema, '{"p7": 7, "p500": 3}') AS unknown_key,
+       lowcode.jsonschema_validate(schema, '{"p1": 1, "p99": 100, "q": 0}')->'errors' AS errors
+FROM s;
+
+-- jsonschema_check: the schema against its metaschema, and compilation
+SELECT lowcode.jsonschema_check('{"type": "object", "properties": {"a": {"minLength": 1}}}') AS good;
+SELECT e->>'instanceLocation' AS at, e->>'keyword' AS keyword, e->>'message' AS message
+FROM jsonb_array_elements(lowcode.jsonschema_check('{"type": "object", "properties": {"a": {"minLength": -1}}}')->'errors') e;
+SELECT e->>'instanceLocation' AS at, e->'params' AS params, e->>'message' AS message
+FROM jsonb_array_elements(lowcode.jsonschema_check('{"pattern": "(unclosed"}')->'errors') e;
+SELECT e->'params' AS params, e->>'message' AS message
+FROM jsonb_array_elements(lowcode.jsonschema_check('{"$ref": "#/$defs/missing"}')->'errors') e;
+SELECT lowcode.jsonschema_check('{"$schema": "http://json-schema.org/draft-04/schema#", "exclusiveMinimum": 3}')->'valid' AS draft4_boolean_expected;
+
