@@ -211,8 +211,10 @@ apply_rules(Jsonb *rules_schema, Jsonb *instance, Jsonb *result)
 	values[2] = JsonbPGetDatum(result);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT CASE WHEN jsonb_array_length(e) = 0 THEN $3"
-								" ELSE $3 || jsonb_build_object('valid', false, 'errors', coalesce($3 -> 'errors', '[]') || e) END"
+	/* names qualified: this runs with the caller's search_path */
+	ret = SPI_execute_with_args("SELECT CASE WHEN pg_catalog.jsonb_array_length(e) OPERATOR(pg_catalog.=) 0 THEN $3"
+								" ELSE $3 OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('valid', false, 'errors',"
+								" coalesce($3 OPERATOR(pg_catalog.->) 'errors', '[]'::pg_catalog.jsonb) OPERATOR(pg_catalog.||) e) END"
 								" FROM lowcode.registry_eval_rules($1, $2) e",
 								3, argtypes, values, NULL, true, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
