@@ -61,6 +61,12 @@ CREATE FUNCTION lowcode.registry_trace_id() RETURNS text
 AS 'MODULE_PATHNAME', 'lowcode_registry_trace_id'
 LANGUAGE C STABLE PARALLEL SAFE;
 
+-- Who, for created_by / deleted_by / updated_by: the end user, else the role.
+CREATE FUNCTION lowcode.registry_actor() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+  SELECT coalesce(lowcode.registry_actor_sub(), lowcode.registry_actor_role())
+$$;
+
 CREATE FUNCTION lowcode.registry_is_operator() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
   SELECT pg_has_role(lowcode.registry_actor_role(), 'lowcode_operator', 'MEMBER')
@@ -475,7 +481,7 @@ BEGIN
       HINT = 'Global subjects are managed by the platform operator; choose another name for your own subject.';
   END IF;
   INSERT INTO lowcode.subjects (tenant_id, name, created_by)
-  VALUES (scope, subject, lowcode.registry_actor_role()) ON CONFLICT DO NOTHING;
+  VALUES (scope, subject, lowcode.registry_actor()) ON CONFLICT DO NOTHING;
   PERFORM 1 FROM lowcode.subjects s WHERE s.tenant_id = scope AND s.name = subject FOR UPDATE;
   RETURN true;
 END
@@ -558,7 +564,7 @@ BEGIN
   SELECT coalesce(max(v.version), 0) + 1 INTO new_version FROM lowcode.schema_versions v
    WHERE v.tenant_id = scope AND v.subject = register_schema.subject;
   INSERT INTO lowcode.schema_versions (tenant_id, subject, version, schema, fingerprint, description, created_by)
-  VALUES (scope, subject, new_version, schema, fp, description, lowcode.registry_actor_role());
+  VALUES (scope, subject, new_version, schema, fp, description, lowcode.registry_actor());
 
   FOREACH u IN ARRAY lowcode.registry_ref_uris(schema) LOOP
     SELECT * INTO p FROM lowcode.registry_parse_uri(u);
@@ -603,7 +609,7 @@ BEGIN
       DELETE FROM lowcode.registry_settings WHERE tenant_id = scope;
     ELSE
       INSERT INTO lowcode.registry_settings (tenant_id, compatibility, updated_by)
-      VALUES (scope, m, lowcode.registry_actor_role())
+      VALUES (scope, m, lowcode.registry_actor())
       ON CONFLICT (tenant_id) DO UPDATE SET compatibility = EXCLUDED.compatibility,
         updated_at = now(), updated_by = EXCLUDED.updated_by;
     END IF;
@@ -708,7 +714,7 @@ BEGIN
 
   IF NOT permanent THEN
     IF v.deleted_at IS NULL THEN
-      UPDATE lowcode.schema_versions x SET deleted_at = now(), deleted_by = lowcode.registry_actor_role()
+      UPDATE lowcode.schema_versions x SET deleted_at = now(), deleted_by = lowcode.registry_actor()
        WHERE x.tenant_id = scope AND x.subject = delete_schema.subject AND x.version = delete_schema.version;
       PERFORM lowcode.registry_record(scope, 'schema_deleted', subject, version, '{"permanent": false}');
       PERFORM lowcode.registry_invalidate();
