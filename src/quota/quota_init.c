@@ -33,12 +33,14 @@ static bool quota_apply_settings = true;
 void
 quota_init(void)
 {
-	DefineCustomIntVariable("lowcode.quota_max_tenants",
-							"Number of tenants whose quota state fits in shared memory.",
-							"Tenants beyond it evict the least recently used entries that have nothing left to flush.",
-							&quota_max_tenants,
-							10000, 100, 10000000,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	/* A PGC_POSTMASTER setting can only be defined while preloading. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("lowcode.quota_max_tenants",
+								"Number of tenants whose quota state fits in shared memory.",
+								"Tenants beyond it evict the least recently used entries that have nothing left to flush.",
+								&quota_max_tenants,
+								10000, 100, 10000000,
+								PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("lowcode.rate_limiting",
 							 "Enforce the per-tenant request rate limit in lowcode.pre_request().",
 							 NULL,
