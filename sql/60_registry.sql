@@ -788,62 +788,6 @@ BEGIN
 END
 $$;
 
--- The errors of the cross-field rules of a schema on an instance, in the
--- validator's error shape (both the 2020-12 output format and ajv's).
-CREATE FUNCTION lowcode.registry_eval_rules(schema jsonb, instance jsonb, schema_base text DEFAULT '',
-                                            instance_base text DEFAULT '')
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  errors jsonb := '[]';
-  r jsonb;
-  i integer := 0;
-  ok boolean;
-  failure text;
-  k text;
-  s jsonb;
-  loc text;
-  msg text;
-BEGIN
-  IF jsonb_typeof(schema) <> 'object' OR jsonb_typeof(instance) <> 'object' THEN
-    RETURN errors;
-  END IF;
-  IF jsonb_typeof(schema -> 'x-rules') = 'array' THEN
-    FOR r IN SELECT * FROM jsonb_array_elements(schema -> 'x-rules') LOOP
-      failure := NULL;
-      BEGIN
-        ok := lowcode.rule_test(r ->> 'rule', instance);
-      EXCEPTION WHEN OTHERS THEN
-        -- a rule that cannot be evaluated on this data (a missing field...) fails
-        ok := false;
-        failure := SQLERRM;
-      END;
-      IF NOT ok THEN
-        loc := instance_base || coalesce(r ->> 'path', '');
-        msg := coalesce(r ->> 'message', format('rule %s is not satisfied', r ->> 'rule'));
-        errors := errors || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-          'instanceLocation', loc, 'keywordLocation', schema_base || '/x-rules/' || i,
-          'error', msg, 'instancePath', loc, 'schemaPath', '#' || schema_base || '/x-rules/' || i,
-          'keyword', 'x-rules',
-          'params', jsonb_strip_nulls(jsonb_build_object('rule', r ->> 'rule', 'error', failure)),
-          'message', msg)));
-      END IF;
-      i := i + 1;
-    END LOOP;
-  END IF;
-  IF jsonb_typeof(schema -> 'properties') = 'object' THEN
-    FOR k, s IN SELECT * FROM jsonb_each(schema -> 'properties') LOOP
-      IF instance ? k AND jsonb_typeof(s) = 'object' THEN
-        errors := errors || lowcode.registry_eval_rules(s, instance -> k,
-          schema_base || '/properties/' || replace(replace(k, '~', '~0'), '/', '~1'),
-          instance_base || '/' || replace(replace(k, '~', '~0'), '/', '~1'));
-      END IF;
-    END LOOP;
-  END IF;
-  RETURN errors;
-END
-$$;
-
 -- The version a new validation or submission uses (latest enabled when NULL); errors when unusable.
 CREATE FUNCTION lowcode.registry_usable_version(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
@@ -1017,9 +961,8 @@ COMMENT ON VIEW lowcode.form_versions IS 'Versions not deleted of the subjects a
 -----------------------------------------------------------------------------
 GRANT SELECT ON lowcode.registry_settings, lowcode.subjects, lowcode.schema_versions, lowcode.schema_references,
   lowcode.registry_audit, lowcode.submissions, lowcode.forms, lowcode.form_versions TO lowcode_operator;
--- registry_eval_rules (pure: CEL over the instance) and registry_validation_target
--- (answers what get_schema answers) stay callable by everyone: the C validator
--- calls them as the caller.
+-- registry_validation_target (answers what get_schema answers) stays callable by
+-- everyone: the C validator calls it as the caller.
 REVOKE ALL ON FUNCTION lowcode.registry_raise(int, text, text, jsonb, text),
   lowcode.registry_check_rules(jsonb, text, text),
   lowcode.registry_scope(), lowcode.registry_not_found(text, integer) FROM PUBLIC;
