@@ -2,10 +2,6 @@
 -- mode, transitive or not, most specific setting wins), references,
 -- deprecation and deletion, validation with x-rules, submissions,
 -- attach_validation, audit rows and events, tenant isolation.
-SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_lowcode') AS lc_create \gset
-\if :lc_create
-CREATE EXTENSION pg_lowcode;
-\endif
 \set VERBOSITY terse
 -- everything below runs in one transaction that is rolled back: the database is
 -- left as found (errors are caught by pg_temp.err, so the transaction stays usable)
@@ -291,6 +287,3 @@ SELECT set_config('request.headers', '', false) IS NOT NULL AS reset;
 SELECT * FROM lowcode.isolation_report() WHERE object_name ~ '(subjects|schema_|registry_|submissions|forms|form_versions)';
 
 ROLLBACK;
-\if :lc_create
-DROP EXTENSION pg_lowcode;
-\endif

@@ -3,10 +3,6 @@
 -- the changes from old to new and from new to old as "type path flags",
 -- flags B = backward compatible (old instances stay valid), F = forward
 -- compatible (new instances were valid under the old schema).
-SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_lowcode') AS lc_create \gset
-\if :lc_create
-CREATE EXTENSION pg_lowcode;
-\endif
 
 CREATE FUNCTION pg_temp.fmt(o jsonb, n jsonb, refs jsonb DEFAULT '{}') RETURNS text LANGUAGE sql AS $$
   SELECT coalesce(string_agg(format('%s %s %s', c ->> 'type', nullif(c ->> 'path', ''),
@@ -182,6 +178,3 @@ SELECT pg_temp.fmt('{"$ref": "#"}', '{"$ref": "#", "minimum": 1}') AS self_refer
 SELECT lowcode.schema_diff('{"properties": {"a": 1}}', '{"properties": {"a": 2}}') AS non_schema_values;
 SELECT lowcode.schema_diff('{"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}}', '{}') IS NOT NULL AS ref_loop_terminates;
 
-\if :lc_create
-DROP EXTENSION pg_lowcode;
-\endif
