@@ -696,6 +696,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 		if (draft <= JS_DRAFT7)
 		{
 			/* up to draft 7, $ref replaces its siblings */
+			s->has_refs = true;
 			cc->depth--;
 			return s;
 		}
@@ -1024,6 +1025,8 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 						s->format);
 	s->has_number_kw = (s->minimum || s->maximum || s->exclusive_minimum ||
 						s->exclusive_maximum || s->multiple_of);
+	s->has_refs = (has_ref || s->dynref_text || s->recursive_ref);
+	s->has_inplace = (s->all_of || s->any_of || s->one_of || s->not || s->if_);
 	cc->depth--;
 	return s;
 }

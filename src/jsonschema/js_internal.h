@@ -138,6 +138,8 @@ struct JsSchema
 	bool		has_array_kw;
 	bool		has_string_kw;
 	bool		has_number_kw;
+	bool		has_refs;		/* $ref, $dynamicRef or $recursiveRef */
+	bool		has_inplace;	/* allOf, anyOf, oneOf, not or if */
 
 	/* references */
 	JsSchema   *ref;

@@ -932,12 +932,15 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		ev = eval_new(inst);
 	}
 
-	if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
-		FAIL();
-	if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
-		FAIL();
-	if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
-		FAIL();
+	if (s->has_refs)
+	{
+		if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
+			FAIL();
+		if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
+			FAIL();
+		if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
+			FAIL();
+	}
 
 	if (s->validation)
 	{
@@ -997,6 +1000,9 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		default:
 			break;
 	}
+
+	if (!s->has_inplace)
+		goto unevaluated;
 
 	for (i = 0; i < s->n_all_of; i++)
 	{
@@ -1141,7 +1147,10 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		}
 	}
 
+unevaluated:
 	/* unevaluated*: last, once every other keyword has left its annotations */
+	if (!s->needs_eval)
+		goto done;
 	if (s->unevaluated_props && js_is_object(inst))
 	{
 		JsIter		it;
