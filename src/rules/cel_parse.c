@@ -652,6 +652,7 @@ parse_member(Parser *p)
 
 				s->target = e;
 				s->name = name;
+				s->namelen = strlen(name);
 				s->opt_select = opt;
 				if (qual)
 					s->qualname = psprintf("%s.%s", qual, name);
