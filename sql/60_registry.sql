@@ -360,34 +360,6 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 $$;
 REVOKE ALL ON FUNCTION lowcode.registry_collect_refs(uuid, jsonb[]) FROM PUBLIC;
 
--- The schema with every document it reaches embedded under "$defs" with its
--- URI as "$id" (a compound schema document, JSON Schema 2020-12 section
--- 9.3): what the validator resolves lowcode: references from.
-CREATE FUNCTION lowcode.registry_bundle(scope uuid, schema jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  refs jsonb;
-  defs jsonb := '{}';
-  k text;
-  v jsonb;
-  dialect text := coalesce(schema ->> '$schema', '');
-  -- drafts 4 to 7 embed resources in "definitions" (and draft 4 names them with "id")
-  container text := CASE WHEN dialect ~ 'draft-0[4-7]' THEN 'definitions' ELSE '$defs' END;
-  id_keyword text := CASE WHEN dialect ~ 'draft-04' THEN 'id' ELSE '$id' END;
-BEGIN
-  IF jsonb_typeof(schema) <> 'object' OR cardinality(lowcode.registry_ref_uris(schema)) = 0 THEN
-    RETURN schema;
-  END IF;
-  refs := lowcode.registry_collect_refs(scope, ARRAY[schema]);
-  FOR k, v IN SELECT * FROM jsonb_each(refs) LOOP
-    IF jsonb_typeof(v) = 'object' THEN
-      defs := defs || jsonb_build_object('lowcode-ref:' || k, v || jsonb_build_object(id_keyword, k));
-    END IF;
-  END LOOP;
-  RETURN schema || jsonb_build_object(container, coalesce(schema -> container, '{}') || defs);
-END
-$$;
-REVOKE ALL ON FUNCTION lowcode.registry_bundle(uuid, jsonb) FROM PUBLIC;
 
 -----------------------------------------------------------------------------
 -- Compatibility
@@ -546,7 +518,9 @@ BEGIN
   END LOOP;
 
   -- the schema itself must be valid (against its draft's metaschema, with its references)
-  check_result := lowcode.jsonschema_check(lowcode.registry_bundle(scope, schema));
+  -- (its lowcode: references are resolved by the registry's document store loader,
+  -- as the caller sees subjects)
+  check_result := lowcode.jsonschema_check(schema);
   IF NOT (check_result ->> 'valid')::boolean THEN
     PERFORM lowcode.registry_raise(422, 'LG011', format('the schema of subject %s is not a valid JSON Schema', subject),
       check_result -> 'errors');
@@ -809,16 +783,16 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_usable_version(uuid, text, integer) FROM PUBLIC;
 
 -- What the C validator (src/registry/registry_validate.c) compiles and caches
--- for a subject: the version, its bundle, and the schema again when it has x-rules.
+-- for a subject: the version, its schema, and the schema again when it has x-rules.
 CREATE FUNCTION lowcode.registry_validation_target(subject text, requested integer,
-                                                   OUT version integer, OUT bundle jsonb, OUT rules_schema jsonb)
+                                                   OUT version integer, OUT schema jsonb, OUT rules_schema jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   v lowcode.schema_versions := lowcode.registry_usable_version(scope, subject, requested);
 BEGIN
   version := v.version;
-  bundle := lowcode.registry_bundle(scope, v.schema);
+  schema := v.schema;
   rules_schema := CASE WHEN v.schema::text LIKE '%"x-rules"%' THEN v.schema END;
 END
 $$;

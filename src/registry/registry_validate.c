@@ -5,9 +5,10 @@
  *	  compiled forms: lowcode.validate() and the submissions trigger.
  *
  * The cache maps (tenant, subject, requested version or "latest") to the
- * version it resolved to and the compiled form of that version's bundle
- * (the schema with every lowcode: document it references embedded, see
- * lowcode.registry_bundle).  A hit costs a hash lookup; the compiled form
+ * version it resolved to and the compiled form of that version (its
+ * lowcode: references resolved through the document store, by the
+ * registry's loader, as the tenant sees subjects: the entry is the
+ * tenant's own).  A hit costs a hash lookup; the compiled form
  * is reused until registry content changes: every change queues a relcache
  * invalidation of lowcode.schema_versions (lowcode.registry_invalidate),
  * which reaches every backend before its next transaction and bumps
@@ -250,7 +251,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
 	MemoryContext caller = CurrentMemoryContext;
-	Jsonb	   *bundle = NULL;
+	Jsonb	   *schema = NULL;
 	Jsonb	   *rules = NULL;
 	int32		version = 0;
 	int			ret;
@@ -261,7 +262,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		nulls[1] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT version, bundle, rules_schema FROM lowcode.registry_validation_target($1, $2)",
+	ret = SPI_execute_with_args("SELECT version, schema, rules_schema FROM lowcode.registry_validation_target($1, $2)",
 								2, argtypes, values, nulls, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "registry_validation_target returned no row");
@@ -276,14 +277,14 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		version = isnull ? 0 : DatumGetInt32(d);
 		d = SPI_getbinval(tup, td, 2, &isnull);
 		if (!isnull)
-			bundle = DatumGetJsonbPCopy(d);
+			schema = DatumGetJsonbPCopy(d);
 		d = SPI_getbinval(tup, td, 3, &isnull);
 		if (!isnull)
 			rules = DatumGetJsonbPCopy(d);
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
-	if (bundle == NULL || version <= 0)
+	if (schema == NULL || version <= 0)
 		elog(ERROR, "registry_validation_target returned no schema");
 
 	{
@@ -295,7 +296,21 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		memset(&opts, 0, sizeof(opts));
 		opts.default_draft = JS_DRAFT2020;
 		opts.loader = js_store_load;
-		c = js_compile(bundle, &opts);
+		/*
+		 * Documents the registry's loader gives this compilation are the
+		 * tenant's view, and so is this cache entry: they need not go stale
+		 * at the end of the transaction (registry_store.c).
+		 */
+		registry_loading_for_cache = true;
+		PG_TRY();
+		{
+			c = js_compile(schema, &opts);
+		}
+		PG_FINALLY();
+		{
+			registry_loading_for_cache = false;
+		}
+		PG_END_TRY();
 		compiles++;
 		MemoryContextSetParent(c->mcxt, reg_cache_cxt);
 		e->compiled = c;
