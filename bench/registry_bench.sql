@@ -27,7 +27,7 @@ BEGIN
 END $$;
 
 -- the tenant whose registry is used
-SELECT lowcode.create_tenant('bench') AS tenant \gset
+SELECT lowcode.create_tenant('bench', NULL, 'enterprise') AS tenant \gset
 SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'tenant', 'sub', 'bench')::text, false) IS NOT NULL AS ctx;
 
 -- ---------------------------------------------------------------------

@@ -104,6 +104,25 @@ $s1->{stderr} = '';
 $s1->query_safe($ctx);
 is(s1_validate('{"qty": 50, "note": "x"}'), 'true', 'back under tenant t: version 2 enabled again');
 
+# a version that references another subject: compiled once, reused across
+# requests, and recompiled when the referenced subject changes
+in_s2(q{SELECT lowcode.register_schema('addr', '{"type": "object", "properties": {"zip": {"type": "string", "maxLength": 5}}}')});
+in_s2(q{SELECT lowcode.register_schema('customer', '{"type": "object", "properties": {"address": {"$ref": "lowcode:addr"}}}')});
+sub customer_valid
+{
+	my ($doc) = @_;
+	my $r = $s1->query_safe(qq{SELECT lowcode.validate('customer', '$doc') ->> 'valid'});
+	chomp $r;
+	return $r;
+}
+is(customer_valid('{"address": {"zip": "123456"}}'), 'false', 'the referenced subject applies (maxLength 5)');
+my $cc1 = $s1->query_safe(q{SELECT lowcode.registry_cache_stats() ->> 'compiles'});
+customer_valid('{"address": {"zip": "1"}}') for 1 .. 5;    # five requests (transactions)
+my $cc2 = $s1->query_safe(q{SELECT lowcode.registry_cache_stats() ->> 'compiles'});
+is($cc2, $cc1, 'the version with a reference is reused across requests');
+in_s2(q{SELECT lowcode.register_schema('addr', '{"type": "object", "properties": {"zip": {"type": "string", "maxLength": 9}}}')});
+is(customer_valid('{"address": {"zip": "123456"}}'), 'true', 'a new version of the referenced subject applies at once');
+
 $s1->quit;
 $node->stop;
 done_testing();
