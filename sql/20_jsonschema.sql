@@ -12,7 +12,8 @@ COMMENT ON FUNCTION lowcode.jsonschema_is_valid(jsonb, jsonb) IS
 CREATE FUNCTION lowcode.jsonschema_validate(schema jsonb, instance jsonb, options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jsonschema_validate'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- STABLE, not IMMUTABLE: messages follow the setting lowcode.locale
+LANGUAGE C STABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION lowcode.jsonschema_validate(jsonb, jsonb, jsonb) IS
 'Validate and return {"valid", "errors": [...]}: errors in JSON Schema basic output and ajv shape';
@@ -20,7 +21,7 @@ COMMENT ON FUNCTION lowcode.jsonschema_validate(jsonb, jsonb, jsonb) IS
 CREATE FUNCTION lowcode.jsonschema_check(schema jsonb, options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jsonschema_check'
-LANGUAGE C STABLE PARALLEL RESTRICTED;
+LANGUAGE C STABLE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION lowcode.jsonschema_check(jsonb, jsonb) IS
 'Is the schema itself valid (against its metaschema; regexes compile; references resolve)?';

@@ -90,7 +90,7 @@ schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,..
 {
 	StringInfoData msg;
 
-	strlcpy(js_compile_error_pointer, (base == NULL || base[0] == '\0') && ptr ? ptr : "",
+	strlcpy(js_compile_error_pointer, ptr ? ptr : "",
 			sizeof(js_compile_error_pointer));
 
 	initStringInfo(&msg);
@@ -696,6 +696,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 		if (draft <= JS_DRAFT7)
 		{
 			/* up to draft 7, $ref replaces its siblings */
+			s->has_refs = true;
 			cc->depth--;
 			return s;
 		}
@@ -704,11 +705,28 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	js_iter_init(&it, v->val.binary.data);
 	while (js_iter_next_pair(&it, &k, &e))
 	{
-		const char *kp;
+		static const char *const annotation_keywords[] = {"title", "description",
+			"default", "deprecated", "readOnly", "writeOnly", "examples",
+		"contentEncoding", "contentMediaType", NULL};
+
+		/* annotations (meta-data and content vocabularies) */
+		for (int a = 0; draft >= JS_DRAFT2019 && annotation_keywords[a]; a++)
+		{
+			if (key_is(&k, annotation_keywords[a]))
+			{
+				if (s->annotation_kw == NULL)
+				{
+					s->annotation_kw = palloc(sizeof(char *) * 9);
+					s->annotation_values = palloc(sizeof(JsonbValue) * 9);
+				}
+				s->annotation_kw[s->n_annotations] = annotation_keywords[a];
+				s->annotation_values[s->n_annotations] = e;
+				s->n_annotations++;
+			}
+		}
 
 #define KW(name) key_is(&k, name)
 #define SUB(kw) compile_schema(cc, &e, res, base, child_ptr(ptr, kw), draft, vocab)
-		kp = NULL;
 
 		/* ----- applicators ----- */
 		if (KW("$dynamicRef") && draft == JS_DRAFT2020)
@@ -780,7 +798,11 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->dep_schemas = schema_map(cc, &e, &s->n_dep_schemas, res, base, ptr, "dependentSchemas", draft, vocab);
 			s->dep_schemas_kw = "dependentSchemas";
 		}
-		else if (KW("dependencies") && draft <= JS_DRAFT7)
+		else if (KW("dependencies") &&
+				 (draft <= JS_DRAFT7 ||
+				  /* 2019-09+: still understood, unless its successors are there */
+				  (!get_member(v, "dependentSchemas", NULL) &&
+				   !get_member(v, "dependentRequired", NULL))))
 		{
 			JsIter		dit;
 			JsonbValue	dk,
@@ -843,6 +865,13 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			if (js_is_object(&e))
 				(void) schema_map(cc, &e, &n, res, base, ptr,
 								  KW("$defs") ? "$defs" : "definitions", draft, vocab);
+		}
+
+		/* format: annotation, or assertion (format-assertion vocabulary, option) */
+		else if (KW("format"))
+		{
+			if (e.type == jbvString)
+				s->format = value_cstring(&e);
 		}
 
 		/* ----- validation vocabulary ----- */
@@ -978,12 +1007,6 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->n_dep_required = nr;
 			s->dep_required_kw = "dependentRequired";
 		}
-		else if (KW("format"))
-		{
-			if (e.type == jbvString)
-				s->format = value_cstring(&e);
-		}
-		(void) kp;
 #undef KW
 #undef SUB
 	}
@@ -1018,6 +1041,8 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 						s->format);
 	s->has_number_kw = (s->minimum || s->maximum || s->exclusive_minimum ||
 						s->exclusive_maximum || s->multiple_of);
+	s->has_refs = (has_ref || s->dynref_text || s->recursive_ref);
+	s->has_inplace = (s->all_of || s->any_of || s->one_of || s->not || s->if_);
 	cc->depth--;
 	return s;
 }

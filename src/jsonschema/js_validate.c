@@ -70,6 +70,9 @@ typedef struct JsV
 	JsError   **errors;
 	int			nerr,
 				errcap;
+	JsError   **anns;			/* annotations, when asked for */
+	int			nann,
+				anncap;
 } JsV;
 
 /* ---------- messages ---------- */
@@ -217,6 +220,40 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 		v->stop = true;
 }
 
+/* record the annotations of a schema that passed (basic output) */
+static void
+add_annotations(JsV *v, JsSchema *s)
+{
+	int			i;
+
+	for (i = 0; i < s->n_annotations; i++)
+	{
+		JsError    *a = palloc(sizeof(JsError));
+		StringInfoData val;
+
+		initStringInfo(&val);
+		js_value_to_json(&val, &s->annotation_values[i]);
+		a->keyword = s->annotation_kw[i];
+		a->instance_location = render_path(v->ipath, v->ilen, NULL);
+		a->keyword_location = render_path(v->kpath, v->klen, a->keyword);
+		a->absolute_keyword_location = s->resource->uri[0] != '\0'
+			? psprintf("%s#%s/%s", s->resource->uri, s->ptr, a->keyword) : NULL;
+		a->schema_path = psprintf("#%s/%s", s->ptr, a->keyword);
+		a->params = val.data;
+		a->message = NULL;
+		if (v->nann >= v->anncap)
+		{
+			v->anncap = v->anncap ? v->anncap * 2 : 16;
+			v->anns = v->anns ? repalloc(v->anns, sizeof(JsError *) * v->anncap)
+				: palloc(sizeof(JsError *) * v->anncap);
+		}
+		v->anns[v->nann++] = a;
+	}
+}
+
+/* arguments (messages, params) are only built when errors are collected */
+#define ADD_ERROR(v, ...) do { if ((v)->collect) add_error((v), __VA_ARGS__); } while (0)
+
 static char *
 json_string(const char *s, int len)
 {
@@ -329,6 +366,13 @@ type_matches(uint32 types, const JsonbValue *inst)
 	}
 }
 
+/* draft 4 tells 1.0 (a float) from 1: an integer has no decimal places written */
+static bool
+draft4_integer(Numeric n)
+{
+	return DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(n))) == 0;
+}
+
 static char *
 types_text(uint32 types)
 {
@@ -361,14 +405,14 @@ eval_string(JsV *v, JsSchema *s, const JsonbValue *inst)
 		{
 			if (s->min_length >= 0 && cps < s->min_length)
 			{
-				add_error(v, s, "minLength", NULL,
+				ADD_ERROR(v, s, "minLength", NULL,
 						  psprintf("{\"limit\": " INT64_FORMAT "}", s->min_length),
 						  msg(v, M_MIN_LENGTH, int_text(s->min_length), NULL));
 				FAILR();
 			}
 			if (s->max_length >= 0 && cps > s->max_length)
 			{
-				add_error(v, s, "maxLength", NULL,
+				ADD_ERROR(v, s, "maxLength", NULL,
 						  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_length),
 						  msg(v, M_MAX_LENGTH, int_text(s->max_length), NULL));
 				FAILR();
@@ -379,7 +423,7 @@ eval_string(JsV *v, JsSchema *s, const JsonbValue *inst)
 	{
 		char	   *src = pnstrdup(s->pattern_source.s, s->pattern_source.len);
 
-		add_error(v, s, "pattern", NULL,
+		ADD_ERROR(v, s, "pattern", NULL,
 				  psprintf("{\"pattern\": %s}", json_string(src, strlen(src))),
 				  msg(v, M_PATTERN, src, NULL));
 		FAILR();
@@ -390,7 +434,7 @@ eval_string(JsV *v, JsSchema *s, const JsonbValue *inst)
 
 		if (!js_format_check(s->format, str, len, &known))
 		{
-			add_error(v, s, "format", NULL,
+			ADD_ERROR(v, s, "format", NULL,
 					  psprintf("{\"format\": %s}", json_string(s->format, strlen(s->format))),
 					  msg(v, M_FORMAT, s->format, NULL));
 			FAILR();
@@ -409,28 +453,28 @@ eval_number(JsV *v, JsSchema *s, const JsonbValue *inst)
 		return true;
 	if (s->minimum && js_numeric_cmp(n, s->minimum) < 0)
 	{
-		add_error(v, s, "minimum", NULL,
+		ADD_ERROR(v, s, "minimum", NULL,
 				  psprintf("{\"comparison\": \">=\", \"limit\": %s}", numeric_text(s->minimum)),
 				  msg(v, M_COMPARE, ">=", numeric_text(s->minimum)));
 		FAILR();
 	}
 	if (s->maximum && js_numeric_cmp(n, s->maximum) > 0)
 	{
-		add_error(v, s, "maximum", NULL,
+		ADD_ERROR(v, s, "maximum", NULL,
 				  psprintf("{\"comparison\": \"<=\", \"limit\": %s}", numeric_text(s->maximum)),
 				  msg(v, M_COMPARE, "<=", numeric_text(s->maximum)));
 		FAILR();
 	}
 	if (s->exclusive_minimum && js_numeric_cmp(n, s->exclusive_minimum) <= 0)
 	{
-		add_error(v, s, s->exclusive_minimum_kw, "exclusiveMinimum",
+		ADD_ERROR(v, s, s->exclusive_minimum_kw, "exclusiveMinimum",
 				  psprintf("{\"comparison\": \">\", \"limit\": %s}", numeric_text(s->exclusive_minimum)),
 				  msg(v, M_COMPARE, ">", numeric_text(s->exclusive_minimum)));
 		FAILR();
 	}
 	if (s->exclusive_maximum && js_numeric_cmp(n, s->exclusive_maximum) >= 0)
 	{
-		add_error(v, s, s->exclusive_maximum_kw, "exclusiveMaximum",
+		ADD_ERROR(v, s, s->exclusive_maximum_kw, "exclusiveMaximum",
 				  psprintf("{\"comparison\": \"<\", \"limit\": %s}", numeric_text(s->exclusive_maximum)),
 				  msg(v, M_COMPARE, "<", numeric_text(s->exclusive_maximum)));
 		FAILR();
@@ -446,7 +490,7 @@ eval_number(JsV *v, JsSchema *s, const JsonbValue *inst)
 			rem = numeric_mod_opt_error(n, s->multiple_of, &err);
 		if (err || rem == NULL || js_numeric_sign(rem) != 0)
 		{
-			add_error(v, s, "multipleOf", NULL,
+			ADD_ERROR(v, s, "multipleOf", NULL,
 					  psprintf("{\"multipleOf\": %s}", numeric_text(s->multiple_of)),
 					  msg(v, M_MULTIPLE, numeric_text(s->multiple_of), NULL));
 			FAILR();
@@ -469,14 +513,14 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	{
 		if (s->min_props >= 0 && n < s->min_props)
 		{
-			add_error(v, s, "minProperties", NULL,
+			ADD_ERROR(v, s, "minProperties", NULL,
 					  psprintf("{\"limit\": " INT64_FORMAT "}", s->min_props),
 					  msg(v, M_MIN_PROPS, int_text(s->min_props), NULL));
 			FAILR();
 		}
 		if (s->max_props >= 0 && n > s->max_props)
 		{
-			add_error(v, s, "maxProperties", NULL,
+			ADD_ERROR(v, s, "maxProperties", NULL,
 					  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_props),
 					  msg(v, M_MAX_PROPS, int_text(s->max_props), NULL));
 			FAILR();
@@ -492,7 +536,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				if (!js_object_find(jc, d->required[j].s, d->required[j].len, NULL))
 				{
 					KPUSH(v, s->dep_required_kw);
-					add_error(v, s, NULL, s->dep_required_kw,
+					ADD_ERROR(v, s, NULL, s->dep_required_kw,
 							  psprintf("{\"property\": %s, \"missingProperty\": %s, \"depsCount\": %d}",
 									   json_string(d->name.s, d->name.len),
 									   json_string(d->required[j].s, d->required[j].len), d->n),
@@ -517,6 +561,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		JsonbValue	key,
 					val;
 		int			rq = 0;
+		bool		bsearch_props = s->n_props > 16 && s->n_props > 4 * n;
 
 		js_iter_init(&it, jc);
 		j = 0;
@@ -540,9 +585,37 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				rq++;
 				found_required++;
 			}
-			while (j < s->n_props &&
-				   (c = key_cmp(s->props[j].name.s, s->props[j].name.len, k, klen)) < 0)
-				j++;
+			if (bsearch_props)
+			{
+				/* many properties, few keys: binary search in what remains */
+				int			lo = j,
+							hi = s->n_props;
+
+				while (lo < hi)
+				{
+					int			mid = lo + (hi - lo) / 2;
+
+					c = key_cmp(s->props[mid].name.s, s->props[mid].name.len, k, klen);
+					if (c == 0)
+					{
+						lo = mid;
+						break;
+					}
+					if (c < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				j = lo;
+				if (j >= s->n_props)
+					c = 1;
+			}
+			else
+			{
+				while (j < s->n_props &&
+					   (c = key_cmp(s->props[j].name.s, s->props[j].name.len, k, klen)) < 0)
+					j++;
+			}
 			if (j < s->n_props && c == 0)
 			{
 				matched = true;
@@ -579,7 +652,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				matched = true;
 				if (ap->is_bool && !ap->bool_value)
 				{
-					add_error(v, s, "additionalProperties", NULL,
+					ADD_ERROR(v, s, "additionalProperties", NULL,
 							  psprintf("{\"additionalProperty\": %s}", json_string(k, klen)),
 							  msg(v, M_ADDITIONAL, NULL, NULL));
 					FAILR();
@@ -606,7 +679,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				{
 					char	   *kc = pnstrdup(k, klen);
 
-					add_error(v, s, "propertyNames", NULL,
+					ADD_ERROR(v, s, "propertyNames", NULL,
 							  psprintf("{\"propertyName\": %s}", json_string(k, klen)),
 							  msg(v, M_PROPERTY_NAME, kc, NULL));
 					FAILR();
@@ -622,7 +695,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		{
 			if (!js_object_find(jc, s->required[i].s, s->required[i].len, NULL))
 			{
-				add_error(v, s, "required", NULL,
+				ADD_ERROR(v, s, "required", NULL,
 						  psprintf("{\"missingProperty\": %s}",
 								   json_string(s->required[i].s, s->required[i].len)),
 						  msg(v, M_REQUIRED, s->required[i].s, NULL));
@@ -661,14 +734,14 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	{
 		if (s->min_items >= 0 && n < s->min_items)
 		{
-			add_error(v, s, "minItems", NULL,
+			ADD_ERROR(v, s, "minItems", NULL,
 					  psprintf("{\"limit\": " INT64_FORMAT "}", s->min_items),
 					  msg(v, M_MIN_ITEMS, int_text(s->min_items), NULL));
 			FAILR();
 		}
 		if (s->max_items >= 0 && n > s->max_items)
 		{
-			add_error(v, s, "maxItems", NULL,
+			ADD_ERROR(v, s, "maxItems", NULL,
 					  psprintf("{\"limit\": " INT64_FORMAT "}", s->max_items),
 					  msg(v, M_MAX_ITEMS, int_text(s->max_items), NULL));
 			FAILR();
@@ -700,7 +773,7 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			}
 			if (dup_i >= 0)
 			{
-				add_error(v, s, "uniqueItems", NULL,
+				ADD_ERROR(v, s, "uniqueItems", NULL,
 						  psprintf("{\"i\": %d, \"j\": %d}", dup_j, dup_i),
 						  msg(v, M_UNIQUE, int_text(dup_j), int_text(dup_i)));
 				FAILR();
@@ -732,7 +805,7 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			{
 				if (s->items->is_bool && !s->items->bool_value)
 				{
-					add_error(v, s, s->items_kw, NULL,
+					ADD_ERROR(v, s, s->items_kw, NULL,
 							  psprintf("{\"limit\": %d}", s->n_prefix_items),
 							  msg(v, M_MAX_ITEMS, int_text(s->n_prefix_items), NULL));
 					FAILR();
@@ -777,14 +850,14 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		v->collect = saved;
 		if (count < minc)
 		{
-			add_error(v, s, s->min_contains >= 0 ? "minContains" : "contains", NULL,
+			ADD_ERROR(v, s, s->min_contains >= 0 ? "minContains" : "contains", NULL,
 					  psprintf("{\"minContains\": " INT64_FORMAT "}", minc),
 					  msg(v, M_MIN_CONTAINS, int_text(minc), NULL));
 			FAILR();
 		}
 		if (maxc >= 0 && count > maxc)
 		{
-			add_error(v, s, "maxContains", NULL,
+			ADD_ERROR(v, s, "maxContains", NULL,
 					  psprintf("{\"maxContains\": " INT64_FORMAT "}", maxc),
 					  msg(v, M_MAX_CONTAINS, int_text(maxc), NULL));
 			FAILR();
@@ -854,12 +927,13 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	int			i;
 	bool		r;
 	JsEval	   *parent_ev = NULL;
+	int			ann_saved = v->nann;
 
 	if (s->is_bool)
 	{
 		if (s->bool_value)
 			return true;
-		add_error(v, s, NULL, "false schema", "{}", msg(v, M_FALSE, NULL, NULL));
+		ADD_ERROR(v, s, NULL, "false schema", "{}", msg(v, M_FALSE, NULL, NULL));
 		return false;
 	}
 
@@ -893,27 +967,32 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		ev = eval_new(inst);
 	}
 
-	if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
-		FAIL();
-	if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
-		FAIL();
-	if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
-		FAIL();
+	if (s->has_refs)
+	{
+		if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
+			FAIL();
+		if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
+			FAIL();
+		if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
+			FAIL();
+	}
 
 	if (s->validation)
 	{
-		if (s->types && !type_matches(s->types, inst))
+		if (s->types && (!type_matches(s->types, inst) ||
+						 (s->draft == JS_DRAFT4 && inst->type == jbvNumeric &&
+						  !(s->types & JS_T_NUMBER) && !draft4_integer(inst->val.numeric))))
 		{
 			char	   *t = types_text(s->types);
 
-			add_error(v, s, "type", NULL,
+			ADD_ERROR(v, s, "type", NULL,
 					  psprintf("{\"type\": %s}", json_string(t, strlen(t))),
 					  msg(v, M_TYPE, t, NULL));
 			FAIL();
 		}
 		if (s->has_const && !js_json_equal(&s->const_value, inst))
 		{
-			add_error(v, s, "const", NULL,
+			ADD_ERROR(v, s, "const", NULL,
 					  psprintf("{\"allowedValue\": %s}", value_json(&s->const_value)),
 					  msg(v, M_CONST, NULL, NULL));
 			FAIL();
@@ -926,7 +1005,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				found = js_json_equal(&s->enum_values[i], inst);
 			if (!found)
 			{
-				add_error(v, s, "enum", NULL,
+				ADD_ERROR(v, s, "enum", NULL,
 						  psprintf("{\"allowedValues\": %s}", value_json(&s->enum_array)),
 						  msg(v, M_ENUM, NULL, NULL));
 				FAIL();
@@ -956,6 +1035,9 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		default:
 			break;
 	}
+
+	if (!s->has_inplace)
+		goto unevaluated;
 
 	for (i = 0; i < s->n_all_of; i++)
 	{
@@ -996,7 +1078,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			v->nerr = saved_nerr;
 		else
 		{
-			add_error(v, s, "anyOf", NULL, "{}", msg(v, M_ANY_OF, NULL, NULL));
+			ADD_ERROR(v, s, "anyOf", NULL, "{}", msg(v, M_ANY_OF, NULL, NULL));
 			FAIL();
 		}
 	}
@@ -1042,7 +1124,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		{
 			if (first >= 0)
 				v->nerr = saved_nerr;
-			add_error(v, s, "oneOf", NULL,
+			ADD_ERROR(v, s, "oneOf", NULL,
 					  first >= 0 ? psprintf("{\"passingSchemas\": [%d, %d]}", first, second)
 					  : "{\"passingSchemas\": null}",
 					  msg(v, M_ONE_OF, NULL, NULL));
@@ -1059,7 +1141,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		v->collect = saved;
 		if (r)
 		{
-			add_error(v, s, "not", NULL, "{}", msg(v, M_NOT, NULL, NULL));
+			ADD_ERROR(v, s, "not", NULL, "{}", msg(v, M_NOT, NULL, NULL));
 			FAIL();
 		}
 	}
@@ -1092,7 +1174,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			KPOP(v);
 			if (!r)
 			{
-				add_error(v, s, "if", NULL,
+				ADD_ERROR(v, s, "if", NULL,
 						  psprintf("{\"failingKeyword\": \"%s\"}", bkw),
 						  msg(v, M_IF, bkw, NULL));
 				FAIL();
@@ -1100,7 +1182,10 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		}
 	}
 
+unevaluated:
 	/* unevaluated*: last, once every other keyword has left its annotations */
+	if (!s->needs_eval)
+		goto done;
 	if (s->unevaluated_props && js_is_object(inst))
 	{
 		JsIter		it;
@@ -1115,7 +1200,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			ev->props[i] = true;
 			if (s->unevaluated_props->is_bool && !s->unevaluated_props->bool_value)
 			{
-				add_error(v, s, "unevaluatedProperties", NULL,
+				ADD_ERROR(v, s, "unevaluatedProperties", NULL,
 						  psprintf("{\"unevaluatedProperty\": %s}",
 								   json_string(key.val.string.val, key.val.string.len)),
 						  msg(v, M_UNEVAL_PROPS, NULL, NULL));
@@ -1146,7 +1231,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			{
 				int			nev = i;
 
-				add_error(v, s, "unevaluatedItems", NULL,
+				ADD_ERROR(v, s, "unevaluatedItems", NULL,
 						  psprintf("{\"limit\": %d}", nev),
 						  msg(v, M_MAX_ITEMS, int_text(nev), NULL));
 				FAIL();
@@ -1163,6 +1248,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	}
 
 done:
+	/* annotations of a failing schema are dropped, with its subschemas' */
+	if (!ok)
+		v->nann = ann_saved;
+	else if (s->n_annotations && v->o->annotate && v->collect)
+		add_annotations(v, s);
 	if (parent_ev)
 		eval_merge(parent_ev, ev);
 	if (pushed_scope)
@@ -1192,53 +1282,80 @@ js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
 		result->n_errors = v.nerr;
 		if (opts->max_errors > 0 && result->n_errors > opts->max_errors)
 			result->n_errors = opts->max_errors;
+		result->annotations = v.anns;
+		result->n_annotations = ok ? v.nann : 0;
 	}
 	return ok;
+}
+
+static void
+append_unit(StringInfo buf, const JsError *e, bool annotation)
+{
+	appendStringInfo(buf, "{\"valid\": %s, \"instanceLocation\": ", annotation ? "true" : "false");
+	escape_json(buf, e->instance_location);
+	appendStringInfoString(buf, ", \"keywordLocation\": ");
+	escape_json(buf, e->keyword_location);
+	if (e->absolute_keyword_location)
+	{
+		appendStringInfoString(buf, ", \"absoluteKeywordLocation\": ");
+		escape_json(buf, e->absolute_keyword_location);
+	}
+	if (annotation)
+	{
+		appendStringInfo(buf, ", \"annotation\": %s, \"keyword\": ", e->params);
+		escape_json(buf, e->keyword);
+		appendStringInfoChar(buf, '}');
+		return;
+	}
+	appendStringInfoString(buf, ", \"error\": ");
+	escape_json(buf, e->message);
+	appendStringInfoString(buf, ", \"instancePath\": ");
+	escape_json(buf, e->instance_location);
+	appendStringInfoString(buf, ", \"schemaPath\": ");
+	escape_json(buf, e->schema_path);
+	appendStringInfoString(buf, ", \"keyword\": ");
+	escape_json(buf, e->keyword);
+	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
+	escape_json(buf, e->message);
+	appendStringInfoChar(buf, '}');
 }
 
 /*
  * The result as JSON text: {"valid": ..., "errors": [...]} where the root
  * and each error are output units of the 2020-12 "basic" format, each
- * error also carrying ajv's fields.
+ * error also carrying ajv's fields.  JS_OUTPUT_BASIC follows that format
+ * strictly: a valid result carries "annotations" instead of "errors".
  */
 void
-js_result_append_json(StringInfo buf, const JsResult *result, bool flag_only)
+js_result_append_json(StringInfo buf, const JsResult *result, JsOutput output)
 {
 	int			i;
 
 	appendStringInfo(buf, "{\"valid\": %s", result->valid ? "true" : "false");
-	if (flag_only)
+	if (output == JS_OUTPUT_FLAG)
 	{
 		appendStringInfoChar(buf, '}');
 		return;
 	}
-	appendStringInfoString(buf, ", \"keywordLocation\": \"\", \"instanceLocation\": \"\", \"errors\": [");
+	appendStringInfoString(buf, ", \"keywordLocation\": \"\", \"instanceLocation\": \"\"");
+	if (output == JS_OUTPUT_BASIC && result->valid)
+	{
+		appendStringInfoString(buf, ", \"annotations\": [");
+		for (i = 0; i < result->n_annotations; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			append_unit(buf, result->annotations[i], true);
+		}
+		appendStringInfoString(buf, "]}");
+		return;
+	}
+	appendStringInfoString(buf, ", \"errors\": [");
 	for (i = 0; i < result->n_errors; i++)
 	{
-		JsError    *e = result->errors[i];
-
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		appendStringInfoString(buf, "{\"valid\": false, \"instanceLocation\": ");
-		escape_json(buf, e->instance_location);
-		appendStringInfoString(buf, ", \"keywordLocation\": ");
-		escape_json(buf, e->keyword_location);
-		if (e->absolute_keyword_location)
-		{
-			appendStringInfoString(buf, ", \"absoluteKeywordLocation\": ");
-			escape_json(buf, e->absolute_keyword_location);
-		}
-		appendStringInfoString(buf, ", \"error\": ");
-		escape_json(buf, e->message);
-		appendStringInfoString(buf, ", \"instancePath\": ");
-		escape_json(buf, e->instance_location);
-		appendStringInfoString(buf, ", \"schemaPath\": ");
-		escape_json(buf, e->schema_path);
-		appendStringInfoString(buf, ", \"keyword\": ");
-		escape_json(buf, e->keyword);
-		appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
-		escape_json(buf, e->message);
-		appendStringInfoChar(buf, '}');
+		append_unit(buf, result->errors[i], false);
 	}
 	appendStringInfoString(buf, "]}");
 }

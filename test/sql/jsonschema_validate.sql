@@ -31,6 +31,20 @@ SELECT lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-07
        lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-04/schema#", "maximum": 5, "exclusiveMaximum": true}', '5') AS draft4_exclusive,
        lowcode.jsonschema_is_valid('{"prefixItems": [{"type": "string"}], "items": false}', '["a", "b"]') AS prefix_items;
 
+-- draft 4 tells 1.0 from 1; later drafts do not
+SELECT lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer"}', '1.0') AS draft4_float,
+       lowcode.jsonschema_is_valid('{"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"}', '1.0') AS draft7_float;
+
+-- dynamic references: the outermost $dynamicAnchor wins
+SELECT lowcode.jsonschema_is_valid(
+  '{"$id": "https://example.com/root", "$ref": "list", "$defs": {
+      "item": {"$dynamicAnchor": "item", "type": "string"},
+      "list": {"$id": "list", "type": "array", "items": {"$dynamicRef": "#item"},
+               "$defs": {"item": {"$dynamicAnchor": "item"}}}}}', '["a", 1]') AS dynamic_ref_extended,
+  lowcode.jsonschema_is_valid(
+  '{"$id": "https://example.com/list", "type": "array", "items": {"$dynamicRef": "#item"},
+    "$defs": {"item": {"$dynamicAnchor": "item"}}}', '["a", 1]') AS dynamic_ref_alone;
+
 -- in 2020-12 (the default) "items" is one schema, not an array
 SELECT lowcode.jsonschema_is_valid('{"items": [{"type": "string"}]}', '[1]');
 
@@ -76,7 +90,12 @@ LATERAL jsonb_array_elements(lowcode.jsonschema_validate(t.schema, t.instance)->
 
 -- options: output flag, max_errors, locale
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"output": "flag"}') AS flag;
-SELECT lowcode.jsonschema_validate('{"type": "string"}', '"x"') AS valid_basic;
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '"x"') AS valid_default;
+-- "basic": the 2020-12 format strictly: a valid result carries annotations, not errors
+SELECT jsonb_pretty(lowcode.jsonschema_validate(
+  '{"$id": "https://example.com/form", "title": "Form", "properties": {"name": {"type": "string", "readOnly": true, "default": "n/a"}}}',
+  '{"name": "x"}', '{"output": "basic"}')) AS valid_basic;
+SELECT lowcode.jsonschema_validate('{"title": "T", "type": "string"}', '1', '{"output": "basic"}') ? 'annotations' AS invalid_has_annotations;
 SELECT jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', '[1, 2, 3, 4]')->'errors') AS all_errors,
        jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', '[1, 2, 3, 4]', '{"max_errors": 2}')->'errors') AS two_errors;
 SELECT e->>'message' AS message
@@ -105,6 +124,16 @@ DROP TABLE js_orders;
 -- a schema per row (not constant): each row gets its own compiled schema
 SELECT s, i, lowcode.jsonschema_is_valid(s, i)
 FROM (VALUES ('{"type": "string"}'::jsonb, '"a"'::jsonb), ('{"type": "number"}', '"a"'), ('{"type": "string"}', '1')) t(s, i);
+
+-- many properties, few keys (binary search instead of a merge join)
+WITH s AS (SELECT jsonb_build_object('properties', jsonb_object_agg('p' || g, jsonb_build_object('type', 'integer', 'maximum', g)),
+                                     'additionalProperties', false) AS schema
+           FROM generate_series(1, 100) g)
+SELECT lowcode.jsonschema_is_valid(schema, '{"p7": 7, "p50": 3}') AS ok,
+       lowcode.jsonschema_is_valid(schema, '{"p7": 8, "p50": 3}') AS p7_too_big,
+       lowcode.jsonschema_is_valid(schema, '{"p7": 7, "p500": 3}') AS unknown_key,
+       lowcode.jsonschema_validate(schema, '{"p1": 1, "p99": 100, "q": 0}')->'errors' AS errors
+FROM s;
 
 -- jsonschema_check: the schema against its metaschema, and compilation
 SELECT lowcode.jsonschema_check('{"type": "object", "properties": {"a": {"minLength": 1}}}') AS good;
