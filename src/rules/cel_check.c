@@ -2,7 +2,8 @@
  *
  * cel_check.c
  *	  Static information about a parsed CEL expression: the variables it
- *	  reads (for rule_check and editors) and constant folding of literal
+ *	  reads and the functions it calls that do not exist (for rule_check and
+ *	  editors), and constant folding of literal
  *	  lists and maps, so that `c in ["x", "y"]` does not rebuild its list
  *	  for every row.
  *
@@ -179,4 +180,74 @@ cel_fold_constants(CelExpr *e)
 		cel_make_map(&e->cval, e->nargs, keys, vals);
 		e->kind = EX_CONST;
 	}
+}
+
+/*
+ * Static check for editors (rule_check): calls of functions that are neither
+ * built in nor known to is_known (the registered SQL functions), methods that
+ * do not exist, and message construction.  Problems are appended to
+ * *errors (grown with repalloc), *nerrors counts them.
+ */
+typedef struct CheckState
+{
+	CelKnownFunction is_known;
+	void	   *ctx;
+	CelParseError *errors;
+	int			n;
+	int			cap;
+} CheckState;
+
+static void
+add_problem(CheckState *cs, int pos, char *message)
+{
+	if (cs->n == cs->cap)
+	{
+		cs->cap = cs->cap ? cs->cap * 2 : 4;
+		cs->errors = cs->errors ? repalloc(cs->errors, cs->cap * sizeof(CelParseError)) :
+			palloc(cs->cap * sizeof(CelParseError));
+	}
+	cs->errors[cs->n].pos = pos;
+	cs->errors[cs->n].message = message;
+	cs->errors[cs->n].too_deep = false;
+	cs->n++;
+}
+
+static void
+check_calls(const CelExpr *e, CheckState *cs)
+{
+	int			i;
+
+	if (e == NULL)
+		return;
+	check_stack_depth();
+	if (e->kind == EX_CALL && e->fn == CEL_FN_UNKNOWN)
+	{
+		if (e->target)
+			add_problem(cs, e->pos, psprintf("unknown method '%s'", e->name));
+		else if (!cs->is_known || !cs->is_known(cs->ctx, e->name))
+			add_problem(cs, e->pos, psprintf(strchr(e->name, '.') ? "unknown function or method '%s'" :
+											 "unknown function '%s'", e->name));
+	}
+	if (e->kind == EX_STRUCT)
+		add_problem(cs, e->pos, psprintf("message construction (%s{...}) is not supported", e->name));
+	check_calls(e->target, cs);
+	check_calls(e->filter, cs);
+	check_calls(e->body, cs);
+	for (i = 0; i < e->nargs; i++)
+	{
+		if (e->args)
+			check_calls(e->args[i], cs);
+		if (e->vals)
+			check_calls(e->vals[i], cs);
+	}
+}
+
+int
+cel_check_calls(CelProgram *prog, CelKnownFunction is_known, void *ctx, CelParseError **errors)
+{
+	CheckState	cs = {is_known, ctx, NULL, 0, 0};
+
+	check_calls(prog->root, &cs);
+	*errors = cs.errors;
+	return cs.n;
 }

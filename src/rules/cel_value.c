@@ -292,7 +292,9 @@ cel_compare(const CelValue *a, const CelValue *b, bool *ok)
 bool
 cel_equal(const CelValue *a, const CelValue *b)
 {
-	check_stack_depth();
+	if (a->kind == CEL_STRING && b->kind == CEL_STRING)
+		return a->v.s.len == b->v.s.len &&
+			memcmp(a->v.s.data, b->v.s.data, a->v.s.len) == 0;
 	if (is_numeric(a->kind) && is_numeric(b->kind))
 	{
 		bool		ok;
@@ -320,12 +322,14 @@ cel_equal(const CelValue *a, const CelValue *b)
 		case CEL_OPTIONAL:
 			if (a->v.opt == NULL || b->v.opt == NULL)
 				return a->v.opt == b->v.opt;
+			check_stack_depth();
 			return cel_equal(a->v.opt, b->v.opt);
 		case CEL_LIST:
 			{
 				int			n = cel_list_size(a->v.list),
 							i;
 
+				check_stack_depth();
 				if (n != cel_list_size(b->v.list))
 					return false;
 				for (i = 0; i < n; i++)
@@ -345,6 +349,7 @@ cel_equal(const CelValue *a, const CelValue *b)
 				int			n = cel_map_size(a->v.map),
 							i;
 
+				check_stack_depth();
 				if (n != cel_map_size(b->v.map))
 					return false;
 				for (i = 0; i < n; i++)
@@ -398,17 +403,16 @@ cel_is_zero_value(const CelValue *v)
 	}
 }
 
-/* Spend cost units; raise the cost-exceeded error past the limit. */
+/* The cost-exceeded error (cel_charge's slow path). */
 void
-cel_charge(CelEnv *env, int64 units)
+cel_cost_exceeded(CelEnv *env)
 {
-	env->cost += units;
-	if (env->cost > env->max_cost)
-		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '0')),
-				 errmsg("CEL expression exceeded the cost limit of " INT64_FORMAT " units",
-						env->max_cost),
-				 errhint("Simplify the rule or raise lowcode.rules_max_cost.")));
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '0')),
+			 errmsg("CEL expression exceeded the cost limit of " INT64_FORMAT " units",
+					env->max_cost),
+			 errhint("Simplify the rule or raise lowcode.rules_max_cost.")));
+	pg_unreachable();
 }
 
 /* Refuse to build a string or list of n bytes beyond MaxAllocSize. */
@@ -510,15 +514,7 @@ cel_format_double(StringInfo buf, double d)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	/* Go prints exponents with at least two digits, as C does: 1e+21 */
-	{
-		char	   *e = strchr(tmp, 'e');
-
-		if (e && (e[2] == '0') && e[3] != '\0' && e[4] == '\0')
-		{
-			/* C gives e+05 for some platforms; Go gives e+05 too */
-		}
-	}
+	/* exponents come out with at least two digits (1e+21, 1e-07), as in Go */
 	appendStringInfoString(buf, tmp);
 }
 

@@ -165,6 +165,7 @@ struct CelExpr
 	int			height;			/* longest path to a leaf, bounded by max_depth */
 	int			fn;				/* EX_CALL: builtin function id (cel_stdlib) */
 	const char *name;			/* identifier, field or function name */
+	int			namelen;		/* EX_IDENT, EX_SELECT: strlen(name) */
 	const char *qualname;		/* EX_SELECT on identifiers only: "a.b.c" */
 	int			nargs;			/* EX_CALL args, EX_LIST items, EX_MAP entries */
 	CelExpr    *target;			/* method receiver, select operand */
@@ -209,6 +210,11 @@ extern CelProgram *cel_parse(const char *src, int len, int max_depth);
 /* Fold literal lists and maps of constants (cel_check.c); cel_parse calls it. */
 extern void cel_fold_constants(CelExpr *e);
 
+/* rule_check's static check of function names (cel_check.c): the number of problems */
+typedef bool (*CelKnownFunction) (void *ctx, const char *name);
+extern int	cel_check_calls(CelProgram *prog, CelKnownFunction is_known, void *ctx,
+							CelParseError **errors);
+
 /* Format a parse error with a caret line under the expression. */
 extern char *cel_format_parse_error(const CelProgram *prog, int *line, int *column);
 
@@ -224,12 +230,24 @@ typedef bool (*CelResolver) (void *ctx, const char *name, int len, CelValue *out
 typedef bool (*CelFunctionHook) (void *ctx, const char *name, int nargs,
 								 CelValue *args, CelValue *result);
 
+/*
+ * Optional fast path for a chain of field selections on a variable (a.b.c):
+ * names[0] is the variable, the rest are fields.  Returns false when any
+ * step is missing or not a map; the evaluator then takes the general path,
+ * which produces the right error.
+ */
+typedef bool (*CelPathResolver) (void *ctx, const char *const *names, const int *lens,
+								 int n, CelValue *out);
+
 typedef struct CelEnv
 {
 	CelResolver resolve;
+	CelPathResolver resolve_path;	/* optional */
 	void	   *resolve_ctx;
 	CelFunctionHook call_hook;
 	void	   *hook_ctx;
+	/* CEL container (namespace) for name resolution, or NULL (the SQL functions) */
+	const char *container;
 	int64		max_cost;
 	int64		cost;
 	/* local variables of comprehensions, innermost last */
@@ -262,7 +280,16 @@ extern bool cel_equal(const CelValue *a, const CelValue *b);
 /* ordering: -1/0/1, or 2 when the values are not comparable (NaN, types) */
 extern int	cel_compare(const CelValue *a, const CelValue *b, bool *ok);
 extern bool cel_is_zero_value(const CelValue *v);
-extern void cel_charge(CelEnv *env, int64 units);
+extern void cel_cost_exceeded(CelEnv *env) pg_attribute_noreturn();
+
+/* Spend cost units; past lowcode.rules_max_cost the evaluation stops (LR020). */
+static inline void
+cel_charge(CelEnv *env, int64 units)
+{
+	env->cost += units;
+	if (unlikely(env->cost > env->max_cost))
+		cel_cost_exceeded(env);
+}
 extern void cel_check_alloc(Size n, const char *what);
 extern bool cel_utf8_valid(const char *s, int len);
 extern int	cel_utf8_length(const char *s, int len);

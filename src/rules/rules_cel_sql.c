@@ -23,7 +23,9 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -104,9 +106,24 @@ cache_remove(CacheEntry *e)
 	cache_evictions++;
 }
 
+/*
+ * While a registered SQL function runs (nested_calls > 0), the evaluation
+ * that called it still uses its compiled program: catalog access or a
+ * nested rule_eval may deliver invalidations or fill the cache, but nothing
+ * is freed then.  The reset waits (reset_pending) and eviction is skipped.
+ */
+static int	nested_calls = 0;
+static bool reset_pending = false;
+
 static void
 cache_reset(void)
 {
+	if (nested_calls > 0)
+	{
+		reset_pending = true;
+		return;
+	}
+	reset_pending = false;
 	while (cache_count > 0)
 		cache_remove(lru_head.lru_prev);
 	cache_generation++;
@@ -157,6 +174,17 @@ check_length(int len)
 				 errhint("Raise lowcode.rules_max_expression_length or shorten the rule.")));
 }
 
+/* register_rule_function's invalidation reaches this backend through the relcache callback */
+static void
+ensure_inval_callback(void)
+{
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(rule_functions_inval, (Datum) 0);
+		callback_registered = true;
+	}
+}
+
 static CelProgram *
 cache_lookup(const char *src, int len)
 {
@@ -164,11 +192,9 @@ cache_lookup(const char *src, int len)
 	CacheEntry *e;
 	MemoryContext cxt;
 
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(rule_functions_inval, (Datum) 0);
-		callback_registered = true;
-	}
+	ensure_inval_callback();
+	if (reset_pending && nested_calls == 0)
+		cache_reset();
 	if (lru_head.lru_next == NULL)
 		lru_head.lru_next = lru_head.lru_prev = &lru_head;
 	for (e = cache_buckets[h % CACHE_BUCKETS]; e; e = e->next)
@@ -185,7 +211,9 @@ cache_lookup(const char *src, int len)
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "CEL compiled expressions",
 										  ALLOCSET_DEFAULT_SIZES);
-	while (cache_count >= rules_cache_size)
+	if (reset_pending && nested_calls == 0)
+		cache_reset();
+	while (cache_count >= rules_cache_size && cache_count > 0 && nested_calls == 0)
 		cache_remove(lru_head.lru_prev);
 	cxt = AllocSetContextCreate(cache_cxt, "CEL expression", ALLOCSET_SMALL_SIZES);
 	e = MemoryContextAllocZero(cxt, sizeof(CacheEntry));
@@ -325,6 +353,7 @@ load_registered(void)
 	MemoryContext old;
 	int			i;
 
+	ensure_inval_callback();
 	if (nregistered >= 0 && registered_generation == cache_generation)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -523,8 +552,34 @@ datum_to_cel(Datum d, bool isnull, Oid type, CelValue *out)
 	}
 }
 
+static AclResult
+object_aclcheck_compat(Oid fn)
+{
+	return pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
+}
+
+static bool call_registered_guarded(const char *name, int nargs, CelValue *args, CelValue *out);
+
 static bool
 call_registered(void *ctx, const char *name, int nargs, CelValue *args, CelValue *out)
+{
+	bool		found;
+
+	nested_calls++;
+	PG_TRY();
+	{
+		found = call_registered_guarded(name, nargs, args, out);
+	}
+	PG_FINALLY();
+	{
+		nested_calls--;
+	}
+	PG_END_TRY();
+	return found;
+}
+
+static bool
+call_registered_guarded(const char *name, int nargs, CelValue *args, CelValue *out)
 {
 	int			i;
 
@@ -548,6 +603,15 @@ call_registered(void *ctx, const char *name, int nargs, CelValue *args, CelValue
 		{
 			ReleaseSysCache(tup);
 			continue;
+		}
+		/* the caller needs EXECUTE, as if it called the function itself */
+		if (object_aclcheck_compat(registered[i].fn) != ACLCHECK_OK)
+		{
+			ReleaseSysCache(tup);
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for function %s, called from CEL as %s()",
+							format_procedure(registered[i].fn), name)));
 		}
 		fmgr_info(registered[i].fn, &flinfo);
 		InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, InvalidOid, NULL, NULL);
@@ -591,7 +655,7 @@ static void
 evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **cs_out)
 {
 	text	   *expr = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *data = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	Jsonb	   *data = PG_GETARG_JSONB_P(1);	/* STRICT */
 	CallSite   *cs = get_callsite(fcinfo);
 	CelProgram *prog = get_program(fcinfo, cs, expr);
 	CelEnv		env;
@@ -607,6 +671,7 @@ evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **
 		root = &data->root;
 	}
 	cel_env_init(&env, cel_jsonb_resolver, root, rules_max_cost);
+	env.resolve_path = cel_jsonb_path_resolver;
 	env.call_hook = call_registered;
 	/*
 	 * Values of one evaluation are small and die with it; resetting the
@@ -684,6 +749,54 @@ push_int(JsonbParseState **st, int v)
 	pushJsonbValue(st, WJB_VALUE, &jv);
 }
 
+static bool
+is_registered(void *ctx, const char *name)
+{
+	load_registered();
+	for (int i = 0; i < nregistered; i++)
+		if (strcmp(registered[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* 1-based line and column (in characters) of byte offset pos */
+static void
+line_column(const char *s, int len, int pos, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (int i = 0; i < pos && i < len; i++)
+	{
+		if (s[i] == '\n')
+		{
+			(*line)++;
+			*col = 1;
+		}
+		else if (((unsigned char) s[i] & 0xC0) != 0x80)
+			(*col)++;
+	}
+}
+
+static void
+push_error(JsonbParseState **st, const char *message, int pos, int line, int col)
+{
+	JsonbValue	jv;
+
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	push_key(st, "message");
+	jv.type = jbvString;
+	jv.val.string.val = (char *) message;
+	jv.val.string.len = strlen(message);
+	pushJsonbValue(st, WJB_VALUE, &jv);
+	push_key(st, "position");
+	push_int(st, pos);
+	push_key(st, "line");
+	push_int(st, line);
+	push_key(st, "column");
+	push_int(st, col);
+	pushJsonbValue(st, WJB_END_OBJECT, NULL);
+}
+
 Datum
 rule_check(PG_FUNCTION_ARGS)
 {
@@ -694,13 +807,15 @@ rule_check(PG_FUNCTION_ARGS)
 	JsonbParseState *st = NULL;
 	JsonbValue	jv;
 	JsonbValue *res;
+	CelParseError *problems = NULL;
+	int			nproblems = 0;
 
 	if (len > rules_max_expression_length)
 	{
 		prog = palloc0(sizeof(CelProgram));
 		prog->source = src;
 		prog->source_len = len;
-		prog->error = palloc(sizeof(CelParseError));
+		prog->error = palloc0(sizeof(CelParseError));
 		prog->error->pos = rules_max_expression_length;
 		prog->error->message = psprintf("expression is too long (%d bytes, the limit is %d)",
 										len, rules_max_expression_length);
@@ -708,12 +823,15 @@ rule_check(PG_FUNCTION_ARGS)
 	else
 		prog = cel_parse(pnstrdup(src, len), len, rules_max_depth);
 	if (!prog->error)
+	{
 		cel_collect_variables(prog);
+		nproblems = cel_check_calls(prog, is_registered, NULL, &problems);
+	}
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	push_key(&st, "valid");
 	jv.type = jbvBool;
-	jv.val.boolean = (prog->error == NULL);
+	jv.val.boolean = (prog->error == NULL && nproblems == 0);
 	pushJsonbValue(&st, WJB_VALUE, &jv);
 	push_key(&st, "errors");
 	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
@@ -723,19 +841,16 @@ rule_check(PG_FUNCTION_ARGS)
 					col;
 		char	   *full = cel_format_parse_error(prog, &line, &col);
 
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		push_key(&st, "message");
-		jv.type = jbvString;
-		jv.val.string.val = full;
-		jv.val.string.len = strlen(full);
-		pushJsonbValue(&st, WJB_VALUE, &jv);
-		push_key(&st, "position");
-		push_int(&st, prog->error->pos);
-		push_key(&st, "line");
-		push_int(&st, line);
-		push_key(&st, "column");
-		push_int(&st, col);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		push_error(&st, full, prog->error->pos, line, col);
+	}
+	for (int k = 0; k < nproblems; k++)
+	{
+		CelParseError *p = &problems[k];
+		int			line,
+					col;
+
+		line_column(src, len, p->pos, &line, &col);
+		push_error(&st, p->message, p->pos, line, col);
 	}
 	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 	push_key(&st, "variables");
@@ -787,7 +902,7 @@ proto_resolver(void *ctx, const char *name, int len, CelValue *out)
 Datum
 cel_conformance_eval(PG_FUNCTION_ARGS)
 {
-	bytea	   *expr = PG_GETARG_BYTEA_PP(0);
+	bytea	   *expr;
 	Jsonb	   *bindings = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
 	CelProgram *prog;
 	ProtoBindings pb;
@@ -796,6 +911,9 @@ cel_conformance_eval(PG_FUNCTION_ARGS)
 	JsonbParseState *st = NULL;
 	JsonbValue	jv;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	expr = PG_GETARG_BYTEA_PP(0);
 	pb.jc = bindings ? &bindings->root : NULL;
 	prog = cel_parse(memcpy(palloc(VARSIZE_ANY_EXHDR(expr) + 1), VARDATA_ANY(expr), VARSIZE_ANY_EXHDR(expr)), VARSIZE_ANY_EXHDR(expr),
 					 rules_max_depth);
@@ -811,6 +929,8 @@ cel_conformance_eval(PG_FUNCTION_ARGS)
 	else
 	{
 		cel_env_init(&env, proto_resolver, &pb, rules_max_cost);
+		if (!PG_ARGISNULL(2) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(2)) > 0)
+			env.container = text_to_cstring(PG_GETARG_TEXT_PP(2));
 		cel_eval(&env, prog->root, &result);
 		if (result.kind == CEL_ERROR)
 		{

@@ -116,21 +116,19 @@ SELECT count(*) >= 2 AS operator_sees_all FROM lowcode.tenant_stats WHERE slug L
 RESET ROLE;
 REVOKE lowcode_operator FROM quota_usage_api;
 
--- session limit (403), on a stand-in for the sessions component's table
-CREATE TABLE lowcode.sessions (tenant_id uuid NOT NULL, id uuid NOT NULL DEFAULT gen_random_uuid(),
-                               state text NOT NULL DEFAULT 'active', PRIMARY KEY (tenant_id, id));
-CREATE TRIGGER lowcode_quota_sessions BEFORE INSERT ON lowcode.sessions
-  FOR EACH ROW EXECUTE FUNCTION lowcode.quota_session_trigger();
+-- session limit (403): the trigger the quota part attaches to lowcode.sessions
 SELECT lowcode.set_tenant_limit(:'one_id', 'max_sessions', 2);
-INSERT INTO lowcode.sessions (tenant_id) VALUES (:'one_id'), (:'one_id');
+SELECT count(*) AS created FROM lowcode.create_session(:'one_id', 'qu-1') UNION ALL SELECT count(*) FROM lowcode.create_session(:'one_id', 'qu-2');
 \set VERBOSITY default
-INSERT INTO lowcode.sessions (tenant_id) VALUES (:'one_id');
+\set SHOW_CONTEXT never
+SELECT session_id FROM lowcode.create_session(:'one_id', 'qu-3');
+\set SHOW_CONTEXT errors
 \set VERBOSITY terse
-INSERT INTO lowcode.sessions (tenant_id, state) VALUES (:'one_id', 'revoked');
-UPDATE lowcode.sessions SET state = 'expired' WHERE ctid = (SELECT min(ctid) FROM lowcode.sessions WHERE state = 'active');
-INSERT INTO lowcode.sessions (tenant_id) VALUES (:'one_id');
+-- a revoked session frees a place
+SELECT lowcode.revoke_session(id) FROM lowcode.sessions WHERE tenant_id = :'one_id' AND principal = 'qu-1';
+SELECT count(*) AS created FROM lowcode.create_session(:'one_id', 'qu-4');
 SELECT sessions_active, max_sessions, rejected_sessions FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
-DROP TABLE lowcode.sessions;
+DELETE FROM lowcode.sessions WHERE tenant_id = :'one_id';
 
 DROP TABLE qt_items;
 

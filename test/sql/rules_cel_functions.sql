@@ -30,6 +30,8 @@ SELECT lowcode.rule_eval('"b" in tags(doc)', '{"doc": {"tags": ["a", "b"]}}');
 SELECT lowcode.rule_eval('initials(null)');
 -- a CEL value the SQL type does not take: no matching overload
 SELECT lowcode.rule_eval('initials(42)');
+-- rule_check knows the registered functions
+SELECT lowcode.rule_check('vat(amount, 0.2) > 1 && dates.addDays(t, 1) > t && nope(1)');
 -- unknown function names stay unbound
 SELECT lowcode.rule_eval('nope(1)');
 
@@ -43,6 +45,12 @@ SELECT lowcode.register_rule_function('no such', 'public.vat(numeric, float8)');
 CREATE ROLE cel_tenant_user;
 SET ROLE cel_tenant_user;
 SELECT lowcode.register_rule_function('x', 'public.vat(numeric, float8)');
+-- a rule calls a registered function with the caller's rights: EXECUTE is needed
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION public.initials(text) FROM PUBLIC;
+SET ROLE cel_tenant_user;
+SELECT lowcode.rule_eval('vat(10, 0.5)');
+SELECT lowcode.rule_eval('initials("Grace Hopper")');
 RESET ROLE;
 DROP ROLE cel_tenant_user;
 
@@ -53,6 +61,15 @@ SELECT lowcode.rule_eval('vat(amount, 0.2)', '{"amount": 10}');
 SELECT lowcode.register_rule_function('vat', 'public.vat2(numeric, float8)');
 SELECT lowcode.rule_eval('vat(amount, 0.2)', '{"amount": 10}');
 
+-- a registered function that evaluates rules itself, with a one-entry cache:
+-- the outer rule's compiled program must survive the nested compilations
+CREATE FUNCTION public.twice(x int8) RETURNS int8 LANGUAGE sql IMMUTABLE
+  AS $$SELECT (lowcode.rule_eval('x * 2 + 0 * ' || x, jsonb_build_object('x', x)))::text::int8$$;
+SELECT lowcode.register_rule_function('twice', 'public.twice(int8)');
+SET lowcode.rules_cache_size = 1;
+SELECT lowcode.rule_eval('twice(3) + twice(4) + [5, 6].map(i, twice(i)).size()');
+RESET lowcode.rules_cache_size;
+
 DELETE FROM lowcode.rule_functions;
 DROP FUNCTION public.vat, public.vat2, public.initials, public.add_days, public.tags,
-  public.rand_pick, public.secret, public.pointy;
+  public.rand_pick, public.secret, public.pointy, public.twice;

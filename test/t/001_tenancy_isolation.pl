@@ -13,7 +13,7 @@ my $node = lowcode_node('isolation');
 PostgrestReplay->setup_roles($node);
 
 my ($a, $b, $c) = map {
-	$node->safe_psql('postgres', "SELECT lowcode.create_tenant('$_')")
+	$node->safe_psql('postgres', "SELECT lowcode.create_tenant('$_', NULL, 'enterprise')")
 } qw(tenant-a tenant-b tenant-c);
 
 $node->safe_psql('postgres', q{

@@ -13,8 +13,8 @@ use PostgrestReplay;
 
 my $node = lowcode_node('attack');
 PostgrestReplay->setup_roles($node);
-my $A = $node->safe_psql('postgres', q{SELECT lowcode.create_tenant('attacker')});
-my $B = $node->safe_psql('postgres', q{SELECT lowcode.create_tenant('victim')});
+my $A = $node->safe_psql('postgres', q{SELECT lowcode.create_tenant('attacker', NULL, 'enterprise')});
+my $B = $node->safe_psql('postgres', q{SELECT lowcode.create_tenant('victim', NULL, 'enterprise')});
 
 $node->safe_psql('postgres', q{
 	CREATE TABLE public.notes (id bigint GENERATED ALWAYS AS IDENTITY, code text NOT NULL, title text);

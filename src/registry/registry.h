@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.h
+ *	  Shared state of the schema registry component.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+/*
+ * Bumped whenever registry content may have changed in any backend (see
+ * registry_init.c); a cached lookup made under another generation is stale.
+ */
+extern uint64 registry_generation;
+
+/* OID of lowcode.schema_versions (InvalidOid before the extension exists) */
+extern Oid	registry_schema_versions_relid(void);
+
+/* registry_sql.c: who and which trace, parsed once per request; NULL when none */
+extern const char *registry_actor_sub(void);
+extern const char *registry_trace_id(void);
+extern const char *registry_actor_role(void);
+
+/* registry_store.c: the document store loader of lowcode: URIs */
+extern void registry_store_init(void);
+
+/* set while registry_validate.c compiles a version for its per-tenant cache */
+extern bool registry_loading_for_cache;
+
+#endif							/* REGISTRY_H */
