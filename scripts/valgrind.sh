@@ -26,7 +26,14 @@ as_server_user true
 
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
-  for f in "$TOP"/test/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
+  for f in "$TOP"/test/sql/*.sql; do
+    t=$(basename "$f" .sql)
+    # quota_rate asserts token-bucket refills against the wall clock: under
+    # valgrind's 20-50x slowdown a second passes between two requests and the
+    # bucket refills, so its output differs without any memory error.
+    [ "$t" = quota_rate ] && continue
+    tests+=("$t")
+  done
 fi
 as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
   --temp-instance="$OUT/instance" --temp-config="$TOP/test/regress.conf" \
