@@ -46,6 +46,14 @@ extern LcRegex *lc_regex_compile(LcRegexDialect dialect, const char *pattern,
 extern bool lc_regex_search(LcRegex *re, const char *subject, int len);
 
 /*
+ * Is "pattern" valid in its dialect (does it translate and compile)?  Like
+ * lc_regex_compile but nothing is cached: for checking values (the JSON
+ * Schema "regex" format) without evicting the patterns in use.
+ */
+extern bool lc_regex_is_valid(LcRegexDialect dialect, const char *pattern,
+							  int len, char **errmsg);
+
+/*
  * The ARE text a pattern translates to (UTF-8, palloc'd), or NULL with
  * *errmsg set; for lowcode.regex_translate() and error messages.
  */

@@ -128,7 +128,7 @@ entry_evictable(QuotaEntry *e)
 		e->unflushed_rows != 0 || e->unflushed_bytes != 0)
 		return false;
 	for (int i = 0; i < QC_NUM; i++)
-		if (e->unflushed[i] != 0)
+		if (E_UNFLUSHED(e, i) != 0)
 			return false;
 	return true;
 }
@@ -262,8 +262,8 @@ quota_count_now(const pg_uuid_t *tenant, QuotaCounter c)
 	if (!e)
 		return;
 	SpinLockAcquire(&e->mutex);
-	e->counters[c]++;
-	e->unflushed[c]++;
+	E_TOTAL(e, c)++;
+	E_UNFLUSHED(e, c)++;
 	SpinLockRelease(&e->mutex);
 	LWLockRelease(lock);
 }
@@ -365,8 +365,8 @@ apply_pending(const PendingCount *p, int sign)
 	SpinLockAcquire(&e->mutex);
 	for (int i = 0; i < QC_NUM; i++)
 	{
-		e->counters[i] += sign * p->counters[i];
-		e->unflushed[i] += sign * p->counters[i];
+		E_TOTAL(e, i) += sign * p->counters[i];
+		E_UNFLUSHED(e, i) += sign * p->counters[i];
 	}
 	e->unflushed_rows += sign * drows;
 	e->unflushed_bytes += sign * dbytes;
@@ -390,7 +390,7 @@ restore_flushed(void)
 			continue;
 		SpinLockAcquire(&e->mutex);
 		for (int c = 0; c < QC_NUM; c++)
-			e->unflushed[c] += f->counters[c];
+			E_UNFLUSHED(e, c) += f->counters[c];
 		e->unflushed_rows += f->rows;
 		e->unflushed_bytes += f->bytes;
 		e->base_rows -= f->rows;

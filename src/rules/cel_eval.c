@@ -90,10 +90,36 @@ find_type_name(const char *name, CelValue *out)
 	return false;
 }
 
+/*
+ * Names in a container (namespace) "a.b": a.b.name, then a.name, then the
+ * plain name (tried by the caller), as the specification's resolution rule.
+ */
+static bool
+resolve_in_container(CelEnv *env, const char *name, CelValue *out)
+{
+	int			clen = strlen(env->container);
+
+	while (clen > 0)
+	{
+		char	   *q = psprintf("%.*s.%s", clen, env->container, name);
+
+		if (env->resolve(env->resolve_ctx, q, strlen(q), out))
+			return true;
+		while (clen > 0 && env->container[clen - 1] != '.')
+			clen--;
+		if (clen > 0)
+			clen--;				/* drop the dot */
+	}
+	return false;
+}
+
 static bool
 resolve_ident(CelEnv *env, const CelExpr *ident, CelValue *out)
 {
 	if (!ident->absolute && env->nlocals > 0 && find_local(env, ident->name, out))
+		return true;
+	if (env->container && !ident->absolute && env->resolve &&
+		resolve_in_container(env, ident->name, out))
 		return true;
 	if (env->resolve && env->resolve(env->resolve_ctx, ident->name, ident->namelen, out))
 		return true;

@@ -514,15 +514,7 @@ cel_format_double(StringInfo buf, double d)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	/* Go prints exponents with at least two digits, as C does: 1e+21 */
-	{
-		char	   *e = strchr(tmp, 'e');
-
-		if (e && (e[2] == '0') && e[3] != '\0' && e[4] == '\0')
-		{
-			/* C gives e+05 for some platforms; Go gives e+05 too */
-		}
-	}
+	/* exponents come out with at least two digits (1e+21, 1e-07), as in Go */
 	appendStringInfoString(buf, tmp);
 }
 

@@ -246,6 +246,8 @@ typedef struct CelEnv
 	void	   *resolve_ctx;
 	CelFunctionHook call_hook;
 	void	   *hook_ctx;
+	/* CEL container (namespace) for name resolution, or NULL (the SQL functions) */
+	const char *container;
 	int64		max_cost;
 	int64		cost;
 	/* local variables of comprehensions, innermost last */

@@ -220,6 +220,35 @@ check_depth(JlCompiler *c, int depth, const JlPathFrame *where)
 				 errhint("Flatten the rule or raise lowcode.rules_max_depth.")));
 }
 
+/* The nesting limit applies to literal data inside a rule too. */
+static void
+check_literal_depth(JlCompiler *c, const JlValue *v, int depth,
+					const JlPathFrame *where)
+{
+	check_stack_depth();
+	if (v->type == JL_ARRAY)
+	{
+		check_depth(c, depth + 1, where);
+		for (int32 i = 0; i < v->u.a->len; i++)
+		{
+			JlPathFrame f = {where, NULL, 0, i};
+
+			check_literal_depth(c, &v->u.a->items[i], depth + 1, &f);
+		}
+	}
+	else if (v->type == JL_OBJECT)
+	{
+		check_depth(c, depth + 1, where);
+		for (int32 i = 0; i < v->u.o->len; i++)
+		{
+			JlObjectEntry *e = &v->u.o->entries[i];
+			JlPathFrame f = {where, e->key, e->keylen, 0};
+
+			check_literal_depth(c, &e->val, depth + 1, &f);
+		}
+	}
+}
+
 /* Split a constant "var" path at the dots, once. */
 static void
 compile_var_path(JlCompiler *c, JlNode *n)
@@ -351,7 +380,7 @@ compile_value(JlCompiler *c, const JlValue *v, int depth,
 	}
 	/* scalars, and objects that are not operations, are data */
 	if (v->type == JL_OBJECT)
-		check_depth(c, depth + 1, where);
+		check_literal_depth(c, v, depth, where);
 	n = new_node(OP_CONST, 0);
 	n->value = *v;
 	return n;
@@ -548,6 +577,7 @@ eval_in(JlContext *cx, JlValue a, JlValue b)
 
 		for (int32 i = 0; i < len; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			jl_charge(cx, 1);
 			if (jl_strict_equals(jl_array_get(cx, b, i), a))
 				return jl_bool(true);

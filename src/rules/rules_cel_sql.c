@@ -929,6 +929,8 @@ cel_conformance_eval(PG_FUNCTION_ARGS)
 	else
 	{
 		cel_env_init(&env, proto_resolver, &pb, rules_max_cost);
+		if (!PG_ARGISNULL(2) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(2)) > 0)
+			env.container = text_to_cstring(PG_GETARG_TEXT_PP(2));
 		cel_eval(&env, prog->root, &result);
 		if (result.kind == CEL_ERROR)
 		{

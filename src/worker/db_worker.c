@@ -276,10 +276,13 @@ lowcode_db_worker_main(Datum arg)
 			}
 			PG_CATCH();
 			{
+				/* As autovacuum does: report, abort, and carry on next time. */
+				HOLD_INTERRUPTS();
 				MemoryContextSwitchTo(sweep_ctx);
 				EmitErrorReport();
-				FlushErrorState();
 				AbortCurrentTransaction();
+				FlushErrorState();
+				RESUME_INTERRUPTS();
 				pgstat_report_activity(STATE_IDLE, NULL);
 			}
 			PG_END_TRY();

@@ -2,6 +2,9 @@
 -- memory, and the tier settings pre_request() applies.
 \set VERBOSITY terse
 
+-- the extension's own quota tables pass the isolation report
+SELECT * FROM lowcode.isolation_report() WHERE object_name ~ '^lowcode\.';
+
 SELECT lowcode.create_tenant('qlim-free') AS free_id \gset
 SELECT lowcode.create_tenant('qlim-pro', NULL, 'pro') AS pro_id \gset
 
