@@ -507,7 +507,7 @@ valid_result_copy(void)
 		memset(&ok, 0, sizeof(ok));
 		ok.valid = true;
 		initStringInfo(&buf);
-		js_result_append_json(&buf, &ok, false);
+		js_result_append_json(&buf, &ok, JS_OUTPUT_ERRORS);
 		vr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 		valid_result = MemoryContextAlloc(TopMemoryContext, VARSIZE(vr));
 		memcpy(valid_result, vr, VARSIZE(vr));
@@ -598,7 +598,7 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 		o.collect = true;
 		js_validate(e->compiled, instance, &o, &r);
 		initStringInfo(&buf);
-		js_result_append_json(&buf, &r, false);
+		js_result_append_json(&buf, &r, JS_OUTPUT_ERRORS);
 		out->result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 		if (e->n_rules > 0)
 			out->result = apply_rules(e, instance, out->result, &out->valid);
