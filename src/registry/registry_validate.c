@@ -60,11 +60,12 @@
 
 #define REG_SUBJECT_MAX 128
 #define REG_CACHE_MAX_ENTRIES 1024
+#define REG_LATEST PG_INT32_MIN		/* "requested version": the latest enabled one */
 
 typedef struct RegCacheKey
 {
 	pg_uuid_t	scope;
-	int32		requested;		/* 0: the latest enabled version */
+	int32		requested;		/* REG_LATEST: the latest enabled version */
 	char		subject[REG_SUBJECT_MAX + 1];
 } RegCacheKey;
 
@@ -258,7 +259,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
-	if (requested == 0)
+	if (requested == REG_LATEST)
 		nulls[1] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -518,7 +519,7 @@ valid_result_copy(void)
 }
 
 /*
- * Validate "instance" against a version of "subject" (requested: 0 for the
+ * Validate "instance" against a version of "subject" (requested: REG_LATEST for the
  * latest enabled one) as the current tenant sees it.  The full result is
  * built only when want_result is set or the instance is invalid.
  */
@@ -535,8 +536,6 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	JsResult	r;
 	StringInfoData buf;
 
-	if (requested < 0)
-		requested = -1;			/* never a version: resolves to "not found" */
 	cache_init();
 	cacheable = tenancy_current_tenant(&tenant) &&
 		VARSIZE_ANY_EXHDR(subject) <= REG_SUBJECT_MAX;
@@ -621,7 +620,7 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1),
-					  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), true, &v);
+					  PG_ARGISNULL(2) ? REG_LATEST : PG_GETARG_INT32(2), true, &v);
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
 	{
 		/* {"version": N, ...the validator's result...} */
@@ -799,9 +798,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 							errmsg("a submission needs data")));
 		data = DatumGetJsonbP(d);
 		d = attr(newtup, desc, a_version, &isnull);
-		requested = isnull ? 0 : DatumGetInt32(d);
-		if (!isnull && requested <= 0)
-			requested = -1;
+		requested = isnull ? REG_LATEST : DatumGetInt32(d);
 		registry_validate(subject, data, requested, false, &v);
 		if (!v.valid)
 			raise_invalid(psprintf("the data is not valid for subject %s version %d",
@@ -821,7 +818,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		if (is_update && same_datum(td->tg_trigtuple, newtup, desc, a_col))
 			return PointerGetDatum(newtup);
-		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), 0, false, &v);
+		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), REG_LATEST, false, &v);
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
 								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),
