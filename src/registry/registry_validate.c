@@ -99,6 +99,15 @@ typedef struct RegRule
 } RegRule;
 
 static HTAB *reg_cache = NULL;
+static uint64 cache_epoch = 1;		/* bumped when entries are removed: call-site memos drop them */
+
+/* per call site (fn_extra): the entry the previous call used, to skip the hash lookup */
+typedef struct RegCallSite
+{
+	uint64		epoch;
+	RegCacheEntry *entry;
+	RegCacheKey key;
+} RegCallSite;
 static Jsonb *valid_result = NULL;
 static int64 compiles = 0;			/* versions compiled by this backend (tests) */	/* the result of a valid instance, built once */
 static MemoryContext reg_cache_cxt = NULL;
@@ -126,6 +135,7 @@ cache_reset(void)
 		entry_release(e);
 		hash_search(reg_cache, &e->key, HASH_REMOVE, NULL);
 	}
+	cache_epoch++;
 }
 
 static void
@@ -524,7 +534,8 @@ valid_result_copy(void)
  * built only when want_result is set or the instance is invalid.
  */
 static void
-registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out)
+registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out,
+				  RegCallSite *cs)
 {
 	RegCacheKey key;
 	RegCacheEntry *e;
@@ -545,13 +556,21 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 		key.scope = tenant;
 		key.requested = requested;
 		memcpy(key.subject, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
-		e = hash_search(reg_cache, &key, HASH_FIND, &found);
+		if (cs && cs->entry && cs->epoch == cache_epoch &&
+			memcmp(&cs->key, &key, sizeof(key)) == 0 && entry_fresh(cs->entry))
+		{
+			e = cs->entry;
+			found = true;
+		}
+		else
+			e = hash_search(reg_cache, &key, HASH_FIND, &found);
 		if (!found || !entry_fresh(e))
 		{
 			if (found)
 			{
 				entry_release(e);
 				hash_search(reg_cache, &key, HASH_REMOVE, NULL);
+				cache_epoch++;
 			}
 			/* load first: an error leaves no half-made entry behind */
 			memset(&scratch, 0, sizeof(scratch));
@@ -561,6 +580,12 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 			e = hash_search(reg_cache, &key, HASH_ENTER, &found);
 			scratch.key = key;
 			*e = scratch;
+		}
+		if (cs)
+		{
+			cs->key = key;
+			cs->entry = e;
+			cs->epoch = cache_epoch;
 		}
 	}
 	else
@@ -619,8 +644,11 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
 	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1),
-					  PG_ARGISNULL(2) ? REG_LATEST : PG_GETARG_INT32(2), true, &v);
+					  PG_ARGISNULL(2) ? REG_LATEST : PG_GETARG_INT32(2), true, &v,
+					  fcinfo->flinfo->fn_extra);
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
 	{
 		/* {"version": N, ...the validator's result...} */
@@ -697,6 +725,16 @@ raise_invalid(const char *what, RegValidation *v)
 		details = JsonbToCString(NULL, errors->val.binary.data, errors->val.binary.len);
 	lc_raise_http(422, "LG012", what, details,
 				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
+}
+
+static RegCallSite *
+trigger_call_site(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo == NULL)
+		return NULL;
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
+	return fcinfo->flinfo->fn_extra;
 }
 
 PG_FUNCTION_INFO_V1(lowcode_registry_validate_trigger);
@@ -799,7 +837,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 		data = DatumGetJsonbP(d);
 		d = attr(newtup, desc, a_version, &isnull);
 		requested = isnull ? REG_LATEST : DatumGetInt32(d);
-		registry_validate(subject, data, requested, false, &v);
+		registry_validate(subject, data, requested, false, &v, trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("the data is not valid for subject %s version %d",
 								   text_to_cstring(subject), v.version), &v);
@@ -818,7 +856,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		if (is_update && same_datum(td->tg_trigtuple, newtup, desc, a_col))
 			return PointerGetDatum(newtup);
-		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), REG_LATEST, false, &v);
+		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), REG_LATEST, false, &v,
+						  trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
 								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),
