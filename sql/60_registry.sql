@@ -230,9 +230,7 @@ BEGIN
     PERFORM pg_catalog.pg_extension_config_dump(format('lowcode.%I', t)::regclass, '');
   END LOOP;
   -- identity sequences too, so that a restored database goes on numbering after the restored rows
-  -- (lowcode.events is written mostly by the registry: its sequence is registered
-  -- here as well, which is harmless if part 12 does it too)
-  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions', 'events'] LOOP
+  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions'] LOOP
     PERFORM pg_catalog.pg_extension_config_dump(
       pg_catalog.pg_get_serial_sequence(format('lowcode.%I', t), 'id')::regclass, '');
   END LOOP;
