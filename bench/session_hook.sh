@@ -6,8 +6,8 @@
 # "select 1"; COMMIT) with a random session, in four variants run alternately,
 # ROUNDS times each, SECONDS per run:
 #   none      no db-pre-request at all (the baseline)
-#   claims    lowcode.pre_request(), JWT with tenant_id only (the foundation's tenancy step)
-#   session   lowcode.pre_request(), JWT with tenant_id and sid (session step + tenancy step)
+#   claims    lowcode.pre_request(), JWT with tenant_id only (tenancy step + quota step)
+#   session   lowcode.pre_request(), JWT with tenant_id and sid (session + tenancy + quota steps)
 #   plpgsql   a PL/pgSQL hook doing the same session lookup and checks (it cannot record
 #             last-seen: no shared memory from PL/pgSQL, and GET transactions are READ ONLY)
 # Per-transaction latencies come from pgbench's log (-l); the script prints the median
@@ -29,8 +29,13 @@ CREATE ROLE authenticated;
 SELECT lowcode.grant_api_role('authenticated');
 -- The bulk load bypasses the quota component's per-row max_sessions trigger.
 ALTER TABLE lowcode.sessions DISABLE TRIGGER lowcode_quota_sessions;
+-- A tier whose rate limit never triggers: the quota step still runs, but the
+-- 100,000-call loops below must not be rejected with 429.
+INSERT INTO lowcode.tiers (name, session_idle_timeout, session_absolute_lifetime, requests_per_second,
+                           request_burst, statement_timeout, work_mem_kb)
+VALUES ('bench', '2 hours', '24 hours', 2000000000, 2000000000, '60 seconds', 4096);
 INSERT INTO lowcode.tenants (id, slug, name, tier)
-SELECT ('00000000-0000-0000-0000-' || lpad(n::text, 12, '0'))::uuid, 't' || n, 'Tenant ' || n, 'enterprise'
+SELECT ('00000000-0000-0000-0000-' || lpad(n::text, 12, '0'))::uuid, 't' || n, 'Tenant ' || n, 'bench'
   FROM generate_series(1, 100) n;
 -- Session n belongs to tenant n % 100 + 1; ids are predictable so pgbench can name them.
 INSERT INTO lowcode.sessions (tenant_id, id, principal, token_hash, idle_timeout, absolute_expires_at, expires_at)

@@ -12,13 +12,16 @@
 # 3. TPS drop: pgbench (1 client) replaying PostgREST's GET with a session through
 #    lowcode.pre_request(), SECONDS long, once with the worker idle and once while
 #    it expires the N sessions.  Goal: drop <= 5%.
-# Usage: bench/session_sweep.sh [N=1000000] [SECONDS=10]
+# Usage: bench/session_sweep.sh [N=1000000] [SECONDS=10] [BATCH_DELAY_MS=0]
+#   BATCH_DELAY_MS sets lowcode.sweep_batch_delay (pause between batches of 10,000).
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55456}
 source "$(dirname "$0")/common.sh"
 N=${1:-1000000}
 SECS=${2:-10}
+DELAY=${3:-0}
 BENCH_CONF="lowcode.sweep_interval = '1s'
+lowcode.sweep_batch_delay = '${DELAY}ms'
 lowcode.max_tracked_sessions = 200000"
 bench_start
 W=$BENCH_DIR/scripts; as_server_user mkdir -p "$W"
@@ -63,7 +66,7 @@ SELECT format('   expired %s of 10000; delay p50 %s ms, p99 %s ms, max %s ms',
   FROM lowcode.sessions WHERE principal LIKE 'spread%' AND state = 'expired';
 SQL
 
-echo "2./3. loading $N sessions past their expiry, worker idle..."
+echo "2./3. loading $N sessions past their expiry, worker idle (lowcode.sweep_batch_delay = ${DELAY}ms)..."
 bpsql -d postgres <<SQL
 ALTER SYSTEM SET lowcode.sweep_interval = '1h';
 SELECT pg_reload_conf();
