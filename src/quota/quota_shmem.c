@@ -291,6 +291,7 @@ typedef struct PendingCount
 typedef struct FlushedCount
 {
 	pg_uuid_t	tenant;
+	int			level;			/* transaction nesting level of the flush */
 	int64		counters[QC_NUM];
 	int64		rows;
 	int64		bytes;
@@ -370,19 +371,36 @@ apply_pending(const PendingCount *p, int sign)
 	}
 	e->unflushed_rows += sign * drows;
 	e->unflushed_bytes += sign * dbytes;
-	e->inflight_rows -= sign * p->reserved_rows;
-	e->inflight_bytes -= sign * p->reserved_bytes;
+	if (sign > 0)
+	{
+		/*
+		 * The reservation becomes final usage.  (Undoing a pre-commit
+		 * application after all does not reserve again: the transaction is
+		 * over.)
+		 */
+		e->inflight_rows -= p->reserved_rows;
+		e->inflight_bytes -= p->reserved_bytes;
+	}
 	e->last_used = GetCurrentTimestamp();
 	SpinLockRelease(&e->mutex);
 	LWLockRelease(lock);
 }
 
+/* Put back what flushes at nesting level >= min_level took out. */
 static void
-restore_flushed(void)
+restore_flushed(int min_level)
 {
+	int			j = 0;
+
 	for (int i = 0; i < nflushed; i++)
 	{
 		FlushedCount *f = &flushed[i];
+
+		if (f->level < min_level)
+		{
+			flushed[j++] = *f;
+			continue;
+		}
 		LWLock	   *lock;
 		QuotaEntry *e = quota_entry_lookup(&f->tenant, true, &lock);
 
@@ -398,6 +416,7 @@ restore_flushed(void)
 		SpinLockRelease(&e->mutex);
 		LWLockRelease(lock);
 	}
+	nflushed = j;
 }
 
 /* At commit of a reconciliation: reload storage figures from the table. */
@@ -469,7 +488,7 @@ quota_xact_callback(XactEvent event, void *arg)
 				else
 					adjust_inflight(&pending[i], -1);
 			}
-			restore_flushed();
+			restore_flushed(0);
 			reset_xact_state();
 			break;
 		default:
@@ -484,9 +503,16 @@ quota_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	int			level;
 	int			j;
 
-	if (!quota_shared || npending == 0)
+	if (!quota_shared || (npending == 0 && nflushed == 0))
 		return;
 	level = GetCurrentTransactionNestLevel();
+	/* a flush in a rolled-back subtransaction wrote nothing: put it back */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		restore_flushed(level);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		for (int i = 0; i < nflushed; i++)
+			if (flushed[i].level >= level)
+				flushed[i].level = level - 1;
 	switch (event)
 	{
 		case SUBXACT_EVENT_ABORT_SUB:
@@ -575,6 +601,7 @@ quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters, int64 rows, i
 	memcpy(&flushed[nflushed].tenant, tenant, sizeof(pg_uuid_t));
 	memcpy(flushed[nflushed].counters, counters, sizeof(int64) * QC_NUM);
 	flushed[nflushed].rows = rows;
+	flushed[nflushed].level = GetCurrentTransactionNestLevel();
 	flushed[nflushed].bytes = bytes;
 	nflushed++;
 }
