@@ -29,11 +29,12 @@
 int			quota_max_tenants = 10000;
 bool		quota_rate_limiting = true;
 static bool quota_apply_settings = true;
+static bool quota_enabled = true;
 
 void
 quota_init(void)
 {
-	/* A PGC_POSTMASTER setting can only be defined while preloading. */
+	/* a PGC_POSTMASTER setting can only be defined while preloading */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("lowcode.quota_max_tenants",
 								"Number of tenants whose quota state fits in shared memory.",
@@ -45,6 +46,12 @@ quota_init(void)
 							 "Enforce the per-tenant request rate limit in lowcode.pre_request().",
 							 NULL,
 							 &quota_rate_limiting,
+							 true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("lowcode.quotas_enabled",
+							 "Run the quota step of lowcode.pre_request(): rate limit, tier settings, request counting.",
+							 "Off skips the whole step (used by the benchmarks to measure its cost).",
+							 &quota_enabled,
 							 true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("lowcode.apply_tier_settings",
@@ -67,12 +74,12 @@ quota_init(void)
 static inline bool
 bucket_take(QuotaEntry *e, TimestampTz now, int64 *wait_us)
 {
-	int64		rate = e->limits.requests_per_second;
+	int64		rate = e->rate;
 	int64		cap;
 
-	if (rate <= 0 || e->limits.request_burst <= 0)
+	if (rate <= 0 || e->burst <= 0)
 		return true;			/* unlimited */
-	cap = e->limits.request_burst * QUOTA_TOKEN;
+	cap = e->burst * QUOTA_TOKEN;
 	if (e->last_refill == 0)
 	{
 		e->tokens = cap;
@@ -106,8 +113,7 @@ bucket_take(QuotaEntry *e, TimestampTz now, int64 *wait_us)
  * when admitted.  This is the hot path: one hash lookup, one spinlock.
  */
 static bool
-rate_check(const pg_uuid_t *tenant, const char *tier, QuotaLimits *limits,
-		   int64 *wait_us, bool enforce)
+rate_check(const pg_uuid_t *tenant, QuotaLimits *limits, int64 *wait_us, bool enforce)
 {
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
@@ -122,9 +128,12 @@ rate_check(const pg_uuid_t *tenant, const char *tier, QuotaLimits *limits,
 			return true;		/* no room: admitted unchecked (overflows) */
 		now = GetCurrentTimestamp();
 		SpinLockAcquire(&e->mutex);
-		if (attempt == 0 &&
-			!(e->limits_valid && e->limits_generation == gen &&
-			  (tier == NULL || strcmp(e->limits.tier, tier) == 0)))
+		/*
+		 * A change of the tenant's tier bumps the generation too (trigger
+		 * on lowcode.tenants), so the generation alone says whether the
+		 * cached limits are current.
+		 */
+		if (attempt == 0 && !(e->limits_valid && e->limits_generation == gen))
 		{
 			SpinLockRelease(&e->mutex);
 			LWLockRelease(lock);
@@ -134,24 +143,23 @@ rate_check(const pg_uuid_t *tenant, const char *tier, QuotaLimits *limits,
 			if (!e)
 				return true;
 			SpinLockAcquire(&e->mutex);
-			e->limits = *limits;
-			e->limits_valid = true;
-			e->limits_generation = gen;
+			quota_entry_set_limits(e, limits, gen);
 		}
 		if (enforce)
 			admitted = bucket_take(e, now, wait_us);
 		if (admitted)
 		{
-			e->counters[QC_REQUESTS]++;
-			e->unflushed[QC_REQUESTS]++;
+			E_TOTAL(e, QC_REQUESTS)++;
+			E_UNFLUSHED(e, QC_REQUESTS)++;
 		}
 		else
 		{
-			e->counters[QC_REJECTED_RATE]++;
-			e->unflushed[QC_REJECTED_RATE]++;
+			E_TOTAL(e, QC_REJECTED_RATE)++;
+			E_UNFLUSHED(e, QC_REJECTED_RATE)++;
 		}
 		e->last_used = now;
-		*limits = e->limits;
+		if (limits)
+			*limits = e->limits;
 		SpinLockRelease(&e->mutex);
 		LWLockRelease(lock);
 		return admitted;
@@ -183,9 +191,9 @@ quota_pre_request(PreRequest *req)
 	QuotaLimits limits;
 	int64		wait_us = 0;
 
-	if (!quota_shared)
+	if (!quota_shared || !quota_enabled)
 		return;
-	if (!rate_check(&req->tenant.id, req->tenant.tier, &limits, &wait_us, quota_rate_limiting))
+	if (!rate_check(&req->tenant.id, &limits, &wait_us, quota_rate_limiting))
 	{
 		int64		secs = (wait_us + 999999) / 1000000;
 		char		headers[64];
@@ -212,5 +220,5 @@ quota_rate_check_for_bench(const pg_uuid_t *tenant, int64 *wait_us)
 {
 	QuotaLimits limits;
 
-	return rate_check(tenant, NULL, &limits, wait_us, true);
+	return rate_check(tenant, &limits, wait_us, true);
 }

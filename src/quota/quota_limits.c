@@ -143,9 +143,7 @@ quota_entry_limits(const pg_uuid_t *tenant, QuotaLimits *limits)
 		if (!e)
 			return true;
 		SpinLockAcquire(&e->mutex);
-		e->limits = *limits;
-		e->limits_valid = true;
-		e->limits_generation = gen;
+		quota_entry_set_limits(e, limits, gen);
 		SpinLockRelease(&e->mutex);
 		LWLockRelease(lock);
 		return true;

@@ -128,7 +128,7 @@ entry_evictable(QuotaEntry *e)
 		e->unflushed_rows != 0 || e->unflushed_bytes != 0)
 		return false;
 	for (int i = 0; i < QC_NUM; i++)
-		if (e->unflushed[i] != 0)
+		if (E_UNFLUSHED(e, i) != 0)
 			return false;
 	return true;
 }
@@ -262,8 +262,8 @@ quota_count_now(const pg_uuid_t *tenant, QuotaCounter c)
 	if (!e)
 		return;
 	SpinLockAcquire(&e->mutex);
-	e->counters[c]++;
-	e->unflushed[c]++;
+	E_TOTAL(e, c)++;
+	E_UNFLUSHED(e, c)++;
 	SpinLockRelease(&e->mutex);
 	LWLockRelease(lock);
 }
@@ -291,6 +291,7 @@ typedef struct PendingCount
 typedef struct FlushedCount
 {
 	pg_uuid_t	tenant;
+	int			level;			/* transaction nesting level of the flush */
 	int64		counters[QC_NUM];
 	int64		rows;
 	int64		bytes;
@@ -365,24 +366,41 @@ apply_pending(const PendingCount *p, int sign)
 	SpinLockAcquire(&e->mutex);
 	for (int i = 0; i < QC_NUM; i++)
 	{
-		e->counters[i] += sign * p->counters[i];
-		e->unflushed[i] += sign * p->counters[i];
+		E_TOTAL(e, i) += sign * p->counters[i];
+		E_UNFLUSHED(e, i) += sign * p->counters[i];
 	}
 	e->unflushed_rows += sign * drows;
 	e->unflushed_bytes += sign * dbytes;
-	e->inflight_rows -= sign * p->reserved_rows;
-	e->inflight_bytes -= sign * p->reserved_bytes;
+	if (sign > 0)
+	{
+		/*
+		 * The reservation becomes final usage.  (Undoing a pre-commit
+		 * application after all does not reserve again: the transaction is
+		 * over.)
+		 */
+		e->inflight_rows -= p->reserved_rows;
+		e->inflight_bytes -= p->reserved_bytes;
+	}
 	e->last_used = GetCurrentTimestamp();
 	SpinLockRelease(&e->mutex);
 	LWLockRelease(lock);
 }
 
+/* Put back what flushes at nesting level >= min_level took out. */
 static void
-restore_flushed(void)
+restore_flushed(int min_level)
 {
+	int			j = 0;
+
 	for (int i = 0; i < nflushed; i++)
 	{
 		FlushedCount *f = &flushed[i];
+
+		if (f->level < min_level)
+		{
+			flushed[j++] = *f;
+			continue;
+		}
 		LWLock	   *lock;
 		QuotaEntry *e = quota_entry_lookup(&f->tenant, true, &lock);
 
@@ -390,7 +408,7 @@ restore_flushed(void)
 			continue;
 		SpinLockAcquire(&e->mutex);
 		for (int c = 0; c < QC_NUM; c++)
-			e->unflushed[c] += f->counters[c];
+			E_UNFLUSHED(e, c) += f->counters[c];
 		e->unflushed_rows += f->rows;
 		e->unflushed_bytes += f->bytes;
 		e->base_rows -= f->rows;
@@ -398,6 +416,7 @@ restore_flushed(void)
 		SpinLockRelease(&e->mutex);
 		LWLockRelease(lock);
 	}
+	nflushed = j;
 }
 
 /* At commit of a reconciliation: reload storage figures from the table. */
@@ -469,7 +488,7 @@ quota_xact_callback(XactEvent event, void *arg)
 				else
 					adjust_inflight(&pending[i], -1);
 			}
-			restore_flushed();
+			restore_flushed(0);
 			reset_xact_state();
 			break;
 		default:
@@ -484,9 +503,16 @@ quota_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	int			level;
 	int			j;
 
-	if (!quota_shared || npending == 0)
+	if (!quota_shared || (npending == 0 && nflushed == 0))
 		return;
 	level = GetCurrentTransactionNestLevel();
+	/* a flush in a rolled-back subtransaction wrote nothing: put it back */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		restore_flushed(level);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		for (int i = 0; i < nflushed; i++)
+			if (flushed[i].level >= level)
+				flushed[i].level = level - 1;
 	switch (event)
 	{
 		case SUBXACT_EVENT_ABORT_SUB:
@@ -575,6 +601,7 @@ quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters, int64 rows, i
 	memcpy(&flushed[nflushed].tenant, tenant, sizeof(pg_uuid_t));
 	memcpy(flushed[nflushed].counters, counters, sizeof(int64) * QC_NUM);
 	flushed[nflushed].rows = rows;
+	flushed[nflushed].level = GetCurrentTransactionNestLevel();
 	flushed[nflushed].bytes = bytes;
 	nflushed++;
 }

@@ -407,11 +407,11 @@ lowcode_quota_live(PG_FUNCTION_ARGS)
 		memset(nulls, 0, sizeof(nulls));
 		values[k++] = UUIDPGetDatum(&e->key.tenant);
 		for (int i = 0; i < QC_NUM; i++)
-			values[k++] = Int64GetDatum(copy.counters[i]);
+			values[k++] = Int64GetDatum(E_TOTAL(&copy, i));
 		/* tokens now, without taking any */
-		if (copy.limits_valid && copy.limits.requests_per_second > 0 && copy.limits.request_burst > 0)
+		if (copy.limits_valid && copy.rate > 0 && copy.burst > 0)
 		{
-			int64		cap = copy.limits.request_burst * QUOTA_TOKEN;
+			int64		cap = copy.burst * QUOTA_TOKEN;
 			int64		tokens = copy.tokens;
 
 			if (copy.last_refill == 0)
@@ -420,10 +420,10 @@ lowcode_quota_live(PG_FUNCTION_ARGS)
 			{
 				int64		elapsed = now - copy.last_refill;
 
-				if (elapsed >= (cap - tokens) / copy.limits.requests_per_second + 1)
+				if (elapsed >= (cap - tokens) / copy.rate + 1)
 					tokens = cap;
 				else
-					tokens += elapsed * copy.limits.requests_per_second;
+					tokens += elapsed * copy.rate;
 			}
 			values[k++] = Float8GetDatum((double) Min(tokens, cap) / QUOTA_TOKEN);
 		}
@@ -439,7 +439,7 @@ lowcode_quota_live(PG_FUNCTION_ARGS)
 			int64		unflushed = 0;
 
 			for (int i = 0; i < QC_NUM; i++)
-				unflushed += copy.unflushed[i] != 0;
+				unflushed += E_UNFLUSHED(&copy, i) != 0;
 			values[k++] = BoolGetDatum(unflushed > 0 || copy.unflushed_rows != 0 ||
 									   copy.unflushed_bytes != 0);
 		}
@@ -589,9 +589,9 @@ flush_counters(void)
 		SpinLockAcquire(&e->mutex);
 		for (int i = 0; i < QC_NUM; i++)
 		{
-			rows[n].counters[i] = e->unflushed[i];
-			any |= (e->unflushed[i] != 0);
-			e->unflushed[i] = 0;
+			rows[n].counters[i] = E_UNFLUSHED(e, i);
+			any |= (E_UNFLUSHED(e, i) != 0);
+			E_UNFLUSHED(e, i) = 0;
 		}
 		rows[n].rows = e->unflushed_rows;
 		rows[n].bytes = e->unflushed_bytes;
@@ -763,6 +763,87 @@ lowcode_quota_check_cost(PG_FUNCTION_ARGS)
 	{
 		/* the same loop around a call that does nothing */
 		sink = sink + i;
+	}
+	INSTR_TIME_SET_CURRENT(t2);
+	INSTR_TIME_SUBTRACT(t2, t1);
+	INSTR_TIME_SUBTRACT(t1, start);
+	values[0] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t1) * 1e9 / iterations);
+	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t2) * 1e9 / iterations);
+	values[2] = Int64GetDatum(admitted);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(lowcode_quota_check_cost_spread);
+
+/*
+ * lowcode.quota_check_cost(tenants uuid[], iterations int) RETURNS record:
+ * as above, over many tenants' buckets, visited in a pseudo-random order
+ * (a stride prime to the array length), as real traffic would.
+ */
+Datum
+lowcode_quota_check_cost_spread(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+	int32		iterations;
+	instr_time	start,
+				t1,
+				t2;
+	int64		admitted = 0;
+	volatile int64 sink = 0;
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {0};
+	int64		stride = 7919;	/* a prime */
+	int64		k = 0;
+
+	require_shmem("lowcode.quota_check_cost()");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	iterations = PG_GETARG_INT32(1);
+	if (iterations < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quota_check_cost: iterations must be positive")));
+	deconstruct_array(arr, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &enulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quota_check_cost: the tenant array is empty")));
+	for (int i = 0; i < n; i++)
+		if (enulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("quota_check_cost: the tenant array contains NULL")));
+	if (n % stride == 0)
+		stride = 1;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	for (int i = 0; i < n; i++)
+	{
+		int64		w;
+
+		(void) quota_rate_check_for_bench(DatumGetUUIDP(elems[i]), &w);
+		CHECK_FOR_INTERRUPTS();
+	}
+	INSTR_TIME_SET_CURRENT(start);
+	for (int32 i = 0; i < iterations; i++)
+	{
+		int64		w;
+
+		admitted += quota_rate_check_for_bench(DatumGetUUIDP(elems[k]), &w);
+		k = (k + stride) % n;
+	}
+	INSTR_TIME_SET_CURRENT(t1);
+	k = 0;
+	for (int32 i = 0; i < iterations; i++)
+	{
+		sink = sink + DatumGetUUIDP(elems[k])->data[0];
+		k = (k + stride) % n;
 	}
 	INSTR_TIME_SET_CURRENT(t2);
 	INSTR_TIME_SUBTRACT(t2, t1);

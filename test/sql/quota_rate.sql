@@ -48,9 +48,12 @@ RESET ROLE;
 DROP ROLE quota_rate_user;
 
 -- the cost benchmark function counts what it admits
-SELECT admitted <= 2 AS bounded FROM lowcode.quota_check_cost(:'one_id', 1000);
-SELECT check_ns > 0 AND empty_ns >= 0 AS measured FROM lowcode.quota_check_cost(:'two_id', 10);
-SELECT lowcode.quota_check_cost(:'two_id', 0);
+SELECT admitted <= 2 AS bounded FROM lowcode.quota_check_cost(:'one_id'::uuid, 1000);
+SELECT check_ns > 0 AND empty_ns >= 0 AS measured FROM lowcode.quota_check_cost(:'two_id'::uuid, 10);
+SELECT lowcode.quota_check_cost(:'two_id'::uuid, 0);
+SELECT admitted FROM lowcode.quota_check_cost(ARRAY[:'two_id'::uuid, :'two_id'::uuid], 4);
+SELECT lowcode.quota_check_cost('{}'::uuid[], 4);
+SELECT lowcode.quota_check_cost(ARRAY[NULL::uuid], 4);
 
 -- shared memory state
 SELECT capacity, entries >= 2 AS has_entries, overflows FROM lowcode.quota_memory();

@@ -73,6 +73,15 @@ SELECT lowcode.reset_tenant_limit(:'two_id', 'max_storage_bytes');
 
 -- flush: counters move to tenant_usage and tenant_storage
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
+-- a flush that rolls back (whole, or its subtransaction) puts the counters back
+BEGIN;
+SELECT lowcode.flush_usage() >= 2 AS flushed_then_rolled_back;
+ROLLBACK;
+BEGIN;
+SAVEPOINT f;
+SELECT lowcode.flush_usage() >= 2 AS flushed_in_subtransaction;
+ROLLBACK TO f;
+COMMIT;
 SELECT lowcode.flush_usage() >= 2 AS flushed;
 SELECT lowcode.flush_usage() AS nothing_left;
 SELECT t.slug, sum(u.requests) requests, sum(u.rows_inserted) ins, sum(u.rows_deleted) del,
