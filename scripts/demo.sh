@@ -51,16 +51,28 @@ max_worker_processes = 16
 CONF
 fi
 port=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$DATA/postgresql.conf" | tail -1)
-if ! pgctl status >/dev/null 2>&1; then
+
+# A new build (library or install script) needs a restart and a fresh demo
+# database: the version number does not change between development builds.
+build_id=$(cat "$TOP/pg_lowcode.so" "$TOP/pg_lowcode--"*.sql | md5sum | cut -d' ' -f1)
+rebuild=0
+[ "$(cat "$DEMO/build-id" 2>/dev/null)" != "$build_id" ] && rebuild=1
+if pgctl status >/dev/null 2>&1; then
+  [ $rebuild = 1 ] && pgctl -l "$DEMO/server.log" -w restart -m fast >/dev/null
+else
   pgctl -l "$DEMO/server.log" -w start >/dev/null
 fi
 
 PSQL=("$PG_BINDIR/psql" -X -q -h "$DEMO" -p "$port" -U postgres)
+if [ $rebuild = 1 ]; then
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+fi
 if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
 fi
-"${PSQL[@]}" -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS pg_lowcode" \
+"${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_lowcode" \
   -c "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
+as_server_user tee "$DEMO/build-id" >/dev/null <<< "$build_id"
 "${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$TOP/scripts/demo.sql"
 
 cat <<MSG

@@ -131,6 +131,64 @@ def main():
             orbit_next.append((c, ms[(i + 1) % len(ms)]))
     orbit_next.sort()
 
+    # Binary properties that ECMA-262 \p{...} accepts (table-binary-unicode-
+    # properties of ECMA-262), except ASCII, Any and Assigned (computed).
+    ecma_binary = ["ASCII_Hex_Digit", "Alphabetic", "Bidi_Control", "Bidi_Mirrored",
+                   "Case_Ignorable", "Cased", "Changes_When_Casefolded",
+                   "Changes_When_Casemapped", "Changes_When_Lowercased",
+                   "Changes_When_NFKC_Casefolded", "Changes_When_Titlecased",
+                   "Changes_When_Uppercased", "Dash", "Default_Ignorable_Code_Point",
+                   "Deprecated", "Diacritic", "Emoji", "Emoji_Component", "Emoji_Modifier",
+                   "Emoji_Modifier_Base", "Emoji_Presentation", "Extended_Pictographic",
+                   "Extender", "Grapheme_Base", "Grapheme_Extend", "Hex_Digit",
+                   "IDS_Binary_Operator", "IDS_Trinary_Operator", "ID_Continue", "ID_Start",
+                   "Ideographic", "Join_Control", "Logical_Order_Exception", "Lowercase",
+                   "Math", "Noncharacter_Code_Point", "Pattern_Syntax", "Pattern_White_Space",
+                   "Quotation_Mark", "Radical", "Regional_Indicator", "Sentence_Terminal",
+                   "Soft_Dotted", "Terminal_Punctuation", "Unified_Ideograph", "Uppercase",
+                   "Variation_Selector", "White_Space", "XID_Continue", "XID_Start"]
+    binprops = {name: [] for name in ecma_binary}
+    for fname in ("PropList.txt", "DerivedCoreProperties.txt", "emoji/emoji-data.txt",
+                  "extracted/DerivedBinaryProperties.txt", "DerivedNormalizationProps.txt"):
+        for f in ucd_lines(fname):
+            if len(f) >= 2 and f[1] in binprops:
+                binprops[f[1]].append(parse_range(f[0]))
+    bin_aliases = {}
+    for f in ucd_lines("PropertyAliases.txt"):
+        if f[1] in binprops:
+            for alias in [f[0]] + f[2:]:
+                bin_aliases[alias] = f[1]
+    bin_runs = []
+    bin_index = []
+    for i, name in enumerate(ecma_binary):
+        rs = sorted(binprops[name])
+        merged = []
+        for a, b in rs:
+            if merged and a <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        if not merged:
+            raise SystemExit("no data for binary property " + name)
+        bin_index.append((name, len(bin_runs), len(merged)))
+        bin_runs.extend((a, b, 1) for a, b in merged)
+
+    # Script_Extensions: the code points whose extensions differ from their
+    # script, with the list of scripts (as script numbers).
+    short_to_long = {}
+    for f in ucd_lines("PropertyValueAliases.txt"):
+        if f[0] == "sc":
+            short_to_long[f[1]] = f[2]
+    scx_lists = []
+    scx_runs = []
+    for f in ucd_lines("ScriptExtensions.txt"):
+        a, b = parse_range(f[0])
+        ids = tuple(sorted(scripts.index(short_to_long[x]) for x in f[1].split()))
+        if ids not in scx_lists:
+            scx_lists.append(ids)
+        scx_runs.append((a, b, scx_lists.index(ids)))
+    scx_runs.sort()
+
     # IDNA2008 classes (RFC 5892): PVALID, CONTEXTJ, CONTEXTO; the rest is
     # DISALLOWED or UNASSIGNED, which a hostname check treats alike.
     import idna.idnadata as idnadata
@@ -184,6 +242,22 @@ def main():
         out.write("\t{0x%X, 0x%X, 1},\n" % (a, b))
     out.write("};\n\n")
     emit_runs("lc_uni_idna_runs", idna_runs)
+    out.write("typedef struct { const char *name; int start; int count; } LcUniBinProp;\n\n")
+    out.write("static const LcUniBinProp lc_uni_binprops[%d] = {\n" % len(bin_index))
+    for name, start, count in bin_index:
+        out.write('\t{"%s", %d, %d},\n' % (name, start, count))
+    out.write("};\n\n")
+    ba = sorted((a, ecma_binary.index(n)) for a, n in bin_aliases.items() if a != n)
+    out.write("static const LcUniAlias lc_uni_binprop_aliases[%d] = {\n" % len(ba))
+    for a, i in ba:
+        out.write('\t{"%s", %d},\n' % (a, i))
+    out.write("};\n\n")
+    emit_runs("lc_uni_binprop_runs", bin_runs)
+    out.write("static const uint8 lc_uni_scx_lists[%d][%d] = {\n" % (len(scx_lists), max(len(l) for l in scx_lists) + 1))
+    for l in scx_lists:
+        out.write("\t{%s},\n" % ", ".join(str(x) for x in list(l) + [0]))
+    out.write("};\n\n")
+    emit_runs("lc_uni_scx_runs", scx_runs)
     out.write("static const LcUniOrbit lc_uni_case_orbit[%d] = {\n" % len(orbit_next))
     for c, n in orbit_next:
         out.write("\t{0x%X, 0x%X},\n" % (c, n))

@@ -139,10 +139,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
   UNION ALL
   SELECT 'error', 'policy_not_tenant_scoped', 'policy', format('%I on %I.%I', p.polname, t.nspname, t.relname),
          'a permissive policy on a tenant table does not compare tenant_id with lowcode.current_tenant()',
-         'Every permissive policy of a tenant table must restrict rows to the current tenant.'
+         'Every permissive policy of a tenant table must restrict rows to the current tenant (or to members of lowcode_operator).'
     FROM tenant_tables t JOIN pg_policy p ON p.polrelid = t.oid
    WHERE p.polpermissive
-     AND coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), '') !~ 'current_tenant\(\)'
+     AND coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), '')
+         !~ '(current_tenant\(\)|pg_has_role\([^)]*''lowcode_operator''::name)'
   UNION ALL
   SELECT 'warning', 'unique_without_tenant', 'constraint', format('%I on %I.%I', con.conname, t.nspname, t.relname),
          'a primary key or unique constraint of a tenant table does not include tenant_id: it reveals across tenants whether a value exists',
@@ -190,6 +191,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
                 || CASE WHEN r.rolsuper THEN 'SUPERUSER' ELSE 'BYPASSRLS' END),
          'API roles must not be able to bypass row level security: revoke the membership or the attribute.'
     FROM api a JOIN pg_roles r ON (r.rolbypassrls OR r.rolsuper) AND pg_has_role(a.oid, r.oid, 'MEMBER')
+  UNION ALL
+  SELECT 'error', 'api_role_is_operator', 'role', a.rolname,
+         format('API role %I is a member of lowcode_operator: it sees every tenant through the operator policies', a.rolname),
+         format('REVOKE lowcode_operator FROM %I', a.rolname)
+    FROM api a WHERE pg_has_role(a.oid, 'lowcode_operator', 'MEMBER')
   UNION ALL
   SELECT 'error', 'api_role_owns_tenant_table', 'table', format('%I.%I', t.nspname, t.relname),
          format('API role %I owns this tenant table and can disable its row level security', a.rolname),

@@ -34,12 +34,13 @@ COMMENT ON FUNCTION lowcode.rule_check(text) IS
 -- bindings written as cel.expr.Value proto3 JSON and never raises for a CEL
 -- error, so that one query runs a whole test file.
 -- The expression is bytea because some tests put NUL bytes in literals.
-CREATE FUNCTION lowcode.cel_conformance_eval(expr bytea, bindings jsonb DEFAULT NULL)
+CREATE FUNCTION lowcode.cel_conformance_eval(expr bytea, bindings jsonb DEFAULT NULL,
+                                             container text DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'cel_conformance_eval'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION lowcode.cel_conformance_eval(bytea, jsonb) IS
-  'Test support: evaluate CEL with cel.expr.Value JSON bindings; returns {"value"} or {"error","sqlstate"} or {"parse_error"}.';
+COMMENT ON FUNCTION lowcode.cel_conformance_eval(bytea, jsonb, text) IS
+  'Test support: evaluate CEL with cel.expr.Value JSON bindings (and a container for name resolution); returns {"value"} or {"error","sqlstate"} or {"parse_error"}.';
 
 -- SQL functions callable from CEL, by name.  Only the operator registers.
 CREATE TABLE lowcode.rule_functions (
@@ -113,3 +114,11 @@ COMMENT ON FUNCTION lowcode.register_rule_function(text, regprocedure) IS
   'Operator only: make an IMMUTABLE, non-SECURITY DEFINER SQL function callable from CEL as name(args).';
 REVOKE ALL ON FUNCTION lowcode.register_rule_function(text, regprocedure) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.register_rule_function(text, regprocedure) TO lowcode_operator;
+
+-- What an API role (a tenant user through PostgREST) needs: the rule functions,
+-- and reading the registered functions, which evaluation looks up by name.
+INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
+  ('FUNCTION', 'lowcode.rule_eval(text, jsonb)', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.rule_test(text, jsonb)', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.rule_check(text)', 'EXECUTE'),
+  ('TABLE',    'lowcode.rule_functions', 'SELECT');

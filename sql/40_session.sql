@@ -123,7 +123,6 @@ DECLARE
   t        record;
   idle     interval;
   life     interval;
-  n_active bigint;
   new_tok  text;
   new_id   uuid;
   abs_exp  timestamptz;
@@ -144,7 +143,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'create_session: user_agent is longer than 1024 characters';
   END IF;
 
-  SELECT te.status, ti.session_idle_timeout, ti.session_absolute_lifetime, ti.max_sessions
+  SELECT te.status, ti.session_idle_timeout, ti.session_absolute_lifetime
     INTO t
     FROM lowcode.tenants te JOIN lowcode.tiers ti ON ti.name = te.tier
    WHERE te.id = tenant;
@@ -169,17 +168,8 @@ BEGIN
                       t.session_idle_timeout, t.session_absolute_lifetime);
   END IF;
 
-  IF t.max_sessions IS NOT NULL THEN
-    -- Serialise session creation per tenant so the limit holds under concurrency.
-    PERFORM pg_advisory_xact_lock(hashtextextended('lowcode.sessions:' || tenant::text, 0));
-    SELECT count(*) INTO n_active FROM lowcode.sessions s
-     WHERE s.tenant_id = tenant AND s.state = 'active' AND s.expires_at > now();
-    IF n_active >= t.max_sessions THEN
-      RAISE EXCEPTION USING ERRCODE = 'LS005',
-        MESSAGE = format('create_session: tenant %s has reached its limit of %s active sessions', tenant, t.max_sessions),
-        HINT = 'Revoke sessions, or move the tenant to a tier with a higher max_sessions.';
-    END IF;
-  END IF;
+  -- The tenant's max_sessions (tier, or the operator's override) is enforced
+  -- by the quota component's trigger on lowcode.sessions (LQ433, HTTP 403).
 
   new_tok := lowcode.session_new_token();
   abs_exp := now() + life;

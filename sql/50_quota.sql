@@ -460,8 +460,8 @@ DECLARE
 BEGIN
   DELETE FROM lowcode.events e WHERE e.deadline < now();
   GET DIAGNOSTICS n = ROW_COUNT;
-  -- the registry's audit log, when installed (its name is not fixed yet)
-  FOREACH t IN ARRAY ARRAY['audit', 'audit_log'] LOOP
+  -- the registry's audit log (created by a later install part, hence the dynamic SQL)
+  FOREACH t IN ARRAY ARRAY['registry_audit'] LOOP
     IF EXISTS (SELECT 1 FROM pg_attribute a
                 WHERE a.attrelid = to_regclass('lowcode.' || t) AND a.attname = 'created_at' AND NOT a.attisdropped) THEN
       EXECUTE format('DELETE FROM lowcode.%I WHERE created_at < now() - $1', t) USING audit_retention;

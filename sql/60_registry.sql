@@ -61,6 +61,12 @@ CREATE FUNCTION lowcode.registry_trace_id() RETURNS text
 AS 'MODULE_PATHNAME', 'lowcode_registry_trace_id'
 LANGUAGE C STABLE PARALLEL SAFE;
 
+-- Who, for created_by / deleted_by / updated_by: the end user, else the role.
+CREATE FUNCTION lowcode.registry_actor() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+  SELECT coalesce(lowcode.registry_actor_sub(), lowcode.registry_actor_role())
+$$;
+
 CREATE FUNCTION lowcode.registry_is_operator() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
   SELECT pg_has_role(lowcode.registry_actor_role(), 'lowcode_operator', 'MEMBER')
@@ -223,6 +229,11 @@ BEGIN
     EXECUTE format('ALTER TABLE lowcode.%I FORCE ROW LEVEL SECURITY', t);
     PERFORM pg_catalog.pg_extension_config_dump(format('lowcode.%I', t)::regclass, '');
   END LOOP;
+  -- identity sequences too, so that a restored database goes on numbering after the restored rows
+  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions'] LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(
+      pg_catalog.pg_get_serial_sequence(format('lowcode.%I', t), 'id')::regclass, '');
+  END LOOP;
 END
 $$;
 
@@ -354,34 +365,6 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 $$;
 REVOKE ALL ON FUNCTION lowcode.registry_collect_refs(uuid, jsonb[]) FROM PUBLIC;
 
--- The schema with every document it reaches embedded under "$defs" with its
--- URI as "$id" (a compound schema document, JSON Schema 2020-12 section
--- 9.3): what the validator resolves lowcode: references from.
-CREATE FUNCTION lowcode.registry_bundle(scope uuid, schema jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  refs jsonb;
-  defs jsonb := '{}';
-  k text;
-  v jsonb;
-  dialect text := coalesce(schema ->> '$schema', '');
-  -- drafts 4 to 7 embed resources in "definitions" (and draft 4 names them with "id")
-  container text := CASE WHEN dialect ~ 'draft-0[4-7]' THEN 'definitions' ELSE '$defs' END;
-  id_keyword text := CASE WHEN dialect ~ 'draft-04' THEN 'id' ELSE '$id' END;
-BEGIN
-  IF jsonb_typeof(schema) <> 'object' OR cardinality(lowcode.registry_ref_uris(schema)) = 0 THEN
-    RETURN schema;
-  END IF;
-  refs := lowcode.registry_collect_refs(scope, ARRAY[schema]);
-  FOR k, v IN SELECT * FROM jsonb_each(refs) LOOP
-    IF jsonb_typeof(v) = 'object' THEN
-      defs := defs || jsonb_build_object('lowcode-ref:' || k, v || jsonb_build_object(id_keyword, k));
-    END IF;
-  END LOOP;
-  RETURN schema || jsonb_build_object(container, coalesce(schema -> container, '{}') || defs);
-END
-$$;
-REVOKE ALL ON FUNCTION lowcode.registry_bundle(uuid, jsonb) FROM PUBLIC;
 
 -----------------------------------------------------------------------------
 -- Compatibility
@@ -475,7 +458,7 @@ BEGIN
       HINT = 'Global subjects are managed by the platform operator; choose another name for your own subject.';
   END IF;
   INSERT INTO lowcode.subjects (tenant_id, name, created_by)
-  VALUES (scope, subject, lowcode.registry_actor_role()) ON CONFLICT DO NOTHING;
+  VALUES (scope, subject, lowcode.registry_actor()) ON CONFLICT DO NOTHING;
   PERFORM 1 FROM lowcode.subjects s WHERE s.tenant_id = scope AND s.name = subject FOR UPDATE;
   RETURN true;
 END
@@ -540,7 +523,9 @@ BEGIN
   END LOOP;
 
   -- the schema itself must be valid (against its draft's metaschema, with its references)
-  check_result := lowcode.jsonschema_check(lowcode.registry_bundle(scope, schema));
+  -- (its lowcode: references are resolved by the registry's document store loader,
+  -- as the caller sees subjects)
+  check_result := lowcode.jsonschema_check(schema);
   IF NOT (check_result ->> 'valid')::boolean THEN
     PERFORM lowcode.registry_raise(422, 'LG011', format('the schema of subject %s is not a valid JSON Schema', subject),
       check_result -> 'errors');
@@ -558,7 +543,7 @@ BEGIN
   SELECT coalesce(max(v.version), 0) + 1 INTO new_version FROM lowcode.schema_versions v
    WHERE v.tenant_id = scope AND v.subject = register_schema.subject;
   INSERT INTO lowcode.schema_versions (tenant_id, subject, version, schema, fingerprint, description, created_by)
-  VALUES (scope, subject, new_version, schema, fp, description, lowcode.registry_actor_role());
+  VALUES (scope, subject, new_version, schema, fp, description, lowcode.registry_actor());
 
   FOREACH u IN ARRAY lowcode.registry_ref_uris(schema) LOOP
     SELECT * INTO p FROM lowcode.registry_parse_uri(u);
@@ -603,7 +588,7 @@ BEGIN
       DELETE FROM lowcode.registry_settings WHERE tenant_id = scope;
     ELSE
       INSERT INTO lowcode.registry_settings (tenant_id, compatibility, updated_by)
-      VALUES (scope, m, lowcode.registry_actor_role())
+      VALUES (scope, m, lowcode.registry_actor())
       ON CONFLICT (tenant_id) DO UPDATE SET compatibility = EXCLUDED.compatibility,
         updated_at = now(), updated_by = EXCLUDED.updated_by;
     END IF;
@@ -708,7 +693,7 @@ BEGIN
 
   IF NOT permanent THEN
     IF v.deleted_at IS NULL THEN
-      UPDATE lowcode.schema_versions x SET deleted_at = now(), deleted_by = lowcode.registry_actor_role()
+      UPDATE lowcode.schema_versions x SET deleted_at = now(), deleted_by = lowcode.registry_actor()
        WHERE x.tenant_id = scope AND x.subject = delete_schema.subject AND x.version = delete_schema.version;
       PERFORM lowcode.registry_record(scope, 'schema_deleted', subject, version, '{"permanent": false}');
       PERFORM lowcode.registry_invalidate();
@@ -782,62 +767,6 @@ BEGIN
 END
 $$;
 
--- The errors of the cross-field rules of a schema on an instance, in the
--- validator's error shape (both the 2020-12 output format and ajv's).
-CREATE FUNCTION lowcode.registry_eval_rules(schema jsonb, instance jsonb, schema_base text DEFAULT '',
-                                            instance_base text DEFAULT '')
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  errors jsonb := '[]';
-  r jsonb;
-  i integer := 0;
-  ok boolean;
-  failure text;
-  k text;
-  s jsonb;
-  loc text;
-  msg text;
-BEGIN
-  IF jsonb_typeof(schema) <> 'object' OR jsonb_typeof(instance) <> 'object' THEN
-    RETURN errors;
-  END IF;
-  IF jsonb_typeof(schema -> 'x-rules') = 'array' THEN
-    FOR r IN SELECT * FROM jsonb_array_elements(schema -> 'x-rules') LOOP
-      failure := NULL;
-      BEGIN
-        ok := lowcode.rule_test(r ->> 'rule', instance);
-      EXCEPTION WHEN OTHERS THEN
-        -- a rule that cannot be evaluated on this data (a missing field...) fails
-        ok := false;
-        failure := SQLERRM;
-      END;
-      IF NOT ok THEN
-        loc := instance_base || coalesce(r ->> 'path', '');
-        msg := coalesce(r ->> 'message', format('rule %s is not satisfied', r ->> 'rule'));
-        errors := errors || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-          'instanceLocation', loc, 'keywordLocation', schema_base || '/x-rules/' || i,
-          'error', msg, 'instancePath', loc, 'schemaPath', '#' || schema_base || '/x-rules/' || i,
-          'keyword', 'x-rules',
-          'params', jsonb_strip_nulls(jsonb_build_object('rule', r ->> 'rule', 'error', failure)),
-          'message', msg)));
-      END IF;
-      i := i + 1;
-    END LOOP;
-  END IF;
-  IF jsonb_typeof(schema -> 'properties') = 'object' THEN
-    FOR k, s IN SELECT * FROM jsonb_each(schema -> 'properties') LOOP
-      IF instance ? k AND jsonb_typeof(s) = 'object' THEN
-        errors := errors || lowcode.registry_eval_rules(s, instance -> k,
-          schema_base || '/properties/' || replace(replace(k, '~', '~0'), '/', '~1'),
-          instance_base || '/' || replace(replace(k, '~', '~0'), '/', '~1'));
-      END IF;
-    END LOOP;
-  END IF;
-  RETURN errors;
-END
-$$;
-
 -- The version a new validation or submission uses (latest enabled when NULL); errors when unusable.
 CREATE FUNCTION lowcode.registry_usable_version(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
@@ -859,16 +788,16 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_usable_version(uuid, text, integer) FROM PUBLIC;
 
 -- What the C validator (src/registry/registry_validate.c) compiles and caches
--- for a subject: the version, its bundle, and the schema again when it has x-rules.
+-- for a subject: the version, its schema, and the schema again when it has x-rules.
 CREATE FUNCTION lowcode.registry_validation_target(subject text, requested integer,
-                                                   OUT version integer, OUT bundle jsonb, OUT rules_schema jsonb)
+                                                   OUT version integer, OUT schema jsonb, OUT rules_schema jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   v lowcode.schema_versions := lowcode.registry_usable_version(scope, subject, requested);
 BEGIN
   version := v.version;
-  bundle := lowcode.registry_bundle(scope, v.schema);
+  schema := v.schema;
   rules_schema := CASE WHEN v.schema::text LIKE '%"x-rules"%' THEN v.schema END;
 END
 $$;
@@ -915,6 +844,10 @@ DECLARE
   trace text := lowcode.registry_trace_id();
   notified bigint;
 BEGIN
+  -- rows written by a superuser without a tenant context (pg_restore) are not new submissions
+  IF lowcode.current_tenant() IS NULL THEN
+    RETURN NULL;
+  END IF;
   INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
   SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
     FROM new_rows n ORDER BY n.id;
@@ -1011,9 +944,8 @@ COMMENT ON VIEW lowcode.form_versions IS 'Versions not deleted of the subjects a
 -----------------------------------------------------------------------------
 GRANT SELECT ON lowcode.registry_settings, lowcode.subjects, lowcode.schema_versions, lowcode.schema_references,
   lowcode.registry_audit, lowcode.submissions, lowcode.forms, lowcode.form_versions TO lowcode_operator;
--- registry_eval_rules (pure: CEL over the instance) and registry_validation_target
--- (answers what get_schema answers) stay callable by everyone: the C validator
--- calls them as the caller.
+-- registry_validation_target (answers what get_schema answers) stays callable by
+-- everyone: the C validator calls it as the caller.
 REVOKE ALL ON FUNCTION lowcode.registry_raise(int, text, text, jsonb, text),
   lowcode.registry_check_rules(jsonb, text, text),
   lowcode.registry_scope(), lowcode.registry_not_found(text, integer) FROM PUBLIC;

@@ -287,6 +287,7 @@ typedef struct Tr
 	int			groups_opened;	/* opened so far */
 	int			are_groups;		/* ARE capturing groups opened so far */
 	int			lookaround_depth;
+	bool		has_backrefs;	/* any \N or \k<name>: groups must capture */
 	int			depth;
 	Flags		flags;
 } Tr;
@@ -542,9 +543,9 @@ read_hex_braced(Tr *t)
 /*
  * Resolve a Unicode property name (the text inside \p{...}) into a set.
  * ECMA-262 accepts General_Category values (optionally "gc=" or
- * "General_Category="), Script / Script_Extensions values ("sc=", "scx=";
- * Script_Extensions is approximated by Script) and a few binary
- * properties; RE2 accepts category and script names, and "Any".
+ * "General_Category="), Script and Script_Extensions values ("sc=",
+ * "scx=") and the binary properties of its table (Alphabetic, Emoji, ...);
+ * RE2 accepts category and script names, and "Any".
  */
 static bool
 property_set(Tr *t, const char *name, CpSet *s)
@@ -569,14 +570,21 @@ property_set(Tr *t, const char *name, CpSet *s)
 			return true;
 		}
 		if ((plen == 2 && strncmp(name, "sc", 2) == 0) ||
-			(plen == 3 && strncmp(name, "scx", 3) == 0) ||
-			(plen == 6 && strncmp(name, "Script", 6) == 0) ||
-			(plen == 17 && strncmp(name, "Script_Extensions", 17) == 0))
+			(plen == 6 && strncmp(name, "Script", 6) == 0))
 		{
 			script = lc_unicode_script_lookup(value);
 			if (script < 0)
 				return false;
 			lc_unicode_script_ranges(script, set_add_cb, s);
+			return true;
+		}
+		if ((plen == 3 && strncmp(name, "scx", 3) == 0) ||
+			(plen == 17 && strncmp(name, "Script_Extensions", 17) == 0))
+		{
+			script = lc_unicode_script_lookup(value);
+			if (script < 0)
+				return false;
+			lc_unicode_scx_ranges(script, set_add_cb, s);
 			return true;
 		}
 		return false;
@@ -598,13 +606,13 @@ property_set(Tr *t, const char *name, CpSet *s)
 			lc_unicode_gc_ranges(~LC_GC_BIT(LC_GC_Cn), set_add_cb, s);
 			return true;
 		}
-		/* a lone name is a General_Category value in ECMA-262 */
+		/* a lone name is a General_Category value or a binary property */
 		if (lc_unicode_gc_lookup(name, &mask))
 		{
 			lc_unicode_gc_ranges(mask, set_add_cb, s);
 			return true;
 		}
-		return false;
+		return lc_unicode_binprop_ranges(name, set_add_cb, s);
 	}
 	/* RE2: category or script */
 	if (lc_unicode_gc_lookup(name, &mask) && strlen(name) <= 2)
@@ -681,7 +689,16 @@ tr_property(Tr *t, CpSet *s)
 		return false;
 	}
 	if (negate)
+	{
+		/*
+		 * RE2 folds the property and then negates it; ECMA-262 (u flag)
+		 * negates it and matches the result case-insensitively, so that
+		 * /\P{Lu}/ui matches "A" (its variant "a" is not Lu).
+		 */
+		if (t->flags.icase && t->dialect == LC_REGEX_RE2)
+			set_case_close(&tmp);
 		set_complement(&tmp);
+	}
 	set_union(s, &tmp);
 	pfree(tmp.r);
 	return true;
@@ -755,7 +772,16 @@ tr_escape(Tr *t, bool in_class, pg_wchar *ch, CpSet *set)
 				else
 					set_add_re2_space(&tmp);
 				if (c == 'D' || c == 'W' || c == 'S')
+				{
+					/*
+					 * Under case-insensitivity a negated class excludes the
+					 * case variants of what it negates (\W does not match
+					 * U+017F, a variant of 's'): fold first, then negate.
+					 */
+					if (t->flags.icase)
+						set_case_close(&tmp);
 					set_complement(&tmp);
+				}
 				set_union(set, &tmp);
 				pfree(tmp.r);
 				t->pos++;
@@ -796,6 +822,30 @@ tr_escape(Tr *t, bool in_class, pg_wchar *ch, CpSet *set)
 				}
 				tr_error(t, "\\%c is not allowed in a character class", (char) c);
 				return ESC_ERROR;
+			}
+			if (t->dialect == LC_REGEX_ECMA262 && t->flags.icase)
+			{
+				/*
+				 * With the u and i flags the word characters of \b also
+				 * include U+017F and U+212A (case variants of s and k):
+				 * spell the boundary out with lookarounds on that set.
+				 */
+				CpSet		w;
+				static const char *const parts_b[] = {"(?:(?<=", ")(?!", ")|(?<!", ")(?=", "))"};
+				static const char *const parts_B[] = {"(?:(?<=", ")(?=", ")|(?<!", ")(?!", "))"};
+				const char *const *parts = (c == 'b') ? parts_b : parts_B;
+
+				set_init(&w);
+				set_add_word(&w);
+				set_case_close(&w);
+				for (int k = 0; k < 4; k++)
+				{
+					out_str(t, parts[k]);
+					out_set(t, &w);
+				}
+				out_str(t, parts[4]);
+				pfree(w.r);
+				return ESC_EMITTED;
 			}
 			/* word boundary: ARE's \y and \Y use the same ASCII word chars */
 			out_str(t, c == 'b' ? "\\y" : "\\Y");
@@ -1603,14 +1653,27 @@ tr_group(Tr *t)
 			return;
 		}
 		t->groups[srcgroup - 1].name = name;
-		if (t->lookaround_depth > 0)
+		if (!t->has_backrefs)
 		{
-			/* ARE's parentheses in lookarounds do not capture */
+			/*
+			 * Nothing refers to what the group captures and only whether the
+			 * pattern matches is asked: a non-capturing group is equivalent,
+			 * and lifts ARE's limits on capturing groups (bounds above 255).
+			 */
 			t->groups[srcgroup - 1].are_number = 0;
+			out_str(t, "(?:");
 		}
 		else
-			t->groups[srcgroup - 1].are_number = ++t->are_groups;
-		out_char(t, '(');
+		{
+			if (t->lookaround_depth > 0)
+			{
+				/* ARE's parentheses in lookarounds do not capture */
+				t->groups[srcgroup - 1].are_number = 0;
+			}
+			else
+				t->groups[srcgroup - 1].are_number = ++t->are_groups;
+			out_char(t, '(');
+		}
 	}
 	tr_disjunction(t);
 	if (t->err)
@@ -1659,7 +1722,6 @@ tr_term(Tr *t)
 			break;
 		case '(':
 			{
-				int			save_depth = t->lookaround_depth;
 				bool		was_flags = false;
 
 				if (tr_peek(t, 1) == '?' && t->dialect == LC_REGEX_RE2)
@@ -1683,7 +1745,6 @@ tr_term(Tr *t)
 					(t->out[atom_start + 2] == '=' || t->out[atom_start + 2] == '!' ||
 					 t->out[atom_start + 2] == '<'))
 					quantifiable = false;
-				(void) save_depth;
 			}
 			break;
 		case ')':
@@ -1861,6 +1922,10 @@ count_groups(Tr *t)
 				i++;
 				continue;
 			}
+			/* a back reference (in a class it is an error reported later) */
+			if (!in_class && i + 1 < t->n &&
+				((t->p[i + 1] >= '1' && t->p[i + 1] <= '9') || t->p[i + 1] == 'k'))
+				t->has_backrefs = true;
 			i++;
 			continue;
 		}
@@ -2266,35 +2331,19 @@ lc_regex_compile(LcRegexDialect dialect, const char *pattern, int len, char **er
 	return h;
 }
 
-bool
-lc_regex_search(LcRegex *re, const char *subject, int len)
+/* Run the compiled expression of slot i over a UTF-8 subject. */
+static bool
+slot_search(int i, const char *subject, int len)
 {
-	CacheSlot  *s;
+	CacheSlot  *s = &cache[i];
 	pg_wchar   *wide;
 	pg_wchar	stackbuf[256];
 	int			n;
 	int			rc;
 
-	if (RegexCacheContext == NULL || cache[re->slot].serial != re->serial)
-	{
-		/* our slot was reused: compile again (it compiled before) */
-		char	   *msg = NULL;
-		int			i = cache_lookup(re->dialect, re->hash, re->pattern, re->len, &msg);
-
-		if (i < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-					 errmsg("could not recompile regular expression \"%.*s\"",
-							pg_encoding_mbcliplen(PG_UTF8, re->pattern, re->len, 60), re->pattern),
-					 errdetail("%s", msg)));
-		re->slot = i;
-		re->serial = cache[i].serial;
-	}
-	else
-		lru_touch(re->slot);
-	s = &cache[re->slot];
-
-	wide = (len < lengthof(stackbuf)) ? stackbuf : palloc(sizeof(pg_wchar) * (len + 1));
+	/* a subject of up to 1 GB takes 4 bytes a character: allow a huge buffer */
+	wide = (len < lengthof(stackbuf)) ? stackbuf :
+		palloc_extended(sizeof(pg_wchar) * ((Size) len + 1), MCXT_ALLOC_HUGE);
 	n = decode_utf8(subject, len, wide, false);
 	rc = pg_regexec(&s->re, wide, n, 0, NULL, 0, NULL, 0);
 	if (wide != stackbuf)
@@ -2313,6 +2362,95 @@ lc_regex_search(LcRegex *re, const char *subject, int len)
 				 errmsg("regular expression failed: %s", buf)));
 	}
 	return false;				/* not reached */
+}
+
+bool
+lc_regex_search(LcRegex *re, const char *subject, int len)
+{
+	if (RegexCacheContext == NULL || cache[re->slot].serial != re->serial)
+	{
+		/* our slot was reused: compile again (it compiled before) */
+		char	   *msg = NULL;
+		int			i = cache_lookup(re->dialect, re->hash, re->pattern, re->len, &msg);
+
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("could not recompile regular expression \"%.*s\"",
+							pg_encoding_mbcliplen(PG_UTF8, re->pattern, re->len, 60), re->pattern),
+					 errdetail("%s", msg)));
+		re->slot = i;
+		re->serial = cache[i].serial;
+		elog(DEBUG2, "lowcode regex cache: compiled an evicted expression again");
+	}
+	else
+		lru_touch(re->slot);
+	return slot_search(re->slot, subject, len);
+}
+
+int
+lc_regex_match(LcRegexDialect dialect, const char *pattern, int plen,
+			   const char *subject, int slen, char **errmsg)
+{
+	char	   *msg = NULL;
+	int			i = cache_lookup(dialect, pattern_hash(dialect, pattern, plen), pattern, plen, &msg);
+
+	if (i < 0)
+	{
+		if (errmsg)
+			*errmsg = msg;
+		return -1;
+	}
+	return slot_search(i, subject, slen) ? 1 : 0;
+}
+
+bool
+lc_regex_is_valid(LcRegexDialect dialect, const char *pattern, int len, char **errmsg)
+{
+	MemoryContext tmpcxt;
+	MemoryContext oldcxt;
+	pg_wchar   *are;
+	int			arelen;
+	char	   *msg = NULL;
+	int			rc = REG_OKAY;
+	regex_t		re;
+	char		buf[256];
+
+	/* already compiled and cached: valid */
+	cache_init();
+	if (cache_find(dialect, pattern_hash(dialect, pattern, len), pattern, len) >= 0)
+		return true;
+
+	tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "lowcode regex check",
+								   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(tmpcxt);
+	are = translate(dialect, pattern, len, &arelen, &msg);
+	if (are)
+	{
+		rc = pg_regcomp(&re, are, arelen, REG_ADVANCED | REG_NOSUB, C_COLLATION_OID);
+		if (rc == REG_OKAY)
+			pg_regfree(&re);
+		else
+			pg_regerror(rc, &re, buf, sizeof(buf));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	if (!are)
+	{
+		if (errmsg)
+			*errmsg = pstrdup(msg);
+		MemoryContextDelete(tmpcxt);
+		return false;
+	}
+	MemoryContextDelete(tmpcxt);
+	if (rc != REG_OKAY)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (errmsg)
+			*errmsg = psprintf("the regular expression engine rejected the translated pattern: %s",
+							   buf);
+		return false;
+	}
+	return true;
 }
 
 char *

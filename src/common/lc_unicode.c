@@ -244,6 +244,69 @@ lc_unicode_script_ranges(int script, LcUniRangeFn fn, void *arg)
 		fn(arg, next, 0x10FFFF);
 }
 
+void
+lc_unicode_scx_ranges(int script, LcUniRangeFn fn, void *arg)
+{
+	const LcUniRun *ov = lc_uni_scx_runs;
+	int			nov = lengthof(lc_uni_scx_runs);
+	int			k = 0;
+
+	/* the script's own code points, less those whose extensions are listed */
+	for (int i = 0; i < lengthof(lc_uni_script_runs); i++)
+	{
+		const LcUniRun *r = &lc_uni_script_runs[i];
+		pg_wchar	lo;
+
+		if (r->val != script)
+			continue;
+		lo = r->lo;
+		while (k < nov && ov[k].hi < lo)
+			k++;
+		for (int j = k; j < nov && ov[j].lo <= r->hi && lo <= r->hi; j++)
+		{
+			if (ov[j].lo > lo)
+				fn(arg, lo, ov[j].lo - 1);
+			lo = ov[j].hi + 1;
+		}
+		if (lo <= r->hi)
+			fn(arg, lo, r->hi);
+	}
+	/* plus the listed code points whose extensions include the script */
+	for (int j = 0; j < nov; j++)
+	{
+		const uint8 *list = lc_uni_scx_lists[ov[j].val];
+
+		for (int m = 0; list[m] != 0; m++)
+			if (list[m] == script)
+			{
+				fn(arg, ov[j].lo, ov[j].hi);
+				break;
+			}
+	}
+}
+
+bool
+lc_unicode_binprop_ranges(const char *name, LcUniRangeFn fn, void *arg)
+{
+	int			idx = -1;
+
+	for (int i = 0; i < lengthof(lc_uni_binprops); i++)
+		if (strcmp(lc_uni_binprops[i].name, name) == 0)
+			idx = i;
+	for (int i = 0; idx < 0 && i < lengthof(lc_uni_binprop_aliases); i++)
+		if (strcmp(lc_uni_binprop_aliases[i].alias, name) == 0)
+			idx = lc_uni_binprop_aliases[i].script;
+	if (idx < 0)
+		return false;
+	for (int i = 0; i < lc_uni_binprops[idx].count; i++)
+	{
+		const LcUniRun *r = &lc_uni_binprop_runs[lc_uni_binprops[idx].start + i];
+
+		fn(arg, r->lo, r->hi);
+	}
+	return true;
+}
+
 pg_wchar
 lc_unicode_case_next(pg_wchar c)
 {

@@ -73,6 +73,17 @@ extern int	lc_unicode_script_lookup(const char *name);
 extern void lc_unicode_gc_ranges(uint32 mask, LcUniRangeFn fn, void *arg);
 extern void lc_unicode_script_ranges(int script, LcUniRangeFn fn, void *arg);
 
+/* The same for Script_Extensions (scx) of a script. */
+extern void lc_unicode_scx_ranges(int script, LcUniRangeFn fn, void *arg);
+
+/*
+ * The code points of a binary property that ECMA-262 \p{...} accepts
+ * (Alphabetic, White_Space, Emoji, Extended_Pictographic, ID_Start, ...;
+ * long or short name, exact spelling as ECMA-262 requires).  Returns false
+ * for an unknown name.  ASCII, Any and Assigned are not in the table.
+ */
+extern bool lc_unicode_binprop_ranges(const char *name, LcUniRangeFn fn, void *arg);
+
 /*
  * Simple case folding: the next member of c's case orbit (c itself when c
  * has no case variant).  Following next until it returns c visits every

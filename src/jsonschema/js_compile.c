@@ -696,6 +696,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 		if (draft <= JS_DRAFT7)
 		{
 			/* up to draft 7, $ref replaces its siblings */
+			s->has_refs = true;
 			cc->depth--;
 			return s;
 		}
@@ -704,11 +705,28 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	js_iter_init(&it, v->val.binary.data);
 	while (js_iter_next_pair(&it, &k, &e))
 	{
-		const char *kp;
+		static const char *const annotation_keywords[] = {"title", "description",
+			"default", "deprecated", "readOnly", "writeOnly", "examples",
+		"contentEncoding", "contentMediaType", NULL};
+
+		/* annotations (meta-data and content vocabularies) */
+		for (int a = 0; draft >= JS_DRAFT2019 && annotation_keywords[a]; a++)
+		{
+			if (key_is(&k, annotation_keywords[a]))
+			{
+				if (s->annotation_kw == NULL)
+				{
+					s->annotation_kw = palloc(sizeof(char *) * 9);
+					s->annotation_values = palloc(sizeof(JsonbValue) * 9);
+				}
+				s->annotation_kw[s->n_annotations] = annotation_keywords[a];
+				s->annotation_values[s->n_annotations] = e;
+				s->n_annotations++;
+			}
+		}
 
 #define KW(name) key_is(&k, name)
 #define SUB(kw) compile_schema(cc, &e, res, base, child_ptr(ptr, kw), draft, vocab)
-		kp = NULL;
 
 		/* ----- applicators ----- */
 		if (KW("$dynamicRef") && draft == JS_DRAFT2020)
@@ -989,7 +1007,6 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			s->n_dep_required = nr;
 			s->dep_required_kw = "dependentRequired";
 		}
-		(void) kp;
 #undef KW
 #undef SUB
 	}
@@ -1024,6 +1041,8 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 						s->format);
 	s->has_number_kw = (s->minimum || s->maximum || s->exclusive_minimum ||
 						s->exclusive_maximum || s->multiple_of);
+	s->has_refs = (has_ref || s->dynref_text || s->recursive_ref);
+	s->has_inplace = (s->all_of || s->any_of || s->one_of || s->not || s->if_);
 	cc->depth--;
 	return s;
 }

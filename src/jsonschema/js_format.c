@@ -1440,15 +1440,13 @@ static bool
 check_regex(const char *s, int len)
 {
 	char	   *msg = NULL;
-	LcRegex    *re = lc_regex_compile(LC_REGEX_ECMA262, s, len, &msg);
 
-	if (re == NULL)
-	{
+	/* not cached: values are checked, not used, and must not evict patterns */
+	if (lc_regex_is_valid(LC_REGEX_ECMA262, s, len, &msg))
+		return true;
+	if (msg)
 		pfree(msg);
-		return false;
-	}
-	pfree(re);					/* only the answer is wanted; the cache keeps the rest */
-	return true;
+	return false;
 }
 
 bool

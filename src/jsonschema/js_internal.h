@@ -138,6 +138,8 @@ struct JsSchema
 	bool		has_array_kw;
 	bool		has_string_kw;
 	bool		has_number_kw;
+	bool		has_refs;		/* $ref, $dynamicRef or $recursiveRef */
+	bool		has_inplace;	/* allOf, anyOf, oneOf, not or if */
 
 	/* references */
 	JsSchema   *ref;
@@ -214,6 +216,11 @@ struct JsSchema
 	JsonbValue *enum_values;
 	int			n_enum;
 	JsonbValue	enum_array;
+
+	/* annotation keywords (title, readOnly, ...) reported by "basic" output */
+	int			n_annotations;
+	const char **annotation_kw;
+	JsonbValue *annotation_values;
 };
 
 /* loader of documents by absolute URI (no fragment); NULL when unknown */
@@ -251,6 +258,7 @@ typedef struct JsError
 typedef struct JsValidateOptions
 {
 	bool		collect;		/* collect errors (else stop at the first failure) */
+	bool		annotate;		/* also collect annotations (needs collect) */
 	int			max_errors;		/* 0 = no limit */
 	bool		format_assert;
 	JsLocale	locale;
@@ -261,7 +269,18 @@ typedef struct JsResult
 	bool		valid;
 	int			n_errors;
 	JsError   **errors;
+	int			n_annotations;	/* only when asked for; params holds the value */
+	JsError   **annotations;
 } JsResult;
+
+/* output shapes of js_result_append_json */
+/* (values kept so that callers written when this was "bool flag_only" still work) */
+typedef enum JsOutput
+{
+	JS_OUTPUT_ERRORS = 0,		/* {"valid", "errors": [...]} always (the default) */
+	JS_OUTPUT_FLAG = 1,			/* {"valid"} */
+	JS_OUTPUT_BASIC = 2			/* 2020-12 basic: errors when invalid, annotations when valid */
+} JsOutput;
 
 typedef struct JsBuiltinDocument
 {
@@ -282,7 +301,7 @@ extern JsDraft js_draft_from_name(const char *name);
 extern bool js_validate(JsCompiled *c, Jsonb *instance,
 						const JsValidateOptions *opts, JsResult *result);
 extern void js_result_append_json(StringInfo buf, const JsResult *result,
-								  bool flag_only);
+								  JsOutput output);
 
 /* js_uri.c */
 extern char *js_uri_resolve(const char *base, const char *ref);

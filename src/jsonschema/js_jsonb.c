@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -254,12 +255,15 @@ js_numeric_is_integral(Numeric n)
 											 NumericGetDatum(n))) == 0;
 }
 
+/* length in characters (code points in UTF-8 databases) */
 int
 js_utf8_length(const char *s, int len)
 {
 	int			n = 0;
 	int			i;
 
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return pg_mbstrlen_with_len(s, len);
 	for (i = 0; i < len; i++)
 		if (((unsigned char) s[i] & 0xC0) != 0x80)
 			n++;

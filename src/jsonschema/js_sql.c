@@ -233,7 +233,7 @@ get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft)
 typedef struct SqlOptions
 {
 	JsValidateOptions v;
-	bool		flag_output;
+	JsOutput	output;
 	JsDraft		default_draft;
 } SqlOptions;
 
@@ -255,6 +255,7 @@ parse_options(Jsonb *options, SqlOptions *o)
 	JsIter		it;
 
 	memset(o, 0, sizeof(*o));
+	o->output = JS_OUTPUT_ERRORS;
 	o->v.collect = true;
 	o->v.locale = lowcode_locale;
 	o->default_draft = JS_DRAFT2020;
@@ -274,9 +275,9 @@ parse_options(Jsonb *options, SqlOptions *o)
 		if (strcmp(key, "output") == 0)
 		{
 			if (sval && strcmp(sval, "flag") == 0)
-				o->flag_output = true;
+				o->output = JS_OUTPUT_FLAG;
 			else if (sval && strcmp(sval, "basic") == 0)
-				o->flag_output = false;
+				o->output = JS_OUTPUT_BASIC;
 			else
 				options_error("option \"output\" must be \"flag\" or \"basic\"%s", "");
 		}
@@ -340,22 +341,22 @@ constant_result(const char *text, Jsonb **slot)
 }
 
 static Datum
-result_datum(const JsResult *r, bool flag_only)
+result_datum(const JsResult *r, JsOutput output)
 {
 	StringInfoData buf;
 	static Jsonb *valid_flag = NULL;
 	static Jsonb *invalid_flag = NULL;
 	static Jsonb *valid_basic = NULL;
 
-	if (flag_only)
+	if (output == JS_OUTPUT_FLAG)
 		return JsonbPGetDatum(r->valid ? constant_result("{\"valid\": true}", &valid_flag)
 							  : constant_result("{\"valid\": false}", &invalid_flag));
-	if (r->valid && r->n_errors == 0)
+	if (r->valid && output == JS_OUTPUT_ERRORS)
 		return JsonbPGetDatum(constant_result("{\"valid\": true, \"keywordLocation\": \"\", \"instanceLocation\": \"\", \"errors\": []}",
 											  &valid_basic));
 
 	initStringInfo(&buf);
-	js_result_append_json(&buf, r, flag_only);
+	js_result_append_json(&buf, r, output);
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
@@ -387,12 +388,13 @@ jsonschema_validate(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	instance = PG_GETARG_JSONB_P(1);
 	parse_options(PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &o);
-	if (o.flag_output)
+	if (o.output == JS_OUTPUT_FLAG)
 		o.v.collect = false;
+	o.v.annotate = (o.output == JS_OUTPUT_BASIC);
 	c = get_compiled(fcinfo, PG_GETARG_DATUM(0), o.default_draft);
 	memset(&r, 0, sizeof(r));
 	js_validate(c, instance, &o.v, &r);
-	PG_RETURN_DATUM(result_datum(&r, o.flag_output));
+	PG_RETURN_DATUM(result_datum(&r, o.output));
 }
 
 /*
@@ -497,10 +499,10 @@ jsonschema_check(PG_FUNCTION_ARGS)
 		r2.errors = errs;
 		r2.n_errors = r.n_errors + 1;
 		r2.valid = false;
-		js_result_append_json(&buf, &r2, o.flag_output);
+		js_result_append_json(&buf, &r2, o.output == JS_OUTPUT_FLAG ? JS_OUTPUT_FLAG : JS_OUTPUT_ERRORS);
 	}
 	else
-		js_result_append_json(&buf, &r, o.flag_output);
+		js_result_append_json(&buf, &r, o.output == JS_OUTPUT_FLAG ? JS_OUTPUT_FLAG : JS_OUTPUT_ERRORS);
 	if (compiled)
 		MemoryContextDelete(compiled->mcxt);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));

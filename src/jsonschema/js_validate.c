@@ -70,6 +70,9 @@ typedef struct JsV
 	JsError   **errors;
 	int			nerr,
 				errcap;
+	JsError   **anns;			/* annotations, when asked for */
+	int			nann,
+				anncap;
 } JsV;
 
 /* ---------- messages ---------- */
@@ -215,6 +218,37 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 	v->errors[v->nerr++] = e;
 	if (v->speculative == 0 && v->o->max_errors > 0 && v->nerr >= v->o->max_errors)
 		v->stop = true;
+}
+
+/* record the annotations of a schema that passed (basic output) */
+static void
+add_annotations(JsV *v, JsSchema *s)
+{
+	int			i;
+
+	for (i = 0; i < s->n_annotations; i++)
+	{
+		JsError    *a = palloc(sizeof(JsError));
+		StringInfoData val;
+
+		initStringInfo(&val);
+		js_value_to_json(&val, &s->annotation_values[i]);
+		a->keyword = s->annotation_kw[i];
+		a->instance_location = render_path(v->ipath, v->ilen, NULL);
+		a->keyword_location = render_path(v->kpath, v->klen, a->keyword);
+		a->absolute_keyword_location = s->resource->uri[0] != '\0'
+			? psprintf("%s#%s/%s", s->resource->uri, s->ptr, a->keyword) : NULL;
+		a->schema_path = psprintf("#%s/%s", s->ptr, a->keyword);
+		a->params = val.data;
+		a->message = NULL;
+		if (v->nann >= v->anncap)
+		{
+			v->anncap = v->anncap ? v->anncap * 2 : 16;
+			v->anns = v->anns ? repalloc(v->anns, sizeof(JsError *) * v->anncap)
+				: palloc(sizeof(JsError *) * v->anncap);
+		}
+		v->anns[v->nann++] = a;
+	}
 }
 
 /* arguments (messages, params) are only built when errors are collected */
@@ -893,6 +927,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	int			i;
 	bool		r;
 	JsEval	   *parent_ev = NULL;
+	int			ann_saved = v->nann;
 
 	if (s->is_bool)
 	{
@@ -932,12 +967,15 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		ev = eval_new(inst);
 	}
 
-	if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
-		FAIL();
-	if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
-		FAIL();
-	if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
-		FAIL();
+	if (s->has_refs)
+	{
+		if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
+			FAIL();
+		if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
+			FAIL();
+		if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
+			FAIL();
+	}
 
 	if (s->validation)
 	{
@@ -997,6 +1035,9 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		default:
 			break;
 	}
+
+	if (!s->has_inplace)
+		goto unevaluated;
 
 	for (i = 0; i < s->n_all_of; i++)
 	{
@@ -1141,7 +1182,10 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		}
 	}
 
+unevaluated:
 	/* unevaluated*: last, once every other keyword has left its annotations */
+	if (!s->needs_eval)
+		goto done;
 	if (s->unevaluated_props && js_is_object(inst))
 	{
 		JsIter		it;
@@ -1204,6 +1248,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	}
 
 done:
+	/* annotations of a failing schema are dropped, with its subschemas' */
+	if (!ok)
+		v->nann = ann_saved;
+	else if (s->n_annotations && v->o->annotate && v->collect)
+		add_annotations(v, s);
 	if (parent_ev)
 		eval_merge(parent_ev, ev);
 	if (pushed_scope)
@@ -1233,53 +1282,80 @@ js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
 		result->n_errors = v.nerr;
 		if (opts->max_errors > 0 && result->n_errors > opts->max_errors)
 			result->n_errors = opts->max_errors;
+		result->annotations = v.anns;
+		result->n_annotations = ok ? v.nann : 0;
 	}
 	return ok;
+}
+
+static void
+append_unit(StringInfo buf, const JsError *e, bool annotation)
+{
+	appendStringInfo(buf, "{\"valid\": %s, \"instanceLocation\": ", annotation ? "true" : "false");
+	escape_json(buf, e->instance_location);
+	appendStringInfoString(buf, ", \"keywordLocation\": ");
+	escape_json(buf, e->keyword_location);
+	if (e->absolute_keyword_location)
+	{
+		appendStringInfoString(buf, ", \"absoluteKeywordLocation\": ");
+		escape_json(buf, e->absolute_keyword_location);
+	}
+	if (annotation)
+	{
+		appendStringInfo(buf, ", \"annotation\": %s, \"keyword\": ", e->params);
+		escape_json(buf, e->keyword);
+		appendStringInfoChar(buf, '}');
+		return;
+	}
+	appendStringInfoString(buf, ", \"error\": ");
+	escape_json(buf, e->message);
+	appendStringInfoString(buf, ", \"instancePath\": ");
+	escape_json(buf, e->instance_location);
+	appendStringInfoString(buf, ", \"schemaPath\": ");
+	escape_json(buf, e->schema_path);
+	appendStringInfoString(buf, ", \"keyword\": ");
+	escape_json(buf, e->keyword);
+	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
+	escape_json(buf, e->message);
+	appendStringInfoChar(buf, '}');
 }
 
 /*
  * The result as JSON text: {"valid": ..., "errors": [...]} where the root
  * and each error are output units of the 2020-12 "basic" format, each
- * error also carrying ajv's fields.
+ * error also carrying ajv's fields.  JS_OUTPUT_BASIC follows that format
+ * strictly: a valid result carries "annotations" instead of "errors".
  */
 void
-js_result_append_json(StringInfo buf, const JsResult *result, bool flag_only)
+js_result_append_json(StringInfo buf, const JsResult *result, JsOutput output)
 {
 	int			i;
 
 	appendStringInfo(buf, "{\"valid\": %s", result->valid ? "true" : "false");
-	if (flag_only)
+	if (output == JS_OUTPUT_FLAG)
 	{
 		appendStringInfoChar(buf, '}');
 		return;
 	}
-	appendStringInfoString(buf, ", \"keywordLocation\": \"\", \"instanceLocation\": \"\", \"errors\": [");
+	appendStringInfoString(buf, ", \"keywordLocation\": \"\", \"instanceLocation\": \"\"");
+	if (output == JS_OUTPUT_BASIC && result->valid)
+	{
+		appendStringInfoString(buf, ", \"annotations\": [");
+		for (i = 0; i < result->n_annotations; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			append_unit(buf, result->annotations[i], true);
+		}
+		appendStringInfoString(buf, "]}");
+		return;
+	}
+	appendStringInfoString(buf, ", \"errors\": [");
 	for (i = 0; i < result->n_errors; i++)
 	{
-		JsError    *e = result->errors[i];
-
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		appendStringInfoString(buf, "{\"valid\": false, \"instanceLocation\": ");
-		escape_json(buf, e->instance_location);
-		appendStringInfoString(buf, ", \"keywordLocation\": ");
-		escape_json(buf, e->keyword_location);
-		if (e->absolute_keyword_location)
-		{
-			appendStringInfoString(buf, ", \"absoluteKeywordLocation\": ");
-			escape_json(buf, e->absolute_keyword_location);
-		}
-		appendStringInfoString(buf, ", \"error\": ");
-		escape_json(buf, e->message);
-		appendStringInfoString(buf, ", \"instancePath\": ");
-		escape_json(buf, e->instance_location);
-		appendStringInfoString(buf, ", \"schemaPath\": ");
-		escape_json(buf, e->schema_path);
-		appendStringInfoString(buf, ", \"keyword\": ");
-		escape_json(buf, e->keyword);
-		appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
-		escape_json(buf, e->message);
-		appendStringInfoChar(buf, '}');
+		append_unit(buf, result->errors[i], false);
 	}
 	appendStringInfoString(buf, "]}");
 }

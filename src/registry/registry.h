@@ -25,4 +25,7 @@ extern const char *registry_actor_role(void);
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);
 
+/* set while registry_validate.c compiles a version for its per-tenant cache */
+extern bool registry_loading_for_cache;
+
 #endif							/* REGISTRY_H */

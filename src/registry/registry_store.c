@@ -16,10 +16,10 @@
  * transaction, the store generation is bumped at its end (commit or abort),
  * making every compiled form that used a loader stale for the next
  * transaction, which may belong to another tenant of a pooled connection.
- * The registry's own functions do not depend on this: they validate
- * against a self-contained bundle of the schema and the documents it
- * references (lowcode.registry_bundle), whose compiled form is keyed by its
- * whole content and reused across requests.
+ * The registry's own validation (registry_validate.c) compiles with this
+ * loader too, but keeps the compiled form in its own cache, keyed by tenant:
+ * while it compiles, registry_loading_for_cache is set and the loader does
+ * not schedule that end-of-transaction staleness.
  *
  * A change of schema_versions reaches every backend through the relcache
  * invalidation lowcode.registry_invalidate() queues; the store watches the
@@ -43,6 +43,8 @@
 #define REGISTRY_URI_PREFIX "lowcode:"
 
 static bool loaded_in_this_xact = false;
+
+bool		registry_loading_for_cache = false;
 
 static Jsonb *
 registry_loader(const char *uri, void *arg)
@@ -78,7 +80,7 @@ registry_loader(const char *uri, void *arg)
 		}
 	}
 	SPI_finish();
-	if (result)
+	if (result && !registry_loading_for_cache)
 		loaded_in_this_xact = true;
 	return result;
 }

@@ -5,9 +5,10 @@
  *	  compiled forms: lowcode.validate() and the submissions trigger.
  *
  * The cache maps (tenant, subject, requested version or "latest") to the
- * version it resolved to and the compiled form of that version's bundle
- * (the schema with every lowcode: document it references embedded, see
- * lowcode.registry_bundle).  A hit costs a hash lookup; the compiled form
+ * version it resolved to and the compiled form of that version (its
+ * lowcode: references resolved through the document store, by the
+ * registry's loader, as the tenant sees subjects: the entry is the
+ * tenant's own).  A hit costs a hash lookup; the compiled form
  * is reused until registry content changes: every change queues a relcache
  * invalidation of lowcode.schema_versions (lowcode.registry_invalidate),
  * which reaches every backend before its next transaction and bumps
@@ -20,8 +21,11 @@
  * exactly as the SQL functions do.  Calls without a tenant context (an
  * operator validating against a global subject) are not cached.
  *
- * Cross-field rules ("x-rules") are evaluated after the JSON Schema pass,
- * by lowcode.registry_eval_rules, and their errors appended to the list.
+ * Cross-field rules ("x-rules", at the root or in subschemas reached through
+ * "properties") are found once per compiled version and evaluated after the
+ * JSON Schema pass through lowcode.rule_test, one call site per rule (so
+ * each rule's CEL program stays compiled); a failed rule, or one that cannot
+ * be evaluated on the data, adds an error to the same list.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,10 +36,14 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/datum.h"
@@ -52,11 +60,12 @@
 
 #define REG_SUBJECT_MAX 128
 #define REG_CACHE_MAX_ENTRIES 1024
+#define REG_LATEST PG_INT32_MIN		/* "requested version": the latest enabled one */
 
 typedef struct RegCacheKey
 {
 	pg_uuid_t	scope;
-	int32		requested;		/* 0: the latest enabled version */
+	int32		requested;		/* REG_LATEST: the latest enabled version */
 	char		subject[REG_SUBJECT_MAX + 1];
 } RegCacheKey;
 
@@ -68,10 +77,37 @@ typedef struct RegCacheEntry
 	uint64		store_gen;
 	int32		version;
 	JsCompiled *compiled;
-	Jsonb	   *rules_schema;	/* the schema when it has x-rules, else NULL */
+	int			n_rules;		/* cross-field rules ("x-rules") of the version */
+	struct RegRule *rules;		/* in compiled->mcxt */
 } RegCacheEntry;
 
+/*
+ * One cross-field rule: where it sits (a chain of "properties" from the
+ * root), its CEL text, message and error path, and a call site of
+ * lowcode.rule_test, so that the rule's compiled program stays cached.
+ */
+typedef struct RegRule
+{
+	int			depth;			/* properties to descend into from the instance root */
+	char	  **props;
+	char	   *schema_path;	/* JSON Pointer of the x-rules item */
+	char	   *instance_base;	/* JSON Pointer of the object it applies to */
+	char	   *rule;
+	char	   *message;
+	char	   *path;			/* relative JSON Pointer of the field */
+	FmgrInfo	call;
+} RegRule;
+
 static HTAB *reg_cache = NULL;
+static uint64 cache_epoch = 1;		/* bumped when entries are removed: call-site memos drop them */
+
+/* per call site (fn_extra): the entry the previous call used, to skip the hash lookup */
+typedef struct RegCallSite
+{
+	uint64		epoch;
+	RegCacheEntry *entry;
+	RegCacheKey key;
+} RegCallSite;
 static Jsonb *valid_result = NULL;
 static int64 compiles = 0;			/* versions compiled by this backend (tests) */	/* the result of a valid instance, built once */
 static MemoryContext reg_cache_cxt = NULL;
@@ -81,10 +117,9 @@ entry_release(RegCacheEntry *e)
 {
 	if (e->valid && e->compiled)
 		MemoryContextDelete(e->compiled->mcxt);
-	if (e->valid && e->rules_schema)
-		pfree(e->rules_schema);
 	e->compiled = NULL;
-	e->rules_schema = NULL;
+	e->rules = NULL;
+	e->n_rules = 0;
 	e->valid = false;
 }
 
@@ -100,6 +135,7 @@ cache_reset(void)
 		entry_release(e);
 		hash_search(reg_cache, &e->key, HASH_REMOVE, NULL);
 	}
+	cache_epoch++;
 }
 
 static void
@@ -119,6 +155,105 @@ cache_init(void)
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
+static char *
+pointer_escape(const char *s, int len)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < len; i++)
+	{
+		if (s[i] == '~')
+			appendStringInfoString(&buf, "~0");
+		else if (s[i] == '/')
+			appendStringInfoString(&buf, "~1");
+		else
+			appendStringInfoChar(&buf, s[i]);
+	}
+	return buf.data;
+}
+
+static char *
+string_of(JsonbContainer *obj, const char *key)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * The x-rules of a schema: at its root and in subschemas reached through
+ * "properties" (registration checked their shape and their CEL).
+ */
+static void
+collect_rules(JsonbContainer *schema, List *props, const char *schema_base,
+			  const char *instance_base, List **out, int depth)
+{
+	JsonbValue *rules;
+	JsonbValue *properties;
+
+	check_stack_depth();
+	if (depth > 100)
+		return;
+	rules = getKeyJsonValueFromContainer(schema, "x-rules", 7, NULL);
+	if (rules && rules->type == jbvBinary && JsonContainerIsArray(rules->val.binary.data))
+	{
+		int			n = JsonContainerSize(rules->val.binary.data);
+
+		for (int i = 0; i < n; i++)
+		{
+			JsonbValue *item = getIthJsonbValueFromContainer(rules->val.binary.data, i);
+			RegRule    *r;
+			ListCell   *lc;
+			int			k = 0;
+
+			if (item == NULL || item->type != jbvBinary || !JsonContainerIsObject(item->val.binary.data))
+				continue;
+			r = palloc0(sizeof(RegRule));
+			r->rule = string_of(item->val.binary.data, "rule");
+			if (r->rule == NULL)
+				continue;
+			r->message = string_of(item->val.binary.data, "message");
+			r->path = string_of(item->val.binary.data, "path");
+			r->schema_path = psprintf("%s/x-rules/%d", schema_base, i);
+			r->instance_base = pstrdup(instance_base);
+			r->depth = list_length(props);
+			r->props = palloc(sizeof(char *) * (r->depth + 1));
+			foreach(lc, props)
+				r->props[k++] = pstrdup(lfirst(lc));
+			*out = lappend(*out, r);
+		}
+	}
+	properties = getKeyJsonValueFromContainer(schema, "properties", 10, NULL);
+	if (properties && properties->type == jbvBinary && JsonContainerIsObject(properties->val.binary.data))
+	{
+		JsonbIterator *it = JsonbIteratorInit(properties->val.binary.data);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+		char	   *key = NULL;
+		int			keylen = 0;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok == WJB_KEY)
+			{
+				key = v.val.string.val;
+				keylen = v.val.string.len;
+			}
+			else if (tok == WJB_VALUE && v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data))
+			{
+				char	   *esc = pointer_escape(key, keylen);
+
+				collect_rules(v.val.binary.data, lappend(list_copy(props), pnstrdup(key, keylen)),
+							  psprintf("%s/properties/%s", schema_base, esc),
+							  psprintf("%s/%s", instance_base, esc), out, depth + 1);
+			}
+		}
+	}
+}
+
 /* resolve through SQL and compile; fills the entry */
 static void
 entry_load(RegCacheEntry *e, text *subject, int32 requested)
@@ -127,18 +262,18 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
 	MemoryContext caller = CurrentMemoryContext;
-	Jsonb	   *bundle = NULL;
+	Jsonb	   *schema = NULL;
 	Jsonb	   *rules = NULL;
 	int32		version = 0;
 	int			ret;
 
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
-	if (requested == 0)
+	if (requested == REG_LATEST)
 		nulls[1] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT version, bundle, rules_schema FROM lowcode.registry_validation_target($1, $2)",
+	ret = SPI_execute_with_args("SELECT version, schema, rules_schema FROM lowcode.registry_validation_target($1, $2)",
 								2, argtypes, values, nulls, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "registry_validation_target returned no row");
@@ -153,14 +288,14 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		version = isnull ? 0 : DatumGetInt32(d);
 		d = SPI_getbinval(tup, td, 2, &isnull);
 		if (!isnull)
-			bundle = DatumGetJsonbPCopy(d);
+			schema = DatumGetJsonbPCopy(d);
 		d = SPI_getbinval(tup, td, 3, &isnull);
 		if (!isnull)
 			rules = DatumGetJsonbPCopy(d);
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
-	if (bundle == NULL || version <= 0)
+	if (schema == NULL || version <= 0)
 		elog(ERROR, "registry_validation_target returned no schema");
 
 	{
@@ -172,18 +307,50 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		memset(&opts, 0, sizeof(opts));
 		opts.default_draft = JS_DRAFT2020;
 		opts.loader = js_store_load;
-		c = js_compile(bundle, &opts);
+		/*
+		 * Documents the registry's loader gives this compilation are the
+		 * tenant's view, and so is this cache entry: they need not go stale
+		 * at the end of the transaction (registry_store.c).
+		 */
+		registry_loading_for_cache = true;
+		PG_TRY();
+		{
+			c = js_compile(schema, &opts);
+		}
+		PG_FINALLY();
+		{
+			registry_loading_for_cache = false;
+		}
+		PG_END_TRY();
 		compiles++;
 		MemoryContextSetParent(c->mcxt, reg_cache_cxt);
 		e->compiled = c;
 		e->version = version;
 		e->store_gen = store_gen;
 		e->registry_gen = reg_gen;
-		e->rules_schema = NULL;
-		if (rules)
+		e->rules = NULL;
+		e->n_rules = 0;
+		if (rules && JB_ROOT_IS_OBJECT(rules))
 		{
-			e->rules_schema = MemoryContextAlloc(reg_cache_cxt, VARSIZE(rules));
-			memcpy(e->rules_schema, rules, VARSIZE(rules));
+			/* kept with the compiled form, freed with it */
+			MemoryContext old = MemoryContextSwitchTo(c->mcxt);
+			List	   *list = NIL;
+			ListCell   *lc;
+			Oid			argtypes[2] = {TEXTOID, JSONBOID};
+			Oid			fn = LookupFuncName(list_make2(makeString("lowcode"), makeString("rule_test")),
+											2, argtypes, false);
+			int			i = 0;
+
+			collect_rules(&rules->root, NIL, "", "", &list, 0);
+			e->n_rules = list_length(list);
+			e->rules = palloc0(sizeof(RegRule) * (e->n_rules + 1));
+			foreach(lc, list)
+			{
+				e->rules[i] = *(RegRule *) lfirst(lc);
+				fmgr_info_cxt(fn, &e->rules[i].call, c->mcxt);
+				i++;
+			}
+			MemoryContextSwitchTo(old);
 		}
 		e->valid = true;
 	}
@@ -196,40 +363,136 @@ entry_fresh(RegCacheEntry *e)
 		(!e->compiled->used_loader || e->store_gen == js_store_generation());
 }
 
-/* append the errors of the cross-field rules; returns the merged result */
-static Jsonb *
-apply_rules(Jsonb *rules_schema, Jsonb *instance, Jsonb *result)
+/*
+ * Evaluate one rule on the object it applies to.  An evaluation error (a
+ * missing field, a non-boolean result) makes the rule fail; it is caught in
+ * a subtransaction, as a PL/pgSQL exception block would, and its message
+ * returned in *failure.
+ */
+static bool
+rule_holds(RegRule *r, Jsonb *data, char **failure)
 {
-	Oid			argtypes[3] = {JSONBOID, JSONBOID, JSONBOID};
-	Datum		values[3];
-	MemoryContext caller = CurrentMemoryContext;
-	Jsonb	   *merged = result;
-	int			ret;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = false;
 
-	values[0] = JsonbPGetDatum(rules_schema);
-	values[1] = JsonbPGetDatum(instance);
-	values[2] = JsonbPGetDatum(result);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT CASE WHEN jsonb_array_length(e) = 0 THEN $3"
-								" ELSE $3 || jsonb_build_object('valid', false, 'errors', coalesce($3 -> 'errors', '[]') || e) END"
-								" FROM lowcode.registry_eval_rules($1, $2) e",
-								3, argtypes, values, NULL, true, 1);
-	if (ret == SPI_OK_SELECT && SPI_processed == 1)
+	*failure = NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			merged = DatumGetJsonbPCopy(d);
-			MemoryContextSwitchTo(spi);
-		}
+		ok = DatumGetBool(FunctionCall2(&r->call, CStringGetTextDatum(r->rule), JsonbPGetDatum(data)));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
 	}
-	SPI_finish();
-	return merged;
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		/* cancellation and the like are not rule failures */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		*failure = edata->message ? pstrdup(edata->message) : pstrdup("evaluation failed");
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* the object a rule applies to, or NULL when the instance does not have it */
+static Jsonb *
+rule_data(RegRule *r, Jsonb *instance)
+{
+	JsonbValue *next = NULL;
+	JsonbContainer *cur = &instance->root;
+
+	if (!JB_ROOT_IS_OBJECT(instance))
+		return NULL;
+	if (r->depth == 0)
+		return instance;
+	for (int i = 0; i < r->depth; i++)
+	{
+		next = getKeyJsonValueFromContainer(cur, r->props[i], strlen(r->props[i]), NULL);
+		if (next == NULL || next->type != jbvBinary || !JsonContainerIsObject(next->val.binary.data))
+			return NULL;
+		cur = next->val.binary.data;
+	}
+	/* the nested object as a Jsonb of its own (the value knows its length) */
+	return JsonbValueToJsonb(next);
+}
+
+/*
+ * Evaluate the version's x-rules; append an error per failed rule to the
+ * result (which is rebuilt with "valid": false).  Returns the result.
+ */
+static Jsonb *
+apply_rules(RegCacheEntry *e, Jsonb *instance, Jsonb *result, bool *valid)
+{
+	StringInfoData errs;
+	int			failed = 0;
+
+	initStringInfo(&errs);
+	for (int i = 0; i < e->n_rules; i++)
+	{
+		RegRule    *r = &e->rules[i];
+		Jsonb	   *data = rule_data(r, instance);
+		char	   *failure;
+		char	   *loc;
+		const char *msg;
+
+		CHECK_FOR_INTERRUPTS();
+		if (data == NULL || rule_holds(r, data, &failure))
+			continue;
+		loc = psprintf("%s%s", r->instance_base, r->path ? r->path : "");
+		msg = r->message ? r->message : psprintf("rule %s is not satisfied", r->rule);
+		appendStringInfoString(&errs, failed++ ? ", {" : "{");
+		appendStringInfoString(&errs, "\"instanceLocation\": ");
+		escape_json(&errs, loc);
+		appendStringInfoString(&errs, ", \"keywordLocation\": ");
+		escape_json(&errs, r->schema_path);
+		appendStringInfoString(&errs, ", \"error\": ");
+		escape_json(&errs, msg);
+		appendStringInfoString(&errs, ", \"instancePath\": ");
+		escape_json(&errs, loc);
+		appendStringInfoString(&errs, ", \"schemaPath\": ");
+		escape_json(&errs, psprintf("#%s", r->schema_path));
+		appendStringInfoString(&errs, ", \"keyword\": \"x-rules\", \"params\": {\"rule\": ");
+		escape_json(&errs, r->rule);
+		if (failure)
+		{
+			appendStringInfoString(&errs, ", \"error\": ");
+			escape_json(&errs, failure);
+		}
+		appendStringInfoString(&errs, "}, \"message\": ");
+		escape_json(&errs, msg);
+		appendStringInfoChar(&errs, '}');
+	}
+	if (failed == 0)
+		return result;
+	*valid = false;
+	{
+		/* result || {"valid": false, "errors": result.errors || [rule errors]} */
+		JsonbValue *old = getKeyJsonValueFromContainer(&result->root, "errors", 6, NULL);
+		char	   *old_text = (old && old->type == jbvBinary) ?
+			JsonbToCString(NULL, old->val.binary.data, old->val.binary.len) : "[]";
+		Datum		errors = DirectFunctionCall2(jsonb_concat,
+												 DirectFunctionCall1(jsonb_in, CStringGetDatum(old_text)),
+												 DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("[%s]", errs.data))));
+		StringInfoData patch;
+
+		initStringInfo(&patch);
+		appendStringInfo(&patch, "{\"valid\": false, \"errors\": %s}",
+						 JsonbToCString(NULL, &DatumGetJsonbP(errors)->root, VARSIZE(DatumGetJsonbP(errors))));
+		return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(result),
+												  DirectFunctionCall1(jsonb_in, CStringGetDatum(patch.data))));
+	}
 }
 
 /* the outcome of one validation */
@@ -240,21 +503,39 @@ typedef struct RegValidation
 	Jsonb	   *result;			/* {"valid","errors",...}; NULL when valid and not asked for */
 } RegValidation;
 
-static bool
-result_is_valid(Jsonb *result)
+/* a copy of the result of a valid instance, built once per backend */
+static Jsonb *
+valid_result_copy(void)
 {
-	JsonbValue *v = getKeyJsonValueFromContainer(&result->root, "valid", 5, NULL);
+	Jsonb	   *copy;
 
-	return v && v->type == jbvBool && v->val.boolean;
+	if (valid_result == NULL)
+	{
+		JsResult	ok;
+		StringInfoData buf;
+		Jsonb	   *vr;
+
+		memset(&ok, 0, sizeof(ok));
+		ok.valid = true;
+		initStringInfo(&buf);
+		js_result_append_json(&buf, &ok, JS_OUTPUT_ERRORS);
+		vr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+		valid_result = MemoryContextAlloc(TopMemoryContext, VARSIZE(vr));
+		memcpy(valid_result, vr, VARSIZE(vr));
+	}
+	copy = palloc(VARSIZE(valid_result));
+	memcpy(copy, valid_result, VARSIZE(valid_result));
+	return copy;
 }
 
 /*
- * Validate "instance" against a version of "subject" (requested: 0 for the
+ * Validate "instance" against a version of "subject" (requested: REG_LATEST for the
  * latest enabled one) as the current tenant sees it.  The full result is
  * built only when want_result is set or the instance is invalid.
  */
 static void
-registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out)
+registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out,
+				  RegCallSite *cs)
 {
 	RegCacheKey key;
 	RegCacheEntry *e;
@@ -266,8 +547,6 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	JsResult	r;
 	StringInfoData buf;
 
-	if (requested < 0)
-		requested = -1;			/* never a version: resolves to "not found" */
 	cache_init();
 	cacheable = tenancy_current_tenant(&tenant) &&
 		VARSIZE_ANY_EXHDR(subject) <= REG_SUBJECT_MAX;
@@ -277,13 +556,21 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 		key.scope = tenant;
 		key.requested = requested;
 		memcpy(key.subject, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
-		e = hash_search(reg_cache, &key, HASH_FIND, &found);
+		if (cs && cs->entry && cs->epoch == cache_epoch &&
+			memcmp(&cs->key, &key, sizeof(key)) == 0 && entry_fresh(cs->entry))
+		{
+			e = cs->entry;
+			found = true;
+		}
+		else
+			e = hash_search(reg_cache, &key, HASH_FIND, &found);
 		if (!found || !entry_fresh(e))
 		{
 			if (found)
 			{
 				entry_release(e);
 				hash_search(reg_cache, &key, HASH_REMOVE, NULL);
+				cache_epoch++;
 			}
 			/* load first: an error leaves no half-made entry behind */
 			memset(&scratch, 0, sizeof(scratch));
@@ -293,6 +580,12 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 			e = hash_search(reg_cache, &key, HASH_ENTER, &found);
 			scratch.key = key;
 			*e = scratch;
+		}
+		if (cs)
+		{
+			cs->key = key;
+			cs->entry = e;
+			cs->epoch = cache_epoch;
 		}
 	}
 	else
@@ -314,26 +607,14 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	 * instances are validated again, collecting every error.
 	 */
 	out->valid = js_validate(e->compiled, instance, &o, NULL);
-	if (out->valid && !e->rules_schema)
+	if (out->valid)
 	{
-		if (want_result)
-		{
-			if (valid_result == NULL)
-			{
-				JsResult	ok;
-				Jsonb	   *vr;
-
-				memset(&ok, 0, sizeof(ok));
-				ok.valid = true;
-				initStringInfo(&buf);
-				js_result_append_json(&buf, &ok, false);
-				vr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-				valid_result = MemoryContextAlloc(TopMemoryContext, VARSIZE(vr));
-				memcpy(valid_result, vr, VARSIZE(vr));
-			}
-			out->result = palloc(VARSIZE(valid_result));
-			memcpy(out->result, valid_result, VARSIZE(valid_result));
-		}
+		if (want_result || e->n_rules > 0)
+			out->result = valid_result_copy();
+		if (e->n_rules > 0)
+			out->result = apply_rules(e, instance, out->result, &out->valid);
+		if (out->valid && !want_result)
+			out->result = NULL;
 	}
 	else
 	{
@@ -341,13 +622,10 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 		o.collect = true;
 		js_validate(e->compiled, instance, &o, &r);
 		initStringInfo(&buf);
-		js_result_append_json(&buf, &r, false);
+		js_result_append_json(&buf, &r, JS_OUTPUT_ERRORS);
 		out->result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-		if (e->rules_schema)
-		{
-			out->result = apply_rules(e->rules_schema, instance, out->result);
-			out->valid = result_is_valid(out->result);
-		}
+		if (e->n_rules > 0)
+			out->result = apply_rules(e, instance, out->result, &out->valid);
 	}
 	if (!cacheable)
 		entry_release(e);
@@ -366,8 +644,11 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
 	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1),
-					  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), true, &v);
+					  PG_ARGISNULL(2) ? REG_LATEST : PG_GETARG_INT32(2), true, &v,
+					  fcinfo->flinfo->fn_extra);
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
 	{
 		/* {"version": N, ...the validator's result...} */
@@ -446,6 +727,16 @@ raise_invalid(const char *what, RegValidation *v)
 				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
 }
 
+static RegCallSite *
+trigger_call_site(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo == NULL)
+		return NULL;
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
+	return fcinfo->flinfo->fn_extra;
+}
+
 PG_FUNCTION_INFO_V1(lowcode_registry_validate_trigger);
 
 Datum
@@ -487,6 +778,13 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 		Jsonb	   *data;
 		int32		requested;
 
+		/*
+		 * A superuser without a tenant context (pg_restore, data repair)
+		 * writes rows as given: a restored submission keeps its version,
+		 * stamps and trace id.
+		 */
+		if (!tenancy_current_tenant(&tenant) && superuser())
+			return PointerGetDatum(newtup);
 		d = attr(newtup, desc, a_tenant, &isnull);
 		if (!tenancy_current_tenant(&tenant) || isnull ||
 			memcmp(DatumGetUUIDP(d), &tenant, sizeof(pg_uuid_t)) != 0)
@@ -538,10 +836,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 							errmsg("a submission needs data")));
 		data = DatumGetJsonbP(d);
 		d = attr(newtup, desc, a_version, &isnull);
-		requested = isnull ? 0 : DatumGetInt32(d);
-		if (!isnull && requested <= 0)
-			requested = -1;
-		registry_validate(subject, data, requested, false, &v);
+		requested = isnull ? REG_LATEST : DatumGetInt32(d);
+		registry_validate(subject, data, requested, false, &v, trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("the data is not valid for subject %s version %d",
 								   text_to_cstring(subject), v.version), &v);
@@ -560,7 +856,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		if (is_update && same_datum(td->tg_trigtuple, newtup, desc, a_col))
 			return PointerGetDatum(newtup);
-		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), 0, false, &v);
+		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), REG_LATEST, false, &v,
+						  trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
 								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),

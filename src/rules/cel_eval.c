@@ -90,10 +90,36 @@ find_type_name(const char *name, CelValue *out)
 	return false;
 }
 
+/*
+ * Names in a container (namespace) "a.b": a.b.name, then a.name, then the
+ * plain name (tried by the caller), as the specification's resolution rule.
+ */
+static bool
+resolve_in_container(CelEnv *env, const char *name, CelValue *out)
+{
+	int			clen = strlen(env->container);
+
+	while (clen > 0)
+	{
+		char	   *q = psprintf("%.*s.%s", clen, env->container, name);
+
+		if (env->resolve(env->resolve_ctx, q, strlen(q), out))
+			return true;
+		while (clen > 0 && env->container[clen - 1] != '.')
+			clen--;
+		if (clen > 0)
+			clen--;				/* drop the dot */
+	}
+	return false;
+}
+
 static bool
 resolve_ident(CelEnv *env, const CelExpr *ident, CelValue *out)
 {
 	if (!ident->absolute && env->nlocals > 0 && find_local(env, ident->name, out))
+		return true;
+	if (env->container && !ident->absolute && env->resolve &&
+		resolve_in_container(env, ident->name, out))
 		return true;
 	if (env->resolve && env->resolve(env->resolve_ctx, ident->name, ident->namelen, out))
 		return true;
@@ -178,7 +204,7 @@ select_field(const CelExpr *e, const CelValue *operand, CelValue *out)
  * the dotted prefixes are tried as variable names, longest first, then as
  * type names (google.protobuf.Duration).
  */
-static void
+static pg_noinline void
 eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 {
 	const CelExpr *root = e;
@@ -196,6 +222,25 @@ eval_qualified(CelEnv *env, const CelExpr *e, CelValue *out)
 	}
 	if (depth > 16)
 		chain = palloc(depth * sizeof(CelExpr *));
+	/* fast path: a.b.c read straight from the data, when nothing shadows a */
+	if (env->resolve_path && depth < 16 && !root->absolute &&
+		(env->nlocals == 0 || !find_local(env, root->name, &val)))
+	{
+		const char *names[16];
+		int			lens[16];
+		const CelExpr *s = e;
+
+		names[0] = root->name;
+		lens[0] = root->namelen;
+		for (i = depth; i >= 1; i--, s = s->target)
+		{
+			names[i] = s->name;
+			lens[i] = s->namelen;
+		}
+		cel_charge(env, depth);
+		if (env->resolve_path(env->resolve_ctx, names, lens, depth + 1, out))
+			return;
+	}
 	i = 0;
 	for (const CelExpr *s = e; s->kind == EX_SELECT; s = s->target)
 		chain[i++] = s;
@@ -380,7 +425,7 @@ valbuf_add(ValBuf *b, const CelValue *v)
 	b->items[b->n++] = *v;
 }
 
-static void
+static pg_noinline void
 eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 {
 	CelValue	range;
@@ -619,6 +664,133 @@ eval_logic(CelEnv *env, const CelExpr *e, CelValue *out)
 					   is_and ? "_&&_" : "_||_", cel_type_name(&l), cel_type_name(&r));
 }
 
+/* list literals (constant ones were folded at compile time) */
+static pg_noinline void
+eval_list(CelEnv *env, const CelExpr *e, CelValue *out)
+{
+	CelValue   *items;
+	int			i,
+				n = 0;
+
+	cel_check_alloc((Size) e->nargs * sizeof(CelValue), "list");
+	items = palloc(Max(e->nargs, 1) * sizeof(CelValue));
+	for (i = 0; i < e->nargs; i++)
+	{
+		CelValue	v;
+
+		cel_eval(env, e->args[i], &v);
+		if (v.kind == CEL_ERROR)
+		{
+			*out = v;
+			return;
+		}
+		if (e->optional && e->optional[i])
+		{
+			if (v.kind != CEL_OPTIONAL)
+			{
+				cel_make_error(out, CEL_ERR_NO_OVERLOAD, "optional list element is not an optional value");
+				return;
+			}
+			if (v.v.opt == NULL)
+				continue;
+			v = *v.v.opt;
+		}
+		items[n++] = v;
+	}
+	cel_make_list(out, n, items);
+	return;
+}
+
+/* map literals */
+static pg_noinline void
+eval_map(CelEnv *env, const CelExpr *e, CelValue *out)
+{
+	CelValue   *keys = palloc(Max(e->nargs, 1) * sizeof(CelValue));
+	CelValue   *vals = palloc(Max(e->nargs, 1) * sizeof(CelValue));
+	int			i,
+				n = 0;
+
+	for (i = 0; i < e->nargs; i++)
+	{
+		CelValue	k,
+					v;
+
+		cel_eval(env, e->args[i], &k);
+		if (k.kind == CEL_ERROR)
+		{
+			*out = k;
+			return;
+		}
+		cel_eval(env, e->vals[i], &v);
+		if (v.kind == CEL_ERROR)
+		{
+			*out = v;
+			return;
+		}
+		if (!cel_valid_map_key(&k))
+		{
+			cel_make_error(out, CEL_ERR_NO_OVERLOAD, "unsupported key type: %s", cel_type_name(&k));
+			return;
+		}
+		if (e->optional[i])
+		{
+			if (v.kind != CEL_OPTIONAL)
+			{
+				cel_make_error(out, CEL_ERR_NO_OVERLOAD, "optional map entry is not an optional value");
+				return;
+			}
+			if (v.v.opt == NULL)
+				continue;
+			v = *v.v.opt;
+		}
+		for (int j = 0; j < n; j++)
+		{
+			if (cel_equal(&keys[j], &k))
+			{
+				cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "repeated map key");
+				return;
+			}
+		}
+		keys[n] = k;
+		vals[n] = v;
+		n++;
+	}
+	cel_make_map(out, n, keys, vals);
+	return;
+}
+
+/* calls other than binary operators (kept out of cel_eval to keep its frame small) */
+static pg_noinline void
+eval_call(CelEnv *env, const CelExpr *e, CelValue *out)
+{
+	CelValue	argbuf[4];
+	CelValue   *args;
+	int			nargs = e->nargs + (e->target ? 1 : 0);
+	int			k = 0,
+				i;
+
+	args = nargs <= 4 ? argbuf : palloc(nargs * sizeof(CelValue));
+	if (e->target)
+		cel_eval(env, e->target, &args[k++]);
+	for (i = 0; i < e->nargs; i++)
+		cel_eval(env, e->args[i], &args[k++]);
+	for (i = 0; i < nargs; i++)
+	{
+		if (args[i].kind == CEL_ERROR)
+		{
+			*out = args[i];
+			return;
+		}
+	}
+	if (e->fn == CEL_OP_INDEX || e->fn == CEL_OP_OPT_INDEX)
+	{
+		eval_index(&args[0], &args[1], e->fn == CEL_OP_OPT_INDEX, out);
+		return;
+	}
+	cel_call_function(env, e, nargs, args, out);
+	return;
+}
+
 void
 cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 {
@@ -676,94 +848,11 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 				return;
 			}
 		case EX_LIST:
-			{
-				CelValue   *items;
-				int			i,
-							n = 0;
-
-				cel_check_alloc((Size) e->nargs * sizeof(CelValue), "list");
-				items = palloc(Max(e->nargs, 1) * sizeof(CelValue));
-				for (i = 0; i < e->nargs; i++)
-				{
-					CelValue	v;
-
-					cel_eval(env, e->args[i], &v);
-					if (v.kind == CEL_ERROR)
-					{
-						*out = v;
-						return;
-					}
-					if (e->optional && e->optional[i])
-					{
-						if (v.kind != CEL_OPTIONAL)
-						{
-							cel_make_error(out, CEL_ERR_NO_OVERLOAD, "optional list element is not an optional value");
-							return;
-						}
-						if (v.v.opt == NULL)
-							continue;
-						v = *v.v.opt;
-					}
-					items[n++] = v;
-				}
-				cel_make_list(out, n, items);
-				return;
-			}
+			eval_list(env, e, out);
+			return;
 		case EX_MAP:
-			{
-				CelValue   *keys = palloc(Max(e->nargs, 1) * sizeof(CelValue));
-				CelValue   *vals = palloc(Max(e->nargs, 1) * sizeof(CelValue));
-				int			i,
-							n = 0;
-
-				for (i = 0; i < e->nargs; i++)
-				{
-					CelValue	k,
-								v;
-
-					cel_eval(env, e->args[i], &k);
-					if (k.kind == CEL_ERROR)
-					{
-						*out = k;
-						return;
-					}
-					cel_eval(env, e->vals[i], &v);
-					if (v.kind == CEL_ERROR)
-					{
-						*out = v;
-						return;
-					}
-					if (!cel_valid_map_key(&k))
-					{
-						cel_make_error(out, CEL_ERR_NO_OVERLOAD, "unsupported key type: %s", cel_type_name(&k));
-						return;
-					}
-					if (e->optional[i])
-					{
-						if (v.kind != CEL_OPTIONAL)
-						{
-							cel_make_error(out, CEL_ERR_NO_OVERLOAD, "optional map entry is not an optional value");
-							return;
-						}
-						if (v.v.opt == NULL)
-							continue;
-						v = *v.v.opt;
-					}
-					for (int j = 0; j < n; j++)
-					{
-						if (cel_equal(&keys[j], &k))
-						{
-							cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "repeated map key");
-							return;
-						}
-					}
-					keys[n] = k;
-					vals[n] = v;
-					n++;
-				}
-				cel_make_map(out, n, keys, vals);
-				return;
-			}
+			eval_map(env, e, out);
+			return;
 		case EX_STRUCT:
 			cel_make_error(out, CEL_ERR_NO_OVERLOAD,
 						   "message construction (%s{...}) is not supported: protobuf messages are out of scope",
@@ -794,34 +883,8 @@ cel_eval(CelEnv *env, const CelExpr *e, CelValue *out)
 				cel_call_function(env, e, 2, args, out);
 				return;
 			}
-			{
-				CelValue	argbuf[4];
-				CelValue   *args;
-				int			nargs = e->nargs + (e->target ? 1 : 0);
-				int			k = 0,
-							i;
-
-				args = nargs <= 4 ? argbuf : palloc(nargs * sizeof(CelValue));
-				if (e->target)
-					cel_eval(env, e->target, &args[k++]);
-				for (i = 0; i < e->nargs; i++)
-					cel_eval(env, e->args[i], &args[k++]);
-				for (i = 0; i < nargs; i++)
-				{
-					if (args[i].kind == CEL_ERROR)
-					{
-						*out = args[i];
-						return;
-					}
-				}
-				if (e->fn == CEL_OP_INDEX || e->fn == CEL_OP_OPT_INDEX)
-				{
-					eval_index(&args[0], &args[1], e->fn == CEL_OP_OPT_INDEX, out);
-					return;
-				}
-				cel_call_function(env, e, nargs, args, out);
-				return;
-			}
+			eval_call(env, e, out);
+			return;
 	}
 	cel_make_error(out, CEL_ERR_GENERIC, "unsupported expression");
 }

@@ -71,11 +71,10 @@ numeric_to_int64_exact(Numeric num, int64 *out)
 	if ((header & NUM_SIGN_MASK) == NUM_SHORT)
 	{
 		neg = (header & NUM_SHORT_SIGN) != 0;
+		/* a 7-bit two's complement weight */
 		weight = (header & NUM_SHORT_WEIGHT_SIGN) ?
-			(int) (~NUM_SHORT_WEIGHT_MASK | (header & NUM_SHORT_WEIGHT_MASK)) :
+			(int) (int16) (0xFFC0 | (header & NUM_SHORT_WEIGHT_MASK)) :
 			(int) (header & NUM_SHORT_WEIGHT_MASK);
-		if (header & NUM_SHORT_WEIGHT_SIGN)
-			weight = (int) (int16) (0xFFC0 | (header & NUM_SHORT_WEIGHT_MASK));
 		digits = (const int16 *) (data + sizeof(uint16));
 		ndigits = (int) ((size - sizeof(uint16)) / sizeof(int16));
 	}
@@ -240,11 +239,8 @@ cel_from_jsonb_value(const JsonbValue *jv, CelValue *out)
 		case jbvBinary:
 			{
 				JsonbContainer *jc = jv->val.binary.data;
-				JsonbSrc   *s = palloc(sizeof(JsonbSrc));
+				JsonbSrc   *s;
 
-				s->jc = jc;
-				s->n = JsonContainerSize(jc);
-				s->materialized = false;
 				if (JsonContainerIsScalar(jc))
 				{
 					JsonbValue	sc;
@@ -253,24 +249,44 @@ cel_from_jsonb_value(const JsonbValue *jv, CelValue *out)
 					cel_from_jsonb_value(&sc, out);
 					return;
 				}
+				/* one allocation for the container and its source */
 				if (JsonContainerIsArray(jc))
 				{
-					CelList    *l = palloc0(sizeof(CelList));
+					struct
+					{
+						CelList		l;
+						JsonbSrc	s;
+					}		   *both = palloc(sizeof(*both));
 
-					l->ops = &jsonb_list_ops;
-					l->src = s;
+					s = &both->s;
+					both->l.n = 0;
+					both->l.items = NULL;
+					both->l.ops = &jsonb_list_ops;
+					both->l.src = s;
 					out->kind = CEL_LIST;
-					out->v.list = l;
+					out->v.list = &both->l;
 				}
 				else
 				{
-					CelMap	   *m = palloc0(sizeof(CelMap));
+					struct
+					{
+						CelMap		m;
+						JsonbSrc	s;
+					}		   *both = palloc(sizeof(*both));
 
-					m->ops = &jsonb_map_ops;
-					m->src = s;
+					s = &both->s;
+					both->m.n = 0;
+					both->m.keys = NULL;
+					both->m.vals = NULL;
+					both->m.ops = &jsonb_map_ops;
+					both->m.src = s;
 					out->kind = CEL_MAP;
-					out->v.map = m;
+					out->v.map = &both->m;
 				}
+				s->jc = jc;
+				s->n = JsonContainerSize(jc);
+				s->materialized = false;
+				s->keys = s->vals = NULL;
 				return;
 			}
 		default:
@@ -290,6 +306,30 @@ cel_jsonb_resolver(void *ctx, const char *name, int len, CelValue *out)
 		return false;
 	if (getKeyJsonValueFromContainer(jc, name, len, &res) == NULL)
 		return false;
+	cel_from_jsonb_value(&res, out);
+	return true;
+}
+
+/* a.b.c straight from the jsonb object: no intermediate map values */
+bool
+cel_jsonb_path_resolver(void *ctx, const char *const *names, const int *lens, int n, CelValue *out)
+{
+	JsonbContainer *jc = ctx;
+	JsonbValue	res;
+	int			i;
+
+	if (jc == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		if (getKeyJsonValueFromContainer(jc, names[i], lens[i], &res) == NULL)
+			return false;
+		if (i == n - 1)
+			break;
+		if (res.type != jbvBinary || !JsonContainerIsObject(res.val.binary.data))
+			return false;
+		jc = res.val.binary.data;
+	}
 	cel_from_jsonb_value(&res, out);
 	return true;
 }

@@ -16,6 +16,8 @@ extern void cel_from_jsonb_value(const JsonbValue *jv, CelValue *out);
 
 /* resolver over the top-level keys of a jsonb object (ctx: JsonbContainer *) */
 extern bool cel_jsonb_resolver(void *ctx, const char *name, int len, CelValue *out);
+extern bool cel_jsonb_path_resolver(void *ctx, const char *const *names, const int *lens,
+									int n, CelValue *out);
 
 /* CEL value -> jsonb; errors are raised (ereport) */
 extern Jsonb *cel_to_jsonb(const CelValue *v);

@@ -59,6 +59,26 @@ set_error(Parser *p, int pos, const char *msg)
 
 #define FAILED(p) ((p)->error != NULL)
 
+/* the text of a token for messages: 'x', or its first 20 characters */
+static char *
+token_text(Parser *p, const CelToken *t)
+{
+	int			len = t->end - t->pos;
+
+	if (t->tok == T_EOF)
+		return pstrdup("end of expression");
+	if (len <= 0)
+		return pstrdup("token");
+	if (len > 20)
+	{
+		len = 20;
+		while (len > 0 && ((unsigned char) p->lx.src[t->pos + len] & 0xC0) == 0x80)
+			len--;
+		return psprintf("'%.*s...'", len, p->lx.src + t->pos);
+	}
+	return psprintf("'%.*s'", len, p->lx.src + t->pos);
+}
+
 static void
 advance(Parser *p)
 {
@@ -77,7 +97,7 @@ expect(Parser *p, CelTok tok, const char *what)
 		if (p->tok.tok == T_EOF)
 			set_error(p, p->tok.pos, psprintf("syntax error: expected %s, found end of expression", what));
 		else
-			set_error(p, p->tok.pos, psprintf("syntax error: expected %s", what));
+			set_error(p, p->tok.pos, psprintf("syntax error: expected %s, found %s", what, token_text(p, &p->tok)));
 		return false;
 	}
 	advance(p);
@@ -560,7 +580,7 @@ parse_primary(Parser *p)
 			set_error(p, t.pos, psprintf("reserved identifier '%s'", t.str));
 			return NULL;
 		default:
-			set_error(p, t.pos, "syntax error: unexpected token");
+			set_error(p, t.pos, psprintf("syntax error: unexpected %s", token_text(p, &t)));
 			return NULL;
 	}
 }
@@ -652,6 +672,7 @@ parse_member(Parser *p)
 
 				s->target = e;
 				s->name = name;
+				s->namelen = strlen(name);
 				s->opt_select = opt;
 				if (qual)
 					s->qualname = psprintf("%s.%s", qual, name);
@@ -939,7 +960,8 @@ cel_parse(const char *src, int len, int max_depth)
 		advance(&p);
 		prog->root = parse_expr(&p);
 		if (!FAILED(&p) && p.tok.tok != T_EOF)
-			set_error(&p, p.tok.pos, "syntax error: unexpected token after the end of the expression");
+			set_error(&p, p.tok.pos, psprintf("syntax error: unexpected %s after the end of the expression",
+											  token_text(&p, &p.tok)));
 	}
 	prog->error = p.error;
 	if (prog->error)

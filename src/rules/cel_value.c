@@ -292,7 +292,9 @@ cel_compare(const CelValue *a, const CelValue *b, bool *ok)
 bool
 cel_equal(const CelValue *a, const CelValue *b)
 {
-	check_stack_depth();
+	if (a->kind == CEL_STRING && b->kind == CEL_STRING)
+		return a->v.s.len == b->v.s.len &&
+			memcmp(a->v.s.data, b->v.s.data, a->v.s.len) == 0;
 	if (is_numeric(a->kind) && is_numeric(b->kind))
 	{
 		bool		ok;
@@ -320,12 +322,14 @@ cel_equal(const CelValue *a, const CelValue *b)
 		case CEL_OPTIONAL:
 			if (a->v.opt == NULL || b->v.opt == NULL)
 				return a->v.opt == b->v.opt;
+			check_stack_depth();
 			return cel_equal(a->v.opt, b->v.opt);
 		case CEL_LIST:
 			{
 				int			n = cel_list_size(a->v.list),
 							i;
 
+				check_stack_depth();
 				if (n != cel_list_size(b->v.list))
 					return false;
 				for (i = 0; i < n; i++)
@@ -345,6 +349,7 @@ cel_equal(const CelValue *a, const CelValue *b)
 				int			n = cel_map_size(a->v.map),
 							i;
 
+				check_stack_depth();
 				if (n != cel_map_size(b->v.map))
 					return false;
 				for (i = 0; i < n; i++)
@@ -509,15 +514,7 @@ cel_format_double(StringInfo buf, double d)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	/* Go prints exponents with at least two digits, as C does: 1e+21 */
-	{
-		char	   *e = strchr(tmp, 'e');
-
-		if (e && (e[2] == '0') && e[3] != '\0' && e[4] == '\0')
-		{
-			/* C gives e+05 for some platforms; Go gives e+05 too */
-		}
-	}
+	/* exponents come out with at least two digits (1e+21, 1e-07), as in Go */
 	appendStringInfoString(buf, tmp);
 }
 

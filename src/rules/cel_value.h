@@ -165,7 +165,7 @@ struct CelExpr
 	int			height;			/* longest path to a leaf, bounded by max_depth */
 	int			fn;				/* EX_CALL: builtin function id (cel_stdlib) */
 	const char *name;			/* identifier, field or function name */
-	int			namelen;		/* EX_IDENT: strlen(name) */
+	int			namelen;		/* EX_IDENT, EX_SELECT: strlen(name) */
 	const char *qualname;		/* EX_SELECT on identifiers only: "a.b.c" */
 	int			nargs;			/* EX_CALL args, EX_LIST items, EX_MAP entries */
 	CelExpr    *target;			/* method receiver, select operand */
@@ -230,12 +230,24 @@ typedef bool (*CelResolver) (void *ctx, const char *name, int len, CelValue *out
 typedef bool (*CelFunctionHook) (void *ctx, const char *name, int nargs,
 								 CelValue *args, CelValue *result);
 
+/*
+ * Optional fast path for a chain of field selections on a variable (a.b.c):
+ * names[0] is the variable, the rest are fields.  Returns false when any
+ * step is missing or not a map; the evaluator then takes the general path,
+ * which produces the right error.
+ */
+typedef bool (*CelPathResolver) (void *ctx, const char *const *names, const int *lens,
+								 int n, CelValue *out);
+
 typedef struct CelEnv
 {
 	CelResolver resolve;
+	CelPathResolver resolve_path;	/* optional */
 	void	   *resolve_ctx;
 	CelFunctionHook call_hook;
 	void	   *hook_ctx;
+	/* CEL container (namespace) for name resolution, or NULL (the SQL functions) */
+	const char *container;
 	int64		max_cost;
 	int64		cost;
 	/* local variables of comprehensions, innermost last */

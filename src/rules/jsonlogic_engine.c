@@ -220,6 +220,35 @@ check_depth(JlCompiler *c, int depth, const JlPathFrame *where)
 				 errhint("Flatten the rule or raise lowcode.rules_max_depth.")));
 }
 
+/* The nesting limit applies to literal data inside a rule too. */
+static void
+check_literal_depth(JlCompiler *c, const JlValue *v, int depth,
+					const JlPathFrame *where)
+{
+	check_stack_depth();
+	if (v->type == JL_ARRAY)
+	{
+		check_depth(c, depth + 1, where);
+		for (int32 i = 0; i < v->u.a->len; i++)
+		{
+			JlPathFrame f = {where, NULL, 0, i};
+
+			check_literal_depth(c, &v->u.a->items[i], depth + 1, &f);
+		}
+	}
+	else if (v->type == JL_OBJECT)
+	{
+		check_depth(c, depth + 1, where);
+		for (int32 i = 0; i < v->u.o->len; i++)
+		{
+			JlObjectEntry *e = &v->u.o->entries[i];
+			JlPathFrame f = {where, e->key, e->keylen, 0};
+
+			check_literal_depth(c, &e->val, depth + 1, &f);
+		}
+	}
+}
+
 /* Split a constant "var" path at the dots, once. */
 static void
 compile_var_path(JlCompiler *c, JlNode *n)
@@ -351,7 +380,7 @@ compile_value(JlCompiler *c, const JlValue *v, int depth,
 	}
 	/* scalars, and objects that are not operations, are data */
 	if (v->type == JL_OBJECT)
-		check_depth(c, depth + 1, where);
+		check_literal_depth(c, v, depth, where);
 	n = new_node(OP_CONST, 0);
 	n->value = *v;
 	return n;
@@ -390,6 +419,13 @@ lookup_segments(JlContext *cx, JlValue data, const JlPathSegment *segs,
 
 	for (int32 i = 0; i < nsegs; i++)
 	{
+		if (cur.type == JL_OBJECT && cur.ext)
+		{
+			/* the common step, a key of the host's object, done directly */
+			if (!cx->host->object_get(cur.u.h, segs[i].key, segs[i].keylen, &cur))
+				return not_found;
+			continue;
+		}
 		if (is_nullish(cur))
 			return not_found;
 		cur = jl_get_property(cx, cur, segs[i].key, segs[i].keylen);
@@ -548,6 +584,7 @@ eval_in(JlContext *cx, JlValue a, JlValue b)
 
 		for (int32 i = 0; i < len; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			jl_charge(cx, 1);
 			if (jl_strict_equals(jl_array_get(cx, b, i), a))
 				return jl_bool(true);
@@ -808,6 +845,17 @@ eval_node(JlContext *cx, const JlNode *n, JlValue data)
 		case OP_SOME:
 			check_stack_depth();
 			return eval_iteration(cx, n, data);
+		case OP_IN:
+			if (nvals == 2 && n->args[1]->op == OP_ARRAY && n->args[1]->const_items)
+			{
+				/* "in" over a literal list of scalars needs no fresh array */
+				JlValue		a;
+
+				check_stack_depth();
+				a = eval_node(cx, n->args[0], data);
+				return eval_in(cx, a, n->args[1]->value);
+			}
+			break;
 		default:
 			break;
 	}
@@ -816,14 +864,7 @@ eval_node(JlContext *cx, const JlNode *n, JlValue data)
 	check_stack_depth();
 	vals = nvals <= (int32) lengthof(local) ? local : palloc(sizeof(JlValue) * nvals);
 	for (int32 i = 0; i < nvals; i++)
-	{
-		/* "in" over a literal list of scalars needs no fresh array */
-		if (n->op == OP_IN && i == 1 && n->args[1]->op == OP_ARRAY &&
-			n->args[1]->const_items)
-			vals[i] = n->args[1]->value;
-		else
-			vals[i] = eval_node(cx, n->args[i], data);
-	}
+		vals[i] = eval_node(cx, n->args[i], data);
 
 #define ARG(i) arg_or_undefined(vals, nvals, (i))
 	switch (n->op)

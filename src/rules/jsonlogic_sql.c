@@ -13,8 +13,9 @@
  *
  * Compiled rules are cached twice:
  *	- per call site (fn_extra) when the rule argument is a constant or an
- *	  external parameter, keyed by its bytes (so a changed parameter value is
- *	  noticed);
+ *	  external parameter: a literal rule is compiled on the first call and
+ *	  used as is afterwards, a parameter is compared by bytes on each call
+ *	  (PL/pgSQL reuses a call site with changing values);
  *	- otherwise in a backend-wide LRU cache of at most lowcode.rules_cache_size
  *	  rules, keyed by the rule's jsonb bytes.
  *
@@ -386,7 +387,8 @@ static void
 number_to_jsonb(double n, JsonbValue *jv)
 {
 	jv->type = jbvNumeric;
-	if (n == floor(n) && fabs(n) < 9.2e18)
+	/* below 2^53 an integral double's exact digits are its shortest ones */
+	if (n == floor(n) && fabs(n) < 9007199254740992.0)
 		jv->val.numeric = int64_to_numeric((int64) n);
 	else
 	{
@@ -563,6 +565,7 @@ typedef struct CompiledRule
 	Size		len;
 	char	   *bytes;			/* the rule's jsonb bytes, the cache key */
 	bool		is_const;		/* call-site cache: the argument is a Const */
+	int			max_depth;		/* lowcode.rules_max_depth it was compiled under */
 	JlRule	   *rule;
 	MemoryContext cxt;			/* holds all of the above */
 } CompiledRule;
@@ -590,6 +593,7 @@ compile_rule(Jsonb *rule, const char *bytes, Size len, uint32 hash)
 	JlValue	   *tree = palloc(sizeof(JlValue));
 
 	cr->cxt = cxt;
+	cr->max_depth = rules_max_depth;
 	cr->hash = hash;
 	cr->len = len;
 	cr->bytes = palloc(len);
@@ -650,6 +654,12 @@ cache_lookup_or_compile(Jsonb *rule, const char *bytes, Size len)
 		{
 			if (cr->len == len && memcmp(cr->bytes, bytes, len) == 0)
 			{
+				if (cr->max_depth != rules_max_depth)
+				{
+					/* compiled under another depth limit: compile again */
+					cache_remove(cr);
+					break;
+				}
 				dlist_move_head(&cache_lru, &cr->lru);
 				return cr->rule;
 			}
@@ -684,16 +694,21 @@ rule_arg_is_const(FmgrInfo *flinfo)
 
 /* The compiled form of the rule argument, from one of the caches. */
 static JlRule *
-get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
+get_compiled_rule(FunctionCallInfo fcinfo)
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
-	const char *bytes = VARDATA_ANY(rule);
-	Size		len = VARSIZE_ANY_EXHDR(rule);
 	CompiledRule *cc = (CompiledRule *) flinfo->fn_extra;
+	Jsonb	   *rule;
+	const char *bytes;
+	Size		len;
 
-	/* a literal rule cannot change for this call site: no comparison */
-	if (cc != NULL && cc->is_const)
+	/* a literal rule cannot change for this call site: not even read again */
+	if (cc != NULL && cc->is_const && cc->max_depth == rules_max_depth)
 		return cc->rule;
+
+	rule = PG_GETARG_JSONB_P(0);
+	bytes = VARDATA_ANY(rule);
+	len = VARSIZE_ANY_EXHDR(rule);
 
 	if (len > (Size) rules_max_expression_length)
 		ereport(ERROR,
@@ -703,7 +718,8 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 						   len, rules_max_expression_length)));
 
 	/* a parameter may change between calls: compare the bytes */
-	if (cc != NULL && cc->len == len && memcmp(cc->bytes, bytes, len) == 0)
+	if (cc != NULL && cc->len == len && cc->max_depth == rules_max_depth &&
+		memcmp(cc->bytes, bytes, len) == 0)
 		return cc->rule;
 
 	if (get_fn_expr_arg_stable(flinfo, 0))
@@ -730,7 +746,6 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 Datum
 jsonlogic_apply(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *rule;
 	Jsonb	   *data = NULL;
 	JlRule	   *compiled;
 	JlValue		root;
@@ -738,11 +753,9 @@ jsonlogic_apply(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	rule = PG_GETARG_JSONB_P(0);
+	compiled = get_compiled_rule(fcinfo);
 	if (!PG_ARGISNULL(1))
 		data = PG_GETARG_JSONB_P(1);
-
-	compiled = get_compiled_rule(fcinfo, rule);
 	jsonb_host.utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	root = data ? jsonb_root_value(data) : jl_null();
 	result = jl_evaluate(compiled, root, &jsonb_host, rules_max_cost);

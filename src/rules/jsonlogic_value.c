@@ -135,39 +135,23 @@ jl_truthy(JlContext *cx, JlValue v)
 /* ------------------------------------------------------- number -> string */
 
 /*
- * Number::toString (ECMA-262 6.1.6.1.20): the shortest digits that round
- * trip (we take them from PostgreSQL's Ryu-based shortest formatter), laid
- * out as plain decimals for exponents -7 < n <= 21, else as d.ddde+n.
+ * Parse a decimal representation ("-1.2345e+20", "0.00012", "123") into its
+ * significant digits (no leading or trailing zeros) and the position of the
+ * decimal point: value = 0.digits * 10^point.  Returns the digit count.
  */
-int
-jl_format_number(double n, char *buf)
+static int
+parse_decimal_repr(const char *p, char *digits, int maxdigits, int *point,
+				   bool *neg)
 {
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN + 8];
-	char		digits[32];
-	int			k = 0;			/* number of significant digits */
-	int			point = 0;		/* decimal point position: value = 0.digits * 10^point */
-	int			exp10 = 0;
-	bool		neg = false;
+	int			k = 0;
 	bool		seen_point = false;
 	bool		leading = true;
-	char	   *p;
-	char	   *o = buf;
 
-	if (isnan(n))
-		return sprintf(buf, "NaN");
-	if (isinf(n))
-		return sprintf(buf, n > 0 ? "Infinity" : "-Infinity");
-	if (n == 0)
-		return sprintf(buf, "0");
-	/* integers up to 2^53 print directly */
-	if (n == floor(n) && fabs(n) < 9007199254740992.0)
-		return sprintf(buf, "%lld", (long long) n);
-
-	double_to_shortest_decimal_buf(n, tmp);
-	p = tmp;
+	*point = 0;
+	*neg = false;
 	if (*p == '-')
 	{
-		neg = true;
+		*neg = true;
 		p++;
 	}
 	for (; *p; p++)
@@ -178,27 +162,89 @@ jl_format_number(double n, char *buf)
 		{
 			if (leading && *p == '0')
 			{
+				/* a zero before the first significant digit */
 				if (seen_point)
-					point--;
+					(*point)--;
 				continue;
 			}
 			leading = false;
-			if (k < (int) sizeof(digits) - 1)
+			if (k < maxdigits)
 				digits[k++] = *p;
 			if (!seen_point)
-				point++;
+				(*point)++;
 		}
 		else if (*p == 'e' || *p == 'E')
 		{
-			exp10 = atoi(p + 1);
+			*point += atoi(p + 1);
 			break;
 		}
 	}
-	/* leading zeros before the point never counted; fix "0.00ddd" cases */
-	point += exp10;
 	while (k > 1 && digits[k - 1] == '0')
 		k--;
 	digits[k] = '\0';
+	return k;
+}
+
+/* Does x printed with p significant digits read back as x? */
+static bool
+round_trips(double x, int p, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%.*e", p - 1, x);
+	return strtod(buf, NULL) == x;
+}
+
+/*
+ * Number::toString (ECMA-262 6.1.6.1.20): the fewest significant digits that
+ * read back as the same double (the closest such digits when there are
+ * several), laid out as plain decimals for exponents -7 < n <= 21, else as
+ * d.ddde+n.
+ *
+ * PostgreSQL's Ryu formatter gives digits that round trip, but it is built
+ * without Ryu's "strictly shortest" mode and sometimes gives more digits
+ * than needed (3.839731728e20 comes out as 3.8397317279999997e+20).  Since a
+ * number printed correctly rounded to p digits round trips for every p from
+ * the shortest up, one check of p = k - 1 shows whether the k digits are the
+ * shortest, and a binary search finds the shortest otherwise.
+ */
+int
+jl_format_number(double n, char *buf)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN + 16];
+	char		digits[32];
+	int			k;				/* number of significant digits */
+	int			point;			/* value = 0.digits * 10^point */
+	bool		neg;
+	char	   *o = buf;
+
+	if (isnan(n))
+		return sprintf(buf, "NaN");
+	if (isinf(n))
+		return sprintf(buf, n > 0 ? "Infinity" : "-Infinity");
+	if (n == 0)
+		return sprintf(buf, "0");
+	/* integers below 2^53: their exact digits are the shortest */
+	if (n == floor(n) && fabs(n) < 9007199254740992.0)
+		return sprintf(buf, "%lld", (long long) n);
+
+	double_to_shortest_decimal_buf(n, tmp);
+	k = parse_decimal_repr(tmp, digits, (int) sizeof(digits) - 1, &point, &neg);
+	if (k > 1 && round_trips(n, k - 1, tmp, sizeof(tmp)))
+	{
+		int			lo = 1,
+					hi = k - 1;	/* hi round trips */
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (round_trips(n, mid, tmp, sizeof(tmp)))
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		snprintf(tmp, sizeof(tmp), "%.*e", hi - 1, n);
+		k = parse_decimal_repr(tmp, digits, (int) sizeof(digits) - 1, &point, &neg);
+	}
 
 	if (neg)
 		*o++ = '-';
@@ -443,7 +489,10 @@ string_to_number(const char *s, int32 len)
 	{
 		int			base = (s[1] == 'x' || s[1] == 'X') ? 16 :
 		(s[1] == 'o' || s[1] == 'O') ? 8 : 2;
-		double		d = 0;
+		int			bits = (base == 16) ? 4 : (base == 8) ? 3 : 1;
+		uint64		m = 0;		/* the first 64 significant bits */
+		int			shift = 0;	/* bits beyond them */
+		bool		sticky = false; /* a 1 among those */
 
 		for (int32 i = 2; i < len; i++)
 		{
@@ -460,9 +509,26 @@ string_to_number(const char *s, int32 len)
 				return NAN;
 			if (dv >= base)
 				return NAN;
-			d = d * base + dv;
+			for (int b = bits - 1; b >= 0; b--)
+			{
+				int			bit = (dv >> b) & 1;
+
+				if ((m >> 63) == 0)
+					m = (m << 1) | bit;
+				else
+				{
+					shift++;
+					sticky |= bit;
+				}
+			}
 		}
-		return d;
+		/*
+		 * Exactly rounded like JavaScript: bit 0 lies below the 53 bits kept,
+		 * so setting it for the dropped ones decides ties correctly.
+		 */
+		if (sticky)
+			m |= 1;
+		return ldexp((double) m, shift);
 	}
 	end = scan_decimal(s, len, &is_inf);
 	n = end;
@@ -831,6 +897,14 @@ jl_compare(JlContext *cx, JlValue a, JlValue b)
 	double		x,
 				y;
 
+	if (a.type == JL_NUMBER && b.type == JL_NUMBER)
+	{
+		x = a.u.n;
+		y = b.u.n;
+		if (isnan(x) || isnan(y))
+			return JL_CMP_UNDEFINED;
+		return (x > y) - (x < y);
+	}
 	a = to_primitive(cx, a);
 	b = to_primitive(cx, b);
 	if (a.type == JL_STRING && b.type == JL_STRING)

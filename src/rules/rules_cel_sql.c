@@ -106,9 +106,24 @@ cache_remove(CacheEntry *e)
 	cache_evictions++;
 }
 
+/*
+ * While a registered SQL function runs (nested_calls > 0), the evaluation
+ * that called it still uses its compiled program: catalog access or a
+ * nested rule_eval may deliver invalidations or fill the cache, but nothing
+ * is freed then.  The reset waits (reset_pending) and eviction is skipped.
+ */
+static int	nested_calls = 0;
+static bool reset_pending = false;
+
 static void
 cache_reset(void)
 {
+	if (nested_calls > 0)
+	{
+		reset_pending = true;
+		return;
+	}
+	reset_pending = false;
 	while (cache_count > 0)
 		cache_remove(lru_head.lru_prev);
 	cache_generation++;
@@ -178,6 +193,8 @@ cache_lookup(const char *src, int len)
 	MemoryContext cxt;
 
 	ensure_inval_callback();
+	if (reset_pending && nested_calls == 0)
+		cache_reset();
 	if (lru_head.lru_next == NULL)
 		lru_head.lru_next = lru_head.lru_prev = &lru_head;
 	for (e = cache_buckets[h % CACHE_BUCKETS]; e; e = e->next)
@@ -194,7 +211,9 @@ cache_lookup(const char *src, int len)
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "CEL compiled expressions",
 										  ALLOCSET_DEFAULT_SIZES);
-	while (cache_count >= rules_cache_size)
+	if (reset_pending && nested_calls == 0)
+		cache_reset();
+	while (cache_count >= rules_cache_size && cache_count > 0 && nested_calls == 0)
 		cache_remove(lru_head.lru_prev);
 	cxt = AllocSetContextCreate(cache_cxt, "CEL expression", ALLOCSET_SMALL_SIZES);
 	e = MemoryContextAllocZero(cxt, sizeof(CacheEntry));
@@ -539,8 +558,28 @@ object_aclcheck_compat(Oid fn)
 	return pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
 }
 
+static bool call_registered_guarded(const char *name, int nargs, CelValue *args, CelValue *out);
+
 static bool
 call_registered(void *ctx, const char *name, int nargs, CelValue *args, CelValue *out)
+{
+	bool		found;
+
+	nested_calls++;
+	PG_TRY();
+	{
+		found = call_registered_guarded(name, nargs, args, out);
+	}
+	PG_FINALLY();
+	{
+		nested_calls--;
+	}
+	PG_END_TRY();
+	return found;
+}
+
+static bool
+call_registered_guarded(const char *name, int nargs, CelValue *args, CelValue *out)
 {
 	int			i;
 
@@ -632,6 +671,7 @@ evaluate(FunctionCallInfo fcinfo, CelValue *result, text **expr_out, CallSite **
 		root = &data->root;
 	}
 	cel_env_init(&env, cel_jsonb_resolver, root, rules_max_cost);
+	env.resolve_path = cel_jsonb_path_resolver;
 	env.call_hook = call_registered;
 	/*
 	 * Values of one evaluation are small and die with it; resetting the
@@ -889,6 +929,8 @@ cel_conformance_eval(PG_FUNCTION_ARGS)
 	else
 	{
 		cel_env_init(&env, proto_resolver, &pb, rules_max_cost);
+		if (!PG_ARGISNULL(2) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(2)) > 0)
+			env.container = text_to_cstring(PG_GETARG_TEXT_PP(2));
 		cel_eval(&env, prog->root, &result);
 		if (result.kind == CEL_ERROR)
 		{

@@ -122,6 +122,17 @@ end_batch(void)
 
 typedef int64 (*BatchStep) (TimestampTz now, int limit);
 
+/* Between two batches: lowcode.sweep_batch_delay, interruptible. */
+static void
+batch_pause(void)
+{
+	if (worker_batch_delay_ms <= 0 || got_sigterm)
+		return;
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 worker_batch_delay_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
+
 /* Run a step in batches until it has less than a batch to do. */
 static bool
 run_batches(BatchStep step, TimestampTz now, const char *what)
@@ -138,6 +149,8 @@ run_batches(BatchStep step, TimestampTz now, const char *what)
 		end_batch();
 		total += n;
 		CHECK_FOR_INTERRUPTS();
+		if (n >= session_sweep_batch_size)
+			batch_pause();
 	} while (n >= session_sweep_batch_size && !got_sigterm);
 	if (total > 0)
 		elog(DEBUG1, "pg_lowcode worker: %s: " INT64_FORMAT " rows", what, total);
@@ -173,6 +186,7 @@ sweep(void)
 		session_shmem_mark_flushed(MyDatabaseId, touches, k);
 		if (k < touches_size || got_sigterm)
 			break;
+		batch_pause();
 	}
 
 	now = GetCurrentTimestamp();
@@ -276,10 +290,13 @@ lowcode_db_worker_main(Datum arg)
 			}
 			PG_CATCH();
 			{
+				/* As autovacuum does: report, abort, and carry on next time. */
+				HOLD_INTERRUPTS();
 				MemoryContextSwitchTo(sweep_ctx);
 				EmitErrorReport();
-				FlushErrorState();
 				AbortCurrentTransaction();
+				FlushErrorState();
+				RESUME_INTERRUPTS();
 				pgstat_report_activity(STATE_IDLE, NULL);
 			}
 			PG_END_TRY();

@@ -25,6 +25,7 @@
 /* Settings (GUCs), defined in worker_init.c. */
 extern int	worker_sweep_interval_ms;	/* lowcode.sweep_interval */
 extern int	worker_max_database_workers;	/* lowcode.max_database_workers */
+extern int	worker_batch_delay_ms;	/* lowcode.sweep_batch_delay */
 
 typedef enum DbWorkerState
 {

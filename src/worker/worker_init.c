@@ -34,6 +34,7 @@
 
 int			worker_sweep_interval_ms = 1000;
 int			worker_max_database_workers = 4;
+int			worker_batch_delay_ms = 0;
 
 WorkerShared *worker_shared = NULL;
 
@@ -241,6 +242,14 @@ worker_init(void)
 							&worker_sweep_interval_ms,
 							1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("lowcode.sweep_batch_delay",
+							"Pause of a database worker between two batches of one sweep.",
+							"0 (the default) sweeps as fast as possible; a few milliseconds leave more CPU "
+							"to the workload on a small machine, at the cost of expirations per second.",
+							&worker_batch_delay_ms,
+							0, 0, 10000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
 	RegisterXactCallback(worker_xact_callback, NULL);
 
 	/* PGC_POSTMASTER: can only be defined while preloading. */

@@ -66,12 +66,25 @@ SELECT d, p, what, lowcode.regex_test(d, p, s) AS matches FROM (VALUES
     ('ecma262', '^x{300}$', repeat('x', 300), '300 x'),
     ('ecma262', '^x{300}$', repeat('x', 301), '301 x'),
     ('ecma262', '^[ab]{2,600}$', repeat('ab', 300), '600 a/b'),
+    ('ecma262', '^(ab){300}$', repeat('ab', 300), '300 ab'),
+    ('ecma262', '^(a)\1{300}$', repeat('a', 301), '301 a'),
     ('ecma262', '^(?i:straße)$', 'STRAẞE', 'STRAẞE'),
     ('ecma262', '^(?i:ärger)$', 'ÄRGER', 'ÄRGER'),
     ('ecma262', '\p{Letter}cole', 'l''école', 'l''école'),
     ('ecma262', '^\cC$', E'\u0003', 'U+0003'),
+    ('ecma262', '^\p{Extended_Pictographic}+$', '😀🎉', 'emoji'),
+    ('ecma262', '\p{Emoji_Presentation}', 'plain text', 'plain text'),
+    ('ecma262', '^\p{Alpha}+$', 'Zoë', 'Zoë'),
+    ('ecma262', '^\p{scx=Hiragana}+$', 'ひらがなー', 'hiragana with prolonged sound mark'),
+    ('ecma262', '^\p{sc=Hiragana}+$', 'ひらがなー', 'hiragana with prolonged sound mark'),
     ('re2', '(?i)hello', 'HeLLo world', 'HeLLo world'),
     ('re2', '(?i)k', E'\u212a', 'Kelvin sign'),
+    ('re2', '^(?i)\W$', 'ſ', 'long s is a variant of s'),
+    ('re2', '^(?i)\P{Lu}$', 'A', 'A'),
+    ('ecma262', '^(?i:\P{Lu})$', 'A', 'A (its variant a is not Lu)'),
+    ('ecma262', '^(?i:\W)$', 'ſ', 'long s is a variant of s'),
+    ('ecma262', '^(?i:[^k])$', 'K', 'Kelvin sign'),
+    ('ecma262', '^(?i:s\b)', 'sſ', 'no boundary: long s is a word character under i'),
     ('re2', '^b$', E'a\nb', 'a, newline, b'),
     ('re2', '(?m)^b$', E'a\nb\nc', 'lines a b c'),
     ('re2', 'a.c', E'a\nc', 'a, newline, c'),
@@ -90,7 +103,7 @@ SELECT d, p, pg_temp.show(d, p) AS error FROM (VALUES
     ('ecma262', '(?#comment)'), ('ecma262', 'a**'), ('ecma262', '*a'), ('ecma262', '[z-a]'),
     ('ecma262', '\2(a)'), ('ecma262', '\k<nope>'), ('ecma262', '(?<a>.)(?<a>.)'),
     ('ecma262', '\p{NoSuchProperty}'), ('ecma262', '\u{110000}'), ('ecma262', '\x4'),
-    ('ecma262', 'a)'), ('ecma262', '(?<=(a))\1'), ('ecma262', '((a){300})'), ('ecma262', '\c1'),
+    ('ecma262', 'a)'), ('ecma262', '(?<=(a))\1'), ('ecma262', '((a){300})\1'), ('ecma262', '\c1'),
     ('ecma262', '\012'), ('ecma262', '^*'),
     ('re2', '(a)\1'), ('re2', '(?=a)'), ('re2', '\C'), ('re2', 'a++'), ('re2', 'x{1001}'),
     ('re2', '[[:nope:]]'), ('re2', '\Z'), ('re2', '(?z)')
@@ -109,6 +122,15 @@ SELECT lowcode.regex_test('ecma262', repeat('(?:a)', 2000), repeat('a', 2000)) A
 SELECT count(*) FILTER (WHERE lowcode.regex_test('ecma262', '^' || i || '$', i::text)) AS matched,
        count(*) FILTER (WHERE lowcode.regex_test('re2', '^x' || i || '$', i::text)) AS unmatched
 FROM generate_series(1, 600) i, generate_series(1, 2) rep;
+
+-- A compiled JSON Schema keeps handles to its patterns; when the cache has
+-- evicted them meanwhile, they are compiled again on their next use.
+SELECT lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '"aaa"') AS before_eviction;
+SELECT count(*) AS evicting FROM generate_series(1, 600) i WHERE lowcode.regex_test('ecma262', '^q' || i, 'x');
+SELECT lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '"aaa"') AS after_eviction,
+       lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '"aab"') AS no_match,
+       lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '{"k1": 1}') AS key_ok,
+       lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '{"x": 1}') AS key_bad;
 
 -- NULL in, NULL out
 SELECT lowcode.regex_test('ecma262', NULL, 'a') IS NULL AS strict;

@@ -90,7 +90,12 @@ LATERAL jsonb_array_elements(lowcode.jsonschema_validate(t.schema, t.instance)->
 
 -- options: output flag, max_errors, locale
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"output": "flag"}') AS flag;
-SELECT lowcode.jsonschema_validate('{"type": "string"}', '"x"') AS valid_basic;
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '"x"') AS valid_default;
+-- "basic": the 2020-12 format strictly: a valid result carries annotations, not errors
+SELECT jsonb_pretty(lowcode.jsonschema_validate(
+  '{"$id": "https://example.com/form", "title": "Form", "properties": {"name": {"type": "string", "readOnly": true, "default": "n/a"}}}',
+  '{"name": "x"}', '{"output": "basic"}')) AS valid_basic;
+SELECT lowcode.jsonschema_validate('{"title": "T", "type": "string"}', '1', '{"output": "basic"}') ? 'annotations' AS invalid_has_annotations;
 SELECT jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', '[1, 2, 3, 4]')->'errors') AS all_errors,
        jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', '[1, 2, 3, 4]', '{"max_errors": 2}')->'errors') AS two_errors;
 SELECT e->>'message' AS message

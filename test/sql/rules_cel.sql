@@ -39,6 +39,26 @@ SELECT lowcode.rule_eval('m.k.size() + l.size() + s.size()', '{"m": {"k": [1, 2,
 SELECT lowcode.rule_eval('l.exists(x, x.name == "b")', '{"l": [{"name": "a"}, {"name": "b"}]}');
 SELECT lowcode.rule_eval('m.map(k, k + "=" + string(m[k]))', '{"m": {"a": 1, "b": 2}}');
 
+-- jsonb lists and maps in depth: equality with literals, comprehensions over
+-- keys and entries, indexing, membership, optional access, dotted names
+SELECT pg_temp.err('x.y.z', '{"x": {"y": [1]}}');
+SELECT pg_temp.err('x.y.z', '{"x": {"y": {}}}');
+SELECT pg_temp.err('l.map(x, x * 2)', '{"l": [1, 2.5]}');
+SELECT lowcode.rule_eval('{"a": 1, "b": [1, 2]} == d', '{"d": {"b": [1, 2], "a": 1}}');
+SELECT lowcode.rule_eval('d.l == [1, "x", true, null, 2.5]', '{"d": {"l": [1, "x", true, null, 2.5]}}');
+SELECT lowcode.rule_eval('m.all(k, m[k] > 0)', '{"m": {"a": 1, "b": 2}}');
+SELECT lowcode.rule_eval('m.exists(k, v, k == "b" && v == 2)', '{"m": {"a": 1, "b": 2}}');
+SELECT lowcode.rule_eval('m.transformMap(k, v, v * 10)', '{"m": {"a": 1, "b": 2}}');
+SELECT lowcode.rule_eval('l[1].name', '{"l": [{"name": "a"}, {"name": "b"}]}');
+SELECT lowcode.rule_eval('"b" in m && !("z" in m) && 2 in l', '{"m": {"b": 1}, "l": [1, 2.0]}');
+SELECT lowcode.rule_eval('a.?b.orValue("none")', '{"a": {}}'), lowcode.rule_eval('a.?b.c.orValue("none")', '{"a": {"b": {"c": 3}}}');
+SELECT lowcode.rule_eval('m[?"k"].hasValue()', '{"m": {"k": null}}');
+SELECT lowcode.rule_eval('a.b', '{"a.b": 7}'), lowcode.rule_eval('a.b.c', '{"a.b": {"c": 8}}');
+SELECT lowcode.rule_eval('size(m) + size(l) + size(s)', '{"m": {"x": 1}, "l": [], "s": "日本"}');
+SELECT lowcode.rule_eval('[n, uint(n), double(n), string(n)]', '{"n": 12345678901234}');
+SELECT lowcode.rule_eval('n > 9223372036854775807', '{"n": 9223372036854775808}');
+SELECT lowcode.rule_eval('d', '{"d": {"nested": {"deep": [1, {"x": true}]}}}');
+
 -- CEL results as jsonb
 SELECT lowcode.rule_eval('[1, 2u, 3.5, "s", b"hi", null, true, {"k": [1]}, {1: "one"}]');
 SELECT lowcode.rule_eval('[timestamp("2024-01-02T03:04:05.5Z"), duration("90m"), type(1), 1.0/0.0, -1.0/0.0, 0.0/0.0]');

@@ -61,6 +61,15 @@ SELECT lowcode.rule_eval('vat(amount, 0.2)', '{"amount": 10}');
 SELECT lowcode.register_rule_function('vat', 'public.vat2(numeric, float8)');
 SELECT lowcode.rule_eval('vat(amount, 0.2)', '{"amount": 10}');
 
+-- a registered function that evaluates rules itself, with a one-entry cache:
+-- the outer rule's compiled program must survive the nested compilations
+CREATE FUNCTION public.twice(x int8) RETURNS int8 LANGUAGE sql IMMUTABLE
+  AS $$SELECT (lowcode.rule_eval('x * 2 + 0 * ' || x, jsonb_build_object('x', x)))::text::int8$$;
+SELECT lowcode.register_rule_function('twice', 'public.twice(int8)');
+SET lowcode.rules_cache_size = 1;
+SELECT lowcode.rule_eval('twice(3) + twice(4) + [5, 6].map(i, twice(i)).size()');
+RESET lowcode.rules_cache_size;
+
 DELETE FROM lowcode.rule_functions;
 DROP FUNCTION public.vat, public.vat2, public.initials, public.add_days, public.tags,
-  public.rand_pick, public.secret, public.pointy;
+  public.rand_pick, public.secret, public.pointy, public.twice;

@@ -1,7 +1,6 @@
 -- JsonLogic: lowcode.jsonlogic_apply with json-logic-js 2.x semantics.
 -- Every expected value here was checked against json-logic-js 2.0 under node.
-SET client_min_messages = warning;
-RESET client_min_messages;
+-- (pg_regress loads the extension: scripts/test.sh --load-extension.)
 
 -- SQLSTATE and message of an error, or 'no error'.
 CREATE FUNCTION pg_temp.jl_err(rule jsonb, data jsonb DEFAULT '{}') RETURNS text
@@ -45,10 +44,12 @@ SELECT lowcode.jsonlogic_apply('{"var":""}') AS default_data,
 INSERT INTO cases (rule, data) VALUES
   ('{"cat":[1e21, 1e-7, 0.1, 123456789.125, -0.000001, 1.5e300, 100, 1e20, 0.000123]}', '{}'),
   ('{"cat":[{"+":[0.1,0.2]}, " ", {"/":[1,3]}]}', '{}'),
+  ('{"cat":[383973172800000000000, " ", 11609735150000000000, " ", 191092076000000000000, " ", 5e-324, " ", 1.7976931348623157e308]}', '{}'),
   ('{"cat":[{"/":[1,0]}, " ", {"/":[0,0]}, " ", {"/":[-1,0]}]}', '{}'),
   ('{"/":[1,0]}', '{}'),
   ('{"/":[0,0]}', '{}'),
   ('[{"/":[1,0]}, {"-":[0]}, {"*":[-1,0,5]}, {"/":[1,{"*":[-1,0,5]}]}]', '{}'),
+  ('[3333033333333333333, {"+":[9007199254740993]}, {"*":[1e20, 3]}, {"var":"big"}]', '{"big": 123456789012345678901}'),
   ('{"cat":[null, "a", [1,[2,[3,null]]], {"a":1,"b":2}, true]}', '{}');
 SELECT * FROM pg_temp.show();
 TRUNCATE cases;
@@ -129,8 +130,11 @@ INSERT INTO cases (rule, data) VALUES
 SELECT * FROM pg_temp.show();
 TRUNCATE cases;
 
--- log returns its argument
+-- log returns its argument, and reports it at DEBUG1
 SELECT lowcode.jsonlogic_apply('{"log":[{"var":"a"}]}', '{"a":[1,"x"]}') AS logged;
+SET client_min_messages = debug1;
+SELECT lowcode.jsonlogic_apply('{"log":{"map":[[1,2],{"/":[{"var":""},0]}]}}') AS logged;
+RESET client_min_messages;
 
 -- the whole data document and parts of it come back unchanged
 SELECT lowcode.jsonlogic_apply('{"var":""}', '{"b":[1,2.50,{"c":null}],"a":"x"}') AS whole,
@@ -152,9 +156,20 @@ SELECT lowcode.jsonlogic_apply('{"map":[[1], {"Var":"x"}]}');
 SELECT pg_temp.jl_err((repeat('{"!":', 250) || 'true' || repeat('}', 250))::jsonb) AS depth_250;
 SELECT pg_temp.jl_err((repeat('{"!":', 251) || 'true' || repeat('}', 251))::jsonb) AS depth_251;
 SELECT pg_temp.jl_err((repeat('[', 300) || repeat(']', 300))::jsonb) AS array_depth_300;
+SELECT pg_temp.jl_err(('{"a":1,"b":' || repeat('[', 300) || repeat(']', 300) || '}')::jsonb) AS literal_depth_300;
+SELECT pg_temp.jl_err(('{"a":1,"b":' || repeat('[', 240) || repeat(']', 240) || '}')::jsonb) AS literal_depth_240;
 \set VERBOSITY default
 SELECT lowcode.jsonlogic_apply((repeat('{"and":[', 200) || 'true' || repeat(']}', 200))::jsonb);
 \set VERBOSITY terse
+-- a rule compiled earlier is checked again when the limit is lowered
+SELECT pg_temp.jl_err((repeat('{"!":', 100) || 'true' || repeat('}', 100))::jsonb) AS depth_100;
+SET lowcode.rules_max_depth = 50;
+SELECT pg_temp.jl_err((repeat('{"!":', 100) || 'true' || repeat('}', 100))::jsonb) AS depth_100_limit_50;
+CREATE TEMP TABLE deep_rules AS SELECT (repeat('{"!":', 100) || 'true' || repeat('}', 100))::jsonb AS r;
+RESET lowcode.rules_max_depth;
+SELECT lowcode.jsonlogic_apply(r) AS from_backend_cache FROM deep_rules;
+SET lowcode.rules_max_depth = 50;
+SELECT lowcode.jsonlogic_apply(r) AS from_backend_cache FROM deep_rules;
 SET lowcode.rules_max_depth = 100000;
 SELECT lowcode.jsonlogic_apply((repeat('{"!":', 5000) || 'true' || repeat('}', 5000))::jsonb) AS depth_5000;
 -- nesting depth 100,000: a clean error, never a crash
@@ -178,6 +193,18 @@ SELECT pg_temp.jl_err('{"reduce":[{"merge":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
 SET lowcode.rules_max_expression_length = 20;
 SELECT pg_temp.jl_err('{"cat":["a long rule text"]}') AS too_long;
 RESET lowcode.rules_max_expression_length;
+
+-- a long evaluation can be cancelled (18,000,000 steps, stopped by statement_timeout)
+CREATE TEMP TABLE slow AS
+  SELECT jsonb_build_object('all', jsonb_build_array(jsonb_build_object('var', 'xs'),
+           jsonb_build_object('all', jsonb_build_array((SELECT jsonb_agg(i) FROM generate_series(1, 3000) i),
+                                                       jsonb_build_object('var', ''))))) AS rule,
+         jsonb_build_object('xs', (SELECT jsonb_agg(i) FROM generate_series(1, 6000) i)) AS data;
+SET lowcode.rules_max_cost = 2147483647;
+SET statement_timeout = '50ms';
+SELECT lowcode.jsonlogic_apply(rule, data) FROM slow;
+RESET statement_timeout;
+RESET lowcode.rules_max_cost;
 
 -- caches: many distinct rules through a tiny backend cache, same results
 SET lowcode.rules_cache_size = 2;

@@ -85,7 +85,7 @@ SELECT pg_temp.try(format('SELECT lowcode.create_session(%L, %L)', :'ta', 'x')) 
 SELECT lowcode.resume_tenant(:'ta');
 SELECT count(*) = :before AS nothing_created FROM lowcode.sessions;
 
--- the tier's max_sessions
+-- the tier's max_sessions (enforced by the quota component's trigger)
 INSERT INTO lowcode.tiers (name, session_idle_timeout, session_absolute_lifetime, requests_per_second,
                            request_burst, max_sessions, statement_timeout, work_mem_kb)
 VALUES ('sess-tiny', '10 minutes', '1 hour', 1, 1, 2, '1 second', 64);

@@ -60,6 +60,15 @@ SELECT * FROM lowcode.isolation_report();
 RESET ROLE;
 SELECT tenant_id = :'t1' AS is_t1, name FROM items ORDER BY name;
 
+-- an API role that is an operator sees every tenant through operator policies
+GRANT lowcode_operator TO tt_api;
+SELECT problem, object_name FROM lowcode.isolation_report() WHERE problem = 'api_role_is_operator';
+REVOKE lowcode_operator FROM tt_api;
+SELECT count(*) AS operator_problems FROM lowcode.isolation_report() WHERE problem = 'api_role_is_operator';
+-- the extension's own operator policies are not reported as open
+SELECT count(*) AS open_extension_policies FROM lowcode.isolation_report()
+ WHERE problem = 'policy_not_tenant_scoped' AND object_name LIKE '%lowcode.%';
+
 -- grant_api_role refuses roles that bypass RLS, and unknown roles
 CREATE ROLE tt_bypass BYPASSRLS;
 SELECT lowcode.grant_api_role('tt_bypass');

@@ -142,12 +142,12 @@ for my $file (@files)
 			$b{$_} = $t->{bindings}{$_} for keys %{ $t->{bindings} // {} };
 			# base64 of the UTF-8 text: some expressions contain NUL bytes
 			push @cases, { id => $id, expr => encode_base64(Encode::encode('UTF-8', $t->{expr}), ''),
-				bindings => (%b ? \%b : undef) };
+				bindings => (%b ? \%b : undef), container => $t->{container} };
 		}
 	}
 	my $cases_json = $json->encode(\@cases);
 	$cases_json =~ s/\$cel\$/\$ cel\$/g;
-	my $out = $query->("SELECT c->>'id' || E'\\t' || lowcode.cel_conformance_eval(decode(c->>'expr', 'base64'), c->'bindings')::text "
+	my $out = $query->("SELECT c->>'id' || E'\\t' || lowcode.cel_conformance_eval(decode(c->>'expr', 'base64'), c->'bindings', c->>'container')::text "
 		  . "FROM jsonb_array_elements(\$cel\$$cases_json\$cel\$::jsonb) c;");
 	my ($pass, $run, $artifacts, @unexpected) = (0, 0, 0);
 	for my $line (split /\n/, $out)

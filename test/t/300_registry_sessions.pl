@@ -11,9 +11,23 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
 
-# this component's port range: 55470-55479
-$PostgreSQL::Test::Cluster::last_port_assigned = 55473;
-my $node = lowcode_node('registry_sessions');
+# A node like LowcodeTest's, on a fixed port of this component's range
+# (55470-55479): PostgreSQL::Test::Cluster would otherwise pick any free port.
+sub registry_node
+{
+	my ($name, $port) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name, port => $port);
+	$node->init;
+	$node->append_conf('postgresql.conf', join("\n",
+		"shared_preload_libraries = 'pg_lowcode,pg_cron'",
+		"cron.database_name = 'postgres'",
+		"max_worker_processes = 32") . "\n");
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
+	return $node;
+}
+
+my $node = registry_node('registry_sessions', 55472);
 
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('sessions-t')");
 my $claims = qq{{"tenant_id": "$t"}};
@@ -103,6 +117,25 @@ like($s1->{stderr}, qr/LG002/, 'the same backend under tenant u: subject not fou
 $s1->{stderr} = '';
 $s1->query_safe($ctx);
 is(s1_validate('{"qty": 50, "note": "x"}'), 'true', 'back under tenant t: version 2 enabled again');
+
+# a version that references another subject: compiled once, reused across
+# requests, and recompiled when the referenced subject changes
+in_s2(q{SELECT lowcode.register_schema('addr', '{"type": "object", "properties": {"zip": {"type": "string", "maxLength": 5}}}')});
+in_s2(q{SELECT lowcode.register_schema('customer', '{"type": "object", "properties": {"address": {"$ref": "lowcode:addr"}}}')});
+sub customer_valid
+{
+	my ($doc) = @_;
+	my $r = $s1->query_safe(qq{SELECT lowcode.validate('customer', '$doc') ->> 'valid'});
+	chomp $r;
+	return $r;
+}
+is(customer_valid('{"address": {"zip": "123456"}}'), 'false', 'the referenced subject applies (maxLength 5)');
+my $cc1 = $s1->query_safe(q{SELECT lowcode.registry_cache_stats() ->> 'compiles'});
+customer_valid('{"address": {"zip": "1"}}') for 1 .. 5;    # five requests (transactions)
+my $cc2 = $s1->query_safe(q{SELECT lowcode.registry_cache_stats() ->> 'compiles'});
+is($cc2, $cc1, 'the version with a reference is reused across requests');
+in_s2(q{SELECT lowcode.register_schema('addr', '{"type": "object", "properties": {"zip": {"type": "string", "maxLength": 9}}}')});
+is(customer_valid('{"address": {"zip": "123456"}}'), 'true', 'a new version of the referenced subject applies at once');
 
 $s1->quit;
 $node->stop;

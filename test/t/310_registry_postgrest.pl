@@ -12,9 +12,23 @@ use JSON::PP;
 use LowcodeTest;
 use PostgrestReplay;
 
-# this component's port range: 55470-55479
-$PostgreSQL::Test::Cluster::last_port_assigned = 55475;
-my $node = lowcode_node('registry_postgrest');
+# A node like LowcodeTest's, on a fixed port of this component's range
+# (55470-55479): PostgreSQL::Test::Cluster would otherwise pick any free port.
+sub registry_node
+{
+	my ($name, $port) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name, port => $port);
+	$node->init;
+	$node->append_conf('postgresql.conf', join("\n",
+		"shared_preload_libraries = 'pg_lowcode,pg_cron'",
+		"cron.database_name = 'postgres'",
+		"max_worker_processes = 32") . "\n");
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
+	return $node;
+}
+
+my $node = registry_node('registry_postgrest', 55474);
 PostgrestReplay->setup_roles($node);
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -33,7 +47,7 @@ my $api = PostgrestReplay->new(node => $node, pool_size => 2);
 sub rpc
 {
 	my ($who, $fn, $args, %o) = @_;
-	my %types = (schema => 'jsonb', instance => 'jsonb', data => 'jsonb', version => 'int', permanent => 'boolean');
+	my %types = (schema => 'jsonb', instance => 'jsonb', data => 'jsonb', version => 'int', requested => 'int', permanent => 'boolean');
 	return $api->rpc(function => "lowcode.$fn", args => $args, claims => $claims{$who},
 		types => { map { $_ => $types{$_} } grep { $types{$_} } keys %$args }, %o);
 }
@@ -134,16 +148,25 @@ for my $case (
 	[ 'validate', { subject => 'leave', instance => '{}' }, { subject => 'leavx', instance => '{}' } ],
 	[ 'submit', { subject => 'leave', data => '{}' }, { subject => 'leavx', data => '{}' } ],
 	[ 'deprecate_schema', { subject => 'leave', version => 1 }, { subject => 'leavx', version => 1 } ],
-	[ 'delete_schema', { subject => 'leave', version => 1 }, { subject => 'leavx', version => 1 } ])
+	[ 'delete_schema', { subject => 'leave', version => 1 }, { subject => 'leavx', version => 1 } ],
+	[ 'set_schema_state', { subject => 'leave', version => 1, state => 'disabled' },
+	  { subject => 'leavx', version => 1, state => 'disabled' } ],
+	[ 'registry_validation_target', { subject => 'leave', requested => undef }, { subject => 'leavx', requested => undef } ])
 {
 	my ($fn, $theirs, $missing) = @$case;
 	my $r1 = rpc('b', $fn, $theirs);
 	my $r2 = rpc('b', $fn, $missing);
+	is($r1->{error}{sqlstate}, 'PGRST', "b: $fn of a's subject raises the registry's error");
 	is($r1->{status}, 404, "b: $fn of a's subject answers 404");
 	(my $m1 = $r1->{error}{message} // '') =~ s/leave/X/;
 	(my $m2 = $r2->{error}{message} // '') =~ s/leavx/X/;
 	is("$r1->{status} $r1->{error}{code} $m1", "$r2->{status} $r2->{error}{code} $m2", "...exactly like a missing subject");
 }
+$res = rpc('b', 'registry_load_document', { uri => 'lowcode:leave' }, method => 'GET');
+is($res->{status}, 200, 'b asks the document store loader for a\'s subject...');
+is(scalar_of($res), undef, '...and gets nothing, as for a missing subject');
+$res = rpc('b', 'validate', { subject => 'survey-x', instance => '{}', version => 1 }, method => 'GET');
+is($res->{status}, 404, 'b validating a missing subject by version: 404');
 $res = rpc('b', 'register_schema', { subject => 'b-form', schema => '{"$ref": "lowcode:leave"}' });
 is($res->{status}, 422, 'b cannot reference a\'s subject...');
 like($res->{error}{message}, qr/does not exist/, '...it does not exist for b');
