@@ -259,7 +259,7 @@ CREATE FUNCTION lowcode.quota_memory(OUT capacity bigint, OUT entries bigint, OU
                                      OUT evictions bigint, OUT limits_generation bigint)
 AS 'MODULE_PATHNAME', 'lowcode_quota_memory' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.quota_memory() IS
-  'State of the quota shared memory table: capacity (lowcode.quota_max_tenants), entries in use, requests admitted unchecked because it was full, evictions.';
+  'State of the quota shared memory table: capacity (entries: twice lowcode.quota_max_tenants), entries in use, requests admitted unchecked because their bucket was full, evictions.';
 
 CREATE FUNCTION lowcode.quota_check_cost(tenant uuid, iterations int,
                                          OUT check_ns float8, OUT empty_ns float8, OUT admitted bigint)

@@ -37,8 +37,8 @@ quota_init(void)
 	/* a PGC_POSTMASTER setting can only be defined while preloading */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("lowcode.quota_max_tenants",
-								"Number of tenants whose quota state fits in shared memory.",
-								"Tenants beyond it evict the least recently used entries that have nothing left to flush.",
+								"Number of tenants the quota table in shared memory is sized for (it holds twice as many entries).",
+								"A full bucket evicts its least recently used entry that has nothing left to flush.",
 								&quota_max_tenants,
 								10000, 100, 10000000,
 								PGC_POSTMASTER, 0, NULL, NULL, NULL);
@@ -125,7 +125,12 @@ rate_check(const pg_uuid_t *tenant, QuotaLimits *limits, int64 *wait_us, bool en
 
 		e = quota_entry_lookup(tenant, true, &lock);
 		if (!e)
-			return true;		/* no room: admitted unchecked (overflows) */
+		{
+			/* no room: admitted unchecked (counted in overflows) */
+			if (limits)
+				quota_load_limits(tenant, limits);
+			return true;
+		}
 		now = GetCurrentTimestamp();
 		SpinLockAcquire(&e->mutex);
 		/*
@@ -141,7 +146,7 @@ rate_check(const pg_uuid_t *tenant, QuotaLimits *limits, int64 *wait_us, bool en
 			quota_load_limits(tenant, limits);
 			e = quota_entry_lookup(tenant, true, &lock);
 			if (!e)
-				return true;
+				return true;	/* *limits was just loaded */
 			SpinLockAcquire(&e->mutex);
 			quota_entry_set_limits(e, limits, gen);
 		}
