@@ -60,10 +60,15 @@ typedef struct QuotaLimits
 	char		tier[NAMEDATALEN];
 } QuotaLimits;
 
+/* What an entry is for: a tenant, or one session (optional per-session bucket). */
+#define QUOTA_KIND_TENANT	0
+#define QUOTA_KIND_SESSION	1
+
 typedef struct QuotaKey
 {
 	Oid			dbid;
-	pg_uuid_t	tenant;
+	uint32		kind;			/* QUOTA_KIND_* */
+	pg_uuid_t	tenant;			/* the tenant, or the session */
 } QuotaKey;
 
 /* One microtoken: the token bucket counts in millionths of a request. */
@@ -137,6 +142,7 @@ extern bool quota_rate_limiting;
 /* quota_shmem.c */
 extern void quota_shmem_init(void);
 extern QuotaEntry *quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock);
+extern QuotaEntry *quota_entry_lookup_kind(uint32 kind, const pg_uuid_t *id, bool create, LWLock **lock);
 extern void quota_lock_all(LWLockMode mode);
 extern void quota_unlock_all(void);
 typedef struct QuotaIter

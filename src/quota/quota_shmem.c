@@ -208,6 +208,12 @@ bucket_find(uint64 b, uint32 tag, const QuotaKey *key)
 QuotaEntry *
 quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock)
 {
+	return quota_entry_lookup_kind(QUOTA_KIND_TENANT, tenant, create, lock);
+}
+
+QuotaEntry *
+quota_entry_lookup_kind(uint32 kind, const pg_uuid_t *tenant, bool create, LWLock **lock)
+{
 	QuotaKey	key;
 	uint64		h;
 	uint64		b;
@@ -221,6 +227,7 @@ quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock)
 
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
+	key.kind = kind;
 	memcpy(&key.tenant, tenant, sizeof(pg_uuid_t));
 	h = hash_bytes_extended((const unsigned char *) &key, sizeof(key), 0);
 	b = h % quota_nbuckets;
@@ -474,7 +481,7 @@ reset_storage(void)
 	quota_iter_init(&it);
 	while ((e = quota_iter_next(&it)) != NULL)
 	{
-		if (e->key.dbid != MyDatabaseId)
+		if (e->key.dbid != MyDatabaseId || e->key.kind != QUOTA_KIND_TENANT)
 			continue;
 		SpinLockAcquire(&e->mutex);
 		e->storage_loaded = false;

@@ -396,7 +396,7 @@ lowcode_quota_live(PG_FUNCTION_ARGS)
 		QuotaEntry	copy;
 		int			k = 0;
 
-		if (e->key.dbid != MyDatabaseId)
+		if (e->key.dbid != MyDatabaseId || e->key.kind != QUOTA_KIND_TENANT)
 			continue;
 		if (!all && memcmp(&e->key.tenant, &self, sizeof(pg_uuid_t)) != 0)
 			continue;
@@ -587,7 +587,7 @@ flush_counters(void)
 	{
 		bool		any = false;
 
-		if (e->key.dbid != MyDatabaseId)
+		if (e->key.dbid != MyDatabaseId || e->key.kind != QUOTA_KIND_TENANT)
 			continue;
 		if (n == max)
 		{
