@@ -107,6 +107,25 @@ is($rows->[0]{max_rows}, 3, 'against max_rows 3');
 my $stats_b = $sql->("SELECT rejected_storage || ',' || rejected_sessions FROM lowcode.tenant_stats WHERE tenant_id = '$b'");
 is($stats_b, '2,1', 'the operator sees tenant b\'s rejections');
 
+# --- optional per-session bucket: 429 LQ430 for one session, the others go on
+$sql->("SELECT lowcode.revoke_tenant_sessions('$b')");
+$sql->("SELECT lowcode.reset_tenant_limit('$b', 'max_sessions')");
+my $s1 = $sql->("SELECT session_id FROM lowcode.create_session('$b', 'carol')");
+my $s2 = $sql->("SELECT session_id FROM lowcode.create_session('$b', 'dave')");
+$sql->("ALTER SYSTEM SET lowcode.session_requests_per_second = 1; ALTER SYSTEM SET lowcode.session_request_burst = 2");
+$node->reload;
+$node->poll_query_until('postgres', "SELECT current_setting('lowcode.session_requests_per_second') = '1'");
+my %sess1 = (%{ $claims{b} }, sid => $s1);
+my %sess2 = (%{ $claims{b} }, sid => $s2);
+@status = map { $api->get(table => 'public.docs', claims => \%sess1)->{status} } 1 .. 3;
+is_deeply(\@status, [200, 200, 429], 'a session past its own burst: 429');
+$res = $api->get(table => 'public.docs', claims => \%sess1);
+is($res->{error}{code}, 'LQ430', 'error code LQ430');
+is($res->{headers}{'Retry-After'}, '1', 'with Retry-After');
+is($api->get(table => 'public.docs', claims => \%sess2)->{status}, 200, 'another session of the tenant goes on');
+$sql->("ALTER SYSTEM RESET lowcode.session_requests_per_second; ALTER SYSTEM RESET lowcode.session_request_burst");
+$node->reload;
+
 $api->disconnect;
 $node->stop;
 done_testing();
