@@ -14,23 +14,8 @@ use LowcodeTest;
 my $suite = shared_testdata() . '/json-schema-test-suite/tests';
 plan skip_all => "JSON Schema Test Suite not found at $suite" unless -d $suite;
 
-# A node like LowcodeTest's, on a fixed port of this component's range
-# (55470-55479): PostgreSQL::Test::Cluster would otherwise pick any free port.
-sub registry_node
-{
-	my ($name, $port) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name, port => $port);
-	$node->init;
-	$node->append_conf('postgresql.conf', join("\n",
-		"shared_preload_libraries = 'pg_lowcode,pg_cron'",
-		"cron.database_name = 'postgres'",
-		"max_worker_processes = 32") . "\n");
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
-	return $node;
-}
 
-my $node = registry_node('registry_diff_suite', 55473);
+my $node = lowcode_node('registry_diff_suite');
 my $json = JSON::PP->new->utf8->canonical;
 
 my @schemas;

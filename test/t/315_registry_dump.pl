@@ -10,23 +10,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
 
-# A node like LowcodeTest's, on a fixed port of this component's range
-# (55470-55479): PostgreSQL::Test::Cluster would otherwise pick any free port.
-sub registry_node
-{
-	my ($name, $port) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name, port => $port);
-	$node->init;
-	$node->append_conf('postgresql.conf', join("\n",
-		"shared_preload_libraries = 'pg_lowcode,pg_cron'",
-		"cron.database_name = 'postgres'",
-		"max_worker_processes = 32") . "\n");
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
-	return $node;
-}
 
-my $node = registry_node('registry_dump', 55475);
+my $node = lowcode_node('registry_dump');
 
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('dump-t', NULL, 'enterprise')");
 my $ctx = qq{SET "request.jwt.claims" TO '{"tenant_id": "$t", "sub": "dora"}';};
