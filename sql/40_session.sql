@@ -32,8 +32,9 @@ CREATE TABLE lowcode.sessions (
                               AND extract(month FROM idle_timeout) = 0
                               AND extract(year FROM idle_timeout) = 0),
   absolute_expires_at  timestamptz NOT NULL,
-  -- least(last_seen_at + idle_timeout, absolute_expires_at) as of the last
-  -- flush of last_seen_at; the worker's expiry scan reads this column.
+  -- A lower bound of least(last_seen_at + idle_timeout, absolute_expires_at),
+  -- moved by the flush only when needed (so most flushes are HOT updates);
+  -- the worker's expiry scan reads this column and checks the real expiry.
   expires_at           timestamptz NOT NULL,
   state                text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'expired', 'revoked')),
   ended_at             timestamptz,       -- when it became expired or revoked

@@ -29,39 +29,63 @@
 #include "pg_lowcode.h"
 #include "session/session.h"
 
+/*
+ * The flush moves last_seen_at forward on every sweep, but expires_at only
+ * when it would fall within half an idle timeout of the new last-seen time.
+ * last_seen_at is in no index, so most flushes of an active session are HOT
+ * updates (no new index entries, no bloat of the indexes pre_request()
+ * reads); expires_at is then a lower bound of the real expiry, which the
+ * expiry step checks and corrects.
+ */
 static const char *flush_sql =
 "UPDATE lowcode.sessions s"
 "   SET last_seen_at = t.seen,"
-"       expires_at = least(t.seen + s.idle_timeout, s.absolute_expires_at)"
+"       expires_at = CASE WHEN s.expires_at < t.seen + s.idle_timeout / 2"
+"                         THEN least(t.seen + s.idle_timeout, s.absolute_expires_at)"
+"                         ELSE s.expires_at END"
 "  FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS t(tenant_id, id, seen)"
 " WHERE s.tenant_id = t.tenant_id AND s.id = t.id"
 "   AND s.state = 'active' AND s.last_seen_at < t.seen";
 
 /*
- * A candidate whose shared memory last-seen time shows it was used after
- * the last flush (a request that came between the flush and this scan) is
- * not expired; the next flush moves its expires_at forward.
+ * The candidates are the active sessions whose expires_at has passed.  A
+ * candidate is due when past its absolute expiry, or idle for longer than
+ * its idle timeout by both the table's and shared memory's last-seen time
+ * (shared memory catches a request that came after the last flush).  A
+ * candidate that is not due gets its real expiry stored instead (expires_at
+ * was a lower bound, see the flush).
  *
  * The candidates are locked (SKIP LOCKED: a session being revoked is left
  * to its revoker) and updated by ctid, which the row lock keeps stable: the
- * update is a TID scan and never scans the table or an index.  (It has no
- * other condition on purpose: "state = 'active'" would let the planner pick
- * a scan of the partial expiry index filtered by the ctid array, quadratic
- * in the batch size; the lock already guarantees the state.)  Events are written as lowcode.emit_event()
- * writes them -- an outbox row and a NOTIFY on lowcode_events with the same
- * payload -- but set-based: calling emit_event() per row costs ~80 us and
- * would cap expiry at ~12,000 sessions/s.
+ * updates are TID scans and never scan the table or an index.  (They have
+ * no other condition on purpose: "state = 'active'" would let the planner
+ * pick a scan of the partial expiry index filtered by the ctid array,
+ * quadratic in the batch size; the lock already guarantees the state.)
+ * Events are written as lowcode.emit_event() writes them -- an outbox row
+ * and a NOTIFY on lowcode_events with the same payload -- but set-based:
+ * calling emit_event() per row costs ~80 us and would cap expiry at ~12,000
+ * sessions/s.
+ *
+ * Result: (sessions expired, candidates looked at).
  */
 static const char *expire_sql =
 "WITH c AS ("
-"  SELECT ctid AS tid FROM lowcode.sessions"
+"  SELECT ctid AS tid,"
+"         absolute_expires_at <= $1"
+"         OR (last_seen_at + idle_timeout <= $1"
+"             AND coalesce(lowcode.session_last_seen(tenant_id, id) + idle_timeout <= $1, true)) AS due"
+"    FROM lowcode.sessions"
 "   WHERE state = 'active' AND expires_at <= $1"
-"     AND (absolute_expires_at <= $1"
-"          OR coalesce(lowcode.session_last_seen(tenant_id, id) + idle_timeout <= $1, true))"
 "   ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
+" r AS ("
+"  UPDATE lowcode.sessions s"
+"     SET expires_at = least(greatest(s.last_seen_at,"
+"                                     coalesce(lowcode.session_last_seen(s.tenant_id, s.id), s.last_seen_at))"
+"                            + s.idle_timeout, s.absolute_expires_at)"
+"   WHERE s.ctid = ANY (ARRAY(SELECT tid FROM c WHERE NOT due))),"
 " x AS ("
-"  UPDATE lowcode.sessions s SET state = 'expired', ended_at = $1"
-"   WHERE s.ctid = ANY (ARRAY(SELECT tid FROM c))"
+"  UPDATE lowcode.sessions s SET state = 'expired', ended_at = clock_timestamp()"
+"   WHERE s.ctid = ANY (ARRAY(SELECT tid FROM c WHERE due))"
 "  RETURNING s.tenant_id, s.id, s.principal, s.absolute_expires_at <= $1 AS lifetime),"
 " e AS ("
 "  INSERT INTO lowcode.events (tenant_id, type, payload, deadline)"
@@ -72,7 +96,8 @@ static const char *expire_sql =
 "    FROM x"
 "  RETURNING tenant_id, id)"
 " SELECT count(pg_notify('lowcode_events',"
-"          json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', 'session.expired')::text))"
+"          json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', 'session.expired')::text)),"
+"        (SELECT count(*) FROM c)"
 "   FROM e";
 
 static const char *delete_ended_sql =
@@ -90,7 +115,7 @@ static const char *delete_events_sql =
 "   ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED))";
 
 static int64
-run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result)
+run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result, int64 *second)
 {
 	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
 	Datum		values[2];
@@ -108,6 +133,8 @@ run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result
 		bool		isnull;
 
 		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (second)
+			*second = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	else
 		result = (int64) SPI_processed;
@@ -152,22 +179,22 @@ session_sweep_flush(SessionTouch *touches, int n)
 }
 
 int64
-session_sweep_expire(TimestampTz now, int limit)
+session_sweep_expire(TimestampTz now, int limit, int64 *candidates)
 {
-	return run_limit_query(expire_sql, now, limit, true);
+	return run_limit_query(expire_sql, now, limit, true, candidates);
 }
 
 int64
 session_sweep_delete_ended(TimestampTz now, int limit)
 {
 	return run_limit_query(delete_ended_sql, now - (int64) session_retention_s * USECS_PER_SEC,
-						   limit, false);
+						   limit, false, NULL);
 }
 
 int64
 session_sweep_delete_events(TimestampTz now, int limit)
 {
-	return run_limit_query(delete_events_sql, now, limit, false);
+	return run_limit_query(delete_events_sql, now, limit, false, NULL);
 }
 
 PG_FUNCTION_INFO_V1(lowcode_sweep);
@@ -217,8 +244,7 @@ lowcode_sweep(PG_FUNCTION_ARGS)
 	}
 	do
 	{
-		n = session_sweep_expire(now, batch);
-		expired += n;
+		expired += session_sweep_expire(now, batch, &n);
 		CHECK_FOR_INTERRUPTS();
 	} while (n >= batch);
 	do

@@ -157,6 +157,16 @@ run_batches(BatchStep step, TimestampTz now, const char *what)
 	return true;
 }
 
+/* The expiry step, batched on the candidates it looked at. */
+static int64
+expire_step(TimestampTz now, int limit)
+{
+	int64		candidates = 0;
+
+	(void) session_sweep_expire(now, limit, &candidates);
+	return candidates;
+}
+
 /* One sweep.  False when the extension is gone. */
 static bool
 sweep(void)
@@ -190,7 +200,7 @@ sweep(void)
 	}
 
 	now = GetCurrentTimestamp();
-	if (!got_sigterm && !run_batches(session_sweep_expire, now, "expiring sessions"))
+	if (!got_sigterm && !run_batches(expire_step, now, "expiring sessions"))
 		return false;
 	if (!got_sigterm && !run_batches(session_sweep_delete_ended, now, "deleting ended sessions"))
 		return false;

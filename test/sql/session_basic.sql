@@ -210,6 +210,14 @@ SELECT type, payload ->> 'principal' AS principal, payload ->> 'reason' AS reaso
 -- a second sweep finds nothing to do; nothing is resurrected
 SELECT expired FROM lowcode.sweep();
 SELECT count(*) AS active_again FROM lowcode.sessions WHERE id IN (:'s_old', :'s_idle', :'s3') AND state = 'active';
+-- expires_at is a lower bound of the real expiry (the flush moves it only
+-- when needed): a candidate that is not due is not expired, its real expiry
+-- is stored instead
+SELECT session_id AS s_lb FROM lowcode.create_session(:'ta', 'gina') \gset
+UPDATE lowcode.sessions SET expires_at = now() - interval '1 second' WHERE id = :'s_lb';
+SELECT expired FROM lowcode.sweep();
+SELECT state, expires_at = least(last_seen_at + idle_timeout, absolute_expires_at) AS real_expiry_stored
+  FROM lowcode.sessions WHERE id = :'s_lb';
 -- last-seen times reached the table
 SELECT last_seen_at > created_at AS flushed FROM lowcode.sessions WHERE id = :'s1';
 SELECT capacity, entries >= 1 AS tracking, dropped_touches FROM lowcode.session_memory_stats();
