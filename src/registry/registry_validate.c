@@ -55,6 +55,7 @@
 #include "jsonschema/js_internal.h"
 #include "jsonschema/js_sql.h"
 #include "jsonschema/js_store.h"
+#include "quota/quota.h"
 #include "registry/registry.h"
 #include "tenancy/tenancy.h"
 
@@ -377,6 +378,7 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 	volatile bool ok = false;
 
 	*failure = NULL;
+	quota_count_rule_evaluation();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -629,6 +631,9 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	}
 	if (!cacheable)
 		entry_release(e);
+
+	/* Per-tenant usage: one validation, and whether it failed (counted at commit). */
+	quota_count_validation(out->valid);
 }
 
 /*

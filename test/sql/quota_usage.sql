@@ -141,6 +141,23 @@ DELETE FROM lowcode.sessions WHERE tenant_id = :'one_id';
 
 DROP TABLE qt_items;
 
+-- registry validations and the x-rules they evaluate are counted per tenant, at commit
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'one_id')::text, false) IS NOT NULL AS ctx;
+SELECT validations AS v0, validation_failures AS f0, rule_evaluations AS r0
+  FROM lowcode.tenant_stats WHERE slug = 'qusage-one' \gset
+SELECT lowcode.register_schema('qusage-form',
+  '{"type": "object", "x-rules": [{"rule": "a > 1", "message": "a must exceed 1", "path": "/a"}]}') AS version;
+SELECT lowcode.validate('qusage-form', '{"a": 5}') -> 'valid' AS ok,
+       lowcode.validate('qusage-form', '{"a": 0}') -> 'valid' AS not_ok;
+BEGIN;
+SELECT lowcode.validate('qusage-form', '{"a": 0}') -> 'valid' AS rolled_back;
+ROLLBACK;
+SELECT validations - :v0 AS validations, validation_failures - :f0 AS failures, rule_evaluations - :r0 AS rules
+  FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
+SELECT lowcode.delete_schema('qusage-form', 1) IS NOT NULL AS soft_deleted;
+SELECT lowcode.delete_schema('qusage-form', 1, true) IS NOT NULL AS deleted;
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
+
 -- clean up what this test created
 DELETE FROM lowcode.tenant_usage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qusage-%');
 DELETE FROM lowcode.tenant_storage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qusage-%');
