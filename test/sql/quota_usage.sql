@@ -154,8 +154,11 @@ SELECT lowcode.validate('qusage-form', '{"a": 0}') -> 'valid' AS rolled_back;
 ROLLBACK;
 SELECT validations - :v0 AS validations, validation_failures - :f0 AS failures, rule_evaluations - :r0 AS rules
   FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
-SELECT lowcode.delete_schema('qusage-form', 1) IS NOT NULL AS soft_deleted;
-SELECT lowcode.delete_schema('qusage-form', 1, true) IS NOT NULL AS deleted;
+-- remove what the registry kept of it (the subject row, its audit rows and events)
+DELETE FROM lowcode.schema_versions WHERE tenant_id = :'one_id' AND subject = 'qusage-form';
+DELETE FROM lowcode.subjects WHERE tenant_id = :'one_id' AND name = 'qusage-form';
+DELETE FROM lowcode.registry_audit WHERE tenant_id = :'one_id';
+DELETE FROM lowcode.events WHERE tenant_id = :'one_id';
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
 
 -- clean up what this test created
