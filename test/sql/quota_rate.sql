@@ -58,7 +58,8 @@ SELECT lowcode.quota_check_cost(ARRAY[NULL::uuid], 4);
 -- optional per-session bucket (superuser settings): each session of a tenant
 -- has its own, on top of the tenant's
 SELECT lowcode.set_tenant_limit(:'two_id', 'request_burst', 1000);
-SELECT lowcode.set_tenant_limit(:'two_id', 'requests_per_second', 1000);
+-- a tenant rate high enough that its bucket, drained above, refills between two statements
+SELECT lowcode.set_tenant_limit(:'two_id', 'requests_per_second', 1000000);
 SELECT session_id AS s1 FROM lowcode.create_session(:'two_id', 'qrate-user-1') \gset
 SELECT session_id AS s2 FROM lowcode.create_session(:'two_id', 'qrate-user-2') \gset
 SET lowcode.session_requests_per_second = 1;
