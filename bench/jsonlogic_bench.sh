@@ -8,7 +8,8 @@
 # Builds and stages the extension like scripts/test.sh (tmp_install/), starts
 # a private server on port ${LOWCODE_BENCH_PORT:-55442} in tmp_bench/, loads the
 # rows, then times each query REPEATS times (rounds interleave the queries) and
-# reports the median.  Parallel query is off, so figures are per core.
+# reports the median of the backend's CPU time.  Parallel query is off, so
+# figures are per core.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/common.sh"
 ROWS=${1:-1000000}
@@ -81,20 +82,28 @@ echo "rule A matches: native $a1, jsonb_path_match $a2, jsonlogic $a3; rule B ma
 [ "$a1" = "$a2" ] && [ "$a1" = "$a3" ] && [ "$a1" = "$a4" ] && [ "$b1" = "$b2" ] && [ "$c1" = 100000 ] && [ "$c2" = 100000 ] ||
   { echo "results differ" >&2; exit 1; }
 
-time_query() {  # prints milliseconds of the last statement
-  "${PSQL[@]}" -c '\timing on' -c "$1" | grep '^Time:' | tail -1 | awk '{print $2}'
+# Each query is timed by the CPU time its backend spent on it (first field of
+# /proc/self/schedstat, in ns, read through pg_read_file before and after, in
+# the same session): on a shared machine, time spent waiting for a core does
+# not count, which wall-clock time would.
+time_query() {  # prints the CPU milliseconds of the statement
+  "${PSQL[@]}" -At <<Q
+SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint AS t0 \gset
+$1;
+SELECT round((split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint - :t0) / 1e6, 3);
+Q
 }
 "${PSQL[@]}" -c "${Q[scan]}" >/dev/null   # warm the cache
 declare -A T
 for ((r = 1; r <= REPEATS; r++)); do
-  for n in "${NAMES[@]}"; do T[$n]+="$(time_query "${Q[$n]}") "; done
+  for n in "${NAMES[@]}"; do T[$n]+="$(time_query "${Q[$n]}" | tail -1) "; done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A M
 for n in "${NAMES[@]}"; do M[$n]=$(echo "${T[$n]}" | median); done
 
 echo
-echo "rows: $ROWS, repeats: $REPEATS (median ms), PostgreSQL $("${PSQL[@]}" -At -c 'SHOW server_version')"
+echo "rows: $ROWS, repeats: $REPEATS (median CPU ms of the backend), PostgreSQL $("${PSQL[@]}" -At -c 'SHOW server_version')"
 printf "%-20s %12s %18s\n" query "median ms" "us/row beyond scan"
 for n in "${NAMES[@]}"; do
   case "$n" in

@@ -104,9 +104,9 @@ UNION ALL SELECT 'rejected path', round(check_ns::numeric, 1), round(empty_ns::n
 # --- 3. TPS cost under the limit
 # (a) in one backend: PostgREST's per-request work (set_config of the claims,
 #     pre_request(), commit) in a loop, with the quota step on and off
-bpsql -d postgres <<'SQL'
+bpsql -d postgres <<SQL
 CREATE TEMP TABLE quota_step (mode text, us_per_request float8);
-CREATE PROCEDURE bench_loop(n int, mode text) LANGUAGE plpgsql AS $$
+CREATE PROCEDURE bench_loop(n int, mode text) LANGUAGE plpgsql AS \$\$
 DECLARE t0 timestamptz; t1 timestamptz;
 BEGIN
   PERFORM set_config('lowcode.quotas_enabled', CASE WHEN mode = 'on' THEN 'on' ELSE 'off' END, false);
@@ -120,10 +120,8 @@ BEGIN
   t1 := clock_timestamp();
   INSERT INTO quota_step VALUES (mode, extract(epoch FROM t1 - t0) * 1e6 / n);
   COMMIT;
-END $$;
-CALL bench_loop(20000, 'on'); CALL bench_loop(20000, 'off');
-CALL bench_loop(20000, 'on'); CALL bench_loop(20000, 'off');
-CALL bench_loop(20000, 'on'); CALL bench_loop(20000, 'off');
+END \$\$;
+$(for r in $(seq 1 $((ROUNDS * 2 + 1))); do echo "CALL bench_loop(20000, 'on'); CALL bench_loop(20000, 'off');"; done)
 SELECT mode, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us_per_request)::numeric, 2) AS median_us_per_request,
        string_agg(round(us_per_request::numeric, 2)::text, ' ') AS runs
   FROM quota_step GROUP BY mode ORDER BY mode DESC;

@@ -56,6 +56,9 @@ SELECT avg(pg_column_size(doc))::int AS avg_doc_bytes, avg(length(doc::text))::i
 
 
 SELECT lowcode.register_schema('form', :'form_schema') AS form_version;
+-- the same form with one cross-field rule (true for every document)
+SELECT lowcode.register_schema('form-rule', (:'form_schema')::jsonb
+         || '{"x-rules": [{"rule": "age >= 18 || status == \"draft\"", "message": "too young", "path": "/age"}]}') AS form_rule_version;
 SELECT count(*) FILTER (WHERE lowcode.jsonschema_is_valid(:'form_schema', doc)) AS valid_is_valid,
        count(*) FILTER (WHERE (lowcode.validate('form', doc) ->> 'valid')::boolean) AS valid_registry
   FROM form_docs;
@@ -66,7 +69,8 @@ SELECT pg_temp.run('form', m, r, q, 100000)
                (2, 'jsonschema_is_valid(schema, doc)', format('SELECT count(*) FROM form_docs WHERE lowcode.jsonschema_is_valid(%L, doc)', :'form_schema')),
                (3, 'jsonschema_validate(schema, doc)', format('SELECT count(*) FROM form_docs WHERE lowcode.jsonschema_validate(%L, doc) IS NOT NULL', :'form_schema')),
                (4, 'lowcode.validate(subject, doc)', 'SELECT count(*) FROM form_docs WHERE lowcode.validate(''form'', doc) IS NOT NULL'),
-               (5, 'lowcode.validate(subject, doc) ->> valid', 'SELECT count(*) FROM form_docs WHERE (lowcode.validate(''form'', doc) ->> ''valid'')::boolean'))
+               (5, 'lowcode.validate(subject, doc) ->> valid', 'SELECT count(*) FROM form_docs WHERE (lowcode.validate(''form'', doc) ->> ''valid'')::boolean'),
+               (6, 'lowcode.validate(subject with 1 x-rule, doc)', 'SELECT count(*) FROM form_docs WHERE lowcode.validate(''form-rule'', doc) IS NOT NULL'))
          AS w(o, m, q)
  ORDER BY r, o;
 

@@ -34,6 +34,8 @@ ALTER TABLE lowcode.events FORCE ROW LEVEL SECURITY;
 CREATE POLICY events_tenant_select ON lowcode.events FOR SELECT
   USING (tenant_id = (SELECT lowcode.current_tenant()));
 SELECT pg_catalog.pg_extension_config_dump('lowcode.events', '');
+-- and its identity sequence, so that a restored database goes on numbering after the restored events
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lowcode.events', 'id')::regclass, '');
 COMMENT ON TABLE lowcode.events IS
   'Event outbox. Tenants read their own events; events of the platform itself use the nil uuid as tenant.';
 

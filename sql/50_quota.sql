@@ -259,7 +259,7 @@ CREATE FUNCTION lowcode.quota_memory(OUT capacity bigint, OUT entries bigint, OU
                                      OUT evictions bigint, OUT limits_generation bigint)
 AS 'MODULE_PATHNAME', 'lowcode_quota_memory' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.quota_memory() IS
-  'State of the quota shared memory table: capacity (lowcode.quota_max_tenants), entries in use, requests admitted unchecked because it was full, evictions.';
+  'State of the quota shared memory table: capacity (entries: twice lowcode.quota_max_tenants), entries in use, requests admitted unchecked because their bucket was full, evictions.';
 
 CREATE FUNCTION lowcode.quota_check_cost(tenant uuid, iterations int,
                                          OUT check_ns float8, OUT empty_ns float8, OUT admitted bigint)
@@ -460,8 +460,8 @@ DECLARE
 BEGIN
   DELETE FROM lowcode.events e WHERE e.deadline < now();
   GET DIAGNOSTICS n = ROW_COUNT;
-  -- the registry's audit log, when installed (its name is not fixed yet)
-  FOREACH t IN ARRAY ARRAY['audit', 'audit_log'] LOOP
+  -- the registry's audit log (created by a later install part, hence the dynamic SQL)
+  FOREACH t IN ARRAY ARRAY['registry_audit'] LOOP
     IF EXISTS (SELECT 1 FROM pg_attribute a
                 WHERE a.attrelid = to_regclass('lowcode.' || t) AND a.attname = 'created_at' AND NOT a.attisdropped) THEN
       EXECUTE format('DELETE FROM lowcode.%I WHERE created_at < now() - $1', t) USING audit_retention;

@@ -229,6 +229,11 @@ BEGIN
     EXECUTE format('ALTER TABLE lowcode.%I FORCE ROW LEVEL SECURITY', t);
     PERFORM pg_catalog.pg_extension_config_dump(format('lowcode.%I', t)::regclass, '');
   END LOOP;
+  -- identity sequences too, so that a restored database goes on numbering after the restored rows
+  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions'] LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(
+      pg_catalog.pg_get_serial_sequence(format('lowcode.%I', t), 'id')::regclass, '');
+  END LOOP;
 END
 $$;
 
@@ -839,6 +844,10 @@ DECLARE
   trace text := lowcode.registry_trace_id();
   notified bigint;
 BEGIN
+  -- rows written by a superuser without a tenant context (pg_restore) are not new submissions
+  IF lowcode.current_tenant() IS NULL THEN
+    RETURN NULL;
+  END IF;
   INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
   SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
     FROM new_rows n ORDER BY n.id;

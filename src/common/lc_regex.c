@@ -2331,33 +2331,15 @@ lc_regex_compile(LcRegexDialect dialect, const char *pattern, int len, char **er
 	return h;
 }
 
-bool
-lc_regex_search(LcRegex *re, const char *subject, int len)
+/* Run the compiled expression of slot i over a UTF-8 subject. */
+static bool
+slot_search(int i, const char *subject, int len)
 {
-	CacheSlot  *s;
+	CacheSlot  *s = &cache[i];
 	pg_wchar   *wide;
 	pg_wchar	stackbuf[256];
 	int			n;
 	int			rc;
-
-	if (RegexCacheContext == NULL || cache[re->slot].serial != re->serial)
-	{
-		/* our slot was reused: compile again (it compiled before) */
-		char	   *msg = NULL;
-		int			i = cache_lookup(re->dialect, re->hash, re->pattern, re->len, &msg);
-
-		if (i < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-					 errmsg("could not recompile regular expression \"%.*s\"",
-							pg_encoding_mbcliplen(PG_UTF8, re->pattern, re->len, 60), re->pattern),
-					 errdetail("%s", msg)));
-		re->slot = i;
-		re->serial = cache[i].serial;
-	}
-	else
-		lru_touch(re->slot);
-	s = &cache[re->slot];
 
 	/* a subject of up to 1 GB takes 4 bytes a character: allow a huge buffer */
 	wide = (len < lengthof(stackbuf)) ? stackbuf :
@@ -2380,6 +2362,46 @@ lc_regex_search(LcRegex *re, const char *subject, int len)
 				 errmsg("regular expression failed: %s", buf)));
 	}
 	return false;				/* not reached */
+}
+
+bool
+lc_regex_search(LcRegex *re, const char *subject, int len)
+{
+	if (RegexCacheContext == NULL || cache[re->slot].serial != re->serial)
+	{
+		/* our slot was reused: compile again (it compiled before) */
+		char	   *msg = NULL;
+		int			i = cache_lookup(re->dialect, re->hash, re->pattern, re->len, &msg);
+
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("could not recompile regular expression \"%.*s\"",
+							pg_encoding_mbcliplen(PG_UTF8, re->pattern, re->len, 60), re->pattern),
+					 errdetail("%s", msg)));
+		re->slot = i;
+		re->serial = cache[i].serial;
+		elog(DEBUG2, "lowcode regex cache: compiled an evicted expression again");
+	}
+	else
+		lru_touch(re->slot);
+	return slot_search(re->slot, subject, len);
+}
+
+int
+lc_regex_match(LcRegexDialect dialect, const char *pattern, int plen,
+			   const char *subject, int slen, char **errmsg)
+{
+	char	   *msg = NULL;
+	int			i = cache_lookup(dialect, pattern_hash(dialect, pattern, plen), pattern, plen, &msg);
+
+	if (i < 0)
+	{
+		if (errmsg)
+			*errmsg = msg;
+		return -1;
+	}
+	return slot_search(i, subject, slen) ? 1 : 0;
 }
 
 bool

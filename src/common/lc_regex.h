@@ -46,6 +46,15 @@ extern LcRegex *lc_regex_compile(LcRegexDialect dialect, const char *pattern,
 extern bool lc_regex_search(LcRegex *re, const char *subject, int len);
 
 /*
+ * One-shot search with a pattern that changes from call to call (CEL
+ * matches() with a computed pattern): compiles through the cache like
+ * lc_regex_compile but allocates no handle.  Returns 1 for a match, 0 for
+ * none, -1 when the pattern is invalid (*errmsg set).
+ */
+extern int	lc_regex_match(LcRegexDialect dialect, const char *pattern, int plen,
+						   const char *subject, int slen, char **errmsg);
+
+/*
  * Is "pattern" valid in its dialect (does it translate and compile)?  Like
  * lc_regex_compile but nothing is cached: for checking values (the JSON
  * Schema "regex" format) without evicting the patterns in use.

@@ -81,11 +81,11 @@ lc_regex_test_sql(PG_FUNCTION_ARGS)
 	char	   *pattern = text_to_utf8(PG_GETARG_TEXT_PP(1), &plen);
 	char	   *subject = text_to_utf8(PG_GETARG_TEXT_PP(2), &slen);
 	char	   *msg = NULL;
-	LcRegex    *re = lc_regex_compile(dialect, pattern, plen, &msg);
+	int			r = lc_regex_match(dialect, pattern, plen, subject, slen, &msg);
 
-	if (!re)
+	if (r < 0)
 		pattern_error(text_to_cstring(PG_GETARG_TEXT_PP(1)), msg);
-	PG_RETURN_BOOL(lc_regex_search(re, subject, slen));
+	PG_RETURN_BOOL(r == 1);
 }
 
 Datum

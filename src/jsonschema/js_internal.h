@@ -274,11 +274,12 @@ typedef struct JsResult
 } JsResult;
 
 /* output shapes of js_result_append_json */
+/* (values kept so that callers written when this was "bool flag_only" still work) */
 typedef enum JsOutput
 {
-	JS_OUTPUT_FLAG,				/* {"valid"} */
-	JS_OUTPUT_ERRORS,			/* {"valid", "errors": [...]} always (the default) */
-	JS_OUTPUT_BASIC				/* 2020-12 basic: errors when invalid, annotations when valid */
+	JS_OUTPUT_ERRORS = 0,		/* {"valid", "errors": [...]} always (the default) */
+	JS_OUTPUT_FLAG = 1,			/* {"valid"} */
+	JS_OUTPUT_BASIC = 2			/* 2020-12 basic: errors when invalid, annotations when valid */
 } JsOutput;
 
 typedef struct JsBuiltinDocument

@@ -30,6 +30,8 @@ int			quota_max_tenants = 10000;
 bool		quota_rate_limiting = true;
 static bool quota_apply_settings = true;
 static bool quota_enabled = true;
+static int	session_rate = 0;
+static int	session_burst = 0;
 
 void
 quota_init(void)
@@ -37,8 +39,8 @@ quota_init(void)
 	/* a PGC_POSTMASTER setting can only be defined while preloading */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("lowcode.quota_max_tenants",
-								"Number of tenants whose quota state fits in shared memory.",
-								"Tenants beyond it evict the least recently used entries that have nothing left to flush.",
+								"Number of tenants the quota table in shared memory is sized for (it holds twice as many entries).",
+								"A full bucket evicts its least recently used entry that has nothing left to flush.",
 								&quota_max_tenants,
 								10000, 100, 10000000,
 								PGC_POSTMASTER, 0, NULL, NULL, NULL);
@@ -54,6 +56,18 @@ quota_init(void)
 							 &quota_enabled,
 							 true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("lowcode.session_requests_per_second",
+							"Per-session rate limit in lowcode.pre_request(), on top of the tenant's (0: none).",
+							"Each session of a tenant then has its own token bucket, so that one session cannot use up the tenant's rate.",
+							&session_rate,
+							0, 0, 1000000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("lowcode.session_request_burst",
+							"Burst of the per-session token bucket (0: as many as lowcode.session_requests_per_second).",
+							NULL,
+							&session_burst,
+							0, 0, 1000000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("lowcode.apply_tier_settings",
 							 "Apply the tenant's statement_timeout and work_mem in lowcode.pre_request().",
 							 NULL,
@@ -125,7 +139,12 @@ rate_check(const pg_uuid_t *tenant, QuotaLimits *limits, int64 *wait_us, bool en
 
 		e = quota_entry_lookup(tenant, true, &lock);
 		if (!e)
-			return true;		/* no room: admitted unchecked (overflows) */
+		{
+			/* no room: admitted unchecked (counted in overflows) */
+			if (limits)
+				quota_load_limits(tenant, limits);
+			return true;
+		}
 		now = GetCurrentTimestamp();
 		SpinLockAcquire(&e->mutex);
 		/*
@@ -141,7 +160,7 @@ rate_check(const pg_uuid_t *tenant, QuotaLimits *limits, int64 *wait_us, bool en
 			quota_load_limits(tenant, limits);
 			e = quota_entry_lookup(tenant, true, &lock);
 			if (!e)
-				return true;
+				return true;	/* *limits was just loaded */
 			SpinLockAcquire(&e->mutex);
 			quota_entry_set_limits(e, limits, gen);
 		}
@@ -180,6 +199,43 @@ apply_setting(const char *name, int64 value, int current)
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 }
 
+/* Raise HTTP 429 with a Retry-After header (whole seconds, at least 1). */
+static void
+raise_rate_limited(const char *code, const char *message, const char *details, int64 wait_us)
+{
+	int64		secs = (wait_us + 999999) / 1000000;
+	char		headers[64];
+
+	if (secs < 1)
+		secs = 1;
+	snprintf(headers, sizeof(headers), "{\"Retry-After\":\"" INT64_FORMAT "\"}", secs);
+	lc_raise_http(429, code, message, details,
+				  "Retry after the number of seconds in the Retry-After header.", headers);
+}
+
+/* The per-session bucket: true when admitted. */
+static bool
+session_check(const pg_uuid_t *session, int64 *wait_us)
+{
+	LWLock	   *lock;
+	QuotaEntry *e;
+	bool		admitted;
+	TimestampTz now;
+
+	e = quota_entry_lookup_kind(QUOTA_KIND_SESSION, session, true, &lock);
+	if (!e)
+		return true;			/* no room: admitted unchecked (overflows) */
+	now = GetCurrentTimestamp();
+	SpinLockAcquire(&e->mutex);
+	e->rate = session_rate;
+	e->burst = session_burst > 0 ? session_burst : session_rate;
+	admitted = bucket_take(e, now, wait_us);
+	e->last_used = now;
+	SpinLockRelease(&e->mutex);
+	LWLockRelease(lock);
+	return admitted;
+}
+
 /*
  * The quota step of pre_request(): rate limit, then the tier's settings for
  * this transaction.  Without shared memory (library not preloaded) there is
@@ -193,20 +249,24 @@ quota_pre_request(PreRequest *req)
 
 	if (!quota_shared || !quota_enabled)
 		return;
-	if (!rate_check(&req->tenant.id, &limits, &wait_us, quota_rate_limiting))
+	/*
+	 * The session's own bucket first, so that a request it rejects takes no
+	 * token of the tenant.
+	 */
+	if (quota_rate_limiting && session_rate > 0 && req->has_session &&
+		!session_check(&req->session_id, &wait_us))
 	{
-		int64		secs = (wait_us + 999999) / 1000000;
-		char		headers[64];
-		char	   *details;
-
-		if (secs < 1)
-			secs = 1;
-		snprintf(headers, sizeof(headers), "{\"Retry-After\":\"" INT64_FORMAT "\"}", secs);
-		details = psprintf("the tenant's limit is " INT64_FORMAT " requests per second with a burst of " INT64_FORMAT,
-						   limits.requests_per_second, limits.request_burst);
-		lc_raise_http(429, "LQ429", "rate limit exceeded", details,
-					  "Retry after the number of seconds in the Retry-After header.", headers);
+		quota_count_now(&req->tenant.id, QC_REJECTED_RATE);
+		raise_rate_limited("LQ430", "session rate limit exceeded",
+						   psprintf("a session may make %d requests per second with a burst of %d",
+									session_rate, session_burst > 0 ? session_burst : session_rate),
+						   wait_us);
 	}
+	if (!rate_check(&req->tenant.id, &limits, &wait_us, quota_rate_limiting))
+		raise_rate_limited("LQ429", "rate limit exceeded",
+						   psprintf("the tenant's limit is " INT64_FORMAT " requests per second with a burst of " INT64_FORMAT,
+									limits.requests_per_second, limits.request_burst),
+						   wait_us);
 	if (quota_apply_settings)
 	{
 		apply_setting("statement_timeout", limits.statement_timeout_ms, StatementTimeout);

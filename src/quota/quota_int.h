@@ -3,8 +3,8 @@
  * quota_int.h
  *	  Internals of the quota component, shared by its source files only.
  *
- * Shared memory holds one QuotaEntry per (database, tenant) in a
- * partitioned dynahash table of lowcode.quota_max_tenants entries.  A
+ * Shared memory holds one QuotaEntry per (database, tenant) in a bucketed
+ * hash table of 2 * lowcode.quota_max_tenants entries (quota_shmem.c).  A
  * partition LWLock protects the table's structure (held shared for a lookup,
  * exclusive to add or evict an entry); a spinlock in each entry protects its
  * fields.  Every operation of the hot path (one pre_request) is therefore one
@@ -23,6 +23,7 @@
 #include "utils/uuid.h"
 
 #define QUOTA_PARTITIONS	16
+#define QUOTA_BUCKET_SLOTS	16
 
 /* Usage counters, in the order of lowcode.tenant_usage's columns. */
 typedef enum QuotaCounter
@@ -59,10 +60,15 @@ typedef struct QuotaLimits
 	char		tier[NAMEDATALEN];
 } QuotaLimits;
 
+/* What an entry is for: a tenant, or one session (optional per-session bucket). */
+#define QUOTA_KIND_TENANT	0
+#define QUOTA_KIND_SESSION	1
+
 typedef struct QuotaKey
 {
 	Oid			dbid;
-	pg_uuid_t	tenant;
+	uint32		kind;			/* QUOTA_KIND_* */
+	pg_uuid_t	tenant;			/* the tenant, or the session */
 } QuotaKey;
 
 /* One microtoken: the token bucket counts in millionths of a request. */
@@ -136,9 +142,16 @@ extern bool quota_rate_limiting;
 /* quota_shmem.c */
 extern void quota_shmem_init(void);
 extern QuotaEntry *quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock);
+extern QuotaEntry *quota_entry_lookup_kind(uint32 kind, const pg_uuid_t *id, bool create, LWLock **lock);
 extern void quota_lock_all(LWLockMode mode);
 extern void quota_unlock_all(void);
-extern struct HTAB *quota_hash(void);
+typedef struct QuotaIter
+{
+	uint64		next;
+} QuotaIter;
+extern void quota_iter_init(QuotaIter *it);
+extern QuotaEntry *quota_iter_next(QuotaIter *it);
+extern int64 quota_capacity(void);
 extern void quota_count_now(const pg_uuid_t *tenant, QuotaCounter c);
 extern void quota_xact_init(void);
 extern void quota_note_limits_changed(void);

@@ -21,7 +21,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
-#include "utils/hsearch.h"
+#include "common/hashfn.h"
 #include "utils/memutils.h"
 
 #include "pg_lowcode.h"
@@ -36,16 +36,46 @@ const char *const quota_counter_names[QC_NUM] = {
 };
 
 QuotaShared *quota_shared = NULL;
-static HTAB *quota_htab = NULL;
+
+/*
+ * The table: nbuckets buckets of QUOTA_BUCKET_SLOTS entries each, with
+ * 2 * quota_max_tenants entries in all.  A tenant's key hashes to one
+ * bucket; the bucket's tags (one cache line: 32 bits of the hash, 0 for an
+ * empty slot) say which of its slots may hold the key.  A lookup therefore
+ * reads one tag line and the entry itself: at 100,000 tenants, when most
+ * lookups miss the CPU caches, that is about half the memory accesses of a
+ * chained hash table.  The partition lock of a bucket is
+ * bucket % QUOTA_PARTITIONS.
+ */
+typedef struct QuotaBucket
+{
+	uint32		tags[QUOTA_BUCKET_SLOTS];
+} QuotaBucket;
+
+static QuotaBucket *quota_buckets = NULL;
+static QuotaEntry *quota_slots = NULL;
+static uint64 quota_nbuckets = 0;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+static uint64
+nbuckets_for(int max_tenants)
+{
+	/* twice the slots needed: a bucket rarely fills up before the table */
+	return (2 * (uint64) max_tenants + QUOTA_BUCKET_SLOTS - 1) / QUOTA_BUCKET_SLOTS;
+}
+
 static Size
 quota_shmem_size(void)
 {
-	return add_size(MAXALIGN(sizeof(QuotaShared)),
-					hash_estimate_size(quota_max_tenants, sizeof(QuotaEntry)));
+	uint64		nb = nbuckets_for(quota_max_tenants);
+	Size		size = MAXALIGN(sizeof(QuotaShared));
+
+	size = add_size(size, PG_CACHE_LINE_SIZE);
+	size = add_size(size, mul_size(nb, sizeof(QuotaBucket)));
+	size = add_size(size, mul_size(mul_size(nb, QUOTA_BUCKET_SLOTS), sizeof(QuotaEntry)));
+	return size;
 }
 
 static void
@@ -61,27 +91,27 @@ static void
 quota_shmem_startup(void)
 {
 	bool		found;
-	HASHCTL		info;
+	char	   *base;
+	char	   *p;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 
+	quota_nbuckets = nbuckets_for(quota_max_tenants);
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	quota_shared = ShmemInitStruct("pg_lowcode quota", sizeof(QuotaShared), &found);
+	base = ShmemInitStruct("pg_lowcode quota", quota_shmem_size(), &found);
+	quota_shared = (QuotaShared *) base;
+	p = (char *) TYPEALIGN(PG_CACHE_LINE_SIZE, base + MAXALIGN(sizeof(QuotaShared)));
+	quota_buckets = (QuotaBucket *) p;
+	quota_slots = (QuotaEntry *) (p + quota_nbuckets * sizeof(QuotaBucket));
 	if (!found)
 	{
 		quota_shared->locks = GetNamedLWLockTranche("pg_lowcode_quota");
 		pg_atomic_init_u64(&quota_shared->limits_generation, 1);
 		pg_atomic_init_u64(&quota_shared->overflows, 0);
 		pg_atomic_init_u64(&quota_shared->evictions, 0);
+		memset(quota_buckets, 0, quota_nbuckets * sizeof(QuotaBucket));
 	}
-	memset(&info, 0, sizeof(info));
-	info.keysize = sizeof(QuotaKey);
-	info.entrysize = sizeof(QuotaEntry);
-	info.num_partitions = QUOTA_PARTITIONS;
-	quota_htab = ShmemInitHash("pg_lowcode quota tenants",
-							   quota_max_tenants, quota_max_tenants, &info,
-							   HASH_ELEM | HASH_BLOBS | HASH_PARTITION);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -92,18 +122,6 @@ quota_shmem_init(void)
 	shmem_request_hook = quota_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = quota_shmem_startup;
-}
-
-HTAB *
-quota_hash(void)
-{
-	return quota_htab;
-}
-
-static inline LWLock *
-partition_lock(uint32 hashcode)
-{
-	return &quota_shared->locks[hashcode % QUOTA_PARTITIONS].lock;
 }
 
 void
@@ -120,6 +138,35 @@ quota_unlock_all(void)
 		LWLockRelease(&quota_shared->locks[i].lock);
 }
 
+/* Entries in use, in slot order; the caller holds every partition lock. */
+void
+quota_iter_init(QuotaIter *it)
+{
+	it->next = 0;
+}
+
+QuotaEntry *
+quota_iter_next(QuotaIter *it)
+{
+	uint64		nslots = quota_nbuckets * QUOTA_BUCKET_SLOTS;
+
+	while (it->next < nslots)
+	{
+		uint64		i = it->next++;
+
+		if (quota_buckets[i / QUOTA_BUCKET_SLOTS].tags[i % QUOTA_BUCKET_SLOTS] != 0)
+			return &quota_slots[i];
+	}
+	return NULL;
+}
+
+/* Capacity (slots) of the table. */
+int64
+quota_capacity(void)
+{
+	return (int64) (quota_nbuckets * QUOTA_BUCKET_SLOTS);
+}
+
 /* True when an entry holds nothing that would be lost by evicting it. */
 static bool
 entry_evictable(QuotaEntry *e)
@@ -133,62 +180,20 @@ entry_evictable(QuotaEntry *e)
 	return true;
 }
 
-/*
- * Evict up to an eighth of the table, least recently used first among the
- * evictable entries.  Called with no lock held; takes every partition lock.
- */
-static void
-evict_entries(void)
+static inline QuotaEntry *
+bucket_find(uint64 b, uint32 tag, const QuotaKey *key)
 {
-	HASH_SEQ_STATUS status;
-	QuotaEntry *e;
-	int			want = Max(1, quota_max_tenants / 8);
-	QuotaKey   *victims;
-	TimestampTz *ages;
-	int			n = 0;
+	QuotaBucket *bucket = &quota_buckets[b];
 
-	victims = palloc(sizeof(QuotaKey) * want);
-	ages = palloc(sizeof(TimestampTz) * want);
-	quota_lock_all(LW_EXCLUSIVE);
-	hash_seq_init(&status, quota_htab);
-	while ((e = hash_seq_search(&status)) != NULL)
-	{
-		bool		ok;
-		TimestampTz used;
-
-		SpinLockAcquire(&e->mutex);
-		ok = entry_evictable(e);
-		used = e->last_used;
-		SpinLockRelease(&e->mutex);
-		if (!ok)
-			continue;
-		if (n < want)
+	for (int i = 0; i < QUOTA_BUCKET_SLOTS; i++)
+		if (bucket->tags[i] == tag)
 		{
-			victims[n] = e->key;
-			ages[n] = used;
-			n++;
-		}
-		else
-		{
-			/* replace the most recently used victim if this one is older */
-			int			newest = 0;
+			QuotaEntry *e = &quota_slots[b * QUOTA_BUCKET_SLOTS + i];
 
-			for (int i = 1; i < n; i++)
-				if (ages[i] > ages[newest])
-					newest = i;
-			if (used < ages[newest])
-			{
-				victims[newest] = e->key;
-				ages[newest] = used;
-			}
+			if (memcmp(&e->key, key, sizeof(QuotaKey)) == 0)
+				return e;
 		}
-	}
-	for (int i = 0; i < n; i++)
-		hash_search(quota_htab, &victims[i], HASH_REMOVE, NULL);
-	quota_unlock_all();
-	pg_atomic_fetch_add_u64(&quota_shared->evictions, n);
-	pfree(victims);
-	pfree(ages);
+	return NULL;
 }
 
 /*
@@ -196,25 +201,41 @@ evict_entries(void)
  * partition lock is held (*lock; shared, or exclusive when the entry was
  * just created) and the caller releases it after its spinlock section.
  * NULL (no lock held) when there is none and create is false, or when the
- * table is full of entries that cannot be evicted.
+ * tenant's bucket is full of entries that cannot be evicted (they all hold
+ * unflushed counters).  A full bucket evicts its least recently used
+ * evictable entry.
  */
 QuotaEntry *
 quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock)
 {
+	return quota_entry_lookup_kind(QUOTA_KIND_TENANT, tenant, create, lock);
+}
+
+QuotaEntry *
+quota_entry_lookup_kind(uint32 kind, const pg_uuid_t *tenant, bool create, LWLock **lock)
+{
 	QuotaKey	key;
-	uint32		hashcode;
+	uint64		h;
+	uint64		b;
+	uint32		tag;
 	LWLock	   *plock;
 	QuotaEntry *e;
-	bool		found;
+	QuotaBucket *bucket;
+	int			slot = -1;
+	TimestampTz oldest = 0;
+	bool		evicting = false;
 
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
+	key.kind = kind;
 	memcpy(&key.tenant, tenant, sizeof(pg_uuid_t));
-	hashcode = get_hash_value(quota_htab, &key);
-	plock = partition_lock(hashcode);
+	h = hash_bytes_extended((const unsigned char *) &key, sizeof(key), 0);
+	b = h % quota_nbuckets;
+	tag = (uint32) (h >> 32) | 1;
+	plock = &quota_shared->locks[b % QUOTA_PARTITIONS].lock;
 
 	LWLockAcquire(plock, LW_SHARED);
-	e = hash_search_with_hash_value(quota_htab, &key, hashcode, HASH_FIND, NULL);
+	e = bucket_find(b, tag, &key);
 	if (e || !create)
 	{
 		if (e)
@@ -225,28 +246,58 @@ quota_entry_lookup(const pg_uuid_t *tenant, bool create, LWLock **lock)
 	}
 	LWLockRelease(plock);
 
-	for (int attempt = 0; attempt < 2; attempt++)
+	LWLockAcquire(plock, LW_EXCLUSIVE);
+	e = bucket_find(b, tag, &key);
+	if (e)
 	{
-		LWLockAcquire(plock, LW_EXCLUSIVE);
-		e = hash_search_with_hash_value(quota_htab, &key, hashcode, HASH_ENTER_NULL, &found);
-		if (e)
-		{
-			if (!found)
-			{
-				/* zero everything after the key, then set up the entry */
-				memset((char *) e + sizeof(QuotaKey), 0, sizeof(QuotaEntry) - sizeof(QuotaKey));
-				SpinLockInit(&e->mutex);
-				e->last_used = GetCurrentTimestamp();
-			}
-			*lock = plock;
-			return e;
-		}
-		LWLockRelease(plock);
-		if (attempt == 0)
-			evict_entries();
+		*lock = plock;
+		return e;
 	}
-	pg_atomic_fetch_add_u64(&quota_shared->overflows, 1);
-	return NULL;
+	bucket = &quota_buckets[b];
+	for (int i = 0; i < QUOTA_BUCKET_SLOTS; i++)
+		if (bucket->tags[i] == 0)
+		{
+			slot = i;
+			break;
+		}
+	if (slot < 0)
+	{
+		for (int i = 0; i < QUOTA_BUCKET_SLOTS; i++)
+		{
+			QuotaEntry *c = &quota_slots[b * QUOTA_BUCKET_SLOTS + i];
+			bool		ok;
+			TimestampTz used;
+
+			SpinLockAcquire(&c->mutex);
+			ok = entry_evictable(c);
+			used = c->last_used;
+			SpinLockRelease(&c->mutex);
+			if (ok && (slot < 0 || used < oldest))
+			{
+				slot = i;
+				oldest = used;
+			}
+		}
+		evicting = true;
+	}
+	if (slot < 0)
+	{
+		LWLockRelease(plock);
+		pg_atomic_fetch_add_u64(&quota_shared->overflows, 1);
+		return NULL;
+	}
+	if (evicting)
+		pg_atomic_fetch_add_u64(&quota_shared->evictions, 1);
+
+	/* nobody else can hold its spinlock: that needs the partition lock */
+	e = &quota_slots[b * QUOTA_BUCKET_SLOTS + slot];
+	memset(e, 0, sizeof(QuotaEntry));
+	e->key = key;
+	SpinLockInit(&e->mutex);
+	e->last_used = GetCurrentTimestamp();
+	bucket->tags[slot] = tag;
+	*lock = plock;
+	return e;
 }
 
 /* Count one event of "tenant" at once (not transactional). */
@@ -291,6 +342,7 @@ typedef struct PendingCount
 typedef struct FlushedCount
 {
 	pg_uuid_t	tenant;
+	int			level;			/* transaction nesting level of the flush */
 	int64		counters[QC_NUM];
 	int64		rows;
 	int64		bytes;
@@ -370,19 +422,36 @@ apply_pending(const PendingCount *p, int sign)
 	}
 	e->unflushed_rows += sign * drows;
 	e->unflushed_bytes += sign * dbytes;
-	e->inflight_rows -= sign * p->reserved_rows;
-	e->inflight_bytes -= sign * p->reserved_bytes;
+	if (sign > 0)
+	{
+		/*
+		 * The reservation becomes final usage.  (Undoing a pre-commit
+		 * application after all does not reserve again: the transaction is
+		 * over.)
+		 */
+		e->inflight_rows -= p->reserved_rows;
+		e->inflight_bytes -= p->reserved_bytes;
+	}
 	e->last_used = GetCurrentTimestamp();
 	SpinLockRelease(&e->mutex);
 	LWLockRelease(lock);
 }
 
+/* Put back what flushes at nesting level >= min_level took out. */
 static void
-restore_flushed(void)
+restore_flushed(int min_level)
 {
+	int			j = 0;
+
 	for (int i = 0; i < nflushed; i++)
 	{
 		FlushedCount *f = &flushed[i];
+
+		if (f->level < min_level)
+		{
+			flushed[j++] = *f;
+			continue;
+		}
 		LWLock	   *lock;
 		QuotaEntry *e = quota_entry_lookup(&f->tenant, true, &lock);
 
@@ -398,20 +467,21 @@ restore_flushed(void)
 		SpinLockRelease(&e->mutex);
 		LWLockRelease(lock);
 	}
+	nflushed = j;
 }
 
 /* At commit of a reconciliation: reload storage figures from the table. */
 static void
 reset_storage(void)
 {
-	HASH_SEQ_STATUS status;
+	QuotaIter	it;
 	QuotaEntry *e;
 
 	quota_lock_all(LW_SHARED);
-	hash_seq_init(&status, quota_htab);
-	while ((e = hash_seq_search(&status)) != NULL)
+	quota_iter_init(&it);
+	while ((e = quota_iter_next(&it)) != NULL)
 	{
-		if (e->key.dbid != MyDatabaseId)
+		if (e->key.dbid != MyDatabaseId || e->key.kind != QUOTA_KIND_TENANT)
 			continue;
 		SpinLockAcquire(&e->mutex);
 		e->storage_loaded = false;
@@ -469,7 +539,7 @@ quota_xact_callback(XactEvent event, void *arg)
 				else
 					adjust_inflight(&pending[i], -1);
 			}
-			restore_flushed();
+			restore_flushed(0);
 			reset_xact_state();
 			break;
 		default:
@@ -484,9 +554,16 @@ quota_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	int			level;
 	int			j;
 
-	if (!quota_shared || npending == 0)
+	if (!quota_shared || (npending == 0 && nflushed == 0))
 		return;
 	level = GetCurrentTransactionNestLevel();
+	/* a flush in a rolled-back subtransaction wrote nothing: put it back */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		restore_flushed(level);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		for (int i = 0; i < nflushed; i++)
+			if (flushed[i].level >= level)
+				flushed[i].level = level - 1;
 	switch (event)
 	{
 		case SUBXACT_EVENT_ABORT_SUB:
@@ -575,6 +652,7 @@ quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters, int64 rows, i
 	memcpy(&flushed[nflushed].tenant, tenant, sizeof(pg_uuid_t));
 	memcpy(flushed[nflushed].counters, counters, sizeof(int64) * QC_NUM);
 	flushed[nflushed].rows = rows;
+	flushed[nflushed].level = GetCurrentTransactionNestLevel();
 	flushed[nflushed].bytes = bytes;
 	nflushed++;
 }

@@ -373,7 +373,7 @@ Datum
 lowcode_quota_live(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS status;
+	QuotaIter	it;
 	QuotaEntry *e;
 	bool		all;
 	pg_uuid_t	self;
@@ -388,15 +388,15 @@ lowcode_quota_live(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 
 	quota_lock_all(LW_SHARED);
-	hash_seq_init(&status, quota_hash());
-	while ((e = hash_seq_search(&status)) != NULL)
+	quota_iter_init(&it);
+	while ((e = quota_iter_next(&it)) != NULL)
 	{
 		Datum		values[QC_NUM + 8];
 		bool		nulls[QC_NUM + 8];
 		QuotaEntry	copy;
 		int			k = 0;
 
-		if (e->key.dbid != MyDatabaseId)
+		if (e->key.dbid != MyDatabaseId || e->key.kind != QUOTA_KIND_TENANT)
 			continue;
 		if (!all && memcmp(&e->key.tenant, &self, sizeof(pg_uuid_t)) != 0)
 			continue;
@@ -517,10 +517,18 @@ lowcode_quota_memory(PG_FUNCTION_ARGS)
 	require_shmem("lowcode.quota_memory()");
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	quota_lock_all(LW_SHARED);
-	values[1] = Int64GetDatum(hash_get_num_entries(quota_hash()));
-	quota_unlock_all();
-	values[0] = Int64GetDatum(quota_max_tenants);
+	{
+		QuotaIter	it;
+		int64		n = 0;
+
+		quota_lock_all(LW_SHARED);
+		quota_iter_init(&it);
+		while (quota_iter_next(&it) != NULL)
+			n++;
+		quota_unlock_all();
+		values[1] = Int64GetDatum(n);
+	}
+	values[0] = Int64GetDatum(quota_capacity());
 	values[2] = Int64GetDatum(pg_atomic_read_u64(&quota_shared->overflows));
 	values[3] = Int64GetDatum(pg_atomic_read_u64(&quota_shared->evictions));
 	values[4] = Int64GetDatum(pg_atomic_read_u64(&quota_shared->limits_generation));
@@ -560,7 +568,7 @@ static int64
 flush_counters(void)
 {
 	Oid			nsp = get_namespace_oid(LOWCODE_SCHEMA, true);
-	HASH_SEQ_STATUS status;
+	QuotaIter	it;
 	QuotaEntry *e;
 	FlushRow   *rows;
 	int			n = 0,
@@ -574,12 +582,12 @@ flush_counters(void)
 
 	rows = palloc(sizeof(FlushRow) * max);
 	quota_lock_all(LW_SHARED);
-	hash_seq_init(&status, quota_hash());
-	while ((e = hash_seq_search(&status)) != NULL)
+	quota_iter_init(&it);
+	while ((e = quota_iter_next(&it)) != NULL)
 	{
 		bool		any = false;
 
-		if (e->key.dbid != MyDatabaseId)
+		if (e->key.dbid != MyDatabaseId || e->key.kind != QUOTA_KIND_TENANT)
 			continue;
 		if (n == max)
 		{

@@ -55,16 +55,18 @@
 #include "jsonschema/js_internal.h"
 #include "jsonschema/js_sql.h"
 #include "jsonschema/js_store.h"
+#include "quota/quota.h"
 #include "registry/registry.h"
 #include "tenancy/tenancy.h"
 
 #define REG_SUBJECT_MAX 128
 #define REG_CACHE_MAX_ENTRIES 1024
+#define REG_LATEST PG_INT32_MIN		/* "requested version": the latest enabled one */
 
 typedef struct RegCacheKey
 {
 	pg_uuid_t	scope;
-	int32		requested;		/* 0: the latest enabled version */
+	int32		requested;		/* REG_LATEST: the latest enabled version */
 	char		subject[REG_SUBJECT_MAX + 1];
 } RegCacheKey;
 
@@ -98,6 +100,15 @@ typedef struct RegRule
 } RegRule;
 
 static HTAB *reg_cache = NULL;
+static uint64 cache_epoch = 1;		/* bumped when entries are removed: call-site memos drop them */
+
+/* per call site (fn_extra): the entry the previous call used, to skip the hash lookup */
+typedef struct RegCallSite
+{
+	uint64		epoch;
+	RegCacheEntry *entry;
+	RegCacheKey key;
+} RegCallSite;
 static Jsonb *valid_result = NULL;
 static int64 compiles = 0;			/* versions compiled by this backend (tests) */	/* the result of a valid instance, built once */
 static MemoryContext reg_cache_cxt = NULL;
@@ -125,6 +136,7 @@ cache_reset(void)
 		entry_release(e);
 		hash_search(reg_cache, &e->key, HASH_REMOVE, NULL);
 	}
+	cache_epoch++;
 }
 
 static void
@@ -258,7 +270,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
-	if (requested == 0)
+	if (requested == REG_LATEST)
 		nulls[1] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -366,6 +378,7 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 	volatile bool ok = false;
 
 	*failure = NULL;
+	quota_count_rule_evaluation();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -518,12 +531,13 @@ valid_result_copy(void)
 }
 
 /*
- * Validate "instance" against a version of "subject" (requested: 0 for the
+ * Validate "instance" against a version of "subject" (requested: REG_LATEST for the
  * latest enabled one) as the current tenant sees it.  The full result is
  * built only when want_result is set or the instance is invalid.
  */
 static void
-registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out)
+registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out,
+				  RegCallSite *cs)
 {
 	RegCacheKey key;
 	RegCacheEntry *e;
@@ -535,8 +549,6 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	JsResult	r;
 	StringInfoData buf;
 
-	if (requested < 0)
-		requested = -1;			/* never a version: resolves to "not found" */
 	cache_init();
 	cacheable = tenancy_current_tenant(&tenant) &&
 		VARSIZE_ANY_EXHDR(subject) <= REG_SUBJECT_MAX;
@@ -546,13 +558,21 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 		key.scope = tenant;
 		key.requested = requested;
 		memcpy(key.subject, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
-		e = hash_search(reg_cache, &key, HASH_FIND, &found);
+		if (cs && cs->entry && cs->epoch == cache_epoch &&
+			memcmp(&cs->key, &key, sizeof(key)) == 0 && entry_fresh(cs->entry))
+		{
+			e = cs->entry;
+			found = true;
+		}
+		else
+			e = hash_search(reg_cache, &key, HASH_FIND, &found);
 		if (!found || !entry_fresh(e))
 		{
 			if (found)
 			{
 				entry_release(e);
 				hash_search(reg_cache, &key, HASH_REMOVE, NULL);
+				cache_epoch++;
 			}
 			/* load first: an error leaves no half-made entry behind */
 			memset(&scratch, 0, sizeof(scratch));
@@ -562,6 +582,12 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 			e = hash_search(reg_cache, &key, HASH_ENTER, &found);
 			scratch.key = key;
 			*e = scratch;
+		}
+		if (cs)
+		{
+			cs->key = key;
+			cs->entry = e;
+			cs->epoch = cache_epoch;
 		}
 	}
 	else
@@ -605,6 +631,9 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	}
 	if (!cacheable)
 		entry_release(e);
+
+	/* Per-tenant usage: one validation, and whether it failed (counted at commit). */
+	quota_count_validation(out->valid);
 }
 
 /*
@@ -620,8 +649,11 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
 	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1),
-					  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), true, &v);
+					  PG_ARGISNULL(2) ? REG_LATEST : PG_GETARG_INT32(2), true, &v,
+					  fcinfo->flinfo->fn_extra);
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
 	{
 		/* {"version": N, ...the validator's result...} */
@@ -700,6 +732,16 @@ raise_invalid(const char *what, RegValidation *v)
 				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
 }
 
+static RegCallSite *
+trigger_call_site(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo == NULL)
+		return NULL;
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
+	return fcinfo->flinfo->fn_extra;
+}
+
 PG_FUNCTION_INFO_V1(lowcode_registry_validate_trigger);
 
 Datum
@@ -741,6 +783,13 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 		Jsonb	   *data;
 		int32		requested;
 
+		/*
+		 * A superuser without a tenant context (pg_restore, data repair)
+		 * writes rows as given: a restored submission keeps its version,
+		 * stamps and trace id.
+		 */
+		if (!tenancy_current_tenant(&tenant) && superuser())
+			return PointerGetDatum(newtup);
 		d = attr(newtup, desc, a_tenant, &isnull);
 		if (!tenancy_current_tenant(&tenant) || isnull ||
 			memcmp(DatumGetUUIDP(d), &tenant, sizeof(pg_uuid_t)) != 0)
@@ -792,10 +841,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 							errmsg("a submission needs data")));
 		data = DatumGetJsonbP(d);
 		d = attr(newtup, desc, a_version, &isnull);
-		requested = isnull ? 0 : DatumGetInt32(d);
-		if (!isnull && requested <= 0)
-			requested = -1;
-		registry_validate(subject, data, requested, false, &v);
+		requested = isnull ? REG_LATEST : DatumGetInt32(d);
+		registry_validate(subject, data, requested, false, &v, trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("the data is not valid for subject %s version %d",
 								   text_to_cstring(subject), v.version), &v);
@@ -814,7 +861,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		if (is_update && same_datum(td->tg_trigtuple, newtup, desc, a_col))
 			return PointerGetDatum(newtup);
-		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), 0, false, &v);
+		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), REG_LATEST, false, &v,
+						  trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
 								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),

@@ -419,6 +419,13 @@ lookup_segments(JlContext *cx, JlValue data, const JlPathSegment *segs,
 
 	for (int32 i = 0; i < nsegs; i++)
 	{
+		if (cur.type == JL_OBJECT && cur.ext)
+		{
+			/* the common step, a key of the host's object, done directly */
+			if (!cx->host->object_get(cur.u.h, segs[i].key, segs[i].keylen, &cur))
+				return not_found;
+			continue;
+		}
 		if (is_nullish(cur))
 			return not_found;
 		cur = jl_get_property(cx, cur, segs[i].key, segs[i].keylen);
@@ -838,6 +845,17 @@ eval_node(JlContext *cx, const JlNode *n, JlValue data)
 		case OP_SOME:
 			check_stack_depth();
 			return eval_iteration(cx, n, data);
+		case OP_IN:
+			if (nvals == 2 && n->args[1]->op == OP_ARRAY && n->args[1]->const_items)
+			{
+				/* "in" over a literal list of scalars needs no fresh array */
+				JlValue		a;
+
+				check_stack_depth();
+				a = eval_node(cx, n->args[0], data);
+				return eval_in(cx, a, n->args[1]->value);
+			}
+			break;
 		default:
 			break;
 	}
@@ -846,14 +864,7 @@ eval_node(JlContext *cx, const JlNode *n, JlValue data)
 	check_stack_depth();
 	vals = nvals <= (int32) lengthof(local) ? local : palloc(sizeof(JlValue) * nvals);
 	for (int32 i = 0; i < nvals; i++)
-	{
-		/* "in" over a literal list of scalars needs no fresh array */
-		if (n->op == OP_IN && i == 1 && n->args[1]->op == OP_ARRAY &&
-			n->args[1]->const_items)
-			vals[i] = n->args[1]->value;
-		else
-			vals[i] = eval_node(cx, n->args[i], data);
-	}
+		vals[i] = eval_node(cx, n->args[i], data);
 
 #define ARG(i) arg_or_undefined(vals, nvals, (i))
 	switch (n->op)

@@ -694,16 +694,21 @@ rule_arg_is_const(FmgrInfo *flinfo)
 
 /* The compiled form of the rule argument, from one of the caches. */
 static JlRule *
-get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
+get_compiled_rule(FunctionCallInfo fcinfo)
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
-	const char *bytes = VARDATA_ANY(rule);
-	Size		len = VARSIZE_ANY_EXHDR(rule);
 	CompiledRule *cc = (CompiledRule *) flinfo->fn_extra;
+	Jsonb	   *rule;
+	const char *bytes;
+	Size		len;
 
-	/* a literal rule cannot change for this call site: no comparison */
+	/* a literal rule cannot change for this call site: not even read again */
 	if (cc != NULL && cc->is_const && cc->max_depth == rules_max_depth)
 		return cc->rule;
+
+	rule = PG_GETARG_JSONB_P(0);
+	bytes = VARDATA_ANY(rule);
+	len = VARSIZE_ANY_EXHDR(rule);
 
 	if (len > (Size) rules_max_expression_length)
 		ereport(ERROR,
@@ -741,7 +746,6 @@ get_compiled_rule(FunctionCallInfo fcinfo, Jsonb *rule)
 Datum
 jsonlogic_apply(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *rule;
 	Jsonb	   *data = NULL;
 	JlRule	   *compiled;
 	JlValue		root;
@@ -749,11 +753,9 @@ jsonlogic_apply(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	rule = PG_GETARG_JSONB_P(0);
+	compiled = get_compiled_rule(fcinfo);
 	if (!PG_ARGISNULL(1))
 		data = PG_GETARG_JSONB_P(1);
-
-	compiled = get_compiled_rule(fcinfo, rule);
 	jsonb_host.utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	root = data ? jsonb_root_value(data) : jl_null();
 	result = jl_evaluate(compiled, root, &jsonb_host, rules_max_cost);

@@ -897,6 +897,14 @@ jl_compare(JlContext *cx, JlValue a, JlValue b)
 	double		x,
 				y;
 
+	if (a.type == JL_NUMBER && b.type == JL_NUMBER)
+	{
+		x = a.u.n;
+		y = b.u.n;
+		if (isnan(x) || isnan(y))
+			return JL_CMP_UNDEFINED;
+		return (x > y) - (x < y);
+	}
 	a = to_primitive(cx, a);
 	b = to_primitive(cx, b);
 	if (a.type == JL_STRING && b.type == JL_STRING)

@@ -123,5 +123,14 @@ SELECT count(*) FILTER (WHERE lowcode.regex_test('ecma262', '^' || i || '$', i::
        count(*) FILTER (WHERE lowcode.regex_test('re2', '^x' || i || '$', i::text)) AS unmatched
 FROM generate_series(1, 600) i, generate_series(1, 2) rep;
 
+-- A compiled JSON Schema keeps handles to its patterns; when the cache has
+-- evicted them meanwhile, they are compiled again on their next use.
+SELECT lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '"aaa"') AS before_eviction;
+SELECT count(*) AS evicting FROM generate_series(1, 600) i WHERE lowcode.regex_test('ecma262', '^q' || i, 'x');
+SELECT lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '"aaa"') AS after_eviction,
+       lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '"aab"') AS no_match,
+       lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '{"k1": 1}') AS key_ok,
+       lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"pattern": "^k"}}', '{"x": 1}') AS key_bad;
+
 -- NULL in, NULL out
 SELECT lowcode.regex_test('ecma262', NULL, 'a') IS NULL AS strict;

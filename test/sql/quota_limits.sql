@@ -4,6 +4,9 @@
 
 -- the extension's own quota tables pass the isolation report
 SELECT * FROM lowcode.isolation_report() WHERE object_name ~ '^lowcode\.';
+-- the quota triggers on the other components' tables (sql/70_quota_attach.sql)
+SELECT tgrelid::regclass AS tbl, tgname FROM pg_trigger
+ WHERE tgname LIKE 'lowcode\_quota%' AND tgrelid::regclass::text LIKE 'lowcode.%' ORDER BY 1, 2;
 
 SELECT lowcode.create_tenant('qlim-free') AS free_id \gset
 SELECT lowcode.create_tenant('qlim-pro', NULL, 'pro') AS pro_id \gset

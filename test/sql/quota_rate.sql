@@ -55,6 +55,38 @@ SELECT admitted FROM lowcode.quota_check_cost(ARRAY[:'two_id'::uuid, :'two_id'::
 SELECT lowcode.quota_check_cost('{}'::uuid[], 4);
 SELECT lowcode.quota_check_cost(ARRAY[NULL::uuid], 4);
 
+-- optional per-session bucket (superuser settings): each session of a tenant
+-- has its own, on top of the tenant's
+SELECT lowcode.set_tenant_limit(:'two_id', 'request_burst', 1000);
+-- a tenant rate high enough that its bucket, drained above, refills between two statements
+SELECT lowcode.set_tenant_limit(:'two_id', 'requests_per_second', 1000000);
+SELECT session_id AS s1 FROM lowcode.create_session(:'two_id', 'qrate-user-1') \gset
+SELECT session_id AS s2 FROM lowcode.create_session(:'two_id', 'qrate-user-2') \gset
+SET lowcode.session_requests_per_second = 1;
+SET lowcode.session_request_burst = 2;
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id', 'sid', :'s1')::text, false) IS NOT NULL AS set;
+SELECT lowcode.pre_request();
+SELECT lowcode.pre_request();
+\set VERBOSITY default
+SELECT lowcode.pre_request();
+\set VERBOSITY terse
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id', 'sid', :'s2')::text, false) IS NOT NULL AS set;
+SELECT lowcode.pre_request();
+-- a request without a session is limited by the tenant's bucket only
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id')::text, false) IS NOT NULL AS set;
+SELECT count(lowcode.pre_request()) FROM generate_series(1, 5);
+RESET lowcode.session_requests_per_second;
+RESET lowcode.session_request_burst;
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id', 'sid', :'s1')::text, false) IS NOT NULL AS set;
+SELECT lowcode.pre_request();  -- no per-session limit any more
+CREATE ROLE quota_rate_user2 NOLOGIN;
+SET ROLE quota_rate_user2;
+SET lowcode.session_requests_per_second = 0;
+RESET ROLE;
+DROP ROLE quota_rate_user2;
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
+DELETE FROM lowcode.sessions WHERE tenant_id = :'two_id';
+
 -- shared memory state
 SELECT capacity, entries >= 2 AS has_entries, overflows FROM lowcode.quota_memory();
 

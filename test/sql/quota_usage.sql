@@ -73,6 +73,15 @@ SELECT lowcode.reset_tenant_limit(:'two_id', 'max_storage_bytes');
 
 -- flush: counters move to tenant_usage and tenant_storage
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
+-- a flush that rolls back (whole, or its subtransaction) puts the counters back
+BEGIN;
+SELECT lowcode.flush_usage() >= 2 AS flushed_then_rolled_back;
+ROLLBACK;
+BEGIN;
+SAVEPOINT f;
+SELECT lowcode.flush_usage() >= 2 AS flushed_in_subtransaction;
+ROLLBACK TO f;
+COMMIT;
 SELECT lowcode.flush_usage() >= 2 AS flushed;
 SELECT lowcode.flush_usage() AS nothing_left;
 SELECT t.slug, sum(u.requests) requests, sum(u.rows_inserted) ins, sum(u.rows_deleted) del,
@@ -131,6 +140,26 @@ SELECT sessions_active, max_sessions, rejected_sessions FROM lowcode.tenant_stat
 DELETE FROM lowcode.sessions WHERE tenant_id = :'one_id';
 
 DROP TABLE qt_items;
+
+-- registry validations and the x-rules they evaluate are counted per tenant, at commit
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'one_id')::text, false) IS NOT NULL AS ctx;
+SELECT validations AS v0, validation_failures AS f0, rule_evaluations AS r0
+  FROM lowcode.tenant_stats WHERE slug = 'qusage-one' \gset
+SELECT lowcode.register_schema('qusage-form',
+  '{"type": "object", "x-rules": [{"rule": "a > 1", "message": "a must exceed 1", "path": "/a"}]}') AS version;
+SELECT lowcode.validate('qusage-form', '{"a": 5}') -> 'valid' AS ok,
+       lowcode.validate('qusage-form', '{"a": 0}') -> 'valid' AS not_ok;
+BEGIN;
+SELECT lowcode.validate('qusage-form', '{"a": 0}') -> 'valid' AS rolled_back;
+ROLLBACK;
+SELECT validations - :v0 AS validations, validation_failures - :f0 AS failures, rule_evaluations - :r0 AS rules
+  FROM lowcode.tenant_stats WHERE slug = 'qusage-one';
+-- remove what the registry kept of it (the subject row, its audit rows and events)
+DELETE FROM lowcode.schema_versions WHERE tenant_id = :'one_id' AND subject = 'qusage-form';
+DELETE FROM lowcode.subjects WHERE tenant_id = :'one_id' AND name = 'qusage-form';
+DELETE FROM lowcode.registry_audit WHERE tenant_id = :'one_id';
+DELETE FROM lowcode.events WHERE tenant_id = :'one_id';
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS reset;
 
 -- clean up what this test created
 DELETE FROM lowcode.tenant_usage WHERE tenant_id IN (SELECT id FROM lowcode.tenants WHERE slug LIKE 'qusage-%');

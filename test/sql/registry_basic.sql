@@ -130,6 +130,7 @@ SELECT lowcode.register_schema('leave-request', '{
 SELECT lowcode.get_schema('leave-request') -> 'required' AS latest_required;
 SELECT pg_temp.err($$SELECT lowcode.get_schema('leave-request', 7)$$);
 SELECT pg_temp.err($$SELECT lowcode.get_schema('no-such-form')$$);
+SELECT pg_temp.err($$SELECT lowcode.validate('leave-request', '{}', 0)$$) AS version_zero;
 
 -- validation: JSON Schema errors and x-rules failures in one list
 SELECT lowcode.validate('leave-request', '{"name": "Ann", "start_date": "2026-01-10", "end_date": "2026-01-12"}') ->> 'valid' AS ok;

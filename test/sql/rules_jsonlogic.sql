@@ -130,8 +130,11 @@ INSERT INTO cases (rule, data) VALUES
 SELECT * FROM pg_temp.show();
 TRUNCATE cases;
 
--- log returns its argument
+-- log returns its argument, and reports it at DEBUG1
 SELECT lowcode.jsonlogic_apply('{"log":[{"var":"a"}]}', '{"a":[1,"x"]}') AS logged;
+SET client_min_messages = debug1;
+SELECT lowcode.jsonlogic_apply('{"log":{"map":[[1,2],{"/":[{"var":""},0]}]}}') AS logged;
+RESET client_min_messages;
 
 -- the whole data document and parts of it come back unchanged
 SELECT lowcode.jsonlogic_apply('{"var":""}', '{"b":[1,2.50,{"c":null}],"a":"x"}') AS whole,

@@ -85,27 +85,14 @@ is($res->{status}, 201, 'a small row still fits');
 $res = $api->update(table => 'public.docs', where => "docs.body = 'small'", body => { body => $big }, claims => $claims{b});
 is($res->{status}, 413, 'an update that grows past the storage quota: 413');
 
-# --- session limit: 403 (on lowcode.sessions, or a stand-in before the sessions component is merged)
-my $has_sessions = $sql->("SELECT to_regclass('lowcode.sessions') IS NOT NULL") eq 't';
-SKIP:
-{
-	skip 'lowcode.sessions exists: its own tests cover create_session; the stand-in would clash', 3 if $has_sessions;
-	$sql->(q{
-		CREATE TABLE lowcode.sessions (tenant_id uuid NOT NULL, id uuid NOT NULL DEFAULT gen_random_uuid(),
-		                               state text NOT NULL DEFAULT 'active', PRIMARY KEY (tenant_id, id));
-		CREATE TRIGGER lowcode_quota_sessions BEFORE INSERT ON lowcode.sessions
-		  FOR EACH ROW EXECUTE FUNCTION lowcode.quota_session_trigger();
-		CREATE FUNCTION public.sign_in(who text) RETURNS uuid LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
-		  $$ INSERT INTO lowcode.sessions (tenant_id) VALUES (lowcode.current_tenant()) RETURNING id $$;
-		GRANT EXECUTE ON FUNCTION public.sign_in(text) TO authenticated;
-	});
-	$sql->("SELECT lowcode.set_tenant_limit('$b', 'max_sessions', 1)");
-	$res = $api->rpc(function => 'public.sign_in', args => { who => 'me' }, claims => $claims{b});
-	is($res->{status}, 201, 'first session (POST /rpc: 201 in the harness)');
-	$res = $api->rpc(function => 'public.sign_in', args => { who => 'me' }, claims => $claims{b});
-	is($res->{status}, 403, 'a session past max_sessions: 403');
-	is($res->{error}{code}, 'LQ433', 'error code LQ433');
-}
+# --- session limit: 403 when a session past max_sessions is created
+$sql->("SELECT lowcode.set_tenant_limit('$b', 'max_sessions', 1)");
+is($sql->("SELECT count(*) FROM lowcode.create_session('$b', 'alice')"), 1, 'first session');
+my ($rc, $out, $err) = $node->psql('postgres', "SELECT * FROM lowcode.create_session('$b', 'bob')");
+like($err, qr/"code":"LQ433"/, 'a session past max_sessions: LQ433');
+like($err, qr/"status":403/, '... HTTP 403');
+$sql->("SELECT lowcode.revoke_sessions('$b', 'alice')");
+is($sql->("SELECT count(*) FROM lowcode.create_session('$b', 'bob')"), 1, 'a revoked session frees its place');
 
 # --- what a tenant sees of its usage
 $res = $api->get(table => 'lowcode.tenant_stats', claims => $claims{a});
@@ -118,7 +105,26 @@ is($rows->[0]{rejected_rows}, 1, 'its row quota rejection is counted');
 is($rows->[0]{rows_used}, 3, 'rows used: 3');
 is($rows->[0]{max_rows}, 3, 'against max_rows 3');
 my $stats_b = $sql->("SELECT rejected_storage || ',' || rejected_sessions FROM lowcode.tenant_stats WHERE tenant_id = '$b'");
-is($stats_b, $has_sessions ? '2,0' : '2,1', 'the operator sees tenant b\'s rejections');
+is($stats_b, '2,1', 'the operator sees tenant b\'s rejections');
+
+# --- optional per-session bucket: 429 LQ430 for one session, the others go on
+$sql->("SELECT lowcode.revoke_tenant_sessions('$b')");
+$sql->("SELECT lowcode.reset_tenant_limit('$b', 'max_sessions')");
+my $s1 = $sql->("SELECT session_id FROM lowcode.create_session('$b', 'carol')");
+my $s2 = $sql->("SELECT session_id FROM lowcode.create_session('$b', 'dave')");
+$sql->("ALTER SYSTEM SET lowcode.session_requests_per_second = 1; ALTER SYSTEM SET lowcode.session_request_burst = 2");
+$node->reload;
+$node->poll_query_until('postgres', "SELECT current_setting('lowcode.session_requests_per_second') = '1'");
+my %sess1 = (%{ $claims{b} }, sid => $s1);
+my %sess2 = (%{ $claims{b} }, sid => $s2);
+@status = map { $api->get(table => 'public.docs', claims => \%sess1)->{status} } 1 .. 3;
+is_deeply(\@status, [200, 200, 429], 'a session past its own burst: 429');
+$res = $api->get(table => 'public.docs', claims => \%sess1);
+is($res->{error}{code}, 'LQ430', 'error code LQ430');
+is($res->{headers}{'Retry-After'}, '1', 'with Retry-After');
+is($api->get(table => 'public.docs', claims => \%sess2)->{status}, 200, 'another session of the tenant goes on');
+$sql->("ALTER SYSTEM RESET lowcode.session_requests_per_second; ALTER SYSTEM RESET lowcode.session_request_burst");
+$node->reload;
 
 $api->disconnect;
 $node->stop;

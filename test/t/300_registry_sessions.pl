@@ -11,8 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
 
-# this component's port range: 55470-55479
-$PostgreSQL::Test::Cluster::last_port_assigned = 55473;
+
 my $node = lowcode_node('registry_sessions');
 
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('sessions-t')");

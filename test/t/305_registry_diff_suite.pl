@@ -14,8 +14,7 @@ use LowcodeTest;
 my $suite = shared_testdata() . '/json-schema-test-suite/tests';
 plan skip_all => "JSON Schema Test Suite not found at $suite" unless -d $suite;
 
-# this component's port range: 55470-55479
-$PostgreSQL::Test::Cluster::last_port_assigned = 55476;
+
 my $node = lowcode_node('registry_diff_suite');
 my $json = JSON::PP->new->utf8->canonical;
 

@@ -12,8 +12,7 @@ use JSON::PP;
 use LowcodeTest;
 use PostgrestReplay;
 
-# this component's port range: 55470-55479
-$PostgreSQL::Test::Cluster::last_port_assigned = 55475;
+
 my $node = lowcode_node('registry_postgrest');
 PostgrestReplay->setup_roles($node);
 my $json = JSON::PP->new->utf8->canonical;
