@@ -86,6 +86,12 @@ ok(wait_no_worker('app'), 'the worker of the database stops after DROP EXTENSION
 # --- DROP DATABASE is not blocked by the worker
 $node->safe_psql('app', 'CREATE EXTENSION pg_lowcode');
 ok(wait_worker('app'), 'extension created again: worker back');
+# Commands that need the database without other connections are not refused because of its worker.
+($rc, $out, $err) = $node->psql('postgres', 'CREATE DATABASE app_copy TEMPLATE app');
+is($rc, 0, 'CREATE DATABASE ... TEMPLATE of a database with a worker succeeds') or diag $err;
+($rc, $out, $err) = $node->psql('postgres', 'ALTER DATABASE app RENAME TO app_renamed');
+is($rc, 0, 'ALTER DATABASE ... RENAME of a database with a worker succeeds') or diag $err;
+$node->safe_psql('postgres', 'ALTER DATABASE app_renamed RENAME TO app');
 $t0 = time;
 ($rc, $out, $err) = $node->psql('postgres', 'DROP DATABASE app');
 is($rc, 0, 'DROP DATABASE (without FORCE) succeeds while the database has a worker') or diag $err;
