@@ -52,6 +52,17 @@ my $delay = $node->safe_psql('postgres',
 	"SELECT extract(epoch FROM ended_at - expires_at) FROM lowcode.sessions WHERE id = '$s'");
 cmp_ok($delay, '<', 2, "expiry delay ${delay}s is under 2 s");
 
+# --- retention: ended sessions and events past their deadline are deleted
+$node->safe_psql('postgres', "ALTER SYSTEM SET lowcode.session_retention = '1s'");
+$node->reload;
+my $ev = $node->safe_psql('postgres', "SELECT lowcode.emit_event('$t', 'test.old', '{}', interval '1 second')");
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM lowcode.sessions WHERE id = '$s'"),
+	'an expired session is deleted after lowcode.session_retention');
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM lowcode.events WHERE id = $ev"),
+	'an event past its deadline is deleted');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET lowcode.session_retention');
+$node->reload;
+
 # --- a killed worker is restarted
 my $pid = worker_pid('postgres');
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
