@@ -385,9 +385,9 @@ session_pre_request(PreRequest *req)
 
 	switch (tenancy_read_claim("sid", &sid_text, &why))
 	{
+		case CLAIM_NOT_JSON:
+			return;				/* the tenancy step reports malformed claims */
 		case CLAIM_MALFORMED:
-			if (strcmp(why, "request.jwt.claims is not valid JSON") == 0)
-				return;			/* the tenancy step reports malformed claims */
 			reject("LS401", "invalid session claim", why);
 			break;
 		case CLAIM_OK:

@@ -52,6 +52,7 @@ tenancy_pre_request(PreRequest *req)
 							  "Issue JWTs with a \"tenant_id\" claim holding the tenant's uuid.",
 							  "{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"}");
 				break;
+			case CLAIM_NOT_JSON:
 			case CLAIM_MALFORMED:
 				lc_raise_http(400, "LT400", "malformed tenant claim", why,
 							  "\"tenant_id\" must be a string holding a uuid.", NULL);

@@ -269,7 +269,7 @@ tenancy_read_claim(const char *key, char **value, const char **why)
 	if (err != JSON_SUCCESS)
 	{
 		*why = "request.jwt.claims is not valid JSON";
-		return CLAIM_MALFORMED;
+		return CLAIM_NOT_JSON;
 	}
 	if (!st.found)
 		return CLAIM_ABSENT;

@@ -40,7 +40,8 @@ typedef enum ClaimStatus
 {
 	CLAIM_ABSENT,				/* no claims, or no tenant_id key */
 	CLAIM_OK,
-	CLAIM_MALFORMED				/* claims not JSON, or tenant_id not a uuid */
+	CLAIM_NOT_JSON,				/* request.jwt.claims is not valid JSON */
+	CLAIM_MALFORMED				/* the claim is not a string, or not a uuid */
 } ClaimStatus;
 
 /*
