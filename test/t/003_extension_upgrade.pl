@@ -13,10 +13,19 @@
 use strict;
 use warnings;
 
+use Digest::MD5;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
+
+# The 0.1.0 install script is frozen: it is what 0.1.0 installed, and editing it
+# would make this test compare against something no database ever had.
+my $frozen = "$ENV{LOWCODE_TOP}/sql/pg_lowcode--0.1.0.sql";
+open(my $frozen_fh, '<:raw', $frozen) or die "cannot open $frozen: $!";
+is(Digest::MD5->new->addfile($frozen_fh)->hexdigest, 'f3914a4038daa07d2901bf1ea98d3353',
+	'sql/pg_lowcode--0.1.0.sql is unchanged (frozen)');
+close $frozen_fh;
 
 my $node = lowcode_node('upgrade', no_extension => 1);
 
@@ -206,17 +215,14 @@ SQL
 
 # Rows of the tables the install script fills (those that hold rows right
 # after a fresh install), compared as JSON.
-my $seeded_tables = $node->safe_psql('fresh', q{
-	SELECT string_agg(c.oid::regclass::text, ' ' ORDER BY c.oid::regclass::text)
+my @seeded = split /\n/, $node->safe_psql('fresh', q{
+	SELECT c.oid::regclass::text
 	  FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
 	 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
 	   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_lowcode')
-	   AND d.deptype = 'e' AND c.relkind = 'r'});
-my @seeded;
-for my $tbl (split / /, $seeded_tables)
-{
-	push @seeded, $tbl if $node->safe_psql('fresh', "SELECT EXISTS (SELECT FROM $tbl)") eq 't';
-}
+	   AND d.deptype = 'e' AND c.relkind = 'r'
+	   AND (xpath('/row/n/text()', query_to_xml(format('SELECT EXISTS (SELECT FROM %s) AS n', c.oid::regclass), false, true, '')))[1]::text = 'true'
+	 ORDER BY 1});
 ok(scalar(@seeded) >= 2, "the install script seeds tables: @seeded");
 
 sub describe
@@ -285,6 +291,27 @@ my $t2 = $node->safe_psql('upgraded', q{SELECT lowcode.create_tenant('after-upgr
 like($t2, qr/^[0-9a-f-]{36}$/, 'a new tenant can be created');
 is($node->safe_psql('upgraded', q{SELECT lowcode.jsonlogic_apply('{"+": [1, 2]}', 'null')::text}),
 	'3', 'rules work');
+
+# pg_dump of the upgraded database restores into a fresh one (pg_dump writes a
+# plain CREATE EXTENSION, which installs the current version, then the rows of
+# the configuration tables the upgrade kept registered).
+my $dump = $node->basedir . '/upgraded.sql';
+$node->command_ok([ 'pg_dump', '-d', 'upgraded', '-f', $dump ], 'pg_dump of the upgraded database');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'restored', '-f', $dump ], 'restore');
+is($node->safe_psql('restored', $ctx . q{SELECT (SELECT count(*) FROM lowcode.submissions) || '/' || (SELECT count(*) FROM lowcode.sessions)
+	|| '/' || (SELECT string_agg(slug, ',' ORDER BY slug) FROM lowcode.tenants) || '/' || (SELECT string_agg(body, ',') FROM public.notes)}),
+	'2/2/after-upgrade,other-t,upgrade-t/before the upgrade', 'restored: submissions, sessions, tenants, tenant rows');
+is($node->safe_psql('restored', $ctx . q{SELECT lowcode.validate('visit', '{}') -> 'errors' -> 0 ->> 'keyword'}),
+	'required', 'restored: validation works');
+
+# DROP EXTENSION after the upgrade removes everything (CASCADE: public.notes's policies depend on it).
+$node->safe_psql('upgraded', 'DROP EXTENSION pg_lowcode CASCADE');
+is($node->safe_psql('upgraded', q{
+	SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'lowcode') + (SELECT count(*) FROM pg_event_trigger)
+	     + (SELECT count(*) FROM pg_proc WHERE probin LIKE '%pg_lowcode%') + (SELECT count(*) FROM pg_policy)}),
+	'0', 'DROP EXTENSION after the upgrade leaves no schema, function, event trigger or policy');
+is($node->safe_psql('upgraded', q{SELECT count(*) FROM public.notes}), '1', 'and keeps the users\' data');
 
 $node->stop;
 done_testing();
