@@ -79,6 +79,15 @@ rels AS (
   SELECT c.*, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid IN (SELECT objid FROM m WHERE classid = 'pg_class'::regclass)),
+-- the members and the parts of member relations (columns are sub-objects of
+-- their relation): what comments and initial privileges may belong to
+owned(classid, objid) AS (
+  SELECT classid, objid FROM m
+  UNION ALL SELECT 'pg_constraint'::regclass::oid, oid FROM pg_constraint WHERE conrelid IN (SELECT oid FROM rels)
+  UNION ALL SELECT 'pg_class'::regclass::oid, indexrelid FROM pg_index WHERE indrelid IN (SELECT oid FROM rels)
+  UNION ALL SELECT 'pg_trigger'::regclass::oid, oid FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM rels)
+  UNION ALL SELECT 'pg_policy'::regclass::oid, oid FROM pg_policy WHERE polrelid IN (SELECT oid FROM rels)
+  UNION ALL SELECT 'pg_rewrite'::regclass::oid, oid FROM pg_rewrite WHERE ev_class IN (SELECT oid FROM rels)),
 items(k, v) AS (
   -- every member of the extension
   SELECT 'member ' || type || ' ' || identity, '' FROM m
@@ -188,12 +197,12 @@ items(k, v) AS (
   UNION ALL
   SELECT 'initial privileges ' || o.type || ' ' || o.identity, ip.privtype::text || ' ' || ip.initprivs::text
     FROM pg_init_privs ip, LATERAL pg_identify_object(ip.classoid, ip.objoid, ip.objsubid) o
-   WHERE ip.objoid >= 16384
-  -- comments on anything not built in (users' objects here have none)
+   WHERE (ip.classoid, ip.objoid) IN (SELECT classid, objid FROM owned)
+  -- comments
   UNION ALL
   SELECT 'comment ' || o.type || ' ' || o.identity, d.description
     FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
-   WHERE d.objoid >= 16384
+   WHERE (d.classoid, d.objoid) IN (SELECT classid, objid FROM owned)
   -- default privileges
   UNION ALL
   SELECT 'default privileges ' || coalesce(pg_get_userbyid(da.defaclrole), '-') || ' '
@@ -239,10 +248,14 @@ sub describe
 
 my $fresh = describe('fresh');
 my $upgraded = describe('upgraded');
-my %count;
-$count{$_}++ for $fresh =~ /^== member (event trigger|\S+)/mg;
-ok(($count{function} // 0) > 50 && ($count{table} // 0) > 10 && $fresh =~ /^== policy /m && $fresh =~ /^== trigger /m,
-	'the description covers the extension (' . join(', ', map { "$count{$_} ${_}s" } sort keys %count) . ')');
+my (%members, %parts);
+$members{$_}++ for $fresh =~ /^== member (event trigger|\S+)/mg;
+$parts{$_}++ for $fresh =~ /^== (column|constraint|index|trigger|policy|comment|initial privileges|seeded rows) /mg;
+ok(($members{function} // 0) > 50 && ($members{table} // 0) > 10
+	  && (grep { ($parts{$_} // 0) > 0 } keys %parts) == 8,
+	'the description covers the extension: members ('
+	  . join(', ', map { "$members{$_} ${_}s" } sort keys %members) . '), parts ('
+	  . join(', ', map { "$parts{$_} ${_}" } sort keys %parts) . ')');
 
 my $same = $fresh eq $upgraded;
 ok($same, "an install upgraded from 0.1.0 is identical to a fresh install of $default_version");
