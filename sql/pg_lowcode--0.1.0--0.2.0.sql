@@ -1,0 +1,21 @@
+-- pg_lowcode upgrade script 0.1.0 -> 0.2.0, run by ALTER EXTENSION pg_lowcode UPDATE.
+--
+-- Hand written.  It holds every difference between the frozen 0.1.0 install
+-- script (sql/pg_lowcode--0.1.0.sql) and the current parts sql/NN_*.sql, so
+-- that an upgraded database ends up exactly like a fresh 0.2.0 install:
+-- test/t/003_extension_upgrade.pl compares the two object by object.
+--
+-- Rule: every change to sql/NN_*.sql is also written here, in the same commit.
+--   * a new or changed function: CREATE OR REPLACE with the new definition (or
+--     DROP + CREATE when the signature or return type changes), then the same
+--     GRANT / REVOKE / COMMENT as the install script;
+--   * a new table, column, index, constraint, policy or trigger: the same DDL,
+--     plus pg_extension_config_dump() for a new configuration table;
+--   * seeded rows: INSERT ... ON CONFLICT DO NOTHING (never overwrite what an
+--     operator changed);
+--   * objects are named schema-qualified (lowcode.x): search_path is not
+--     guaranteed here.
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION pg_lowcode UPDATE" to load this file. \quit
+
+-- (no difference yet)
