@@ -600,6 +600,18 @@ for my $victim (@victims)
 		  SELECT payload ->> 'session_id' FROM lowcode.events WHERE tenant_id = '$tb' AND type = 'session.expired'
 		  EXCEPT SELECT id::text FROM lowcode.sessions WHERE tenant_id = '$tb') x}),
 		0, "round $round: no session.expired event without its session");
+	# the worker's agenda (lowcode.session_timers) lost nothing either: an active session has an
+	# expiry timer due no later than its expiry, an ended one its purge timer
+	is(query(qq{
+		WITH t AS (SELECT session_id, bool_or(NOT purge) AS has_expiry, min(due_at) FILTER (WHERE NOT purge) AS due,
+		                  bool_or(purge) AS has_purge
+		             FROM lowcode.session_timers WHERE tenant_id = '$tb' GROUP BY 1)
+		SELECT count(*) FROM lowcode.sessions s LEFT JOIN t ON t.session_id = s.id
+		 WHERE s.tenant_id = '$tb'
+		   AND CASE WHEN s.state = 'active'
+		            THEN t.has_expiry IS NOT TRUE OR t.due > least(s.last_seen_at + s.idle_timeout, s.absolute_expires_at)
+		            ELSE t.has_purge IS NOT TRUE END}), 0,
+		"round $round: every active session has its expiry timer, every ended one its purge timer");
 	for (split /\n/, query("SELECT id || ' ' || state FROM lowcode.sessions WHERE tenant_id = '$tb' AND state <> 'active'"))
 	{
 		my ($id, $state) = split / /;
