@@ -298,6 +298,52 @@ sub usage_sums
 		FROM lowcode.tenant_usage WHERE tenant_id = '$tc'");
 }
 
+# ------------------------------------------------------------------ a rolled-back lowcode.sweep()
+# lowcode.sweep() flushes last-seen times in the caller's transaction.  If that transaction rolls back
+# (or a later step of the sweep fails), the times must stay to be flushed: marked flushed in shared
+# memory, they would never reach the table, and a crash however much later would lose them.
+# (The worker sleeps for an hour meanwhile, so that only lowcode.sweep() flushes.)
+{
+	query("ALTER SYSTEM SET lowcode.sweep_interval = '1h'");
+	my $log_offset = -s $node->logfile;
+	$node->reload;
+	$node->wait_for_log(qr/pg_lowcode worker: sweep interval is now 3600000 ms/, $log_offset);
+	sleep 1;    # the sweep that follows the reload is over
+	my $sid = query("SELECT session_id FROM lowcode.create_session('$tb', 'rollback', '{}', interval '1 hour')");
+	my $created = query("SELECT last_seen_at FROM lowcode.sessions WHERE id = '$sid'");
+	query(qq{
+		BEGIN READ ONLY;
+		SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$sid"}';
+		SELECT lowcode.pre_request();
+		COMMIT;
+		BEGIN;
+		SELECT lowcode.sweep();
+		ROLLBACK;
+	});
+	is(query("SELECT last_seen_at FROM lowcode.sessions WHERE id = '$sid'"), $created,
+		'a rolled-back lowcode.sweep() leaves last_seen_at as it was');
+	is(query("SELECT flushed FROM lowcode.sweep()"), 1, 'the next sweep still flushes the touch');
+	cmp_ok(query("SELECT last_seen_at > '$created' FROM lowcode.sessions WHERE id = '$sid'"), 'eq', 't',
+		'and last_seen_at has it');
+	# the same in a subtransaction rolled back inside a transaction that commits
+	query(qq{
+		BEGIN READ ONLY;
+		SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$sid"}';
+		SELECT lowcode.pre_request();
+		COMMIT;
+		BEGIN;
+		SAVEPOINT s;
+		SELECT lowcode.sweep();
+		ROLLBACK TO SAVEPOINT s;
+		COMMIT;
+	});
+	is(query("SELECT flushed FROM lowcode.sweep()"), 1, 'a sweep rolled back to a savepoint leaves the touch to flush');
+	query("ALTER SYSTEM RESET lowcode.sweep_interval");
+	$log_offset = -s $node->logfile;
+	$node->reload;
+	$node->wait_for_log(qr/pg_lowcode worker: sweep interval is now ${interval_ms} ms/, $log_offset);
+}
+
 # ------------------------------------------------------------------ rounds
 my @victims = ('postmaster', 'registry', 'worker', 'submit', 'postmaster', 'flusher', 'revoke', 'worker');
 @victims = @victims[0 .. $ENV{LOWCODE_CRASH_ROUNDS} - 1] if $ENV{LOWCODE_CRASH_ROUNDS};
@@ -317,9 +363,9 @@ for my $victim (@victims)
 	my @idle = split /,/, query(qq{SELECT string_agg(s.session_id::text, ',') FROM generate_series(1, 30) g,
 		lowcode.create_session('$tb', 'idle-$round-' || g, '{}', interval '1 hour') s});
 	my @to_revoke;
-	for my $i (0 .. 179)
+	for my $i (0 .. 359)
 	{
-		push @to_revoke, $i % 12 == 0 ? $idle[ $i / 12 ] : $short[ int(rand(@short)) ];
+		push @to_revoke, $i % 24 == 0 ? $idle[ $i / 24 ] : $short[ int(rand(@short)) ];
 	}
 
 	query("SELECT lowcode.flush_usage()");
@@ -390,7 +436,13 @@ for my $victim (@victims)
 			$target = $pid{$victim};
 		}
 		$kill_time = time;
-		kill 'KILL', $target;
+		unless (kill 'KILL', $target)
+		{
+			# (the scripts are long enough for this not to happen)
+			note "round $round: the $victim backend $target had ended; the database worker is killed instead";
+			$kill_time = time;
+			kill 'KILL', query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_lowcode worker' AND datname = 'postgres'");
+		}
 	}
 
 	my %lines = map { $_ => [ finish_writer($w{$_}) ] } keys %w;
