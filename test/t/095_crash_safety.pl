@@ -584,6 +584,15 @@ for my $victim (@victims)
 	my $revs = sql_list(keys %revoked) || "'00000000-0000-0000-0000-000000000000'";
 	is(query(qq{SELECT count(*) FROM lowcode.sessions WHERE tenant_id = '$tb' AND id IN ($revs) AND state <> 'revoked'}), 0,
 		"round $round: every committed revocation is there ($nrev this round)");
+	# and a revoked session's next request is refused
+	my ($one_revoked) = grep { $revoked{$_} } @to_revoke;
+	if ($one_revoked)
+	{
+		my ($rc, $out, $err) = $node->psql('postgres', qq{BEGIN READ ONLY;
+			SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$one_revoked"}';
+			SELECT lowcode.pre_request(); COMMIT;});
+		like($err, qr/LS441/, "round $round: a session revoked before the crash is refused after it (LS441)");
+	}
 	my $ended_vals = join(',', map { "('$_'::uuid, '$ended{$_}')" } keys %ended);
 	is(query(qq{SELECT count(*) FROM (VALUES $ended_vals) c(id, state)
 		LEFT JOIN lowcode.sessions s ON s.tenant_id = '$tb' AND s.id = c.id WHERE s.state IS DISTINCT FROM c.state}), 0,
