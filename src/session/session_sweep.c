@@ -273,13 +273,8 @@ session_sweep_delete_events(TimestampTz now, int limit)
  * its flush, for subtransactions.  At PREPARE TRANSACTION nothing is marked:
  * a later flush writes the same times again, which changes nothing.
  */
-typedef struct PendingMark
-{
-	SessionTouch touch;
-	int			level;
-} PendingMark;
-
-static PendingMark *pending_marks = NULL;
+static SessionTouch *pending_marks = NULL;
+static int *pending_levels = NULL;	/* nesting level of each mark's flush */
 static int	npending_marks = 0;
 static int	maxpending_marks = 0;
 static bool pending_callbacks_registered = false;
@@ -289,15 +284,9 @@ sweep_xact_callback(XactEvent event, void *arg)
 {
 	if (npending_marks == 0)
 		return;
+	/* (no allocation here: an error after the commit record would be a PANIC) */
 	if (event == XACT_EVENT_COMMIT)
-	{
-		SessionTouch *touches = MemoryContextAlloc(TopMemoryContext, sizeof(SessionTouch) * npending_marks);
-
-		for (int i = 0; i < npending_marks; i++)
-			touches[i] = pending_marks[i].touch;
-		session_shmem_mark_flushed(MyDatabaseId, touches, npending_marks);
-		pfree(touches);
-	}
+		session_shmem_mark_flushed(MyDatabaseId, pending_marks, npending_marks);
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
 		npending_marks = 0;
 }
@@ -314,14 +303,16 @@ sweep_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	level = GetCurrentTransactionNestLevel();
 	for (int i = 0; i < npending_marks; i++)
 	{
-		if (pending_marks[i].level >= level)
+		if (pending_levels[i] >= level)
 		{
 			if (event == SUBXACT_EVENT_ABORT_SUB)
 				continue;		/* its flush was rolled back */
 			if (event == SUBXACT_EVENT_COMMIT_SUB)
-				pending_marks[i].level = level - 1;
+				pending_levels[i] = level - 1;
 		}
-		pending_marks[j++] = pending_marks[i];
+		pending_marks[j] = pending_marks[i];
+		pending_levels[j] = pending_levels[i];
+		j++;
 	}
 	npending_marks = j;
 }
@@ -341,15 +332,22 @@ mark_flushed_at_commit(const SessionTouch *touches, int n)
 	{
 		int			newmax = Max(maxpending_marks * 2, npending_marks + n);
 
-		pending_marks = pending_marks
-			? repalloc_huge(pending_marks, sizeof(PendingMark) * newmax)
-			: MemoryContextAllocHuge(TopMemoryContext, sizeof(PendingMark) * newmax);
+		if (pending_marks)
+		{
+			pending_marks = repalloc_huge(pending_marks, sizeof(SessionTouch) * newmax);
+			pending_levels = repalloc_huge(pending_levels, sizeof(int) * newmax);
+		}
+		else
+		{
+			pending_marks = MemoryContextAllocHuge(TopMemoryContext, sizeof(SessionTouch) * newmax);
+			pending_levels = MemoryContextAllocHuge(TopMemoryContext, sizeof(int) * newmax);
+		}
 		maxpending_marks = newmax;
 	}
 	for (int i = 0; i < n; i++)
 	{
-		pending_marks[npending_marks].touch = touches[i];
-		pending_marks[npending_marks].level = level;
+		pending_marks[npending_marks] = touches[i];
+		pending_levels[npending_marks] = level;
 		npending_marks++;
 	}
 }
