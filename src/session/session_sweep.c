@@ -270,6 +270,96 @@ session_sweep_delete_events(TimestampTz now, int limit)
 	return run_limit_query(delete_events_sql, now, limit, false, NULL);
 }
 
+/*
+ * lowcode.sweep() flushes last-seen times in the caller's transaction, so it
+ * marks them flushed in shared memory only when that transaction commits.
+ * Marked at once, a rollback (or an error in a later step of the sweep, a
+ * savepoint rolled back) would leave them clean in shared memory and absent
+ * from the table: no worker would write them, and a crash, however much
+ * later, would lose them.  (The worker commits each batch itself, then
+ * marks it.)  Each pending mark remembers the transaction nesting level of
+ * its flush, for subtransactions.  At PREPARE TRANSACTION nothing is marked:
+ * a later flush writes the same times again, which changes nothing.
+ */
+static SessionTouch *pending_marks = NULL;
+static int *pending_levels = NULL;	/* nesting level of each mark's flush */
+static int	npending_marks = 0;
+static int	maxpending_marks = 0;
+static bool pending_callbacks_registered = false;
+
+static void
+sweep_xact_callback(XactEvent event, void *arg)
+{
+	if (npending_marks == 0)
+		return;
+	/* (no allocation here: an error after the commit record would be a PANIC) */
+	if (event == XACT_EVENT_COMMIT)
+		session_shmem_mark_flushed(MyDatabaseId, pending_marks, npending_marks);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+		npending_marks = 0;
+}
+
+static void
+sweep_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	int			level;
+	int			j = 0;
+
+	if (npending_marks == 0)
+		return;
+	level = GetCurrentTransactionNestLevel();
+	for (int i = 0; i < npending_marks; i++)
+	{
+		if (pending_levels[i] >= level)
+		{
+			if (event == SUBXACT_EVENT_ABORT_SUB)
+				continue;		/* its flush was rolled back */
+			if (event == SUBXACT_EVENT_COMMIT_SUB)
+				pending_levels[i] = level - 1;
+		}
+		pending_marks[j] = pending_marks[i];
+		pending_levels[j] = pending_levels[i];
+		j++;
+	}
+	npending_marks = j;
+}
+
+static void
+mark_flushed_at_commit(const SessionTouch *touches, int n)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (!pending_callbacks_registered)
+	{
+		RegisterXactCallback(sweep_xact_callback, NULL);
+		RegisterSubXactCallback(sweep_subxact_callback, NULL);
+		pending_callbacks_registered = true;
+	}
+	if (npending_marks + n > maxpending_marks)
+	{
+		int			newmax = Max(maxpending_marks * 2, npending_marks + n);
+
+		if (pending_marks)
+		{
+			pending_marks = repalloc_huge(pending_marks, sizeof(SessionTouch) * newmax);
+			pending_levels = repalloc_huge(pending_levels, sizeof(int) * newmax);
+		}
+		else
+		{
+			pending_marks = MemoryContextAllocHuge(TopMemoryContext, sizeof(SessionTouch) * newmax);
+			pending_levels = MemoryContextAllocHuge(TopMemoryContext, sizeof(int) * newmax);
+		}
+		maxpending_marks = newmax;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		pending_marks[npending_marks] = touches[i];
+		pending_levels[npending_marks] = level;
+		npending_marks++;
+	}
+}
+
 PG_FUNCTION_INFO_V1(lowcode_sweep);
 
 /*
@@ -300,20 +390,31 @@ lowcode_sweep(PG_FUNCTION_ARGS)
 
 	if (session_shmem_ready())
 	{
-		SessionTouch *touches = palloc(sizeof(SessionTouch) * batch);
+		/*
+		 * The dirty entries at once (they stay dirty until commit, so
+		 * collecting batch after batch would find the same ones again),
+		 * written batch by batch.  Entries added meanwhile are left to the
+		 * worker.
+		 */
+		int64		capacity,
+					entries,
+					dropped,
+					evictions;
+		SessionTouch *touches;
+		int			k;
 
-		for (;;)
+		session_shmem_stats(&capacity, &entries, &dropped, &evictions);
+		entries = Max(Min(entries, capacity), 1);
+		touches = palloc_extended(sizeof(SessionTouch) * entries, MCXT_ALLOC_HUGE);
+		k = session_shmem_collect_dirty(MyDatabaseId, touches, (int) entries);
+
+		for (int off = 0; off < k; off += batch)
 		{
-			int			k = session_shmem_collect_dirty(MyDatabaseId, touches, batch);
-
-			if (k == 0)
-				break;
-			flushed += session_sweep_flush(touches, k);
-			session_shmem_mark_flushed(MyDatabaseId, touches, k);
+			flushed += session_sweep_flush(touches + off, Min(batch, k - off));
 			CHECK_FOR_INTERRUPTS();
-			if (k < batch)
-				break;
 		}
+		mark_flushed_at_commit(touches, k);
+		pfree(touches);
 	}
 	do
 	{
