@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh                      everything: pg_regress suites, then TAP tests
 #   scripts/test.sh --regress [NAME..]   only pg_regress: both suites, or the named tests
-#                                        (test/sql/NAME.sql, or test/bad_input/sql/NAME.sql)
+#                                        (test/sql/NAME.sql, else test/bad_input/sql/NAME.sql;
+#                                        bad_input/NAME for the latter when both exist)
 #   scripts/test.sh --tap [FILE..]       only TAP (all, or the named test/t/FILE.pl)
 #   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
 #
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     --regress) mode=regress ;;
     --tap) mode=tap ;;
     --port) port=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
   esac
   shift
@@ -85,7 +86,8 @@ run_regress_suite() {
 run_regress() {
   local main=() bad=() n
   for n in "$@"; do
-    if [ -f "$TOP/test/sql/$n.sql" ]; then main+=("$n")
+    if [ "${n#bad_input/}" != "$n" ] && [ -f "$TOP/test/$n.sql" -o -f "$TOP/test/bad_input/sql/${n#bad_input/}.sql" ]; then bad+=("${n#bad_input/}")
+    elif [ -f "$TOP/test/sql/$n.sql" ]; then main+=("$n")
     elif [ -f "$TOP/test/bad_input/sql/$n.sql" ]; then bad+=("$n")
     else echo "test.sh: no pg_regress test named $n" >&2; failed=1
     fi
