@@ -4,11 +4,14 @@
 --
 -- pg_temp.try(query): runs one statement and answers 'ok: <first column>' or
 -- '<SQLSTATE>: <message>'.  Long values and messages are cut to 120 characters and
--- their full length is shown, so a message that echoes a 10 MB input is visible.
+-- their full length is shown (pg_temp.cut), so a message that echoes a 10 MB input is visible.
 -- Internal errors (XX000) and undocumented codes show up in the expected output.
 SET client_min_messages = warning;
+-- uuids other than the all-zero one are generated, so they are masked.
 CREATE FUNCTION pg_temp.cut(t text) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT CASE WHEN length(t) > 120 THEN left(t, 120) || '...(' || length(t) || ' chars)' ELSE t END $$;
+$$ SELECT regexp_replace(CASE WHEN length(t) > 120 THEN left(t, 120) || '...(' || length(t) || ' chars)' ELSE t END,
+                         '(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
+                         '<uuid>', 'g') $$;
 CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   r text;
