@@ -406,10 +406,15 @@ PG_FUNCTION_INFO_V1(jsonschema_check);
 Datum
 jsonschema_check(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *schema = PG_GETARG_JSONB_P(0);
+	Jsonb	   *schema;
 	SqlOptions	o;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+
+	/* not STRICT (options may be NULL); a NULL schema answers NULL, as in jsonschema_validate */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	schema = PG_GETARG_JSONB_P(0);
 	ErrorData  *edata = NULL;
 	JsCompiled *compiled = NULL;
 	JsResult	r;
