@@ -316,5 +316,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(input_context);
 	free(text);
+
+	/*
+	 * Leak check.  LeakSanitizer cannot see palloc'd memory (AllocSet blocks
+	 * stay referenced), so watch what outlives the input: everything below
+	 * TopMemoryContext besides the (reset) input context is the regex cache
+	 * (256 compiled patterns at most) and the server's own few contexts.
+	 * Memory kept per input would pass this bound within the first million
+	 * executions.
+	 */
+	{
+		Size		kept = MemoryContextMemAllocated(TopMemoryContext, true);
+
+		if (kept > (Size) 256 * 1024 * 1024)
+		{
+			fprintf(stderr, "memory kept across inputs: %zu bytes\n", kept);
+			MemoryContextStats(TopMemoryContext);
+			abort();
+		}
+		if (verbose)
+			fprintf(stderr, "memory kept across inputs: %zu bytes\n", kept);
+	}
 	return 0;
 }
