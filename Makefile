@@ -2,10 +2,13 @@
 #
 # The install script pg_lowcode--$(EXTVERSION).sql is generated from the
 # per-component parts in sql/NN_*.sql, concatenated in order, so that each
-# component keeps its SQL beside its C code's concerns.
+# component keeps its SQL beside its C code's concerns.  Older versions' install
+# scripts (sql/pg_lowcode--X.sql, frozen) and the hand-written upgrade scripts
+# (sql/pg_lowcode--A--B.sql) are installed as they are: see docs/hardening.md,
+# "Upgrades".  Every change to sql/NN_*.sql goes into the upgrade script too.
 
 EXTENSION  = pg_lowcode
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = pg_lowcode
 SRCS       = $(sort $(wildcard src/*.c src/*/*.c))
@@ -14,7 +17,7 @@ HEADERS    = $(wildcard src/*.h src/*/*.h)
 
 SQL_PARTS  = $(sort $(wildcard sql/[0-9][0-9]_*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(filter-out $(SQL_PARTS),$(wildcard sql/$(EXTENSION)--*--*.sql))
+DATA       = $(filter-out $(SQL_PARTS),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 PG_CPPFLAGS = -I$(srcdir)/src

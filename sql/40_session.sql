@@ -32,9 +32,9 @@ CREATE TABLE lowcode.sessions (
                               AND extract(month FROM idle_timeout) = 0
                               AND extract(year FROM idle_timeout) = 0),
   absolute_expires_at  timestamptz NOT NULL,
-  -- A lower bound of least(last_seen_at + idle_timeout, absolute_expires_at),
-  -- moved by the flush only when needed (so most flushes are HOT updates);
-  -- the worker's expiry scan reads this column and checks the real expiry.
+  -- A lower bound of least(last_seen_at + idle_timeout, absolute_expires_at):
+  -- the last-seen flush leaves it alone, the worker's expiry step stores the
+  -- real expiry when a session's timer fires and it is not due yet.
   expires_at           timestamptz NOT NULL,
   state                text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'expired', 'revoked')),
   ended_at             timestamptz,       -- when it became expired or revoked
@@ -46,7 +46,13 @@ CREATE TABLE lowcode.sessions (
   PRIMARY KEY (tenant_id, id),
   CHECK ((state = 'active') = (ended_at IS NULL)),
   CHECK ((state = 'revoked') = (revoked_at IS NOT NULL))
-);
+)
+-- Half of each page is left free so that the worker's updates -- a last-seen
+-- flush of every active session each second, the expiry of every row of a
+-- page at once -- find room on the same page and stay HOT updates (no new
+-- index entries).  With the default fillfactor a mass expiry updated every
+-- index of every expired row and ran ten times slower (docs/benchmarks.md).
+WITH (fillfactor = 50);
 COMMENT ON TABLE lowcode.sessions IS
   'Sessions of tenant users. Tokens are stored as SHA-256 hashes only. last_seen_at lags by up to lowcode.sweep_interval.';
 -- pre_request() finds a session by the JWT claim "sid" (the id alone) or by
@@ -55,10 +61,10 @@ COMMENT ON TABLE lowcode.sessions IS
 -- rows rejects the request.
 CREATE INDEX sessions_id_idx ON lowcode.sessions (id);
 CREATE INDEX sessions_token_hash_idx ON lowcode.sessions (token_hash);
-CREATE INDEX sessions_principal_idx ON lowcode.sessions (tenant_id, principal) WHERE state = 'active';
--- The worker's scans: active sessions by expiry, ended sessions by end time.
-CREATE INDEX sessions_expiry_idx ON lowcode.sessions (expires_at) WHERE state = 'active';
-CREATE INDEX sessions_ended_idx ON lowcode.sessions (ended_at) WHERE state <> 'active';
+-- No index names a column the worker changes (state, ended_at, expires_at,
+-- last_seen_at), not even in a partial index's predicate: that keeps its
+-- updates HOT.  The worker finds its work in lowcode.session_timers instead.
+CREATE INDEX sessions_principal_idx ON lowcode.sessions (tenant_id, principal);
 
 ALTER TABLE lowcode.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE lowcode.sessions FORCE ROW LEVEL SECURITY;
@@ -66,6 +72,71 @@ CREATE POLICY sessions_tenant ON lowcode.sessions FOR SELECT
   USING (tenant_id = (SELECT lowcode.current_tenant()));
 SELECT pg_catalog.pg_extension_config_dump('lowcode.sessions', '');
 GRANT SELECT ON lowcode.sessions TO lowcode_operator;
+
+-- The worker's agenda: when to look at a session again.  A timer that is
+-- not a purge fires at a lower bound of an active session's expiry (the
+-- worker then expires the session, or stores its real expiry and sets a new
+-- timer); a purge timer fires when an ended session's retention is over
+-- (due_at is its ended_at; the worker deletes it lowcode.session_retention
+-- later).  Timers are only ever added and deleted, and the only index is
+-- on (purge, due_at), whose new entries go to its right edge: keeping the
+-- agenda costs a fraction of what an index on lowcode.sessions would.  A
+-- session may have a stale timer besides its current one; firing it does
+-- nothing.  Kept by: the insert trigger below (every way rows arrive,
+-- create_session, COPY, a restore), the update trigger (revocations, and an
+-- expires_at moved earlier by hand), the worker's expiry step, and a
+-- reconciliation when a worker starts (for rows loaded with triggers off).
+-- Not dumped: a restore recreates it from the restored sessions.
+CREATE TABLE lowcode.session_timers (
+  due_at      timestamptz NOT NULL,
+  tenant_id   uuid NOT NULL,
+  session_id  uuid NOT NULL,
+  purge       boolean NOT NULL
+);
+CREATE INDEX session_timers_due_idx ON lowcode.session_timers (purge, due_at);
+ALTER TABLE lowcode.session_timers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE lowcode.session_timers FORCE ROW LEVEL SECURITY;
+CREATE POLICY session_timers_tenant ON lowcode.session_timers FOR SELECT
+  USING (tenant_id = (SELECT lowcode.current_tenant()));
+COMMENT ON TABLE lowcode.session_timers IS
+  'When the database worker looks at a session again: its expiry (a lower bound), or the end of its retention.';
+
+CREATE FUNCTION lowcode.session_timers_on_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+BEGIN
+  INSERT INTO lowcode.session_timers (due_at, tenant_id, session_id, purge)
+  SELECT CASE WHEN n.state = 'active' THEN n.expires_at ELSE coalesce(n.ended_at, now()) END,
+         n.tenant_id, n.id, n.state <> 'active'
+    FROM new_sessions n;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER sessions_timers_insert AFTER INSERT ON lowcode.sessions
+  REFERENCING NEW TABLE AS new_sessions
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.session_timers_on_insert();
+
+-- A revocation ends a session: its purge timer.  An expires_at moved earlier
+-- (by hand: nothing in pg_lowcode does) needs a timer that fires then.  The
+-- worker's own updates (state 'expired', expires_at moved later, last-seen
+-- flush) match neither condition, so this trigger costs them nothing.
+CREATE FUNCTION lowcode.session_timers_on_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+BEGIN
+  INSERT INTO lowcode.session_timers (due_at, tenant_id, session_id, purge)
+  VALUES (CASE WHEN NEW.state = 'active' THEN NEW.expires_at ELSE coalesce(NEW.ended_at, now()) END,
+          NEW.tenant_id, NEW.id, NEW.state <> 'active');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER sessions_timers_update AFTER UPDATE ON lowcode.sessions
+  FOR EACH ROW
+  WHEN ((OLD.state = 'active' AND NEW.state = 'revoked')
+        OR (NEW.state = 'active' AND NEW.expires_at < OLD.expires_at))
+  EXECUTE FUNCTION lowcode.session_timers_on_update();
+-- Also when rows arrive by logical replication (session_replication_role = replica).
+ALTER TABLE lowcode.sessions ENABLE ALWAYS TRIGGER sessions_timers_insert;
+ALTER TABLE lowcode.sessions ENABLE ALWAYS TRIGGER sessions_timers_update;
+REVOKE ALL ON FUNCTION lowcode.session_timers_on_insert(), lowcode.session_timers_on_update() FROM PUBLIC;
 
 -----------------------------------------------------------------------------
 -- C helpers

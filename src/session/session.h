@@ -71,7 +71,8 @@ extern void session_token_hash(const char *token, size_t len, uint8 *out);
 extern int64 session_sweep_flush(SessionTouch *touches, int n);
 /* Returns the sessions expired; *candidates says how many were looked at. */
 extern int64 session_sweep_expire(TimestampTz now, int limit, int64 *candidates);
-extern int64 session_sweep_delete_ended(TimestampTz now, int limit);
+extern int64 session_sweep_delete_ended(TimestampTz now, int limit, int64 *timers);
+extern int64 session_sweep_reconcile_timers(TimestampTz now);
 extern int64 session_sweep_delete_events(TimestampTz now, int limit);
 
 /* Sweep settings (GUCs), defined in session_init.c. */

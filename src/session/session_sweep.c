@@ -30,63 +30,89 @@
 #include "session/session.h"
 
 /*
- * The flush moves last_seen_at forward on every sweep, but expires_at only
- * when it would fall within half an idle timeout of the new last-seen time.
- * last_seen_at is in no index, so most flushes of an active session are HOT
- * updates (no new index entries, no bloat of the indexes pre_request()
- * reads); expires_at is then a lower bound of the real expiry, which the
- * expiry step checks and corrects.
+ * The flush only moves last_seen_at (of an active session, forward): no
+ * index of lowcode.sessions names it and the table leaves room on each
+ * page, so these are HOT updates that add no index entries.
  */
 static const char *flush_sql =
 "UPDATE lowcode.sessions s"
-"   SET last_seen_at = t.seen,"
-"       expires_at = CASE WHEN s.expires_at < t.seen + s.idle_timeout / 2"
-"                         THEN least(t.seen + s.idle_timeout, s.absolute_expires_at)"
-"                         ELSE s.expires_at END"
+"   SET last_seen_at = t.seen"
 "  FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS t(tenant_id, id, seen)"
 " WHERE s.tenant_id = t.tenant_id AND s.id = t.id"
 "   AND s.state = 'active' AND s.last_seen_at < t.seen";
 
 /*
- * The candidates are the active sessions whose expires_at has passed.  A
- * candidate is due when past its absolute expiry, or idle for longer than
+ * The expiry step works from the agenda (lowcode.session_timers, see
+ * sql/40_session.sql): the due expiry timers, oldest first, each locked
+ * (SKIP LOCKED: a concurrent lowcode.sweep() takes others), and their
+ * sessions, locked too (SKIP LOCKED: a session being revoked is left to its
+ * revoker, and its timer stays for the next sweep).
+ *
+ * A session is due when past its absolute expiry, or idle for longer than
  * its idle timeout by both the table's and shared memory's last-seen time
- * (shared memory catches a request that came after the last flush).  A
- * candidate that is not due gets its real expiry stored instead (expires_at
- * was a lower bound, see the flush).
+ * (shared memory catches a request that came after the last flush).  Then:
+ *  - due: state 'expired' (a HOT update: no index names state or ended_at),
+ *    a purge timer, and a session.expired event written as
+ *    lowcode.emit_event() writes it (outbox row + NOTIFY with the same
+ *    payload), set-based: one emit_event() call per row costs ~80 us;
+ *  - active but not due (used since the timer was set): its real expiry is
+ *    stored in expires_at and a new timer set for it;
+ *  - already ended (revoked): a purge timer, in case the revocation did not
+ *    set one (rows changed by hand; a second purge timer is harmless);
+ *  - gone (deleted): nothing.
+ * The fired timers are deleted in every case but a locked session's.
+ * Rows are updated by ctid, which the row locks keep stable: TID scans that
+ * never scan the table or an index.  Sessions are looked up through LATERAL
+ * subqueries with LIMIT 1, which the planner cannot flatten: a plain join
+ * of a batch of timers with lowcode.sessions became a hash join over a
+ * sequential scan of the whole table, for every batch.
  *
- * The candidates are locked (SKIP LOCKED: a session being revoked is left
- * to its revoker) and updated by ctid, which the row lock keeps stable: the
- * updates are TID scans and never scan the table or an index.  (They have
- * no other condition on purpose: "state = 'active'" would let the planner
- * pick a scan of the partial expiry index filtered by the ctid array,
- * quadratic in the batch size; the lock already guarantees the state.)
- * Events are written as lowcode.emit_event() writes them -- an outbox row
- * and a NOTIFY on lowcode_events with the same payload -- but set-based:
- * calling emit_event() per row costs ~80 us and would cap expiry at ~12,000
- * sessions/s.
- *
- * Result: (sessions expired, candidates looked at).
+ * Result: (sessions expired, timers fired).
  */
 static const char *expire_sql =
-"WITH c AS ("
-"  SELECT ctid AS tid,"
-"         absolute_expires_at <= $1"
-"         OR (last_seen_at + idle_timeout <= $1"
-"             AND coalesce(lowcode.session_last_seen(tenant_id, id) + idle_timeout <= $1, true)) AS due"
-"    FROM lowcode.sessions"
-"   WHERE state = 'active' AND expires_at <= $1"
-"   ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
+"WITH d AS ("
+"  SELECT ctid AS timer, tenant_id, session_id"
+"    FROM lowcode.session_timers"
+"   WHERE NOT purge AND due_at <= $1"
+"   ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
+" c AS ("
+"  SELECT d.timer, s.*"
+"    FROM d CROSS JOIN LATERAL ("
+"         SELECT s.ctid AS tid, s.state = 'active' AS active, s.tenant_id, s.id, s.ended_at,"
+"                s.state = 'active'"
+"                AND (s.absolute_expires_at <= $1"
+"                     OR (s.last_seen_at + s.idle_timeout <= $1"
+"                         AND coalesce(lowcode.session_last_seen(s.tenant_id, s.id) + s.idle_timeout <= $1,"
+"                                      true))) AS due"
+"           FROM lowcode.sessions s"
+"          WHERE s.tenant_id = d.tenant_id AND s.id = d.session_id"
+"          LIMIT 1 FOR UPDATE SKIP LOCKED) s),"
+" g AS ("
+"  SELECT d.timer"
+"    FROM d LEFT JOIN LATERAL ("
+"         SELECT true AS present FROM lowcode.sessions s"
+"          WHERE s.tenant_id = d.tenant_id AND s.id = d.session_id LIMIT 1) p ON true"
+"   WHERE d.timer NOT IN (SELECT timer FROM c) AND p.present IS NULL),"
 " r AS ("
 "  UPDATE lowcode.sessions s"
 "     SET expires_at = least(greatest(s.last_seen_at,"
 "                                     coalesce(lowcode.session_last_seen(s.tenant_id, s.id), s.last_seen_at))"
 "                            + s.idle_timeout, s.absolute_expires_at)"
-"   WHERE s.ctid = ANY (ARRAY(SELECT tid FROM c WHERE NOT due))),"
+"   WHERE s.ctid = ANY (ARRAY(SELECT tid FROM c WHERE active AND NOT due))"
+"  RETURNING s.tenant_id, s.id, s.expires_at),"
 " x AS ("
 "  UPDATE lowcode.sessions s SET state = 'expired', ended_at = clock_timestamp()"
 "   WHERE s.ctid = ANY (ARRAY(SELECT tid FROM c WHERE due))"
-"  RETURNING s.tenant_id, s.id, s.principal, s.absolute_expires_at <= $1 AS lifetime),"
+"  RETURNING s.tenant_id, s.id, s.principal, s.ended_at, s.absolute_expires_at <= $1 AS lifetime),"
+" t AS ("
+"  INSERT INTO lowcode.session_timers (due_at, tenant_id, session_id, purge)"
+"  SELECT expires_at, tenant_id, id, false FROM r"
+"  UNION ALL SELECT ended_at, tenant_id, id, true FROM x"
+"  UNION ALL SELECT ended_at, tenant_id, id, true FROM c WHERE NOT active),"
+" f AS ("
+"  DELETE FROM lowcode.session_timers"
+"   WHERE ctid = ANY (ARRAY(SELECT timer FROM c UNION ALL SELECT timer FROM g))"
+"  RETURNING 1),"
 " e AS ("
 "  INSERT INTO lowcode.events (tenant_id, type, payload, deadline)"
 "  SELECT x.tenant_id, 'session.expired',"
@@ -95,17 +121,31 @@ static const char *expire_sql =
 "         $1 + interval '7 days'"
 "    FROM x"
 "  RETURNING tenant_id, id)"
-" SELECT count(pg_notify('lowcode_events',"
-"          json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', 'session.expired')::text)),"
-"        (SELECT count(*) FROM c)"
-"   FROM e";
+" SELECT (SELECT count(pg_notify('lowcode_events',"
+"                 json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', 'session.expired')::text))"
+"           FROM e),"
+"        (SELECT count(*) FROM f)";
 
+/*
+ * Retention: the due purge timers (their due_at is the session's ended_at,
+ * compared with now - lowcode.session_retention), the ended sessions they
+ * name, deleted by primary key, and the timers.  Result: (sessions
+ * deleted, timers fired).
+ */
 static const char *delete_ended_sql =
-"DELETE FROM lowcode.sessions s"
-" WHERE s.ctid = ANY (ARRAY("
-"  SELECT ctid FROM lowcode.sessions"
-"   WHERE state <> 'active' AND ended_at < $1"
-"   ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED))";
+"WITH d AS ("
+"  SELECT ctid AS timer, tenant_id, session_id"
+"    FROM lowcode.session_timers"
+"   WHERE purge AND due_at < $1"
+"   ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
+" s AS ("
+"  DELETE FROM lowcode.sessions s USING d"
+"   WHERE s.tenant_id = d.tenant_id AND s.id = d.session_id AND s.state <> 'active'"
+"  RETURNING 1),"
+" f AS ("
+"  DELETE FROM lowcode.session_timers WHERE ctid = ANY (ARRAY(SELECT timer FROM d))"
+"  RETURNING 1)"
+" SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM f)";
 
 static const char *delete_events_sql =
 "DELETE FROM lowcode.events e"
@@ -113,6 +153,21 @@ static const char *delete_events_sql =
 "  SELECT ctid FROM lowcode.events"
 "   WHERE deadline < $1"
 "   ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED))";
+
+/*
+ * A session without a timer would stay 'active' in the table (pre_request()
+ * still rejects it once expired: it checks the times itself) and an ended
+ * one would never be deleted.  Rows loaded with triggers disabled (a bulk
+ * load, pg_restore --disable-triggers) have none: a database worker sets
+ * them when it starts.  One anti-join over both tables.
+ */
+static const char *reconcile_sql =
+"INSERT INTO lowcode.session_timers (due_at, tenant_id, session_id, purge)"
+"SELECT CASE WHEN s.state = 'active' THEN s.expires_at ELSE coalesce(s.ended_at, $1) END,"
+"       s.tenant_id, s.id, s.state <> 'active'"
+"  FROM lowcode.sessions s"
+" WHERE NOT EXISTS (SELECT FROM lowcode.session_timers t"
+"                    WHERE t.tenant_id = s.tenant_id AND t.session_id = s.id)";
 
 static int64
 run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result, int64 *second)
@@ -185,10 +240,28 @@ session_sweep_expire(TimestampTz now, int limit, int64 *candidates)
 }
 
 int64
-session_sweep_delete_ended(TimestampTz now, int limit)
+session_sweep_delete_ended(TimestampTz now, int limit, int64 *timers)
 {
 	return run_limit_query(delete_ended_sql, now - (int64) session_retention_s * USECS_PER_SEC,
-						   limit, false, NULL);
+						   limit, true, timers);
+}
+
+int64
+session_sweep_reconcile_timers(TimestampTz now)
+{
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		values[1];
+	int			rc;
+	int64		result;
+
+	values[0] = TimestampTzGetDatum(now);
+	SPI_connect();
+	rc = SPI_execute_with_args(reconcile_sql, 1, types, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
+	result = (int64) SPI_processed;
+	SPI_finish();
+	return result;
 }
 
 int64
@@ -249,8 +322,7 @@ lowcode_sweep(PG_FUNCTION_ARGS)
 	} while (n >= batch);
 	do
 	{
-		n = session_sweep_delete_ended(now, batch);
-		deleted += n;
+		deleted += session_sweep_delete_ended(now, batch, &n);
 		CHECK_FOR_INTERRUPTS();
 	} while (n >= batch);
 	do

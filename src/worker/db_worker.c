@@ -27,8 +27,11 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -42,6 +45,7 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -55,6 +59,9 @@ static volatile sig_atomic_t got_sigterm = false;
 static DbWorkerSlot *my_slot = NULL;
 static SessionTouch *touches = NULL;
 static int	touches_size = 0;
+static bool timers_reconciled = false;
+static bool warned_old_schema = false;
+static int	applied_nice = 0;
 
 static void
 db_worker_sigterm(SIGNAL_ARGS)
@@ -157,14 +164,109 @@ run_batches(BatchStep step, TimestampTz now, const char *what)
 	return true;
 }
 
-/* The expiry step, batched on the candidates it looked at. */
+/* The expiry step, batched on the timers it fired. */
 static int64
 expire_step(TimestampTz now, int limit)
 {
-	int64		candidates = 0;
+	int64		timers = 0;
 
-	(void) session_sweep_expire(now, limit, &candidates);
-	return candidates;
+	(void) session_sweep_expire(now, limit, &timers);
+	return timers;
+}
+
+/* The retention step, batched on the timers it fired. */
+static int64
+purge_step(TimestampTz now, int limit)
+{
+	int64		timers = 0;
+
+	(void) session_sweep_delete_ended(now, limit, &timers);
+	return timers;
+}
+
+/*
+ * lowcode.worker_nice: lower the worker's CPU priority so that a sweep
+ * takes only CPU that client backends leave idle.  An unprivileged process
+ * may raise its nice value but not lower it again, so a smaller setting
+ * takes effect when the worker restarts.
+ */
+static void
+apply_nice(void)
+{
+	int			want = Max(worker_nice, 0);
+
+	if (want <= applied_nice)
+		return;
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, want) != 0)
+		ereport(LOG,
+				(errmsg("pg_lowcode worker: could not set nice value %d: %m", want)));
+	else
+		applied_nice = want;
+}
+
+/*
+ * Does this database's pg_lowcode have the agenda table?  A new library
+ * runs against the old SQL objects between an upgrade of the package and
+ * ALTER EXTENSION pg_lowcode UPDATE; the worker then only flushes last-seen
+ * times, and says why once.
+ */
+static bool
+have_session_timers(void)
+{
+	Oid			nsp;
+	bool		ok;
+
+	if (!begin_batch())
+		return false;
+	nsp = get_namespace_oid(LOWCODE_SCHEMA, true);
+	ok = OidIsValid(nsp) && OidIsValid(get_relname_relid("session_timers", nsp));
+	end_batch();
+	if (!ok && !warned_old_schema)
+	{
+		ereport(LOG,
+				(errmsg("pg_lowcode worker: the SQL objects of pg_lowcode in this database are older than its library; sessions are not expired"),
+				 errhint("Run ALTER EXTENSION pg_lowcode UPDATE.")));
+		warned_old_schema = true;
+	}
+	if (ok)
+		warned_old_schema = false;
+	return ok;
+}
+
+/* Write last-seen times from shared memory.  False when the extension is gone. */
+static bool
+flush_last_seen(void)
+{
+	for (;;)
+	{
+		int			k = session_shmem_collect_dirty(MyDatabaseId, touches, touches_size);
+
+		if (k == 0)
+			break;
+		if (!begin_batch())
+			return false;
+		pgstat_report_activity(STATE_RUNNING, "flushing session last-seen times");
+		session_sweep_flush(touches, k);
+		end_batch();
+		session_shmem_mark_flushed(MyDatabaseId, touches, k);
+		if (k < touches_size || got_sigterm)
+			break;
+		batch_pause();
+	}
+	return true;
+}
+
+/* The quota component's sweep (usage counters).  False when the extension is gone. */
+static bool
+quota_sweep(void)
+{
+	if (!begin_batch())
+		return false;
+	pgstat_report_activity(STATE_RUNNING, "quota sweep");
+	quota_worker_sweep();
+	end_batch();
+	return true;
 }
 
 /* One sweep.  False when the extension is gone. */
@@ -182,39 +284,35 @@ sweep(void)
 	}
 
 	/* 1. last-seen times */
-	for (;;)
-	{
-		int			k = session_shmem_collect_dirty(MyDatabaseId, touches, touches_size);
-
-		if (k == 0)
-			break;
-		if (!begin_batch())
-			return false;
-		pgstat_report_activity(STATE_RUNNING, "flushing session last-seen times");
-		session_sweep_flush(touches, k);
-		end_batch();
-		session_shmem_mark_flushed(MyDatabaseId, touches, k);
-		if (k < touches_size || got_sigterm)
-			break;
-		batch_pause();
-	}
+	if (!flush_last_seen())
+		return false;
 
 	now = GetCurrentTimestamp();
-	if (!got_sigterm && !run_batches(expire_step, now, "expiring sessions"))
-		return false;
-	if (!got_sigterm && !run_batches(session_sweep_delete_ended, now, "deleting ended sessions"))
-		return false;
+	if (!got_sigterm && have_session_timers())
+	{
+		if (!timers_reconciled)
+		{
+			int64		n;
+
+			if (!begin_batch())
+				return false;
+			pgstat_report_activity(STATE_RUNNING, "reconciling session timers");
+			n = session_sweep_reconcile_timers(now);
+			end_batch();
+			if (n > 0)
+				elog(LOG, "pg_lowcode worker: set timers for " INT64_FORMAT " sessions that had none", n);
+			timers_reconciled = true;
+		}
+		if (!got_sigterm && !run_batches(expire_step, now, "expiring sessions"))
+			return false;
+		if (!got_sigterm && !run_batches(purge_step, now, "deleting ended sessions"))
+			return false;
+	}
 	if (!got_sigterm && !run_batches(session_sweep_delete_events, now, "deleting old events"))
 		return false;
 
-	if (!got_sigterm)
-	{
-		if (!begin_batch())
-			return false;
-		pgstat_report_activity(STATE_RUNNING, "quota sweep");
-		quota_worker_sweep();
-		end_batch();
-	}
+	if (!got_sigterm && !quota_sweep())
+		return false;
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return true;
 }
@@ -272,6 +370,7 @@ lowcode_db_worker_main(Datum arg)
 		 dbname, worker_sweep_interval_ms);
 
 	sweep_ctx = AllocSetContextCreate(TopMemoryContext, "pg_lowcode sweep", ALLOCSET_DEFAULT_SIZES);
+	apply_nice();
 
 	while (!got_sigterm)
 	{
@@ -284,6 +383,7 @@ lowcode_db_worker_main(Datum arg)
 			if (worker_sweep_interval_ms != last_interval)
 				elog(LOG, "pg_lowcode worker: sweep interval is now %d ms", worker_sweep_interval_ms);
 			last_interval = worker_sweep_interval_ms;
+			apply_nice();
 		}
 
 		if (RecoveryInProgress())
@@ -331,6 +431,31 @@ lowcode_db_worker_main(Datum arg)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 worker_sweep_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+	}
+	/*
+	 * A clean stop (SIGTERM: a fast or smart shutdown, a restart, DROP
+	 * DATABASE) first writes what only shared memory holds -- last-seen
+	 * times and the quota usage counters -- so that only a crash loses up
+	 * to one sweep interval of them.  Not on a standby, and not if the
+	 * extension is gone.
+	 */
+	if (!RecoveryInProgress() && touches != NULL)
+	{
+		MemoryContextSwitchTo(sweep_ctx);
+		PG_TRY();
+		{
+			if (flush_last_seen())
+				(void) quota_sweep();
+		}
+		PG_CATCH();
+		{
+			HOLD_INTERRUPTS();
+			EmitErrorReport();
+			AbortCurrentTransaction();
+			FlushErrorState();
+			RESUME_INTERRUPTS();
+		}
+		PG_END_TRY();
 	}
 	elog(LOG, "pg_lowcode worker stopping on request");
 	proc_exit(0);

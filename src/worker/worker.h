@@ -26,6 +26,7 @@
 extern int	worker_sweep_interval_ms;	/* lowcode.sweep_interval */
 extern int	worker_max_database_workers;	/* lowcode.max_database_workers */
 extern int	worker_batch_delay_ms;	/* lowcode.sweep_batch_delay */
+extern int	worker_nice;			/* lowcode.worker_nice */
 
 typedef enum DbWorkerState
 {

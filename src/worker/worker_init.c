@@ -35,6 +35,7 @@
 int			worker_sweep_interval_ms = 1000;
 int			worker_max_database_workers = 4;
 int			worker_batch_delay_ms = 0;
+int			worker_nice = 10;
 
 WorkerShared *worker_shared = NULL;
 
@@ -249,6 +250,16 @@ worker_init(void)
 							&worker_batch_delay_ms,
 							0, 0, 10000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lowcode.worker_nice",
+							"CPU scheduling priority (nice value) of the database workers.",
+							"The workers' sweeps are background work: a positive nice value lets the "
+							"operating system give the CPU to client backends first when both want it, "
+							"and the workers all of it when the clients leave some idle. 0 disables. "
+							"A reload can raise it; lowering it needs the workers to restart.",
+							&worker_nice,
+							10, 0, 19,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	RegisterXactCallback(worker_xact_callback, NULL);
 

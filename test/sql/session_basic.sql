@@ -210,14 +210,28 @@ SELECT type, payload ->> 'principal' AS principal, payload ->> 'reason' AS reaso
 -- a second sweep finds nothing to do; nothing is resurrected
 SELECT expired FROM lowcode.sweep();
 SELECT count(*) AS active_again FROM lowcode.sessions WHERE id IN (:'s_old', :'s_idle', :'s3') AND state = 'active';
--- expires_at is a lower bound of the real expiry (the flush moves it only
--- when needed): a candidate that is not due is not expired, its real expiry
+-- expires_at is a lower bound of the real expiry (the flush never moves it,
+-- a timer fires at it): a session that is not due is not expired, its real expiry
 -- is stored instead
 SELECT session_id AS s_lb FROM lowcode.create_session(:'ta', 'gina') \gset
 UPDATE lowcode.sessions SET expires_at = now() - interval '1 second' WHERE id = :'s_lb';
 SELECT expired FROM lowcode.sweep();
 SELECT state, expires_at = least(last_seen_at + idle_timeout, absolute_expires_at) AS real_expiry_stored
   FROM lowcode.sessions WHERE id = :'s_lb';
+-- the worker's agenda (lowcode.session_timers): each active session has an
+-- expiry timer at its expires_at, a revoked one also a purge timer at its end
+SELECT s.principal, t.purge, t.due_at = CASE WHEN t.purge THEN s.ended_at ELSE s.expires_at END AS at_its_time,
+       t.due_at > now() AS in_future
+  FROM lowcode.session_timers t JOIN lowcode.sessions s ON s.tenant_id = t.tenant_id AND s.id = t.session_id
+ WHERE s.id IN (:'s_lb', :'s3') AND t.due_at >= s.created_at ORDER BY 1, 2, 3;
+-- retention: a purge timer older than lowcode.session_retention deletes the
+-- ended session; its expiry timer fires later and finds it gone
+UPDATE lowcode.session_timers SET due_at = now() - interval '8 days' WHERE session_id = :'s3' AND purge;
+SELECT deleted_sessions FROM lowcode.sweep();
+SELECT count(*) AS s3_left FROM lowcode.sessions WHERE id = :'s3';
+UPDATE lowcode.session_timers SET due_at = now() - interval '1 second' WHERE session_id = :'s3';
+SELECT expired FROM lowcode.sweep();
+SELECT count(*) AS s3_timers_left FROM lowcode.session_timers WHERE session_id = :'s3';
 -- last-seen times reached the table
 SELECT last_seen_at > created_at AS flushed FROM lowcode.sessions WHERE id = :'s1';
 SELECT capacity, entries >= 1 AS tracking, dropped_touches FROM lowcode.session_memory_stats();
