@@ -40,7 +40,7 @@ cp -rs "$PG_SHAREDIR/." "$INST$PG_SHAREDIR/"
 rm -f "$INST$PG_LIBDIR"/pg_lowcode* "$INST$PG_SHAREDIR"/extension/pg_lowcode*
 make -C "$OUT/build" -s install DESTDIR="$INST" PG_CONFIG="$PG_CONFIG" CC=clang with_llvm=no CFLAGS="$SAN" PG_CFLAGS="-Wno-ignored-attributes" >/dev/null || exit 1
 
-nm -D "$INST$PG_LIBDIR/pg_lowcode.so" | grep -q __asan_init || { echo "pg_lowcode.so is not instrumented"; exit 1; }
+nm -D "$INST$PG_LIBDIR/pg_lowcode.so" | grep -c __asan_init >/dev/null || { echo "pg_lowcode.so is not instrumented"; exit 1; }
 
 # 3. The staged "postgres" becomes the sanitizer launcher; initdb and
 #    pg_regress find it there (the other programs run as they are).
