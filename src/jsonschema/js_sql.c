@@ -493,7 +493,9 @@ jsonschema_check(PG_FUNCTION_ARGS)
 		JsError    *ce = palloc0(sizeof(JsError));
 		JsError   **errs = palloc(sizeof(JsError *) * (r.n_errors + 1));
 
-		memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
+		/* r.errors is NULL when there are none: memcpy(NULL) is undefined */
+		if (r.n_errors > 0)
+			memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
 		ce->keyword = "$schema";
 		ce->instance_location = pstrdup(js_compile_error_pointer);
 		ce->keyword_location = "";
