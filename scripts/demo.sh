@@ -70,7 +70,7 @@ fi
 if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
 fi
-"${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_lowcode" \
+"${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_lowcode" -c "ALTER EXTENSION pg_lowcode UPDATE" \
   -c "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 as_server_user tee "$DEMO/build-id" >/dev/null <<< "$build_id"
 "${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$TOP/scripts/demo.sql"

@@ -2,7 +2,9 @@
 # README command 2: runs the whole test suite of pg_lowcode.
 #
 #   scripts/test.sh                      everything: pg_regress suites, then TAP tests
-#   scripts/test.sh --regress [NAME..]   only pg_regress (all, or the named test/sql/NAME.sql)
+#   scripts/test.sh --regress [NAME..]   only pg_regress: both suites, or the named tests
+#                                        (test/sql/NAME.sql, else test/bad_input/sql/NAME.sql;
+#                                        bad_input/NAME for the latter when both exist)
 #   scripts/test.sh --tap [FILE..]       only TAP (all, or the named test/t/FILE.pl)
 #   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
 #
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     --regress) mode=regress ;;
     --tap) mode=tap ;;
     --port) port=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
   esac
   shift
@@ -52,16 +54,19 @@ mkdir -p "$CHECK"
 failed=0
 summary=()
 
-run_regress() {
-  local tests=("$@") out=$CHECK/regress
+# One pg_regress suite: run_regress_suite LABEL INPUTDIR TEST...  (tests are
+# the names of INPUTDIR/sql/*.sql; none given: all of them).
+run_regress_suite() {
+  local label=$1 dir=$2; shift 2
+  local tests=("$@") out=$CHECK/$label
   if [ ${#tests[@]} -eq 0 ]; then
-    for f in "$TOP"/test/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
+    for f in "$dir"/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
   fi
   rm -rf "$out"; as_server_user mkdir -p "$out"
-  echo "== pg_regress: ${#tests[@]} tests"
+  echo "== pg_regress ($label): ${#tests[@]} tests"
   as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
     --temp-instance="$out/instance" --temp-config="$TOP/test/regress.conf" \
-    --bindir="$STAGE_BIN" --inputdir="$TOP/test" --outputdir="$out" \
+    --bindir="$STAGE_BIN" --inputdir="$dir" --outputdir="$out" \
     --port="$port" --dbname=contrib_regression --load-extension=pg_lowcode "${tests[@]}"
   local rc=$?
   local nfail=0
@@ -69,10 +74,26 @@ run_regress() {
   [ $rc -ne 0 ] && [ "$nfail" -eq 0 ] && nfail=1
   if [ $rc -ne 0 ]; then
     failed=1
-    echo "pg_regress failed; differences in $out/regression.diffs"
+    echo "pg_regress ($label) failed; differences in $out/regression.diffs"
     [ -f "$out/regression.diffs" ] && head -c 20000 "$out/regression.diffs"
   fi
-  summary+=("regress: $(( ${#tests[@]} - nfail )) passed, $nfail failed")
+  summary+=("$label: $(( ${#tests[@]} - nfail )) passed, $nfail failed")
+}
+
+# Both pg_regress suites: test/sql (the component tests) and test/bad_input
+# (the bad-input catalogue, one file per public function).  Named tests go to
+# the suite that has them.
+run_regress() {
+  local main=() bad=() n
+  for n in "$@"; do
+    if [ "${n#bad_input/}" != "$n" ] && [ -f "$TOP/test/$n.sql" -o -f "$TOP/test/bad_input/sql/${n#bad_input/}.sql" ]; then bad+=("${n#bad_input/}")
+    elif [ -f "$TOP/test/sql/$n.sql" ]; then main+=("$n")
+    elif [ -f "$TOP/test/bad_input/sql/$n.sql" ]; then bad+=("$n")
+    else echo "test.sh: no pg_regress test named $n" >&2; failed=1
+    fi
+  done
+  if [ $# -eq 0 ] || [ ${#main[@]} -gt 0 ]; then run_regress_suite regress "$TOP/test" "${main[@]}"; fi
+  if [ $# -eq 0 ] || [ ${#bad[@]} -gt 0 ]; then run_regress_suite bad_input "$TOP/test/bad_input" "${bad[@]}"; fi
 }
 
 run_tap() {

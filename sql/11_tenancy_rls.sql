@@ -20,6 +20,11 @@ BEGIN
   END IF;
   SELECT c.relkind, c.relname, n.nspname, c.relispartition
     INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+  IF NOT FOUND THEN
+    -- a regclass made from a number need not name a relation (format('%I') of NULL would raise 22004)
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: no relation with oid %s', tbl::oid);
+  END IF;
   qualified := format('%I.%I', rel.nspname, rel.relname);
   IF rel.relkind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
@@ -233,7 +238,8 @@ DECLARE
 BEGIN
   SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
   IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'LT006', MESSAGE = format('role %I does not exist', role);
+    -- %I of a NULL role would raise 22004 instead of saying which role is missing
+    RAISE EXCEPTION USING ERRCODE = 'LT006', MESSAGE = format('role %s does not exist', coalesce(quote_ident(role), 'NULL'));
   END IF;
   IF r.rolsuper OR r.rolbypassrls THEN
     RAISE EXCEPTION USING ERRCODE = 'LT007',

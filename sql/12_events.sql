@@ -7,9 +7,10 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
   SELECT CASE WHEN tp ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'
                    AND substr(tp, 4, 32) <> repeat('0', 32)
               THEN substr(tp, 4, 32) END
-    FROM (SELECT lower(btrim(
-            CASE WHEN coalesce(current_setting('request.headers', true), '') ~ '^\s*\{'
-                 THEN current_setting('request.headers', true)::jsonb ->> 'traceparent' END)) AS tp) h
+    -- read with a regular expression, not ::jsonb: headers that are not valid JSON (or hold
+    -- escapes jsonb refuses, such as \u0000) must give NULL, not fail every registry write
+    FROM (SELECT lower(btrim(substring(coalesce(current_setting('request.headers', true), '')
+                                       FROM '"traceparent"\s*:\s*"([^"\\]*)"'))) AS tp) h
 $$;
 COMMENT ON FUNCTION lowcode.current_trace_id() IS
   'Trace id of the current request from the W3C traceparent header in request.headers, or NULL.';

@@ -72,6 +72,11 @@ BEGIN
         RAISE EXCEPTION 'register_document: uri and document must not be null'
             USING ERRCODE = 'LJ008';
     END IF;
+    IF octet_length(u) > 2048 THEN
+        -- a longer URI would fail in the primary key's index with an internal-looking 54000
+        RAISE EXCEPTION 'register_document: the document URI is longer than 2048 bytes'
+            USING ERRCODE = 'LJ008';
+    END IF;
     IF NOT pg_has_role((SELECT c.relowner FROM pg_class c
                         WHERE c.oid = 'lowcode.schema_documents'::regclass), 'USAGE') THEN
         RAISE EXCEPTION 'permission denied to register JSON Schema documents'

@@ -78,11 +78,19 @@ BEGIN
   IF name IS NULL OR fn IS NULL THEN
     RAISE EXCEPTION 'register_rule_function: name and fn are required' USING ERRCODE = 'LR030';
   END IF;
+  IF octet_length(name) > 255 THEN
+    -- a longer name would fail in the primary key's index with an internal-looking 54000
+    RAISE EXCEPTION 'register_rule_function: the name is longer than 255 bytes' USING ERRCODE = 'LR030';
+  END IF;
   IF name !~ '^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$' THEN
     RAISE EXCEPTION 'register_rule_function: "%" is not a valid CEL function name', name
       USING ERRCODE = 'LR030';
   END IF;
   SELECT * INTO p FROM pg_proc WHERE oid = fn;
+  IF NOT FOUND THEN
+    -- a regprocedure made from a number (0 among them) need not name a function
+    RAISE EXCEPTION 'register_rule_function: no function with oid %', fn::oid USING ERRCODE = 'LR030';
+  END IF;
   IF p.provolatile <> 'i' THEN
     RAISE EXCEPTION 'register_rule_function: % is not IMMUTABLE', fn
       USING ERRCODE = 'LR031', HINT = 'Rules are IMMUTABLE; only IMMUTABLE functions can be called from them.';

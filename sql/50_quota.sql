@@ -342,6 +342,11 @@ LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   has_rows boolean;
 BEGIN
+  -- NULL or a regclass made from a number that names no relation: say so (format() would build bad SQL)
+  IF tbl IS NULL OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = tbl) THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('attach_quota_trigger: no table %s', coalesce(tbl::oid::text, 'NULL'));
+  END IF;
   EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota AFTER INSERT OR UPDATE OR DELETE ON %s '
                  'FOR EACH ROW EXECUTE FUNCTION lowcode.quota_row_trigger()', tbl);
   EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota_truncate AFTER TRUNCATE ON %s '
@@ -414,6 +419,11 @@ DECLARE
   cutoff timestamptz := date_trunc('day', now() - keep_minutes, 'UTC');
   n bigint;
 BEGIN
+  -- a negative age would roll up or delete everything up to a time in the future
+  IF keep_minutes < interval '0' OR keep_days < interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('rollup_usage: keep_minutes and keep_days must not be negative (got %s, %s)', keep_minutes, keep_days);
+  END IF;
   WITH moved AS (
     DELETE FROM lowcode.tenant_usage u WHERE u.minute < cutoff RETURNING u.*
   ), agg AS (
@@ -458,6 +468,11 @@ DECLARE
   k bigint;
   t text;
 BEGIN
+  -- a negative age would delete every audit row, including those written just now
+  IF audit_retention < interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('run_retention: audit_retention must not be negative (got %s)', audit_retention);
+  END IF;
   DELETE FROM lowcode.events e WHERE e.deadline < now();
   GET DIAGNOSTICS n = ROW_COUNT;
   -- the registry's audit log (created by a later install part, hence the dynamic SQL)
@@ -515,6 +530,10 @@ DECLARE
   loc text := lowcode.pg_cron_location();
   id bigint;
 BEGIN
+  -- pg_cron answers a NULL schedule with an internal error (XX000)
+  IF rollup_schedule IS NULL OR reconcile_schedule IS NULL OR retention_schedule IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'schedule_maintenance: a schedule must not be NULL';
+  END IF;
   IF loc = 'missing' THEN
     RAISE EXCEPTION USING ERRCODE = 'LQ003', MESSAGE = 'pg_cron is not installed',
       DETAIL = 'lowcode.schedule_maintenance() registers its jobs with pg_cron.',

@@ -525,7 +525,9 @@ BEGIN
   -- the schema itself must be valid (against its draft's metaschema, with its references)
   -- (its lowcode: references are resolved by the registry's document store loader,
   -- as the caller sees subjects)
-  check_result := lowcode.jsonschema_check(schema);
+  -- at most 100 errors in the details: an unbounded list for a schema with 100,000 bad
+  -- properties exceeds jsonb's size limit (54000) instead of answering LG011
+  check_result := lowcode.jsonschema_check(schema, '{"max_errors": 100}');
   IF NOT (check_result ->> 'valid')::boolean THEN
     PERFORM lowcode.registry_raise(422, 'LG011', format('the schema of subject %s is not a valid JSON Schema', subject),
       check_result -> 'errors');
@@ -610,7 +612,12 @@ DECLARE
   v lowcode.schema_versions;
 BEGIN
   PERFORM lowcode.registry_check_subject_name(subject);
-  IF version IS NULL OR NOT lowcode.registry_lock_subject(scope, subject, false) THEN
+  IF version IS NULL THEN
+    -- registry_not_found(subject, NULL) would say "subject not found" of a subject that exists
+    PERFORM lowcode.registry_raise(404, 'LG003', format('version NULL of subject %s not found', subject), NULL,
+                                   'Name the version: this function does not default to the latest.');
+  END IF;
+  IF NOT lowcode.registry_lock_subject(scope, subject, false) THEN
     PERFORM lowcode.registry_not_found(subject, version);
   END IF;
   SELECT * INTO v FROM lowcode.schema_versions x

@@ -328,6 +328,7 @@ extern bool js_object_find(JsonbContainer *jc, const char *key, int len,
 extern bool js_array_get(JsonbContainer *jc, int index, JsonbValue *elem);
 extern void js_root_value(Jsonb *jb, JsonbValue *v);
 extern bool js_json_equal(const JsonbValue *a, const JsonbValue *b);
+extern uint32 js_json_hash(const JsonbValue *v);
 extern void js_value_to_json(StringInfo buf, const JsonbValue *v);
 extern bool js_is_object(const JsonbValue *v);
 extern bool js_is_array(const JsonbValue *v);

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -329,6 +330,59 @@ js_json_equal(const JsonbValue *a, const JsonbValue *b)
 			}
 		default:
 			return false;
+	}
+}
+
+/*
+ * A hash consistent with js_json_equal: equal values hash alike (numbers by
+ * value, as hash_numeric ignores trailing zeros; objects in jsonb's key order,
+ * which is the same for the same key set).  uniqueItems uses it to compare
+ * only items whose hashes match.
+ */
+uint32
+js_json_hash(const JsonbValue *v)
+{
+	check_stack_depth();
+
+	switch (v->type)
+	{
+		case jbvNull:
+			return 0x9e3779b9;
+		case jbvBool:
+			return v->val.boolean ? 0x85ebca6b : 0xc2b2ae35;
+		case jbvString:
+			return hash_bytes((const unsigned char *) v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetUInt32(DirectFunctionCall1(hash_numeric,
+													  NumericGetDatum(v->val.numeric)));
+		case jbvBinary:
+			{
+				JsonbContainer *c = v->val.binary.data;
+				JsIter		it;
+				JsonbValue	k,
+							e;
+				uint32		h = hash_uint32(JsonContainerSize(c)) ^
+					(JsonContainerIsObject(c) ? 0x27d4eb2f : 0x165667b1);
+
+				CHECK_FOR_INTERRUPTS();
+				js_iter_init(&it, c);
+				if (JsonContainerIsObject(c))
+				{
+					while (js_iter_next_pair(&it, &k, &e))
+					{
+						h = hash_combine(h, js_json_hash(&k));
+						h = hash_combine(h, js_json_hash(&e));
+					}
+				}
+				else
+				{
+					while (js_iter_next_elem(&it, &e))
+						h = hash_combine(h, js_json_hash(&e));
+				}
+				return h;
+			}
+		default:
+			return 0;
 	}
 }
 

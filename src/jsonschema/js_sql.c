@@ -406,10 +406,15 @@ PG_FUNCTION_INFO_V1(jsonschema_check);
 Datum
 jsonschema_check(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *schema = PG_GETARG_JSONB_P(0);
+	Jsonb	   *schema;
 	SqlOptions	o;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+
+	/* not STRICT (options may be NULL); a NULL schema answers NULL, as in jsonschema_validate */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	schema = PG_GETARG_JSONB_P(0);
 	ErrorData  *edata = NULL;
 	JsCompiled *compiled = NULL;
 	JsResult	r;
@@ -488,7 +493,9 @@ jsonschema_check(PG_FUNCTION_ARGS)
 		JsError    *ce = palloc0(sizeof(JsError));
 		JsError   **errs = palloc(sizeof(JsError *) * (r.n_errors + 1));
 
-		memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
+		/* r.errors is NULL when there are none: memcpy(NULL) is undefined */
+		if (r.n_errors > 0)
+			memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
 		ce->keyword = "$schema";
 		ce->instance_location = pstrdup(js_compile_error_pointer);
 		ce->keyword_location = "";

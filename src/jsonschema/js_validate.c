@@ -722,6 +722,83 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	return ok;
 }
 
+
+/*
+ * uniqueItems of a large array: pairwise comparison is quadratic (a million
+ * items would take hours), so sort the items by js_json_hash and compare only
+ * those with equal hashes.  Answers the same pair as the pairwise loop: the
+ * first item that has a later duplicate, and its first duplicate.
+ */
+#define UNIQUE_PAIRWISE_MAX 64
+
+typedef struct UniqueItem
+{
+	uint32		hash;
+	int			index;
+	JsonbValue	value;
+} UniqueItem;
+
+static int
+unique_item_cmp(const void *a, const void *b)
+{
+	const UniqueItem *x = a;
+	const UniqueItem *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->index - y->index;
+}
+
+static void
+unique_items_by_hash(JsonbContainer *jc, int n, int *dup_i, int *dup_j)
+{
+	UniqueItem *items = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UniqueItem) * (Size) n);
+	JsIter		it;
+	int			count = 0;
+	int			start;
+
+	js_iter_init(&it, jc);
+	while (count < n && js_iter_next_elem(&it, &items[count].value))
+	{
+		if ((count & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		items[count].index = count;
+		items[count].hash = js_json_hash(&items[count].value);
+		count++;
+	}
+	qsort(items, count, sizeof(UniqueItem), unique_item_cmp);
+	for (start = 0; start < count;)
+	{
+		int			end = start + 1;
+		int			p;
+
+		while (end < count && items[end].hash == items[start].hash)
+			end++;
+		/* within a run, items are in index order: the first with a later equal one wins */
+		for (p = start; p < end - 1; p++)
+		{
+			int			q;
+
+			if (*dup_i >= 0 && items[p].index >= *dup_i)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			for (q = p + 1; q < end; q++)
+			{
+				if (js_json_equal(&items[p].value, &items[q].value))
+				{
+					*dup_i = items[p].index;
+					*dup_j = items[q].index;
+					break;
+				}
+			}
+			if (q < end)
+				break;
+		}
+		start = end;
+	}
+	pfree(items);
+}
+
 static bool
 eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 {
@@ -754,23 +831,28 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			int			dup_i = -1,
 						dup_j = -1;
 
-			js_iter_init(&a, jc);
-			for (i = 0; dup_i < 0 && js_iter_next_elem(&a, &x); i++)
+			if (n <= UNIQUE_PAIRWISE_MAX)
 			{
-				JsIter		b = a;
-				int			k;
-
-				CHECK_FOR_INTERRUPTS();
-				for (k = i + 1; js_iter_next_elem(&b, &y); k++)
+				js_iter_init(&a, jc);
+				for (i = 0; dup_i < 0 && js_iter_next_elem(&a, &x); i++)
 				{
-					if (js_json_equal(&x, &y))
+					JsIter		b = a;
+					int			k;
+
+					CHECK_FOR_INTERRUPTS();
+					for (k = i + 1; js_iter_next_elem(&b, &y); k++)
 					{
-						dup_i = i;
-						dup_j = k;
-						break;
+						if (js_json_equal(&x, &y))
+						{
+							dup_i = i;
+							dup_j = k;
+							break;
+						}
 					}
 				}
 			}
+			else
+				unique_items_by_hash(jc, n, &dup_i, &dup_j);
 			if (dup_i >= 0)
 			{
 				ADD_ERROR(v, s, "uniqueItems", NULL,

@@ -219,7 +219,14 @@ json_equal(JsonbValue *a, JsonbValue *b)
 			compareJsonbContainers(a->val.binary.data, b->val.binary.data) == 0;
 	ja = JsonbValueToJsonb(a);
 	jb = JsonbValueToJsonb(b);
-	return compareJsonbContainers(&ja->root, &jb->root) == 0;
+	{
+		bool		eq = compareJsonbContainers(&ja->root, &jb->root) == 0;
+
+		/* freed: enum comparisons call this up to the step budget */
+		pfree(ja);
+		pfree(jb);
+		return eq;
+	}
 }
 
 static JsonbValue *
@@ -577,12 +584,28 @@ allowed_values(Sch s, int *n, const char **kw)
 	return NULL;
 }
 
+/*
+ * Is v one of the n values of set?  Each comparison is a step of the diff's
+ * budget: comparing two enums of a million values each is 10^12 comparisons.
+ */
 static bool
-value_in(JsonbValue *v, JsonbValue *set, int n)
+value_in(DiffCtx *cx, const char *path, JsonbValue *v, JsonbValue *set, int n, int hint)
 {
-	for (int i = 0; i < n; i++)
+	/*
+	 * Start at the same position (hint) and wrap around: an unchanged or
+	 * extended enum then costs one comparison per value.
+	 */
+	for (int k = 0; k < n; k++)
 	{
+		int			i = (hint + k) % n;
+
 		CHECK_FOR_INTERRUPTS();
+		if (++cx->steps > REG_DIFF_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_LG_DIFF_TOO_COMPLEX),
+					 errmsg("schema too complex to compare at %s%s",
+							path[0] ? pnstrdup(path, 100) : "the root", strlen(path) > 100 ? "..." : ""),
+					 errdetail("The comparison exceeded %s.", "1000000 steps")));
 		if (json_equal(v, &set[i]))
 			return true;
 	}
@@ -616,9 +639,9 @@ diff_values(DiffCtx *cx, Sch o, Sch n, const char *path)
 		return;
 	}
 	for (int i = 0; i < on && o_sub_n; i++)
-		o_sub_n = value_in(&ov[i], nv, nn);
+		o_sub_n = value_in(cx, path, &ov[i], nv, nn, nn > 0 ? i % nn : 0);
 	for (int i = 0; i < nn && n_sub_o; i++)
-		n_sub_o = value_in(&nv[i], ov, on);
+		n_sub_o = value_in(cx, path, &nv[i], ov, on, on > 0 ? i % on : 0);
 	if (o_sub_n && n_sub_o)
 	{
 		if (strcmp(okw, nkw) != 0)

@@ -341,6 +341,15 @@ push_string(JsonbParseState **state, JsonbIteratorToken tok, const char *s, int 
 {
 	JsonbValue	jv;
 
+	/*
+	 * A CEL string may hold U+0000 ("\u0000", string(b"\x00")); PostgreSQL's
+	 * jsonb and text never do, and a NUL inside a jsonb string is silently
+	 * cut at output.  Refuse it as jsonb input refuses "\u0000".
+	 */
+	if (memchr(s, '\0', len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("CEL string holds a NUL character (\\u0000), which jsonb cannot store")));
 	jv.type = jbvString;
 	jv.val.string.val = (char *) s;
 	jv.val.string.len = len;

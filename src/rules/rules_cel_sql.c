@@ -426,7 +426,8 @@ cel_to_datum(const CelValue *v, Oid type, Datum *d, bool *isnull)
 			return true;
 		case TEXTOID:
 		case VARCHAROID:
-			if (v->kind != CEL_STRING)
+			/* text never holds U+0000: such a string is an argument the function cannot take */
+			if (v->kind != CEL_STRING || memchr(v->v.s.data, '\0', v->v.s.len) != NULL)
 				return false;
 			*d = PointerGetDatum(cstring_to_text_with_len(v->v.s.data, v->v.s.len));
 			return true;

@@ -49,6 +49,7 @@
 #include "utils/timestamp.h"
 
 #include "common/lc_http.h"
+#include "common/lc_json.h"
 #include "pg_lowcode.h"
 #include "session/session.h"
 #include "tenancy/pre_request.h"
@@ -150,102 +151,18 @@ session_init(void)
  * ---------------------------------------------------------------------
  */
 
-static inline int
-hexval_or_neg(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parse a uuid without raising an error. */
-static bool
-parse_uuid_text(const char *s, pg_uuid_t *out)
-{
-	const char *p = s;
-	int			i;
-
-	for (i = 0; i < UUID_LEN; i++)
-	{
-		int			hi,
-					lo;
-
-		if ((i == 4 || i == 6 || i == 8 || i == 10) && *p == '-')
-			p++;
-		hi = hexval_or_neg(p[0]);
-		if (hi < 0)
-			return false;
-		lo = hexval_or_neg(p[1]);
-		if (lo < 0)
-			return false;
-		out->data[i] = (unsigned char) ((hi << 4) | lo);
-		p += 2;
-	}
-	return *p == '\0';
-}
-
-#if PG_VERSION_NUM >= 160000
-#define JSON_ACTION_TYPE JsonParseErrorType
-#define JSON_ACTION_OK return JSON_SUCCESS
-#else
-#define JSON_ACTION_TYPE void
-#define JSON_ACTION_OK return
-#endif
-
-typedef struct HeaderParseState
-{
-	JsonLexContext *lex;
-	const char *key;
-	bool		in_key;
-	char	   *value;
-} HeaderParseState;
-
-static JSON_ACTION_TYPE
-header_field_start(void *state, char *fname, bool isnull)
-{
-	HeaderParseState *st = state;
-
-	st->in_key = (st->lex->lex_level == 1 && pg_strcasecmp(fname, st->key) == 0);
-	JSON_ACTION_OK;
-}
-
-static JSON_ACTION_TYPE
-header_scalar(void *state, char *token, JsonTokenType tokentype)
-{
-	HeaderParseState *st = state;
-
-	if (st->in_key && st->lex->lex_level == 1 && tokentype == JSON_TOKEN_STRING)
-		st->value = token;
-	st->in_key = false;
-	JSON_ACTION_OK;
-}
-
 /* The value of a header in request.headers, NULL when absent or unreadable. */
 static char *
 request_header(const char *name)
 {
-	const char *headers = GetConfigOption("request.headers", true, false);
-	JsonLexContext *lex;
-	JsonSemAction sem;
-	HeaderParseState st;
+	char	   *value;
 
-	if (headers == NULL || headers[0] == '\0' || name == NULL || name[0] == '\0')
+	if (name == NULL || name[0] == '\0')
 		return NULL;
-	memset(&st, 0, sizeof(st));
-	memset(&sem, 0, sizeof(sem));
-	lex = makeJsonLexContextCstringLen((char *) headers, strlen(headers), GetDatabaseEncoding(), true);
-	st.lex = lex;
-	st.key = name;
-	sem.semstate = &st;
-	sem.object_field_start = header_field_start;
-	sem.scalar = header_scalar;
-	if (pg_parse_json(lex, &sem) != JSON_SUCCESS)
+	/* HTTP header names are case-insensitive. */
+	if (lc_json_top_field(GetConfigOption("request.headers", true, false), name, true, &value) != LC_JSON_STRING)
 		return NULL;
-	return st.value;
+	return value;
 }
 
 /* ---------------------------------------------------------------------
@@ -391,7 +308,7 @@ session_pre_request(PreRequest *req)
 			reject("LS401", "invalid session claim", why);
 			break;
 		case CLAIM_OK:
-			if (!parse_uuid_text(sid_text, &sid))
+			if (!lc_parse_uuid(sid_text, &sid))
 				reject("LS401", "invalid session claim", "claim \"sid\" is not a uuid");
 			break;
 		case CLAIM_ABSENT:

@@ -62,7 +62,10 @@ static const char *flush_sql =
  *  - gone (deleted): nothing.
  * The fired timers are deleted in every case but a locked session's.
  * Rows are updated by ctid, which the row locks keep stable: TID scans that
- * never scan the table or an index.
+ * never scan the table or an index.  Sessions are looked up through LATERAL
+ * subqueries with LIMIT 1, which the planner cannot flatten: a plain join
+ * of a batch of timers with lowcode.sessions became a hash join over a
+ * sequential scan of the whole table, for every batch.
  *
  * Result: (sessions expired, timers fired).
  */
@@ -73,14 +76,23 @@ static const char *expire_sql =
 "   WHERE NOT purge AND due_at <= $1"
 "   ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
 " c AS ("
-"  SELECT d.timer, s.ctid AS tid, s.state = 'active' AS active, s.tenant_id, s.id, s.ended_at,"
-"         s.state = 'active'"
-"         AND (s.absolute_expires_at <= $1"
-"              OR (s.last_seen_at + s.idle_timeout <= $1"
-"                  AND coalesce(lowcode.session_last_seen(s.tenant_id, s.id) + s.idle_timeout <= $1,"
-"                               true))) AS due"
-"    FROM d JOIN lowcode.sessions s ON s.tenant_id = d.tenant_id AND s.id = d.session_id"
-"     FOR UPDATE OF s SKIP LOCKED),"
+"  SELECT d.timer, s.*"
+"    FROM d CROSS JOIN LATERAL ("
+"         SELECT s.ctid AS tid, s.state = 'active' AS active, s.tenant_id, s.id, s.ended_at,"
+"                s.state = 'active'"
+"                AND (s.absolute_expires_at <= $1"
+"                     OR (s.last_seen_at + s.idle_timeout <= $1"
+"                         AND coalesce(lowcode.session_last_seen(s.tenant_id, s.id) + s.idle_timeout <= $1,"
+"                                      true))) AS due"
+"           FROM lowcode.sessions s"
+"          WHERE s.tenant_id = d.tenant_id AND s.id = d.session_id"
+"          LIMIT 1 FOR UPDATE SKIP LOCKED) s),"
+" g AS ("
+"  SELECT d.timer"
+"    FROM d LEFT JOIN LATERAL ("
+"         SELECT true AS present FROM lowcode.sessions s"
+"          WHERE s.tenant_id = d.tenant_id AND s.id = d.session_id LIMIT 1) p ON true"
+"   WHERE d.timer NOT IN (SELECT timer FROM c) AND p.present IS NULL),"
 " r AS ("
 "  UPDATE lowcode.sessions s"
 "     SET expires_at = least(greatest(s.last_seen_at,"
@@ -99,11 +111,7 @@ static const char *expire_sql =
 "  UNION ALL SELECT ended_at, tenant_id, id, true FROM c WHERE NOT active),"
 " f AS ("
 "  DELETE FROM lowcode.session_timers"
-"   WHERE ctid = ANY (ARRAY(SELECT timer FROM c"
-"                           UNION ALL"
-"                           SELECT timer FROM d"
-"                            WHERE NOT EXISTS (SELECT FROM lowcode.sessions s"
-"                                               WHERE s.tenant_id = d.tenant_id AND s.id = d.session_id)))"
+"   WHERE ctid = ANY (ARRAY(SELECT timer FROM c UNION ALL SELECT timer FROM g))"
 "  RETURNING 1),"
 " e AS ("
 "  INSERT INTO lowcode.events (tenant_id, type, payload, deadline)"

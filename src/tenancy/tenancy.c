@@ -42,6 +42,7 @@
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
+#include "common/lc_json.h"
 #include "pg_lowcode.h"
 #include "tenancy/tenancy.h"
 
@@ -176,151 +177,25 @@ tenancy_lookup(const pg_uuid_t *id, TenantInfo *info)
  * Claims
  * ---------------------------------------------------------------------
  */
-/*
- * JSON semantic actions return void before PostgreSQL 16 and an error code
- * from 16 on.
- */
-#if PG_VERSION_NUM >= 160000
-#define JSON_ACTION_TYPE JsonParseErrorType
-#define JSON_ACTION_OK return JSON_SUCCESS
-#else
-#define JSON_ACTION_TYPE void
-#define JSON_ACTION_OK return
-#endif
-
-typedef struct ClaimParseState
-{
-	JsonLexContext *lex;
-	const char *key;
-	bool		in_key;			/* the current top-level field is "key" */
-	bool		found;
-	bool		not_string;
-	char	   *value;
-} ClaimParseState;
-
-static JSON_ACTION_TYPE
-claim_field_start(void *state, char *fname, bool isnull)
-{
-	ClaimParseState *st = state;
-
-	st->in_key = (st->lex->lex_level == 1 && strcmp(fname, st->key) == 0);
-	JSON_ACTION_OK;
-}
-
-static JSON_ACTION_TYPE
-claim_scalar(void *state, char *token, JsonTokenType tokentype)
-{
-	ClaimParseState *st = state;
-
-	if (st->in_key && st->lex->lex_level == 1)
-	{
-		st->found = true;
-		if (tokentype == JSON_TOKEN_STRING)
-			st->value = token;
-		else if (tokentype != JSON_TOKEN_NULL)
-			st->not_string = true;
-		else
-			st->found = false;	/* "tenant_id": null is no tenant */
-		st->in_key = false;
-	}
-	JSON_ACTION_OK;
-}
-
-static JSON_ACTION_TYPE
-claim_nested_start(void *state)
-{
-	ClaimParseState *st = state;
-
-	/* An object or array as the value of the key. */
-	if (st->in_key && st->lex->lex_level == 1)
-	{
-		st->found = true;
-		st->not_string = true;
-		st->in_key = false;
-	}
-	JSON_ACTION_OK;
-}
-
 ClaimStatus
 tenancy_read_claim(const char *key, char **value, const char **why)
 {
 	const char *claims = GetConfigOption("request.jwt.claims", true, false);
-	JsonLexContext *lex;
-	JsonSemAction sem;
-	ClaimParseState st;
-	JsonParseErrorType err;
 
-	*value = NULL;
-	if (claims == NULL || claims[0] == '\0')
-		return CLAIM_ABSENT;
-
-	memset(&st, 0, sizeof(st));
-	memset(&sem, 0, sizeof(sem));
-	lex = makeJsonLexContextCstringLen((char *) claims, strlen(claims), GetDatabaseEncoding(), true);
-	st.lex = lex;
-	st.key = key;
-	sem.semstate = &st;
-	sem.object_field_start = claim_field_start;
-	sem.scalar = claim_scalar;
-	sem.object_start = claim_nested_start;
-	sem.array_start = claim_nested_start;
-
-	err = pg_parse_json(lex, &sem);
-	if (err != JSON_SUCCESS)
+	switch (lc_json_top_field(claims, key, false, value))
 	{
-		*why = "request.jwt.claims is not valid JSON";
-		return CLAIM_NOT_JSON;
+		case LC_JSON_ABSENT:
+			return CLAIM_ABSENT;
+		case LC_JSON_NOT_JSON:
+			*why = "request.jwt.claims is not valid JSON";
+			return CLAIM_NOT_JSON;
+		case LC_JSON_NOT_STRING:
+			*why = psprintf("claim \"%s\" is not a string", key);
+			return CLAIM_MALFORMED;
+		case LC_JSON_STRING:
+			break;
 	}
-	if (!st.found)
-		return CLAIM_ABSENT;
-	if (st.not_string)
-	{
-		*why = psprintf("claim \"%s\" is not a string", key);
-		return CLAIM_MALFORMED;
-	}
-	*value = st.value;
 	return CLAIM_OK;
-}
-
-/* Parse a uuid without raising an error (uuid_in would). */
-static bool
-parse_uuid(const char *s, pg_uuid_t *out)
-{
-	int			i = 0;
-	const char *p = s;
-
-	if (*p == '{')
-		p++;
-	while (i < UUID_LEN)
-	{
-		int			hi,
-					lo;
-
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-		{
-			if (*p == '-')
-				p++;
-		}
-#define HEXVAL(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : \
-				   (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : \
-				   (c) >= 'A' && (c) <= 'F' ? (c) - 'A' + 10 : -1)
-		hi = HEXVAL(p[0]);
-		if (hi < 0)
-			return false;
-		lo = HEXVAL(p[1]);
-		if (lo < 0)
-			return false;
-#undef HEXVAL
-		out->data[i++] = (unsigned char) (hi * 16 + lo);
-		p += 2;
-	}
-	if (*s == '{')
-	{
-		if (*p != '}')
-			return false;
-		p++;
-	}
-	return *p == '\0';
 }
 
 ClaimStatus
@@ -331,7 +206,7 @@ tenancy_claim_tenant(pg_uuid_t *tenant, const char **why)
 
 	if (status != CLAIM_OK)
 		return status;
-	if (!parse_uuid(value, tenant))
+	if (!lc_parse_uuid(value, tenant))
 	{
 		*why = "claim \"tenant_id\" is not a uuid";
 		return CLAIM_MALFORMED;

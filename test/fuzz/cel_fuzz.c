@@ -12,7 +12,7 @@
 #include "postgres.h"
 
 #include "rules/cel_value.h"
-#include "pg_shim.h"
+#include "fuzz_shim.h"
 
 extern int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern void cel_collect_variables(CelProgram *prog);
@@ -133,6 +133,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cel_value_out(&buf, &result);
 		}
 	}
-	shim_reset();
+	shim_reset_arena();
 	return 0;
 }

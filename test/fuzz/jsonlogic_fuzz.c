@@ -3,7 +3,7 @@
  * jsonlogic_fuzz.c
  *	  libFuzzer harness for the JsonLogic engine core (src/rules/
  *	  jsonlogic_value.c, jsonlogic_engine.c), built without a server against
- *	  test/fuzz/jsonlogic_shim.c.  See test/fuzz/README-jsonlogic.md and
+ *	  test/fuzz/fuzz_shim.c.  See test/fuzz/README-jsonlogic.md and
  *	  test/fuzz/run_jsonlogic.sh.
  *
  * Input: a JSON rule, optionally followed by a JSON data document.  The
@@ -25,7 +25,7 @@
 #include <setjmp.h>
 
 #include "rules/jsonlogic.h"
-#include "jsonlogic_shim.h"
+#include "fuzz_shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -27,7 +27,7 @@ perl -MJSON::PP -e '
       utf8::encode(my $e = $t->{expr}); print $o $e; close $o; } } }' "$SHARED" "$OUT/seeds_spec"
 clang-14 -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DCEL_FUZZ -I"$TOP/src" -I"$FUZZ" -I"$PG_INC" \
-  "$FUZZ/cel_fuzz.c" "$FUZZ/pg_shim.c" \
+  "$FUZZ/cel_fuzz.c" "$FUZZ/fuzz_shim.c" \
   "$TOP"/src/rules/cel_lex.c "$TOP"/src/rules/cel_parse.c "$TOP"/src/rules/cel_eval.c \
   "$TOP"/src/rules/cel_value.c "$TOP"/src/rules/cel_stdlib.c "$TOP"/src/rules/cel_time.c \
   "$TOP"/src/rules/cel_strings_ext.c "$TOP"/src/rules/cel_math_ext.c "$TOP"/src/rules/cel_check.c \

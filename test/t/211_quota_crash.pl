@@ -81,5 +81,28 @@ my ($rc, $out, $err) = $node->psql('postgres', $as_tenant . "INSERT INTO items (
 like($err, qr/LQ431/, 'the row quota applies to the repaired figure');
 is($sql->("SELECT count(*) FROM items"), 120, 'nothing inserted past the quota');
 
+# --- a clean restart loses nothing: the worker writes its counters and the
+# sessions' last-seen times on SIGTERM (no sweep runs meanwhile: interval 1h)
+SKIP:
+{
+	skip 'the database worker (sessions issue) is not on this branch', 3 unless @workers;
+	$sql->("SELECT lowcode.set_tenant_limit('$t', 'max_rows', NULL)");
+	$sql->("SELECT lowcode.flush_usage()");
+	my $before = flushed_requests();
+	my ($sid) = split /\|/, $sql->("SELECT session_id FROM lowcode.create_session('$t', 'ida')");
+	$sql->("ALTER SYSTEM SET lowcode.sweep_interval = '1h'; SELECT pg_reload_conf();");
+	# the reload wakes the worker for one sweep, then it sleeps for an hour
+	$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type ILIKE '%lowcode worker%' AND state = 'active'");
+	sleep 1;
+	$sql->("SELECT set_config('request.jwt.claims', '{\"tenant_id\": \"$t\", \"sid\": \"$sid\"}', false);"
+		  . join('', map { 'SELECT lowcode.pre_request();' } 1 .. 40));
+	is(flushed_requests(), $before, 'the 40 requests are not flushed yet');
+	$node->restart;
+	is(flushed_requests(), $before + 40, 'after a clean restart every request is in tenant_usage');
+	is($sql->("SELECT last_seen_at > created_at FROM lowcode.sessions WHERE id = '$sid'"), 't',
+		'and the session\'s last-seen time is in the table');
+	$sql->("ALTER SYSTEM RESET lowcode.sweep_interval; SELECT pg_reload_conf();");
+}
+
 $node->stop;
 done_testing();

@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * jsonlogic_shim.h
- *	  What the JsonLogic fuzz harness sees of its backend shim
- *	  (jsonlogic_shim.c): the error jump target, the last error, the arena.
+ * fuzz_shim.h
+ *	  What the CEL and JsonLogic fuzz harnesses see of their backend shim
+ *	  (fuzz_shim.c): the error jump target, the last error, the arena.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef JSONLOGIC_SHIM_H
-#define JSONLOGIC_SHIM_H
+#ifndef FUZZ_SHIM_H
+#define FUZZ_SHIM_H
 
 #include <setjmp.h>
 
@@ -21,4 +21,4 @@ extern size_t shim_arena_bytes;
 /* Free everything palloc'd since the last reset. */
 extern void shim_reset_arena(void);
 
-#endif							/* JSONLOGIC_SHIM_H */
+#endif							/* FUZZ_SHIM_H */

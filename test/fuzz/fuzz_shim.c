@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
- * jsonlogic_shim.c
- *	  Stand-ins for the few backend facilities the JsonLogic engine core
- *	  uses, so that test/fuzz/jsonlogic_fuzz.c can drive the core without a
- *	  server: palloc and friends (an arena freed after each input), StringInfo,
+ * fuzz_shim.c
+ *	  Stand-ins for the few backend facilities the CEL and JsonLogic engine
+ *	  cores use, so that test/fuzz/cel_fuzz.c and test/fuzz/jsonlogic_fuzz.c
+ *	  can drive them without a server: palloc and friends (an arena freed after each input), StringInfo,
  *	  ereport/elog (ERROR jumps back to the harness), CHECK_FOR_INTERRUPTS and
  *	  check_stack_depth (a real stack-depth check, like the server's).
  *
- * Only for the standalone fuzz build; never linked into the extension.
- * (The CEL harness has its own shim, test/fuzz/pg_shim.c.)
+ * Every allocation is a separate malloc() so that AddressSanitizer sees
+ * each one.  Only for the standalone fuzz builds; never linked into the
+ * extension.  (The JSON Schema harness links the real server code instead:
+ * see jsonschema_fuzz.c.)
  *
  *-------------------------------------------------------------------------
  */
@@ -21,7 +23,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "jsonlogic_shim.h"
+#include "fuzz_shim.h"
 
 /* printf-family calls in PostgreSQL headers are macros for pg_* versions */
 #undef vsnprintf
@@ -29,6 +31,7 @@
 #undef sprintf
 #undef vsprintf
 #undef fprintf
+#undef qsort
 
 volatile sig_atomic_t InterruptPending = 0;
 
@@ -110,6 +113,48 @@ repalloc(void *pointer, Size size)
 	memcpy(n, pointer, Min(size, c->size));
 	pfree(pointer);
 	return n;
+}
+
+void *
+palloc_extended(Size size, int flags)
+{
+	return shim_alloc(size, (flags & MCXT_ALLOC_ZERO) != 0);
+}
+
+char *
+pnstrdup(const char *s, Size len)
+{
+	char	   *r;
+
+	len = strnlen(s, len);
+	r = palloc(len + 1);
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+char *
+pstrdup(const char *s)
+{
+	return pnstrdup(s, strlen(s));
+}
+
+char *
+psprintf(const char *fmt,...)
+{
+	va_list		args;
+	char		tmp[1];
+	int			n;
+	char	   *r;
+
+	va_start(args, fmt);
+	n = vsnprintf(tmp, 1, fmt, args);
+	va_end(args);
+	r = palloc(n + 1);
+	va_start(args, fmt);
+	vsnprintf(r, n + 1, fmt, args);
+	va_end(args);
+	return r;
 }
 
 void
@@ -377,4 +422,29 @@ check_stack_depth(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 				 errmsg("stack depth limit exceeded")));
+}
+
+/* ------------------------------------------------------------ libc */
+
+int
+pg_strcasecmp(const char *s1, const char *s2)
+{
+	return strcasecmp(s1, s2);
+}
+
+void
+pg_qsort(void *base, size_t nel, size_t elsize, int (*cmp) (const void *, const void *))
+{
+	qsort(base, nel, elsize, cmp);
+}
+
+/*
+ * CEL's matches(): the regex engine is the server's, which this build does
+ * not have (the JSON Schema harness runs it); CEL is built with -DCEL_FUZZ.
+ */
+int
+cel_regex_match(const char *pattern, int plen, const char *subject, int slen, char **errmsg)
+{
+	*errmsg = pstrdup("regular expressions are not available in the fuzz build");
+	return -1;
 }

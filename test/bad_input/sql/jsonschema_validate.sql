@@ -1,0 +1,73 @@
+-- Bad input for lowcode.jsonschema_validate(schema jsonb, instance jsonb, options jsonb).
+-- A NULL schema or instance answers NULL (docs/jsonschema.md).  Documented (docs/errors.md): LJ001 to
+-- LJ006 for bad schemas as for jsonschema_is_valid, LJ007 bad options; PostgreSQL's 22P02 / 22P05 / 54001.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set helpers :abs_srcdir '/sql/include/helpers.sql'
+\i :helpers
+CREATE TEMP TABLE before AS SELECT pg_temp.state() AS s;
+-- Each call and its answer (SQLSTATE: message, or ok: first column).
+SELECT q, pg_temp.try(q) FROM (VALUES
+  ($$SELECT (lowcode.jsonschema_validate(NULL, '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{}', NULL)->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate(NULL, NULL)->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{}', '{}')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('[]', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('""', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('42', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('null', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"type": "text"}', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"minLength": "3"}', '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"required": "a"}', '{}')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"allOf": []}', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"multipleOf": 0}', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"$schema": "https://example.com/no-such-dialect"}', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"$ref": "#/definitions/missing"}', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"$ref": "#"}', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"pattern": "("}', '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"pattern": "\\ud800"}', '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate(('{"pattern": "' || repeat('(', 10000) || 'a' || repeat(')', 10000) || '"}')::jsonb, '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate(('{"pattern": "' || repeat('a', 1000000) || '"}')::jsonb, '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"pattern": "^(a+)+$"}', to_jsonb(repeat('a', 100000) || 'b'))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"maxLength": 5}', to_jsonb(repeat('a', 10000000)))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"type": "string"}', to_jsonb(repeat('a', 10000000)))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate(jsonb_build_object('properties', pg_temp.many_keys(100000)), '{}')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"maxProperties": 10}', pg_temp.many_keys(100000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"additionalProperties": false}', pg_temp.many_keys(100000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"uniqueItems": true}', pg_temp.big_array(1000000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"uniqueItems": true}', pg_temp.big_array(1000000) || '[500000.0, 7]'::jsonb)->'errors'->0->'params')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"uniqueItems": true}', pg_temp.big_array(100) || '[[1], [1.0], {}, {}, 0, 0.0]'::jsonb)->'errors'->0->'params')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"items": {"type": "integer"}}', pg_temp.big_array(1000000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate(jsonb_build_object('enum', pg_temp.big_array(1000000)), '0')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate((repeat('{"items": ', 10000) || '{}' || repeat('}', 10000))::jsonb, '[]')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate((repeat('{"not": ', 10000) || '{}' || repeat('}', 10000))::jsonb, '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"items": {"$ref": "#"}}', pg_temp.deep_array(10000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"additionalProperties": {"$ref": "#"}}', pg_temp.deep_object(10000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"type": "array"}', pg_temp.deep_array(10000))->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"const": "\ud800"}', '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"const": "\u0000"}', '"a"')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"properties": {"\ud83d\ude00": {"type": "string"}}}', '{"\ud83d\ude00": 1}')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('not json', '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"type": "string"}'::text, '1')->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{}', 42)->'valid')::text$$),
+  ($$SELECT (lowcode.jsonschema_validate(convert_from('\xff'::bytea, 'UTF8')::jsonb, '1')->'valid')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', NULL)::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '[]')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '"flag"')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"output": "nope"}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"output": 1}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"max_errors": -1}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"max_errors": "3"}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"max_errors": 1e100}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"max_errors": 1.5}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"format": ""}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"locale": "xx"}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"draft": 7}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"draft": "3"}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', '{"no_such_option": true}')::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', pg_temp.many_keys(100000))::text$$),
+  ($$SELECT lowcode.jsonschema_validate('{}', '1', jsonb_build_object('locale', repeat('x', 10000000)))::text$$),
+  ($$SELECT (lowcode.jsonschema_validate('{"type": "integer"}', pg_temp.big_array(1000000))->'errors'->0->>'message')::text$$),
+  ($$SELECT jsonb_array_length(lowcode.jsonschema_validate('{"items": {"type": "string"}}', pg_temp.big_array(1000000), '{"max_errors": 10}')->'errors')::text$$)
+) v(q);
+-- Nothing the rejected calls touched has changed.
+SELECT s = pg_temp.state() AS unchanged FROM before;
