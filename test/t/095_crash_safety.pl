@@ -17,7 +17,8 @@
 # one backend (the postmaster then reinitialises: registry writer, submission
 # writer, the database worker caught in its expiry step, the flusher caught
 # in its open flush transaction, the revoker).  Then:
-#   - no committed transaction lost: every printed id/version/revocation is there;
+#   - no committed transaction lost: every printed id/version/revocation is
+#     there, and a revoked session's next request is refused;
 #   - nothing half applied: a schema version exists iff its schema_registered
 #     audit row and event do; every registry audit row has its event and vice
 #     versa; a deprecated version iff its schema_deprecated audit row; the
@@ -25,17 +26,23 @@
 #     submission iff its submission_created audit row and event; an approved
 #     submission iff its submission_updated audit row; a session is expired iff
 #     it has exactly one session.expired event, and only once it was due;
+#     every session has its timer (lowcode.session_timers);
 #   - no session resurrected: every session ended before the kill is still
 #     ended, in the same state; sessions no one revoked and not due are active;
-#   - last_seen_at: every touch made more than $loss_bound s before the kill
-#     is in the table (docs/sessions.md: at most one sweep interval is lost);
+#   - last_seen_at: every touch made more than 1 s ($loss_bound) before the
+#     kill is in the table (docs/sessions.md: at most one sweep interval is lost);
 #   - usage: tenant_usage grew by at least the work acknowledged more than
-#     $loss_bound s before the kill and by at most the work attempted (never
+#     1 s before the kill and by at most the work attempted (never
 #     counted twice); storage figures likewise, and reconcile_storage() makes
 #     them exact (docs/quotas.md);
 #   - the launcher and the database worker are back within 20 s and expire
 #     the sessions that fell due meanwhile, each with its event.
-# LOWCODE_CRASH_SEED=<n> replays a run's random kill points (the seed is printed).
+# Before the rounds: a lowcode.sweep() rolled back (or rolled back to a
+# savepoint) leaves its last-seen times to be flushed (it used to mark them
+# flushed at once: a crash however late then lost them).
+# LOWCODE_CRASH_SEED=<n> replays a run's random kill points (the seed is
+# printed); LOWCODE_CRASH_ROUNDS=<n> runs only the first n rounds.
+# See docs/hardening.md, "Crash safety".
 use strict;
 use warnings;
 
