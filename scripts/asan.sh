@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the pg_regress suite against an AddressSanitizer + UndefinedBehaviorSanitizer
 # build of pg_lowcode.so and fails if any sanitizer report appears.
-#   scripts/asan.sh [--port N] [TEST...]      (default: every test/sql test)
+#   scripts/asan.sh [--port N] [TEST...]      (default: every test/sql test, then the
+#                                             bad-input catalogue test/bad_input)
 # The instrumented .so is built from a copy of the sources in tmp_check/asan/build
 # (the normal build's objects are not touched) and installed into its own staged
 # PostgreSQL copy, tmp_check/asan/install, whose "postgres" is
@@ -72,7 +73,9 @@ open(p, "w").write(s.replace(old, new))
 PY
 
 tests=("$@")
+all=0
 if [ ${#tests[@]} -eq 0 ]; then
+  all=1
   for f in "$TOP"/test/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
 fi
 as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
@@ -81,11 +84,36 @@ as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
   --port="$port" --dbname=contrib_regression --load-extension=pg_lowcode \
   "${tests[@]}"
 rc=$?
+# With no test named, the bad-input catalogue too: NULLs, huge values and deep
+# nesting are where a memory error would hide.
+if [ $all = 1 ]; then
+  bad=()
+  for f in "$TOP"/test/bad_input/sql/*.sql; do bad+=("$(basename "$f" .sql)"); done
+  as_server_user mkdir -p "$OUT/bad_input"
+  # The same larger stack lets PostgreSQL's own JSON parser read a 10,000-deep
+  # rule that it refuses at the default stack depth (54001); pg_lowcode then
+  # refuses it as too long (LR104).
+  cp -r "$TOP/test/bad_input" "$OUT/bad_input_in"
+  python3 - "$OUT/bad_input_in/expected/jsonlogic_apply.out" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+old = """ 10000) || 'true' || repeat(']}', 10000))::jsonb, '{}')::text => 54001: stack depth limit exceeded\n"""
+new = """ 10000) || 'true' || repeat(']}', 10000))::jsonb, '{}')::text => LR104: JsonLogic rule is too long\n"""
+assert old in s, "bad_input/expected/jsonlogic_apply.out changed: update scripts/asan.sh"
+open(p, "w").write(s.replace(old, new))
+PY
+  chmod -R a+rX "$OUT/bad_input_in"
+  as_server_user "$PGXS_DIR/src/test/regress/pg_regress" \
+    --temp-instance="$OUT/instance_bad" --temp-config="$OUT/regress.conf" \
+    --bindir="$INST$PG_BINDIR" --inputdir="$OUT/bad_input_in" --outputdir="$OUT/bad_input" \
+    --port="$port" --dbname=contrib_regression --load-extension=pg_lowcode \
+    "${bad[@]}" || rc=1
+fi
 
 # 4. Any sanitizer report fails the run: report files, or reports in the server log.
 reports=$(ls "$OUT"/logs/ 2>/dev/null | wc -l)
-inlog=$(grep -l -E "ERROR: AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer" "$OUT"/log/*.log 2>/dev/null | wc -l)
+inlog=$(grep -l -E "ERROR: AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer" "$OUT"/log/*.log "$OUT"/bad_input/log/*.log 2>/dev/null | wc -l)
 for f in "$OUT"/logs/*; do [ -e "$f" ] && { echo "== $f"; head -60 "$f"; }; done
-grep -h -A30 -E "ERROR: AddressSanitizer|runtime error:" "$OUT"/log/*.log 2>/dev/null | head -100
+grep -h -A30 -E "ERROR: AddressSanitizer|runtime error:" "$OUT"/log/*.log "$OUT"/bad_input/log/*.log 2>/dev/null | head -100
 echo "asan.sh: pg_regress exit status $rc, $reports sanitizer report file(s), $inlog server log(s) with a report; $(( $(date +%s) - start )) s"
 [ "$rc" = 0 ] && [ "$reports" = 0 ] && [ "$inlog" = 0 ]
