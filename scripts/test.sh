@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # README command 2: runs the whole test suite of pg_lowcode.
 #
-#   scripts/test.sh                      everything: pg_regress suites, then TAP tests
+#   scripts/test.sh                      everything: pg_regress suites, TAP tests, then both
+#                                        pg_regress suites again against an AddressSanitizer +
+#                                        UndefinedBehaviorSanitizer build (scripts/asan.sh)
 #   scripts/test.sh --regress [NAME..]   only pg_regress: both suites, or the named tests
 #                                        (test/sql/NAME.sql, else test/bad_input/sql/NAME.sql;
 #                                        bad_input/NAME for the latter when both exist)
 #   scripts/test.sh --tap [FILE..]       only TAP (all, or the named test/t/FILE.pl)
+#   scripts/test.sh --asan               only the sanitizer run
 #   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
 #
 # Builds the extension, stages it into a private copy of PostgreSQL
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --regress) mode=regress ;;
     --tap) mode=tap ;;
+    --asan) mode=asan ;;
     --port) port=$2; shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
@@ -29,7 +33,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-if [ "$(id -u)" = 0 ]; then "$TOP/scripts/install-deps.sh" || exit 1; fi
+# clang and its sanitizer runtimes are needed by the sanitizer run only.
+with_clang=0; [ "$mode" = all ] || [ "$mode" = asan ] && with_clang=1
+if [ "$(id -u)" = 0 ]; then LOWCODE_WITH_CLANG=$with_clang "$TOP/scripts/install-deps.sh" || exit 1; fi
 
 # The servers run as $RUN_AS: when it cannot read the checkout or the shared
 # data (a clone under root's home, say), run from a copy it can read.
@@ -117,8 +123,16 @@ run_tap() {
   fi
 }
 
+# Both pg_regress suites against the sanitizer build (scripts/asan.sh).
+run_asan() {
+  echo "== sanitizers: pg_regress suites against an AddressSanitizer + UBSan build"
+  if "$TOP/scripts/asan.sh" --port $((port + 2)); then summary+=("asan: no sanitizer report, every test passed")
+  else failed=1; summary+=("asan: FAILED (reports and diffs in $CHECK/asan)"); fi
+}
+
 case "$mode" in
-  all) run_regress; run_tap ;;
+  all) run_regress; run_tap; run_asan ;;
+  asan) run_asan ;;
   regress) run_regress "${names[@]}" ;;
   tap) run_tap "${names[@]}" ;;
 esac
