@@ -14,8 +14,8 @@
 #    another N sessions (loaded the same way), then idle again; one CPU is kept busy by a
 #    nice-19 spinner in all three runs (see bench_spinners_start in common.sh).  The
 #    expirations/s of that concurrent sweep are printed too.  Goal: drop <= 5%.
-# Usage: bench/session_sweep.sh [N=1000000] [SECONDS=10] [BATCH_DELAY_MS=0] [NICE=10] [BATCH=10000]
-#   BATCH_DELAY_MS sets lowcode.sweep_batch_delay (pause between batches of 10,000),
+# Usage: bench/session_sweep.sh [N=1000000] [SECONDS=10] [BATCH_DELAY_MS=0] [NICE=10] [BATCH=5000]
+#   BATCH_DELAY_MS sets lowcode.sweep_batch_delay (pause between two batches),
 #   NICE sets lowcode.worker_nice (the workers' CPU priority; 0 = same as clients).
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55456}
@@ -24,7 +24,7 @@ N=${1:-1000000}
 SECS=${2:-10}
 DELAY=${3:-0}
 NICE=${4:-10}
-BATCH=${5:-10000}
+BATCH=${5:-5000}
 BENCH_CONF="lowcode.sweep_interval = '1s'
 lowcode.sweep_batch_size = $BATCH
 lowcode.sweep_batch_delay = '${DELAY}ms'

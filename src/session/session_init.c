@@ -56,7 +56,7 @@
 
 int			session_max_tracked = 65536;
 char	   *session_token_header = NULL;
-int			session_sweep_batch_size = 10000;
+int			session_sweep_batch_size = 5000;
 int			session_retention_s = 7 * 24 * 3600;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -116,7 +116,7 @@ session_init(void)
 							"Rows the database worker changes per transaction when it flushes, expires or deletes.",
 							NULL,
 							&session_sweep_batch_size,
-							10000, 1, 1000000,
+							5000, 1, 1000000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("lowcode.session_retention",
 							"How long expired and revoked sessions are kept before the database worker deletes them.",
