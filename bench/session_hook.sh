@@ -12,12 +12,16 @@
 #             last-seen: no shared memory from PL/pgSQL, and GET transactions are READ ONLY)
 # Per-transaction latencies come from pgbench's log (-l); the script prints the median
 # latency of each variant and the differences of medians.  Goal: session - none <= 30 us.
-# Usage: bench/session_hook.sh [SECONDS_PER_RUN=10] [ROUNDS=3]
+# Usage: bench/session_hook.sh [SECONDS_PER_RUN=10] [ROUNDS=3] [SPINNER=0]
+#   SPINNER=1 keeps one CPU busy with a nice-19 spinner during the runs (see
+#   bench_spinners_start in common.sh): on this virtual machine a round trip costs more
+#   when the other vCPU is idle, and every variant pays one round trip per statement.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55455}
 source "$(dirname "$0")/common.sh"
 SECS=${1:-10}
 ROUNDS=${2:-3}
+SPINNER=${3:-0}
 # The shared memory table sized for the 100,000 sessions (docs/sessions.md: size it
 # for the sessions active within a sweep interval); with the default 65,536 most
 # requests of this benchmark would take the eviction path.
@@ -107,6 +111,11 @@ echo "PostgREST replayed GET, 1 client, prepared; the four variants in the same 
 echo "(-f none@1 -f claims@1 -f session@1 -f plpgsql@1: each transaction picks one at random, so all"
 echo "see the same noise); ${SECS}s per run, $ROUNDS runs; median latency per variant from pgbench's log:"
 as_server_user rm -f "$W/all.lat"
+if [ "$SPINNER" = 1 ]; then
+  echo "(one nice-19 spinner keeps a CPU busy during the runs)"
+  bench_spinners_start
+  trap 'bench_spinners_stop; bench_stop' EXIT
+fi
 bench_tps "$W/session.sql" 2 >/dev/null   # warm-up
 for r in $(seq "$ROUNDS"); do
   (cd "$W" && as_server_user rm -f pgbench_log.* && \
