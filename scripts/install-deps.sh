@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
-  build-essential libipc-run-perl libdbd-pg-perl libjson-pp-perl
+  build-essential libipc-run-perl libdbd-pg-perl libjson-pp-perl python3
 )
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
