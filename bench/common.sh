@@ -47,9 +47,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # more when the other vCPU is idle (the host deschedules it; the two
 # processes wake each other across CPUs) than when some process keeps a CPU
 # busy and they share the other one: measured here, the same GET workload ran
-# 3,000 tps alone, 5,200 beside SCHED_IDLE spinners (a CPU running only
+# 3,000 tps alone, 4,200-5,200 beside SCHED_IDLE spinners (a CPU running only
 # those still counts as idle for wake-up placement) and 10,500 beside one
-# nice-19 spinner, as fast as beside the sweeping database worker.  A run
+# nice-19 spinner (bench/vm_idle_cpu.sh), as fast as beside the sweeping worker.  A run
 # alone and a run beside a background worker are therefore compared with one
 # nice-19 spinner in both (BENCH_SPINNER_COUNT of them); it takes about 1.5%
 # of a CPU from a nice-0 process that wants the same CPU.
