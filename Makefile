@@ -8,7 +8,7 @@
 # "Upgrades".  Every change to sql/NN_*.sql goes into the upgrade script too.
 
 EXTENSION  = pg_lowcode
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = pg_lowcode
 SRCS       = $(sort $(wildcard src/*.c src/*/*.c))

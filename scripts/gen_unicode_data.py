@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-gen_unicode_data.py -- generate src/common/lc_unicode_data.h
+gen_unicode_data.py -- generate src/lc/lc_unicode_data.h
 
 The regex translator (Unicode property escapes, case-insensitive matching)
 and the IDNA2008 hostname checks need Unicode character data that
@@ -12,7 +12,7 @@ build never needs either; re-run this script only to move to a newer
 Unicode version:
 
     apt-get install unicode-data
-    python3 scripts/gen_unicode_data.py > src/common/lc_unicode_data.h
+    python3 scripts/gen_unicode_data.py > src/lc/lc_unicode_data.h
 """
 import os
 import re

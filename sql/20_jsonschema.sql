@@ -131,3 +131,13 @@ BEGIN
     RETURN n > 0;
 END;
 $$;
+
+-- The format checkers (src/jsonschema/js_format.c, js_format_sql.c).
+-- Is "value" valid for the JSON Schema format "format"?
+CREATE FUNCTION lowcode.format_check(format text, value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'lc_format_check_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION lowcode.format_check(text, text) IS
+'Check a string against a JSON Schema format (date-time, email, hostname, ipv4, uri, ...)';

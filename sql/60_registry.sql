@@ -17,7 +17,7 @@
 -- filter every statement by the caller's scope explicitly.
 
 -----------------------------------------------------------------------------
--- The compatibility diff (C, src/registry/reg_diff.c)
+-- The compatibility diff (C, src/registry/registry_diff.c)
 -----------------------------------------------------------------------------
 CREATE FUNCTION lowcode.schema_diff(old_schema jsonb, new_schema jsonb, refs jsonb DEFAULT '{}')
 RETURNS jsonb

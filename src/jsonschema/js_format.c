@@ -20,8 +20,8 @@
  */
 #include "postgres.h"
 
-#include "common/lc_regex.h"
-#include "common/lc_unicode.h"
+#include "lc/lc_regex.h"
+#include "lc/lc_unicode.h"
 #include "jsonschema/js_format.h"
 #include "mb/pg_wchar.h"
 

@@ -25,7 +25,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "common/lc_regex.h"
+#include "lc/lc_regex.h"
 
 /* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
 #define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')

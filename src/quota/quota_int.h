@@ -138,6 +138,10 @@ typedef struct QuotaShared
 extern QuotaShared *quota_shared;
 extern int	quota_max_tenants;
 extern bool quota_rate_limiting;
+extern bool quota_apply_settings;	/* lowcode.apply_tier_settings */
+extern bool quota_enabled;			/* lowcode.quotas_enabled */
+extern int	quota_session_rate;		/* lowcode.session_requests_per_second */
+extern int	quota_session_burst;	/* lowcode.session_request_burst */
 
 /* quota_shmem.c */
 extern void quota_shmem_init(void);
@@ -160,7 +164,7 @@ extern void quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters,
 							   int64 rows, int64 bytes);
 extern bool quota_pending_deleted(const pg_uuid_t *tenant, int64 *rows, int64 *bytes);
 
-/* quota_init.c */
+/* quota_rate.c */
 extern bool quota_rate_check_for_bench(const pg_uuid_t *tenant, int64 *wait_us);
 
 /* quota_limits.c */

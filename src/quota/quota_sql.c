@@ -32,7 +32,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "common/lc_http.h"
+#include "lc/lc_http.h"
 #include "pg_lowcode.h"
 #include "quota/quota.h"
 #include "quota/quota_int.h"

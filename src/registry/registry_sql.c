@@ -4,7 +4,7 @@
  *	  SQL functions of the schema registry written in C.
  *
  * lowcode.schema_diff(old, new, refs) exposes the compatibility diff
- * (reg_diff.c); the registry's SQL (sql/60_registry.sql) combines its
+ * (registry_diff.c); the registry's SQL (sql/60_registry.sql) combines its
  * changes with the subject's compatibility mode.  Also: the end user and
  * the trace id of the current request, cached per request.
  *
@@ -21,7 +21,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "registry/reg_diff.h"
+#include "registry/registry_diff.h"
 #include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(lowcode_schema_diff);

@@ -50,7 +50,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "common/lc_http.h"
+#include "lc/lc_http.h"
 
 #include "jsonschema/js_internal.h"
 #include "jsonschema/js_sql.h"

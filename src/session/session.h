@@ -15,6 +15,7 @@
 #ifndef SESSION_H
 #define SESSION_H
 
+#include "access/xact.h"
 #include "datatype/timestamp.h"
 #include "utils/uuid.h"
 
@@ -78,5 +79,11 @@ extern int64 session_sweep_delete_events(TimestampTz now, int limit);
 /* Sweep settings (GUCs), defined in session_init.c. */
 extern int	session_sweep_batch_size;	/* lowcode.sweep_batch_size */
 extern int	session_retention_s;		/* lowcode.session_retention */
+
+/*
+ * session_request.c: forgets, at the end of every transaction, the session
+ * pre_request() validated (registered by session_init()).
+ */
+extern void session_request_xact_callback(XactEvent event, void *arg);
 
 #endif							/* SESSION_H */

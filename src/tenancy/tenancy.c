@@ -40,7 +40,7 @@
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
-#include "common/lc_json.h"
+#include "lc/lc_json.h"
 #include "pg_lowcode.h"
 #include "tenancy/tenancy.h"
 

@@ -11,7 +11,7 @@
  */
 #include "postgres.h"
 
-#include "rules/cel_value.h"
+#include "cel/cel_value.h"
 #include "fuzz_shim.h"
 
 extern int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -28,9 +28,9 @@ perl -MJSON::PP -e '
 clang-14 -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DCEL_FUZZ -I"$TOP/src" -I"$FUZZ" -I"$PG_INC" \
   "$FUZZ/cel_fuzz.c" "$FUZZ/fuzz_shim.c" \
-  "$TOP"/src/rules/cel_lex.c "$TOP"/src/rules/cel_parse.c "$TOP"/src/rules/cel_eval.c \
-  "$TOP"/src/rules/cel_value.c "$TOP"/src/rules/cel_stdlib.c "$TOP"/src/rules/cel_time.c \
-  "$TOP"/src/rules/cel_strings_ext.c "$TOP"/src/rules/cel_math_ext.c "$TOP"/src/rules/cel_check.c \
+  "$TOP"/src/cel/cel_lex.c "$TOP"/src/cel/cel_parse.c "$TOP"/src/cel/cel_eval.c \
+  "$TOP"/src/cel/cel_value.c "$TOP"/src/cel/cel_stdlib.c "$TOP"/src/cel/cel_time.c \
+  "$TOP"/src/cel/cel_strings_ext.c "$TOP"/src/cel/cel_math_ext.c "$TOP"/src/cel/cel_check.c \
   -lm -o "$OUT/cel_fuzz"
 exec "$OUT/cel_fuzz" -runs="$RUNS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
   -dict="$FUZZ/cel.dict" -artifact_prefix="$OUT/" -print_final_stats=1 "$@" "$FUZZ/corpus_cel" "$FUZZ/seeds_cel" "$OUT/seeds_spec"

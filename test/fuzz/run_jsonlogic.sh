@@ -19,7 +19,7 @@ RUNS=${1:-1000000}
 shift || true
 
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
-SRCS=("$TOP/src/rules/jsonlogic_value.c" "$TOP/src/rules/jsonlogic_engine.c"
+SRCS=("$TOP/src/jsonlogic/jsonlogic_value.c" "$TOP/src/jsonlogic/jsonlogic_engine.c"
       "$TOP/test/fuzz/fuzz_shim.c" "$TOP/test/fuzz/jsonlogic_fuzz.c")
 CFLAGS=(-g -O1 -fno-omit-frame-pointer -I"$TOP/src" -I"$TOP/test/fuzz" -I"$PG_INCLUDE"
         -Wall -Wno-unused-command-line-argument -Wno-ignored-attributes)

@@ -19,13 +19,20 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
 
-# The 0.1.0 install script is frozen: it is what 0.1.0 installed, and editing it
-# would make this test compare against something no database ever had.
-my $frozen = "$ENV{LOWCODE_TOP}/sql/pg_lowcode--0.1.0.sql";
-open(my $frozen_fh, '<:raw', $frozen) or die "cannot open $frozen: $!";
-is(Digest::MD5->new->addfile($frozen_fh)->hexdigest, 'f3914a4038daa07d2901bf1ea98d3353',
-	'sql/pg_lowcode--0.1.0.sql is unchanged (frozen)');
-close $frozen_fh;
+# The install scripts of released versions are frozen: each is what its version
+# installed, and editing one would make this test compare against something no
+# database ever had.
+my %frozen_md5 = (
+	'0.1.0' => 'f3914a4038daa07d2901bf1ea98d3353',
+	'0.2.0' => '77a7fa23c74fbd9bbf4f4b836c7a48a5');
+for my $v (sort keys %frozen_md5)
+{
+	my $frozen = "$ENV{LOWCODE_TOP}/sql/pg_lowcode--$v.sql";
+	open(my $frozen_fh, '<:raw', $frozen) or die "cannot open $frozen: $!";
+	is(Digest::MD5->new->addfile($frozen_fh)->hexdigest, $frozen_md5{$v},
+		"sql/pg_lowcode--$v.sql is unchanged (frozen)");
+	close $frozen_fh;
+}
 
 my $node = lowcode_node('upgrade', no_extension => 1);
 
@@ -35,10 +42,13 @@ my @versions = split /\n/, $node->safe_psql('postgres',
 	q{SELECT version FROM pg_available_extension_versions WHERE name = 'pg_lowcode' ORDER BY version});
 ok((grep { $_ eq '0.1.0' } @versions), "version 0.1.0 is installable (available: @versions)");
 isnt($default_version, '0.1.0', "the default version ($default_version) is newer than 0.1.0");
-is($node->safe_psql('postgres', qq{
-	SELECT string_agg(path::text, ' ') FROM pg_extension_update_paths('pg_lowcode')
+# Each release adds one upgrade script from the previous one, so the way from
+# the oldest release is the chain of them, ending at the default version.
+like($node->safe_psql('postgres', qq{
+	SELECT path FROM pg_extension_update_paths('pg_lowcode')
 	 WHERE source = '0.1.0' AND target = '$default_version'}),
-	"0.1.0--$default_version", "a direct upgrade script leads from 0.1.0 to $default_version");
+	qr/^0\.1\.0--0\.2\.0(--[0-9.]+)*--\Q$default_version\E$/,
+	"upgrade scripts lead from 0.1.0 through 0.2.0 to $default_version");
 
 # --- database "upgraded": 0.1.0 with data, then UPDATE -----------------------
 $node->safe_psql('postgres', 'CREATE DATABASE upgraded');

@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * cel_jsonb.h
+ *	  Mapping between jsonb and CEL values (cel_jsonb.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CEL_JSONB_H
+#define CEL_JSONB_H
+
+#include "utils/jsonb.h"
+#include "cel/cel_value.h"
+
+/* jsonb value -> CEL value; containers are wrapped lazily, strings not copied */
+extern void cel_from_jsonb_value(const JsonbValue *jv, CelValue *out);
+
+/* resolver over the top-level keys of a jsonb object (ctx: JsonbContainer *) */
+extern bool cel_jsonb_resolver(void *ctx, const char *name, int len, CelValue *out);
+extern bool cel_jsonb_path_resolver(void *ctx, const char *const *names, const int *lens,
+									int n, CelValue *out);
+
+/* CEL value -> jsonb; errors are raised (ereport) */
+extern Jsonb *cel_to_jsonb(const CelValue *v);
+extern JsonbValue *cel_to_jsonb_value(const CelValue *v, JsonbParseState **state, bool top);
+
+/* proto3 JSON of cel.expr.Value (conformance data) <-> CEL values */
+extern bool cel_from_proto_json(JsonbValue *jv, CelValue *out, char **why);
+extern Jsonb *cel_to_proto_json(const CelValue *v);
+
+/* raise the PostgreSQL error for a CEL error value */
+extern void cel_raise_error(const CelValue *err, const char *expr) pg_attribute_noreturn();
+extern int	cel_error_sqlstate(CelErrorCode code);
+
+#endif							/* CEL_JSONB_H */

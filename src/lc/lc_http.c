@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * lc_http.c
+ *	  Raise errors in the form PostgREST maps to HTTP responses, from C and
+ *	  from SQL (lowcode.raise_http).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "lc/lc_http.h"
+
+static void
+append_json_field(StringInfo buf, const char *key, const char *value, bool first)
+{
+	if (!first)
+		appendStringInfoChar(buf, ',');
+	escape_json(buf, key);
+	appendStringInfoChar(buf, ':');
+	if (value)
+		escape_json(buf, value);
+	else
+		appendStringInfoString(buf, "null");
+}
+
+void
+lc_raise_http(int status, const char *code, const char *message,
+			  const char *details, const char *hint, const char *headers_json)
+{
+	StringInfoData body;
+	StringInfoData detail;
+
+	initStringInfo(&body);
+	appendStringInfoChar(&body, '{');
+	append_json_field(&body, "code", code, true);
+	append_json_field(&body, "message", message, false);
+	append_json_field(&body, "details", details, false);
+	append_json_field(&body, "hint", hint, false);
+	appendStringInfoChar(&body, '}');
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"status\":%d,\"headers\":%s}", status,
+					 headers_json ? headers_json : "{}");
+
+	ereport(ERROR,
+			(errcode(ERRCODE_PGRST),
+			 errmsg_internal("%s", body.data),
+			 errdetail_internal("%s", detail.data)));
+	pg_unreachable();
+}
+
+PG_FUNCTION_INFO_V1(lowcode_raise_http);
+
+/*
+ * lowcode.raise_http(status int, code text, message text, details text,
+ *					  hint text, headers jsonb) RETURNS void
+ */
+Datum
+lowcode_raise_http(PG_FUNCTION_ARGS)
+{
+	int			status;
+	char	   *code;
+	char	   *message;
+	char	   *details = NULL;
+	char	   *hint = NULL;
+	char	   *headers = NULL;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("raise_http: status, code and message must not be NULL")));
+	status = PG_GETARG_INT32(0);
+	if (status < 100 || status > 599)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("raise_http: %d is not an HTTP status", status)));
+	code = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	message = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!PG_ARGISNULL(3))
+		details = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (!PG_ARGISNULL(4))
+		hint = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	if (!PG_ARGISNULL(5))
+	{
+		Jsonb	   *h = PG_GETARG_JSONB_P(5);
+
+		if (!JB_ROOT_IS_OBJECT(h) || JB_ROOT_IS_SCALAR(h))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("raise_http: headers must be a JSON object")));
+		headers = JsonbToCString(NULL, &h->root, VARSIZE(h));
+	}
+	lc_raise_http(status, code, message, details, hint, headers);
+	PG_RETURN_VOID();
+}
