@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use JSON::PP;
+use Digest::SHA;
 use Time::HiRes qw(sleep);
 use LowcodeTest;
 use PostgrestHttp;
@@ -387,9 +388,34 @@ check('after make_tenant_table and a reload: POST /tags', $h, undef, status => 2
 $h = $pg->get('/tags?select=tag', claims => $claims{b});
 is_deeply($h->{body}, [], '...b does not see a\'s tag');
 $h = $pg->rpc('register_schema', { subject => 'survey', schema => { type => 'object' } }, claims => $claims{b});
+$h = $pg->get('/forms?select=subject,latest_version&subject=eq.survey', claims => $claims{b});
+is_deeply($h->{body}, [ { subject => 'survey', latest_version => 1 } ], 'register_schema: the form is listed at once (no reload needed)');
 $pg->reload_schema;
 $h = $pg->get('/forms?select=subject,latest_version&subject=eq.survey', claims => $claims{b});
-is_deeply($h->{body}, [ { subject => 'survey', latest_version => 1 } ], 'register_schema then a reload: the form is listed');
+is_deeply($h->{body}, [ { subject => 'survey', latest_version => 1 } ], '...and after a reload');
+
+# the tenant's own views
+$h = $pg->get('/tenant?select=id,slug', claims => $claims{a});
+is_deeply($h->{body}, [ { id => $t{a}, slug => 'http-a' } ], 'GET /tenant: the caller\'s tenant only');
+$h = $pg->get('/tenant_limits', claims => $claims{rate});
+is_deeply([ sort map { $_->{name} } @{ $h->{body} } ], [qw(request_burst requests_per_second)], 'GET /tenant_limits: the tenant\'s overrides')
+  or diag $h->{content};
+$h = $pg->get('/events?select=type&type=like.registry.*', claims => $claims{b});
+ok(@{ $h->{body} } >= 1 && !(grep { $_->{type} !~ /^registry\./ } @{ $h->{body} }), 'GET /events: the tenant\'s registry events');
+$h = $pg->get('/registry_audit?select=actor_sub,action', claims => $claims{b});
+is_deeply($h->{body}, [ { actor_sub => 'user-b', action => 'schema_registered' } ], 'GET /registry_audit: b\'s own history') or diag $h->{content};
+
+# a claim nested deeper than the server's stack: PostgREST refuses the header first
+my $deep = '{"role":"authenticated","tenant_id":"' . $t{a} . '","x":' . ('[' x 100000) . (']' x 100000) . '}';
+{
+	my $hd = PostgrestHttp::_b64url('{"alg":"HS256","typ":"JWT"}') . '.' . PostgrestHttp::_b64url($deep);
+	my $tok = "$hd." . PostgrestHttp::_b64url(Digest::SHA::hmac_sha256($hd, $pg->jwt_secret));
+	$h = $pg->get('/notes', jwt => $tok);
+	note "deep claim: $h->{status} $h->{content}";
+	is($h->{status}, 599, 'a JWT of 270 kB (a claim nested 100,000 deep) is refused by PostgREST\'s HTTP server: connection reset, no response');
+	unlike($h->{content}, qr/54001/, '...the database never sees it');
+	is($pg->get('/notes?select=id&limit=1', claims => $claims{b})->{status}, 200, '...and PostgREST serves the next request');
+}
 
 # ============================================================ sessions
 my ($sid) = split /\|/, $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t{a}', 'ann\@example.com')");
