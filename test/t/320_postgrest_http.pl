@@ -331,6 +331,11 @@ $h = $pg->post('/submissions', claims => $claims{a}, body => { subject => 'leave
 	headers => { Prefer => 'return=representation' });
 check('POST /submissions (valid)', $h, undef, status => 201);
 is($h->{body}[0]{created_by}, 'user-a', '...created by the JWT subject');
+my $sub_id = $h->{body}[0]{id};
+$h = $pg->patch("/submissions?id=eq.$sub_id", claims => $claims{a}, body => { status => 'approved' });
+check('PATCH /submissions', $h, undef, status => 204);
+$h = $pg->patch("/submissions?id=eq.$sub_id", claims => $claims{a}, body => { data => $bad_sub });
+check('PATCH /submissions with invalid data', $h, undef, status => 422, code => 'LG012');
 $h = $pg->get('/submissions?select=subject', claims => $claims{b});
 is_deeply($h->{body}, [], 'b sees none of a\'s submissions');
 
@@ -361,6 +366,10 @@ check('get_schema of a missing version', $h, $r, status => 404, code => 'LG003')
 $h = $pg->rpc('set_schema_state', { subject => 'leave', version => 1, state => 'disabled' }, claims => $claims{a});
 $r = $replay->rpc(function => 'set_schema_state', args => { subject => 'leave', version => 1, state => 'disabled' }, claims => $claims{a});
 check('POST /rpc/set_schema_state (void)', $h, $r, status => 204);
+is($h->{content}, '', '...no body');
+$h = $pg->rpc('set_compatibility', { subject => 'leave', mode => 'NONE' }, claims => $claims{a});
+$r = $replay->rpc(function => 'set_compatibility', args => { subject => 'leave', mode => 'NONE' }, claims => $claims{a});
+check('POST /rpc/set_compatibility (void)', $h, $r, status => 204);
 is($h->{content}, '', '...no body');
 $h = $pg->rpc('submit', { subject => 'leave', data => {}, version => 1 }, claims => $claims{a});
 $r = $replay->rpc(function => 'submit', args => { subject => 'leave', data => {}, version => 1 }, claims => $claims{a});
