@@ -187,12 +187,18 @@ SCRIPT
 percentiles() { sort -n | awk '{a[NR]=$1} END {i50=int(NR*0.5); i99=int(NR*0.99); i999=int(NR*0.999); if (i50<1) i50=1; if (i99<1) i99=1; if (i999<1) i999=1; print a[i50], a[i99], a[i999]}'; }
 
 threads() { [ "$1" -ge 2 ] && echo 2 || echo 1; }
+# CPU time (ms) used so far by PostgREST (utime + stime of /proc/PID/stat), empty with --target
+PGRST_PID=$(cat "$BENCH_DIR/postgrest.pid" 2>/dev/null || true)
+[ -n "$PGRST_PID" ] && [ "$TARGET_NAME" = "$TARGET" ] && PGRST_PID=
+TICK=$(getconf CLK_TCK)
+pgrst_cpu_ms() { [ -n "$PGRST_PID" ] && awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$PGRST_PID/stat" || echo 0; }
 
 echo
 echo "HTTP: $TARGET_NAME at $TARGET, wrk $(threads 2) threads at most; pgbench: prepared, -j $(threads 2) at most."
-echo "${SECS}s per run; latencies in microseconds. Shared 2-vCPU machine: wrk, PostgREST and PostgreSQL share it."
-printf "%-7s %-8s %5s | %9s %8s %8s %8s | %9s %8s %8s %8s | %6s\n" request sessions conns \
-  "http rps" p50 p99 p99.9 "pgb tps" p50 p99 p99.9 "ratio"
+echo "${SECS}s per run; latencies in microseconds. Shared 2-vCPU machine: wrk, PostgREST and PostgreSQL share it"
+echo "(load average at start: $(cut -d' ' -f1-3 /proc/loadavg)). pgrst us/req: PostgREST's own CPU time per request."
+printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s\n" request sessions conns \
+  "http rps" p50 p99 p99.9 "pgrst us/req" "pgb tps" p50 p99 p99.9 "ratio"
 for kind in $KINDS; do
   for sess in $SESSIONS; do
     write_pgbench "$kind" "$sess"
@@ -200,9 +206,12 @@ for kind in $KINDS; do
     for c in $CONNS; do
       # HTTP side
       unset h_requests h_errors h_non2xx h_rps h_p50_us h_p99_us h_p999_us
+      cpu0=$(pgrst_cpu_ms)
       out=$(WRK_METHOD=$METHOD WRK_PATH=$PATH_T WRK_BODY=$BODY_T WRK_TOKENS=$W/tokens-$sess.txt WRK_ROWS=$ROWS \
             wrk -t "$(threads "$c")" -c "$c" -d "${SECS}s" --timeout 5s -s "$TOP/bench/wrk_mix.lua" "$TARGET" 2>&1 | grep '^RESULT' || true)
       eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/h_\1=/g')"
+      cpu1=$(pgrst_cpu_ms)
+      pgrst_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${h_requests:-0}" 'BEGIN { print (n > 0 ? (b - a) * 1000 / n : 0) }')
       # pgbench side
       (cd "$W" && as_server_user rm -f pgbench_log.*)
       ptps=$(cd "$W" && as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U authenticator -M prepared \
@@ -210,8 +219,8 @@ for kind in $KINDS; do
       read -r p50 p99 p999 < <(cd "$W" && cat pgbench_log.* | awk '{print $3}' | percentiles)
       bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
       awk -v k="$kind" -v s="$sess" -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
-          -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" 'BEGIN {
-        printf "%-7s %-8s %5d | %9.0f %8d %8d %8d | %9.0f %8d %8d %8d | %6.2f%s\n", k, s, c, hr, h50, h99, h999, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0), bad }'
+          -v pu="$pgrst_us" -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" 'BEGIN {
+        printf "%-7s %-8s %5d | %9.0f %8d %8d %8d %12.0f | %9.0f %8d %8d %8d | %6.2f%s\n", k, s, c, hr, h50, h99, h999, pu, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0), bad }'
     done
   done
 done
