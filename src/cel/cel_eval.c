@@ -17,7 +17,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 static const char *const type_names[] = {
 	"int", "uint", "double", "bool", "string", "bytes", "list", "map",

@@ -34,8 +34,9 @@
 #include "utils/timestamp.h"
 
 #include "lc/lc_regex.h"
+#include "cel/cel.h"
+#include "cel/cel_int.h"
 #include "cel/cel_jsonb.h"
-#include "cel/cel_value.h"
 #include "rules/rules.h"
 
 PG_FUNCTION_INFO_V1(rule_eval);
@@ -727,7 +728,6 @@ rule_test(PG_FUNCTION_ARGS)
 
 /* ---- rule_check ---- */
 
-extern void cel_collect_variables(CelProgram *prog);
 
 static void
 push_key(JsonbParseState **st, const char *k)

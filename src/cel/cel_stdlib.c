@@ -16,7 +16,7 @@
 #include <math.h>
 
 #include "common/int.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 enum
 {

@@ -15,7 +15,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 /* byte offsets of the code points of s: offs[i] for i in 0..n (offs[n] = len) */
 static int *

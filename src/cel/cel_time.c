@@ -15,7 +15,7 @@
 #include "postgres.h"
 
 #include "pgtime.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 #define TS_MIN_SEC	INT64CONST(-62135596800)	/* 0001-01-01T00:00:00Z */
 #define TS_MAX_SEC	INT64CONST(253402300799)	/* 9999-12-31T23:59:59Z */

@@ -16,7 +16,7 @@
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 void
 cel_make_error(CelValue *out, CelErrorCode code, const char *fmt,...)

@@ -24,7 +24,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "jsonlogic/jsonlogic.h"
+#include "jsonlogic/jsonlogic_int.h"
 
 void
 jl_charge_slow(JlContext *cx, int64 units)

@@ -11,7 +11,7 @@
  * the schema's bytes (hash, then full compare) and the default draft holds
  * at most lowcode.jsonschema_cache_size compiled schemas.  An entry that
  * loaded a document from the store is stale once the store generation has
- * moved (js_store.h) and is recompiled.  Evicted entries still pinned by a
+ * moved (jsonschema.h) and is recompiled.  Evicted entries still pinned by a
  * call site are freed when the last pin goes (the call site's memory
  * context reset callback).
  *
@@ -35,8 +35,6 @@
 #include "utils/resowner.h"
 
 #include "jsonschema/js_internal.h"
-#include "jsonschema/js_sql.h"
-#include "jsonschema/js_store.h"
 
 int			jsonschema_cache_size = 128;
 int			lowcode_locale = JS_LOCALE_EN;
