@@ -133,9 +133,6 @@ extern bool cel_strings_ext_call(CelEnv *env, const char *name, bool is_method,
 extern bool cel_math_ext_call(CelEnv *env, const char *name, bool is_method,
 							  int nargs, CelValue *args, CelValue *out);
 
-/* regex (implemented by lc_regex in the server, stubbed in the fuzz build) */
-extern int	cel_regex_match(const char *pattern, int plen, const char *subject, int slen,
-							char **errmsg);
 
 /* ---- lexer (cel_lex.c), used by the parser only ---- */
 

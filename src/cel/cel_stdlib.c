@@ -17,6 +17,7 @@
 
 #include "common/int.h"
 #include "cel/cel_int.h"
+#include "lc/lc_host.h"
 
 enum
 {
@@ -787,7 +788,8 @@ do_matches(CelValue *args, CelValue *out)
 		no_overload(out, "matches", 2, args);
 		return;
 	}
-	r = cel_regex_match(args[1].v.s.data, args[1].v.s.len, args[0].v.s.data, args[0].v.s.len, &errmsg);
+	r = lc_engine_host->regex_match(LC_REGEX_RE2, args[1].v.s.data, args[1].v.s.len,
+								   args[0].v.s.data, args[0].v.s.len, &errmsg);
 	if (r < 0)
 		cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "invalid regular expression: %s",
 					   errmsg ? errmsg : "unsupported");

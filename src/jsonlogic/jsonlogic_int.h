@@ -59,7 +59,7 @@ extern JlValue jl_get_property(JlContext *cx, JlValue obj, const char *key,
 extern void jl_to_json(JlContext *cx, JlValue v, StringInfo out);
 extern void jl_append_json_string(StringInfo out, const char *s, int32 len);
 
-/* Guard a size about to be allocated; raises LR106 past MaxAllocSize. */
+/* Guard a size about to be allocated; raises LR106 past the host's max_alloc (lc_host.h). */
 extern void jl_check_size(Size size, const char *what);
 
 #endif							/* JSONLOGIC_INT_H */
