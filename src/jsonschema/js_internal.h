@@ -238,9 +238,6 @@ extern int	js_numeric_cmp(Numeric a, Numeric b);
 extern int	js_numeric_sign(Numeric n);
 extern int	js_utf8_length(const char *s, int len);
 
-/* js_compile.c: JSON pointer (in the schema) of the last compile error */
-extern char js_compile_error_pointer[1024];
-
 /* js_format.c: the "format" checkers (pure, no ereport for bad values) */
 /*
  * Is "value" (UTF-8, "len" bytes) valid for "format"?  When the format is

@@ -92,7 +92,17 @@ typedef struct JsCompileOptions
 	JsDraft		default_draft;	/* when $schema is absent */
 	JsLoaderFn	loader;
 	void	   *loader_arg;
+
+	/*
+	 * When not NULL, a buffer of JS_ERROR_POINTER_SIZE bytes: when the
+	 * compile raises an error about the schema, the JSON pointer (in its
+	 * resource) of the subschema at fault is written there first, for
+	 * jsonschema_check()'s output.  Left as it was on success.
+	 */
+	char	   *error_pointer;
 } JsCompileOptions;
+
+#define JS_ERROR_POINTER_SIZE 1024
 
 /* one error of a validation, with both output shapes' fields */
 typedef struct JsError
