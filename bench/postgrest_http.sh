@@ -21,7 +21,7 @@
 # Usage: bench/postgrest_http.sh [--seconds 10] [--connections "1 16 64"] [--requests "read submit"]
 #                                [--sessions "off on"] [--pool 10] [--target URL]
 #   --target URL   run the HTTP side against another server (same database, same JWTs in
-#                  $BENCH_DIR/tokens-*.txt, signed with $BENCH_DIR/jwt-secret) instead of PostgREST
+#                  $BENCH_DIR/scripts/tokens-*.txt, signed with $BENCH_DIR/jwt-secret) instead of PostgREST
 # Loopback only; every run is bounded by --seconds. The machine is shared: compare ratios.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55460}
@@ -46,8 +46,8 @@ command -v wrk >/dev/null || {
   if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
   else echo "postgrest_http.sh: needs wrk (apt-get install wrk)" >&2; exit 1; fi
 }
-PGRST=${LOWCODE_POSTGREST:-$LOWCODE_SHARED/bin/postgrest}
-[ -n "$TARGET" ] || [ -x "$PGRST" ] || { echo "postgrest_http.sh: no PostgREST at $PGRST (set LOWCODE_POSTGREST)" >&2; exit 1; }
+PGRST=$(postgrest_binary)
+[ -n "$TARGET" ] || [ -n "$PGRST" ] || { echo "postgrest_http.sh: no PostgREST (set LOWCODE_POSTGREST, or see docs/postgrest.md)" >&2; exit 1; }
 
 bench_start
 W=$BENCH_DIR/scripts; as_server_user mkdir -p "$W"
@@ -102,8 +102,10 @@ VACUUM ANALYZE;
 SQL
 
 # JWTs: tokens-off.txt one caller per tenant (tenant_id only), tokens-on.txt one per session (tenant_id, sid)
-head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | as_server_user tee "$BENCH_DIR/jwt-secret" >/dev/null
-JWT_SECRET=$(cat "$BENCH_DIR/jwt-secret") TENANTS=$TENANTS N=$((TENANTS * PER_TENANT_SESSIONS)) perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '
+new_jwt_secret | as_server_user tee "$BENCH_DIR/jwt-secret" >/dev/null
+SECRET=$(cat "$BENCH_DIR/jwt-secret")
+# (one perl for the 1,100 tokens: jwt_hs256 of common.sh starts one per token)
+JWT_SECRET=$SECRET TENANTS=$TENANTS N=$((TENANTS * PER_TENANT_SESSIONS)) perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '
   sub b { my $s = encode_base64(shift, ""); $s =~ tr{+/}{-_}; $s =~ s/=+$//; $s }
   sub jwt { my $h = b(q({"alg":"HS256","typ":"JWT"})) . "." . b(shift); "$h." . b(hmac_sha256($h, $ENV{JWT_SECRET})) }
   sub tid { sprintf("00000000-0000-0000-0000-%012d", shift) }
@@ -112,30 +114,13 @@ JWT_SECRET=$(cat "$BENCH_DIR/jwt-secret") TENANTS=$TENANTS N=$((TENANTS * PER_TE
   for my $k (1 .. $ENV{N}) { my $t = ($k - 1) % $ENV{TENANTS} + 1;
     printf $on "%d %s\n", $t, jwt(sprintf(q({"role":"authenticated","tenant_id":"%s","sid":"00000000-0000-4000-8000-%012d"}), tid($t), $k)) }
 ' "$W"
-as_server_user cp "$W/tokens-off.txt" "$W/tokens-on.txt" "$BENCH_DIR/"
 
-free_http_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport'; }
 if [ -z "$TARGET" ]; then
-  http_port=$(free_http_port); admin_port=$(free_http_port)
-  as_server_user tee "$BENCH_DIR/postgrest.conf" >/dev/null <<CONF
-db-uri = "postgresql://authenticator@/postgres?host=$BENCH_DIR&port=$BENCH_PORT"
-db-schemas = "api"
-db-extra-search-path = "public, lowcode"
-db-anon-role = "anon"
-db-pre-request = "lowcode.pre_request"
-db-pool = $POOL
-jwt-secret = "$(cat "$BENCH_DIR/jwt-secret")"
-server-host = "127.0.0.1"
-server-port = $http_port
-admin-server-port = $admin_port
-log-level = "error"
-CONF
-  as_server_user sh -c "'$PGRST' '$BENCH_DIR/postgrest.conf' >'$BENCH_DIR/postgrest.log' 2>&1 & echo \$! > '$BENCH_DIR/postgrest.pid'"
-  trap 'kill "$(cat "$BENCH_DIR/postgrest.pid")" 2>/dev/null || true; bench_stop' EXIT
-  for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin_port/ready")" = 200 ] && break; sleep 0.1
-  done
-  TARGET=http://127.0.0.1:$http_port
+  postgrest_start "$PGRST" "$BENCH_DIR" "postgresql://authenticator@/postgres?host=$BENCH_DIR&port=$BENCH_PORT" "$SECRET" \
+    "db-pool = $POOL
+log-level = \"error\""
+  trap 'postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
+  TARGET=$POSTGREST_URL
   TARGET_NAME="PostgREST $("$PGRST" --version | sed 's/^PostgREST //') (db-pool $POOL)"
 else
   TARGET_NAME=$TARGET

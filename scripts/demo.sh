@@ -17,15 +17,9 @@ DB=lowcode_demo
 
 pgctl() { as_server_user "$PG_BINDIR/pg_ctl" -D "$DATA" "$@"; }
 
-stop_postgrest() {
-  local pid
-  pid=$(cat "$DEMO/postgrest.pid" 2>/dev/null) || return 0
-  if kill -0 "$pid" 2>/dev/null; then kill "$pid"; sleep 0.5; fi
-  rm -f "$DEMO/postgrest.pid"
-}
 
 if [ "${1:-}" = "--stop" ]; then
-  stop_postgrest
+  postgrest_stop "$DEMO"
   [ -f "$DATA/postmaster.pid" ] && pgctl stop -m fast
   exit 0
 fi
@@ -99,11 +93,9 @@ SQL
 "${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$TOP/scripts/demo.sql"
 
 # ---------------------------------------------------------------- PostgREST
-postgrest_bin=${LOWCODE_POSTGREST:-}
-[ -z "$postgrest_bin" ] && [ -x "$LOWCODE_SHARED/bin/postgrest" ] && postgrest_bin=$LOWCODE_SHARED/bin/postgrest
-[ -z "$postgrest_bin" ] && postgrest_bin=$(command -v postgrest || true)
-stop_postgrest    # a PostgREST of an earlier run
-if [ -z "$postgrest_bin" ] || ! "$postgrest_bin" --version >/dev/null 2>&1; then
+postgrest_bin=$(postgrest_binary)
+postgrest_stop "$DEMO"    # a PostgREST of an earlier run
+if [ -z "$postgrest_bin" ]; then
   cat <<MSG
 
 No PostgREST binary found (looked at \$LOWCODE_POSTGREST, $LOWCODE_SHARED/bin/postgrest and the PATH), so the
@@ -113,39 +105,12 @@ libpq5, libgmp10, libffi8 and zlib1g), put it on the PATH or set LOWCODE_POSTGRE
 and run scripts/demo.sh again.
 MSG
 else
-  # A JWT secret of the demo, made once (PostgREST needs at least 32 characters).
-  if [ ! -s "$DEMO/jwt-secret" ]; then
-    head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | as_server_user tee "$DEMO/jwt-secret" >/dev/null
-  fi
+  # A JWT secret of the demo, made once.
+  [ -s "$DEMO/jwt-secret" ] || new_jwt_secret | as_server_user tee "$DEMO/jwt-secret" >/dev/null
   secret=$(cat "$DEMO/jwt-secret")
-  free_http_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport'; }
-  http_port=$(free_http_port)
-  admin_port=$(free_http_port)
-  as_server_user tee "$DEMO/postgrest.conf" >/dev/null <<CONF
-db-uri = "postgresql://authenticator@/$DB?host=$DEMO&port=$port"
-db-schemas = "api"
-db-extra-search-path = "public, lowcode"
-db-anon-role = "anon"
-db-pre-request = "lowcode.pre_request"
-jwt-secret = "$secret"
-server-host = "127.0.0.1"
-server-port = $http_port
-admin-server-port = $admin_port
-CONF
-  # started as the server user, detached; stopped by --stop
-  as_server_user sh -c "nohup '$postgrest_bin' '$DEMO/postgrest.conf' >>'$DEMO/postgrest.log' 2>&1 & echo \$! > '$DEMO/postgrest.pid'"
-  URL=http://127.0.0.1:$http_port
-  # ready when the admin server's /ready answers 200 (schema cache loaded)
-  for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin_port/ready")" = 200 ] && break; sleep 0.1
-  done
-  # jwt CLAIMS-JSON: an HS256 JWT signed with the demo's secret
-  jwt() {
-    JWT_SECRET=$secret perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '
-      sub b { my $s = encode_base64(shift, ""); $s =~ tr{+/}{-_}; $s =~ s/=+$//; $s }
-      my $h = b(q({"alg":"HS256","typ":"JWT"})) . "." . b($ARGV[0]);
-      print "$h." . b(hmac_sha256($h, $ENV{JWT_SECRET}))' "$1"
-  }
+  postgrest_start "$postgrest_bin" "$DEMO" "postgresql://authenticator@/$DB?host=$DEMO&port=$port" "$secret"
+  URL=$POSTGREST_URL
+  jwt() { jwt_hs256 "$secret" "$1"; }
   # show METHOD PATH [JWT] [BODY]: the request with curl, then status, the interesting headers and the body
   show() {
     local args=(-s -i -X "$1" "$URL$2")
