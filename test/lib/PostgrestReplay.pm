@@ -251,7 +251,9 @@ sub _error
 
 # PostgREST 12's mapping from SQLSTATE to HTTP status (pgErrorStatus of
 # src/PostgREST/Error.hs, v12.0.3). $authenticated: the request's role is not
-# the anon role.
+# the anon role. One case the replay cannot follow: PostgREST retries a
+# transaction that fails with 40001 (serialization_failure) until it succeeds,
+# where the replay answers 500 at once.
 sub _status
 {
 	my ($e, $authenticated) = @_;
