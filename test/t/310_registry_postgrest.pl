@@ -53,17 +53,7 @@ sub scalar_of
 	return defined $row->{body} ? JSON::PP->new->allow_nonref->decode($row->{body}) : undef;
 }
 
-my $form = {
-	type => 'object',
-	properties => {
-		name => { type => 'string', minLength => 1 },
-		start_date => { type => 'string' },
-		end_date => { type => 'string' },
-		address => { '$ref' => 'lowcode:common.address' } },
-	required => [ 'name', 'start_date', 'end_date' ],
-	additionalProperties => JSON::PP::false,
-	'x-rules' => [ { rule => 'end_date >= start_date', message => 'the end date must not be before the start date',
-		path => '/end_date' } ] };
+my $form = leave_form();
 
 # --- register, fetch, list
 my $res = rpc('a', 'register_schema', { subject => 'leave', schema => $json->encode($form), description => 'Leave request' },

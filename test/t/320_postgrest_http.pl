@@ -269,17 +269,7 @@ $h = $pg->get('/');
 check('GET / without JWT', $h, undef, status => 401, code => 'LT401');
 
 # ============================================================ registry and validation
-my $form = {
-	type => 'object',
-	properties => {
-		name => { type => 'string', minLength => 1 },
-		start_date => { type => 'string' },
-		end_date => { type => 'string' },
-		address => { '$ref' => 'lowcode:common.address' } },
-	required => [ 'name', 'start_date', 'end_date' ],
-	additionalProperties => JSON::PP::false,
-	'x-rules' => [ { rule => 'end_date >= start_date', message => 'the end date must not be before the start date',
-		path => '/end_date' } ] };
+my $form = leave_form();
 $h = $pg->rpc('register_schema', { subject => 'leave', schema => $form, description => 'Leave request' }, claims => $claims{a});
 $r = $replay->rpc(function => 'register_schema', args => { subject => 'leave', schema => $form }, claims => $claims{a});
 check('POST /rpc/register_schema', $h, $r, status => 200);
