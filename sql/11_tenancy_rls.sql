@@ -316,6 +316,24 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
          format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, %I', current_database(), a.rolname)
     FROM api a WHERE has_database_privilege(a.oid, current_database(), 'TEMPORARY')
   UNION ALL
+  -- Large objects have no tenant: every tenant of one API role shares them (issue 13).
+  SELECT 'error', 'api_role_can_create_large_objects', 'database', current_database()::text,
+         format('API role %I may create large objects: they belong to the role, not to a tenant, so every tenant of the role can read and change them', a.rolname),
+         'REVOKE EXECUTE ON FUNCTION pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer), pg_catalog.lo_from_bytea(oid, bytea), '
+         || 'pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid) FROM PUBLIC (then GRANT them to the roles that need them)'
+    FROM api a
+   WHERE has_function_privilege(a.oid, 'pg_catalog.lo_create(oid)', 'EXECUTE')
+      OR has_function_privilege(a.oid, 'pg_catalog.lo_creat(integer)', 'EXECUTE')
+      OR has_function_privilege(a.oid, 'pg_catalog.lo_from_bytea(oid, bytea)', 'EXECUTE')
+  UNION ALL
+  SELECT 'error', 'api_role_has_large_object', 'large object', m.oid::text,
+         format('API role %I owns or may read this large object: every tenant of the role can', a.rolname),
+         format('SELECT pg_catalog.lo_unlink(%s) (after moving its content into a tenant table)', m.oid)
+    FROM pg_largeobject_metadata m CROSS JOIN api a
+   WHERE pg_has_role(a.oid, m.lomowner, 'MEMBER')
+      OR EXISTS (SELECT 1 FROM aclexplode(m.lomacl) x
+                  WHERE (x.grantee = 0 OR pg_has_role(a.oid, x.grantee, 'MEMBER')) AND x.privilege_type IN ('SELECT', 'UPDATE'))
+  UNION ALL
   SELECT 'error', 'api_role_can_create_in_schema', 'schema', n.nspname::text,
          format('API role %I may create objects in schema %I: functions, views or tables that shadow or intercept other tenants'' requests', a.rolname, n.nspname),
          format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, %I', n.nspname, a.rolname)

@@ -9,7 +9,7 @@ use Test::More;
 use LowcodeTest;
 
 # 128 entries, and no sweep by the worker during the test.
-my $node = lowcode_node('memory', conf => "lowcode.max_tracked_sessions = 128\nlowcode.sweep_interval = '1h'\n");
+my $node = lowcode_node('memory', legacy_sid => 1, conf => "lowcode.max_tracked_sessions = 128\nlowcode.sweep_interval = '1h'\n");
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('memory-a', NULL, 'enterprise')");
 $node->safe_psql('postgres', qq{
 	CREATE TABLE sids AS SELECT s.session_id AS id, g AS n
