@@ -155,7 +155,7 @@ COMMENT ON FUNCTION lowcode.session_proof(text) IS
 
 -- SHA-256 of the token's proof (SHA-256 of SHA-256 of the token), as stored in sessions.token_hash.
 CREATE FUNCTION lowcode.session_token_hash(token text) RETURNS bytea
-AS 'MODULE_PATHNAME', 'lowcode_session_token_hash'
+AS 'MODULE_PATHNAME', 'lowcode_session_token_hash_v2'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The session validated by pre_request() in this transaction, or NULL.

@@ -451,4 +451,7 @@ COMMENT ON FUNCTION lowcode.quota_session_trigger() IS
 -- Session proofs: token_hash becomes SHA-256 of the proof (SHA-256 of the
 -- token), so that a copy of the table still proves nothing; existing
 -- sessions keep working (their tokens hash the same way now).
+CREATE OR REPLACE FUNCTION lowcode.session_token_hash(token text) RETURNS bytea
+AS 'MODULE_PATHNAME', 'lowcode_session_token_hash_v2'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 UPDATE lowcode.sessions SET token_hash = pg_catalog.sha256(token_hash);

@@ -35,6 +35,9 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "parser/parse_relation.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -207,6 +210,16 @@ session_lookup(bool by_token, Datum key, SessionRow *row)
 	return found;
 }
 
+/* Whether the installed SQL has session proofs (0.3.0 or later). */
+static bool
+sql_has_proofs(void)
+{
+	Oid			argtypes[1] = {TEXTOID};
+
+	return OidIsValid(LookupFuncName(list_make2(makeString(LOWCODE_SCHEMA), makeString("session_proof")),
+									 1, argtypes, true));
+}
+
 static void
 reject(const char *code, const char *message, const char *details)
 {
@@ -301,6 +314,29 @@ session_pre_request(PreRequest *req)
 	n = session_lookup(by_token,
 					   by_token ? PointerGetDatum(hash_datum) : UUIDPGetDatum(&sid),
 					   &row);
+	if (n == 0 && by_token && !sql_has_proofs())
+	{
+		/*
+		 * This library with the SQL of 0.2.0 or older, before ALTER EXTENSION
+		 * UPDATE: the table holds the token's SHA-256 (the proof itself).
+		 * Never once the SQL is 0.3.0: a stored hash must not be a proof.
+		 */
+		if (proof_text != NULL)
+		{
+			uint8		proof[SESSION_TOKEN_HASH_LEN];
+
+			(void) session_parse_proof(proof_text, proof);
+			memcpy(VARDATA(hash_datum), proof, SESSION_TOKEN_HASH_LEN);
+			explicit_bzero(proof, sizeof(proof));
+		}
+		else
+		{
+			char	   *token = request_header(session_token_header);
+
+			session_sha256((const uint8 *) token, strlen(token), (uint8 *) VARDATA(hash_datum));
+		}
+		n = session_lookup(true, PointerGetDatum(hash_datum), &row);
+	}
 	if (n != 1)
 		reject("LS401", "unknown session",
 			   proof_text ? "no session has this proof" :

@@ -158,9 +158,29 @@ lowcode_session_new_token(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(lowcode_session_token_hash);
 
-/* lowcode.session_token_hash(token text) RETURNS bytea */
+/*
+ * The 0.1.0 and 0.2.0 lowcode.session_token_hash(token): the token's
+ * SHA-256, which those versions stored.  Kept for a database whose SQL is
+ * not yet updated to 0.3.0 while this library is installed: its
+ * create_session stores what its sessions table holds, and the update
+ * converts every row (sql/pg_lowcode--0.2.0--0.3.0.sql).
+ */
 Datum
 lowcode_session_token_hash(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	bytea	   *result = palloc(VARHDRSZ + SESSION_TOKEN_HASH_LEN);
+
+	SET_VARSIZE(result, VARHDRSZ + SESSION_TOKEN_HASH_LEN);
+	session_sha256((const uint8 *) VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), (uint8 *) VARDATA(result));
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_session_token_hash_v2);
+
+/* lowcode.session_token_hash(token text) RETURNS bytea: the stored hash, SHA-256 of the proof. */
+Datum
+lowcode_session_token_hash_v2(PG_FUNCTION_ARGS)
 {
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	bytea	   *result = palloc(VARHDRSZ + SESSION_TOKEN_HASH_LEN);

@@ -304,11 +304,11 @@ is($node->safe_psql('upgraded', $ctx . q{SELECT lowcode.register_schema('visit',
 is($node->safe_psql('upgraded', qq{
 	BEGIN;
 	SELECT set_config('request.jwt.claims', json_build_object('sid', '$sid', 'tenant_id', '$t',
-	                  'sid_proof', lowcode.session_proof('$tok'))::text, true);
+	                  'sid_proof', lowcode.session_proof('$tok'))::text, true) IS NULL;
 	SELECT lowcode.pre_request();
 	SELECT lowcode.current_session_id() || ' ' || lowcode.current_tenant();
 	COMMIT;}),
-	"\n\n$sid $t", 'a session created before the upgrade is accepted by pre_request() after it, with its proof (issue 13)');
+	"f\n\n$sid $t", 'a session created before the upgrade is accepted by pre_request() after it, with its proof (issue 13)');
 like($node->safe_psql('upgraded', qq{SELECT token FROM lowcode.create_session('$t', 'vic')}),
 	qr/^lcs_/, 'a new session can be created');
 my $t2 = $node->safe_psql('upgraded', q{SELECT lowcode.create_tenant('after-upgrade')});
