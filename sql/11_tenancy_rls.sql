@@ -289,6 +289,23 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
    WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
      AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%')
   UNION ALL
+  -- pg_temp is searched first for relations and types unless the path names it (last) (issue 13)
+  SELECT 'warning', 'security_definer_search_path_temp_first', 'function', p.oid::regprocedure::text,
+         'SECURITY DEFINER function whose search_path does not end with pg_temp: a caller''s temporary table or type is found before the schemas it names',
+         format('ALTER FUNCTION %s SET search_path = %s, pg_temp', p.oid::regprocedure,
+                (SELECT substr(cfg, 13) FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%' LIMIT 1))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%' AND cfg !~ 'pg_temp"?\s*$')
+  UNION ALL
+  -- the tenant context lives in the leader: a wrapper declared PARALLEL SAFE may run in a worker (issue 13)
+  SELECT 'error', 'parallel_safe_wrapper_of_current_tenant', 'function', p.oid::regprocedure::text,
+         'a function declared PARALLEL SAFE calls lowcode.current_tenant(): in a parallel worker it raises LT010',
+         format('ALTER FUNCTION %s PARALLEL RESTRICTED', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.proparallel = 's' AND p.prosrc ~ 'current_tenant\s*\('
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lowcode')
+  UNION ALL
   SELECT 'error', 'api_role_bypasses_rls', 'role', a.rolname,
          format('API role %I %s', a.rolname,
                 CASE WHEN r.oid = a.oid THEN 'itself has ' ELSE format('is a member of role %I, which has ', r.rolname) END

@@ -37,8 +37,10 @@ REVOKE ALL ON FUNCTION lowcode.registry_invalidate() FROM PUBLIC;
 -----------------------------------------------------------------------------
 -- Helpers: scopes, actors, names
 -----------------------------------------------------------------------------
+-- No SET clause, so that policies inline it as a constant; the type is qualified
+-- instead, since an inlined body is parsed under the caller's search_path (issue 13).
 CREATE FUNCTION lowcode.registry_global() RETURNS uuid
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '00000000-0000-0000-0000-000000000000'::uuid $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid $$;
 COMMENT ON FUNCTION lowcode.registry_global() IS
   'The tenant_id of global (operator-owned) registry rows: the nil uuid.';
 
