@@ -67,12 +67,12 @@ SELECT e ->> 'instancePath' AS field, e ->> 'message' AS message
 SELECT lowcode.submit('leave-request', '{"name": "Ann", "start_date": "2026-05-02", "end_date": "2026-05-04"}') ->> 'version' AS submitted_under_version;
 COMMIT;
 
-\echo '== Sessions: created by the identity back end, validated by pre_request() (claim "sid")'
-SELECT session_id AS sid, token, expires_at FROM lowcode.create_session(:'tenant', 'ann@example.com') \gset
-\echo 'session' :sid 'expires at' :expires_at '(the token is shown once; only its SHA-256 is stored)'
+\echo '== Sessions: created by the identity back end, validated by pre_request() (claims "sid" and "sid_proof")'
+SELECT session_id AS sid, token, lowcode.session_proof(token) AS proof, expires_at FROM lowcode.create_session(:'tenant', 'ann@example.com') \gset
+\echo 'session' :sid 'expires at' :expires_at '(the token is shown once; the JWT carries its proof; only the proof''s SHA-256 is stored)'
 BEGIN READ ONLY;
 SELECT set_config('role', 'authenticated', true),
-       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid')::text, true) \gset
+       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid', 'sid_proof', :'proof')::text, true) \gset
 SELECT lowcode.pre_request() \gset
 SELECT principal, expires_at > now() AS active FROM lowcode.session_info();
 COMMIT;
@@ -81,7 +81,7 @@ SELECT lowcode.revoke_session(:'sid') AS revoked;
 \set ON_ERROR_STOP off
 BEGIN READ ONLY;
 SELECT set_config('role', 'authenticated', true),
-       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid')::text, true) \gset
+       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid', 'sid_proof', :'proof')::text, true) \gset
 SELECT lowcode.pre_request();
 ROLLBACK;
 \set ON_ERROR_STOP on

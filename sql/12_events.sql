@@ -3,7 +3,7 @@
 -- W3C trace context: the trace id of the current request, from the
 -- traceparent header PostgREST puts in request.headers ("00-<32 hex>-<16 hex>-<2 hex>").
 CREATE FUNCTION lowcode.current_trace_id() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT CASE WHEN tp ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'
                    AND substr(tp, 4, 32) <> repeat('0', 32)
               THEN substr(tp, 4, 32) END
@@ -45,7 +45,7 @@ COMMENT ON TABLE lowcode.events IS
 CREATE FUNCTION lowcode.emit_event(tenant uuid, type text, payload jsonb DEFAULT '{}',
                                    retention interval DEFAULT interval '7 days')
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   new_id bigint;
 BEGIN

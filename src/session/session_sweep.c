@@ -26,6 +26,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "lc/lc_trusted.h"
 #include "pg_lowcode.h"
 #include "session/session.h"
 
@@ -182,9 +183,11 @@ run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result
 	Datum		values[2];
 	int			rc;
 	int64		result;
+	LcTrusted	trusted;
 
 	values[0] = TimestampTzGetDatum(ts);
 	values[1] = Int32GetDatum(limit);
+	lc_trusted_begin(&trusted, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(sql, 2, types, values, NULL, false, 0);
 	if (rc < 0)
@@ -200,6 +203,7 @@ run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result
 	else
 		result = (int64) SPI_processed;
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 
@@ -214,6 +218,7 @@ session_sweep_flush(SessionTouch *touches, int n)
 	int			i;
 	int			rc;
 	int64		result;
+	LcTrusted	trusted;
 
 	if (n <= 0)
 		return 0;
@@ -230,12 +235,14 @@ session_sweep_flush(SessionTouch *touches, int n)
 	values[1] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	values[2] = PointerGetDatum(construct_array(seens, n, TIMESTAMPTZOID, sizeof(TimestampTz),
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	lc_trusted_begin(&trusted, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(flush_sql, 3, types, values, NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
 	result = (int64) SPI_processed;
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 
@@ -259,14 +266,17 @@ session_sweep_reconcile_timers(TimestampTz now)
 	Datum		values[1];
 	int			rc;
 	int64		result;
+	LcTrusted	trusted;
 
 	values[0] = TimestampTzGetDatum(now);
+	lc_trusted_begin(&trusted, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(reconcile_sql, 1, types, values, NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
 	result = (int64) SPI_processed;
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 

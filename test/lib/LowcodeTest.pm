@@ -31,6 +31,9 @@ sub lowcode_node
 		"shared_preload_libraries = '$libs'",
 		"cron.database_name = 'postgres'",
 		"max_worker_processes = 32",
+		# legacy_sid: the test names sessions by id alone, as 0.2.0 did; what it
+		# tests is not session proofs (test/t/090 and test/sql/session_basic do)
+		($opts{legacy_sid} ? "lowcode.session_proof = optional" : ''),
 		$opts{conf} // '') . "\n");
 	return $node if $opts{no_start};
 	$node->start;

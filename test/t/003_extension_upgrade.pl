@@ -65,7 +65,7 @@ $node->safe_psql('upgraded', $ctx . q{
 	INSERT INTO public.notes (id, body) VALUES (1, 'before the upgrade');
 	SELECT lowcode.register_schema('visit', '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}');
 	SELECT lowcode.submit('visit', '{"city": "Lyon"}');});
-my $sid = $node->safe_psql('upgraded', qq{SELECT session_id FROM lowcode.create_session('$t', 'uma')});
+my ($sid, $tok) = split / /, $node->safe_psql('upgraded', qq{SELECT session_id || ' ' || token FROM lowcode.create_session('$t', 'uma')});
 
 $node->safe_psql('upgraded', 'ALTER EXTENSION pg_lowcode UPDATE');
 is($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'pg_lowcode'}),
@@ -303,11 +303,12 @@ is($node->safe_psql('upgraded', $ctx . q{SELECT lowcode.register_schema('visit',
 	'2', 'registration goes on with version 2');
 is($node->safe_psql('upgraded', qq{
 	BEGIN;
-	SET LOCAL "request.jwt.claims" TO '{"sid": "$sid", "tenant_id": "$t"}';
+	SELECT set_config('request.jwt.claims', json_build_object('sid', '$sid', 'tenant_id', '$t',
+	                  'sid_proof', lowcode.session_proof('$tok'))::text, true) IS NULL;
 	SELECT lowcode.pre_request();
 	SELECT lowcode.current_session_id() || ' ' || lowcode.current_tenant();
 	COMMIT;}),
-	"\n$sid $t", 'a session created before the upgrade is accepted by pre_request() after it');
+	"f\n\n$sid $t", 'a session created before the upgrade is accepted by pre_request() after it, with its proof (issue 13)');
 like($node->safe_psql('upgraded', qq{SELECT token FROM lowcode.create_session('$t', 'vic')}),
 	qr/^lcs_/, 'a new session can be created');
 my $t2 = $node->safe_psql('upgraded', q{SELECT lowcode.create_tenant('after-upgrade')});

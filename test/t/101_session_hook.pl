@@ -12,7 +12,7 @@ use Test::More;
 use LowcodeTest;
 use PostgrestReplay;
 
-my $node = lowcode_node('session_hook', conf => "lowcode.sweep_interval = '200ms'\n");
+my $node = lowcode_node('session_hook', legacy_sid => 1, conf => "lowcode.sweep_interval = '200ms'\n");
 PostgrestReplay->setup_roles($node);
 
 my ($ta, $tb, $tc) = map {

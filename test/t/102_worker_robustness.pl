@@ -11,7 +11,7 @@ use Test::More;
 use Time::HiRes qw(time);
 use LowcodeTest;
 
-my $node = lowcode_node('workers', conf => "lowcode.sweep_interval = '200ms'\nrestart_after_crash = on\n");
+my $node = lowcode_node('workers', legacy_sid => 1, conf => "lowcode.sweep_interval = '200ms'\nrestart_after_crash = on\n");
 
 sub worker_pid
 {

@@ -11,7 +11,7 @@ use Test::More;
 use LowcodeTest;
 use PostgrestReplay;
 
-my $node = lowcode_node('quota_replay');
+my $node = lowcode_node('quota_replay', legacy_sid => 1);
 PostgrestReplay->setup_roles($node);
 my $sql = sub { $node->safe_psql('postgres', $_[0]) };
 

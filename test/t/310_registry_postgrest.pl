@@ -23,8 +23,8 @@ my %claims = (
 	a => { role => 'authenticated', tenant_id => $a, sub => 'alice' },
 	b => { role => 'authenticated', tenant_id => $b, sub => 'bob' });
 
-# a global subject, registered by the operator
-$node->safe_psql('postgres', q{SELECT lowcode.register_schema('common.address',
+# a global subject, registered by the operator on purpose (lowcode.registry_scope)
+$node->safe_psql('postgres', q{SET lowcode.registry_scope = global; SELECT lowcode.register_schema('common.address',
 	'{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}')});
 
 my $api = PostgrestReplay->new(node => $node, pool_size => 2);

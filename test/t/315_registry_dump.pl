@@ -15,7 +15,7 @@ my $node = lowcode_node('registry_dump');
 
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('dump-t', NULL, 'enterprise')");
 my $ctx = qq{SET "request.jwt.claims" TO '{"tenant_id": "$t", "sub": "dora"}';};
-$node->safe_psql('postgres', q{SELECT lowcode.register_schema('common.address', '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}')});
+$node->safe_psql('postgres', q{SET lowcode.registry_scope = global; SELECT lowcode.register_schema('common.address', '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}')});
 $node->safe_psql('postgres', $ctx . q{
 	SELECT lowcode.set_compatibility(NULL, 'FULL');
 	SELECT lowcode.register_schema('visit', '{"type": "object", "properties": {"where": {"$ref": "lowcode:common.address"}}}');
