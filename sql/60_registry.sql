@@ -188,7 +188,7 @@ CREATE INDEX schema_references_target_idx ON lowcode.schema_references (ref_tena
 
 CREATE TABLE lowcode.registry_audit (
   tenant_id  uuid NOT NULL,
-  id         bigint GENERATED ALWAYS AS IDENTITY,
+  id         bigint NOT NULL DEFAULT lowcode.new_id(),
   created_at timestamptz NOT NULL DEFAULT now(),
   actor_role text NOT NULL,
   actor_sub  text,
@@ -204,7 +204,7 @@ COMMENT ON TABLE lowcode.registry_audit IS
 
 CREATE TABLE lowcode.submissions (
   tenant_id  uuid NOT NULL DEFAULT lowcode.current_tenant(),
-  id         bigint GENERATED ALWAYS AS IDENTITY,
+  id         bigint NOT NULL DEFAULT lowcode.new_id(),
   subject    text NOT NULL,
   version    integer,              -- pinned at insert: the latest enabled version when not given
   data       jsonb NOT NULL,
@@ -228,11 +228,6 @@ BEGIN
     EXECUTE format('ALTER TABLE lowcode.%I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE lowcode.%I FORCE ROW LEVEL SECURITY', t);
     PERFORM pg_catalog.pg_extension_config_dump(format('lowcode.%I', t)::regclass, '');
-  END LOOP;
-  -- identity sequences too, so that a restored database goes on numbering after the restored rows
-  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions'] LOOP
-    PERFORM pg_catalog.pg_extension_config_dump(
-      pg_catalog.pg_get_serial_sequence(format('lowcode.%I', t), 'id')::regclass, '');
   END LOOP;
 END
 $$;
@@ -841,7 +836,7 @@ CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON lowcode.submissio
   FOR EACH ROW EXECUTE FUNCTION lowcode.registry_validate_trigger('submissions');
 
 -- Audit rows and events of submissions, written once per statement for all its
--- rows (the same rows and NOTIFYs as lowcode.registry_record/emit_event would write).
+-- rows (the same rows and notifications as lowcode.registry_record/emit_event would write).
 CREATE FUNCTION lowcode.submissions_record() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
 DECLARE
@@ -864,7 +859,7 @@ BEGIN
            jsonb_build_object('subject', n.subject, 'version', n.version, 'id', n.id, 'status', n.status), trace
       FROM new_rows n ORDER BY n.id
     RETURNING tenant_id, id, type)
-  SELECT count(pg_notify('lowcode_events', json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', e.type)::text))
+  SELECT count(lowcode.event_queue(e.tenant_id, e.id, e.type))
     INTO notified
     FROM (SELECT * FROM ins ORDER BY id) e;
   RETURN NULL;
@@ -875,11 +870,13 @@ CREATE TRIGGER submissions_record_insert AFTER INSERT ON lowcode.submissions
 CREATE TRIGGER submissions_record_update AFTER UPDATE ON lowcode.submissions
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
 
+-- No SET clause (issue 21: saving and restoring search_path on every call cost more than
+-- the call): every name in the body is schema-qualified instead.
 CREATE FUNCTION lowcode.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql AS $$
   INSERT INTO lowcode.submissions (subject, version, data) VALUES (subject, version, data)
-  RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
-                               'created_at', created_at)
+  RETURNING pg_catalog.jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
+                                          'created_at', created_at)
 $$;
 COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
   'Submit form data: validated against the subject''s latest enabled version (or the given one); HTTP 422 with every error when invalid.';

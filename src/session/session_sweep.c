@@ -126,9 +126,7 @@ static const char *expire_sql =
 "         $1 + interval '7 days'"
 "    FROM x"
 "  RETURNING tenant_id, id)"
-" SELECT (SELECT count(pg_notify('lowcode_events',"
-"                 '{\"tenant_id\" : \"' || e.tenant_id || '\", \"id\" : ' || e.id"
-"                 || ', \"type\" : \"session.expired\"}'))"
+" SELECT (SELECT count(lowcode.event_queue(e.tenant_id, e.id, 'session.expired'))"
 "           FROM e),"
 "        (SELECT count(*) FROM f)";
 
