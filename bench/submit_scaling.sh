@@ -99,6 +99,9 @@ write_script P1a "$NO_SID"   "WITH s AS (INSERT INTO \"public\".\"p1a\" (data) V
 write_script P1s "$NO_SID"   "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 write_script P2  "$WITH_SID" "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 
+# BENCH_PROFILE=FILE: after the setup, run FILE with psql instead of the benchmark (profiling aid)
+if [ -n "${BENCH_PROFILE:-}" ]; then bpsql -d postgres -f "$BENCH_PROFILE"; exit 0; fi
+
 pgb() { as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -M prepared "$@" postgres; }
 for v in $VARIANTS; do
   out=$(pgb -t 100 -f "$W/$v.sql" 2>&1)

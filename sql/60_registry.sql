@@ -835,40 +835,14 @@ LANGUAGE C;
 CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.registry_validate_trigger('submissions');
 
--- Audit rows and events of submissions, written once per statement for all its
--- rows (the same rows and notifications as lowcode.registry_record/emit_event would write).
+-- The audit row and the event of each submission (C, src/registry/registry_record.c):
+-- in the submitting transaction, one saved plan per row, the notification queued for
+-- the commit (issue 21: the PL/pgSQL statement trigger cost ~250 us per submission).
 CREATE FUNCTION lowcode.submissions_record() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  action text := CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END;
-  role text := lowcode.registry_actor_role();
-  sub text := lowcode.registry_actor_sub();
-  trace text := lowcode.registry_trace_id();
-  notified bigint;
-BEGIN
-  -- rows written by a superuser without a tenant context (pg_restore) are not new submissions
-  IF lowcode.current_tenant() IS NULL THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
-  SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
-    FROM new_rows n ORDER BY n.id;
-  WITH ins AS (
-    INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
-    SELECT n.tenant_id, 'registry.' || action,
-           jsonb_build_object('subject', n.subject, 'version', n.version, 'id', n.id, 'status', n.status), trace
-      FROM new_rows n ORDER BY n.id
-    RETURNING tenant_id, id, type)
-  SELECT count(lowcode.event_queue(e.tenant_id, e.id, e.type))
-    INTO notified
-    FROM (SELECT * FROM ins ORDER BY id) e;
-  RETURN NULL;
-END
-$$;
-CREATE TRIGGER submissions_record_insert AFTER INSERT ON lowcode.submissions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
-CREATE TRIGGER submissions_record_update AFTER UPDATE ON lowcode.submissions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
+AS 'MODULE_PATHNAME', 'lowcode_submissions_record_row'
+LANGUAGE C;
+CREATE TRIGGER submissions_record AFTER INSERT OR UPDATE ON lowcode.submissions
+  FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_record();
 
 -- No SET clause (issue 21: saving and restoring search_path on every call cost more than
 -- the call): every name in the body is schema-qualified instead.

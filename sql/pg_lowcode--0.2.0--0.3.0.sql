@@ -39,15 +39,11 @@ AS 'MODULE_PATHNAME', 'lowcode_event_channel'
 LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode;
 COMMENT ON FUNCTION lowcode.event_channel() IS
   'The current tenant''s event channel: LISTEN on it to hear of its own events only.';
-COMMENT ON FUNCTION lowcode.event_channel(uuid) IS
-  'Operators: the event channel of a tenant, or with NULL the channel of every tenant''s events.';
 
 -- new: lowcode.event_channel(tenant uuid)
 CREATE OR REPLACE FUNCTION lowcode.event_channel(tenant uuid) RETURNS text
 AS 'MODULE_PATHNAME', 'lowcode_event_channel_of'
 LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode;
-COMMENT ON FUNCTION lowcode.event_channel() IS
-  'The current tenant''s event channel: LISTEN on it to hear of its own events only.';
 COMMENT ON FUNCTION lowcode.event_channel(uuid) IS
   'Operators: the event channel of a tenant, or with NULL the channel of every tenant''s events.';
 
@@ -82,34 +78,6 @@ BEGIN
 END
 $$;
 
--- changed: lowcode.submissions_record()
-CREATE OR REPLACE FUNCTION lowcode.submissions_record() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  action text := CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END;
-  role text := lowcode.registry_actor_role();
-  sub text := lowcode.registry_actor_sub();
-  trace text := lowcode.registry_trace_id();
-  notified bigint;
-BEGIN
-  IF lowcode.current_tenant() IS NULL THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
-  SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
-    FROM new_rows n ORDER BY n.id;
-  WITH ins AS (
-    INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
-    SELECT n.tenant_id, 'registry.' || action,
-           jsonb_build_object('subject', n.subject, 'version', n.version, 'id', n.id, 'status', n.status), trace
-      FROM new_rows n ORDER BY n.id
-    RETURNING tenant_id, id, type)
-  SELECT count(lowcode.event_queue(e.tenant_id, e.id, e.type))
-    INTO notified
-    FROM (SELECT * FROM ins ORDER BY id) e;
-  RETURN NULL;
-END
-$$;
 
 REVOKE ALL ON FUNCTION lowcode.event_queue(uuid, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION lowcode.event_channel(uuid) FROM PUBLIC;
@@ -145,3 +113,16 @@ LANGUAGE sql AS $$
                                           'created_at', created_at)
 $$;
 ALTER FUNCTION lowcode.submit(text, jsonb, integer) RESET search_path;
+
+-- issue 21: the audit row and event of a submission by a C row trigger
+DROP TRIGGER submissions_record_insert ON lowcode.submissions;
+DROP TRIGGER submissions_record_update ON lowcode.submissions;
+DROP FUNCTION lowcode.submissions_record();
+-- The audit row and the event of each submission (C, src/registry/registry_record.c):
+-- in the submitting transaction, one saved plan per row, the notification queued for
+-- the commit (issue 21: the PL/pgSQL statement trigger cost ~250 us per submission).
+CREATE FUNCTION lowcode.submissions_record() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_submissions_record_row'
+LANGUAGE C;
+CREATE TRIGGER submissions_record AFTER INSERT OR UPDATE ON lowcode.submissions
+  FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_record();

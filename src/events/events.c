@@ -58,6 +58,7 @@
 #include "common/sha2.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "catalog/pg_authid.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "fmgr.h"
@@ -187,11 +188,30 @@ ensure_secret(bool reload)
 	Datum		d;
 	bytea	   *b;
 
+	Oid			save_user;
+	int			save_sec;
+
 	if (secret_loaded && !reload)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT key FROM lowcode.event_secret", true, 2);
+	/*
+	 * As the bootstrap superuser: the caller may be an API role, which must
+	 * not read the table.  The statement names one qualified table and no
+	 * operator, so the caller's search_path cannot change what it runs.
+	 */
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		ret = SPI_execute("SELECT key FROM lowcode.event_secret", true, 2);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -491,33 +511,21 @@ events_deliver(int slotno)
 
 /* ---------- SQL functions ---------- */
 
-PG_FUNCTION_INFO_V1(lowcode_event_queue);
-/*
- * lowcode.event_queue(tenant uuid, id bigint, type text): notify listeners of
- * this outbox row when (and only if) the transaction commits.  Internal:
- * called by emit_event and the submissions trigger, EXECUTE revoked.
- */
-Datum
-lowcode_event_queue(PG_FUNCTION_ARGS)
+/* Queue the notification of an outbox row for the commit (the C form of lowcode.event_queue). */
+void
+events_queue(const pg_uuid_t *tenant, int64 id, const char *type)
 {
 	PendingNote *p;
-	text	   *type;
-	int			len;
+	int			len = strlen(type);
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("event_queue: tenant, id and type must not be NULL")));
 	if (IsParallelWorker())
 		elog(ERROR, "event_queue: cannot queue an event in a parallel worker");
-	type = PG_GETARG_TEXT_PP(2);
-	len = VARSIZE_ANY_EXHDR(type);
 	ensure_secret(false);		/* now, in a transaction: the pre-commit fallback needs it */
 	if (len > EV_TYPE_MAX)
 	{
 		/* too long for the queue: sent by this transaction's own NOTIFY */
-		notify_now(PG_GETARG_UUID_P(0), PG_GETARG_INT64(1), text_to_cstring(type));
-		PG_RETURN_VOID();
+		notify_now(tenant, id, type);
+		return;
 	}
 	if (npending >= maxpending)
 	{
@@ -530,11 +538,38 @@ lowcode_event_queue(PG_FUNCTION_ARGS)
 		maxpending = newmax;
 	}
 	p = &pending[npending++];
-	memcpy(&p->note.tenant, PG_GETARG_UUID_P(0), UUID_LEN);
-	p->note.id = PG_GETARG_INT64(1);
-	memcpy(p->note.type, VARDATA_ANY(type), len);
-	p->note.type[len] = '\0';
+	memcpy(&p->note.tenant, tenant, UUID_LEN);
+	p->note.id = id;
+	memcpy(p->note.type, type, len + 1);
 	p->level = GetCurrentTransactionNestLevel();
+}
+
+/* A new id: see the header comment. */
+int64
+events_new_id(void)
+{
+	int64		id = ((int64) GetCurrentTimestamp() << 12) | (int64) (MyProc ? MyProc->pgprocno & 0xFFF : 0);
+
+	if (id <= last_id)
+		id = last_id + 4096;	/* same low bits: still this backend's */
+	last_id = id;
+	return id;
+}
+
+PG_FUNCTION_INFO_V1(lowcode_event_queue);
+/*
+ * lowcode.event_queue(tenant uuid, id bigint, type text): notify listeners of
+ * this outbox row when (and only if) the transaction commits.  Internal:
+ * called by emit_event and the submissions trigger, EXECUTE revoked.
+ */
+Datum
+lowcode_event_queue(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("event_queue: tenant, id and type must not be NULL")));
+	events_queue(PG_GETARG_UUID_P(0), PG_GETARG_INT64(1), text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	PG_RETURN_VOID();
 }
 
@@ -573,12 +608,7 @@ PG_FUNCTION_INFO_V1(lowcode_new_id);
 Datum
 lowcode_new_id(PG_FUNCTION_ARGS)
 {
-	int64		id = ((int64) GetCurrentTimestamp() << 12) | (int64) (MyProc ? MyProc->pgprocno & 0xFFF : 0);
-
-	if (id <= last_id)
-		id = last_id + 4096;	/* same low bits: still this backend's */
-	last_id = id;
-	PG_RETURN_INT64(id);
+	PG_RETURN_INT64(events_new_id());
 }
 
 PG_FUNCTION_INFO_V1(lowcode_event_queue_stats);

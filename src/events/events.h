@@ -12,7 +12,13 @@
 
 #include "postgres.h"
 
+#include "utils/uuid.h"
+
 extern void events_init(void);
+
+/* lowcode.new_id() and lowcode.event_queue() for C callers */
+extern int64 events_new_id(void);
+extern void events_queue(const pg_uuid_t *tenant, int64 id, const char *type);
 
 /* The database worker: attach to its slot's queue, deliver what is queued. */
 extern void events_worker_attach(int slotno);
