@@ -33,6 +33,18 @@ CREATE TABLE lowcode.event_secret (
 INSERT INTO lowcode.event_secret (key)
 SELECT pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) || pg_catalog.uuid_send(pg_catalog.gen_random_uuid());
 REVOKE ALL ON lowcode.event_secret FROM PUBLIC;
+-- A restore (the dumped row arrives after CREATE EXTENSION made a new one) keeps the dumped
+-- key, so that channel names survive a dump and restore.
+CREATE FUNCTION lowcode.event_secret_replace() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+BEGIN
+  DELETE FROM lowcode.event_secret;
+  RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION lowcode.event_secret_replace() FROM PUBLIC;
+CREATE TRIGGER event_secret_replace BEFORE INSERT ON lowcode.event_secret
+  FOR EACH ROW EXECUTE FUNCTION lowcode.event_secret_replace();
 SELECT pg_catalog.pg_extension_config_dump('lowcode.event_secret', '');
 COMMENT ON TABLE lowcode.event_secret IS
   'The key of the event channel names (lowcode.event_channel). Readable by no API role.';
@@ -81,7 +93,10 @@ CREATE TABLE lowcode.events (
   deadline   timestamptz NOT NULL DEFAULT now() + interval '7 days',
   PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX events_deadline_idx ON lowcode.events (deadline);
+-- BRIN, not btree (issue 21): every event of every tenant appended to the rightmost leaf of
+-- a btree on deadline, one hot page for all submitting transactions; a BRIN index costs an
+-- insert nothing until its range is summarised, and the purge only needs "deadline < now".
+CREATE INDEX events_deadline_idx ON lowcode.events USING brin (deadline) WITH (autosummarize = on);
 ALTER TABLE lowcode.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE lowcode.events FORCE ROW LEVEL SECURITY;
 CREATE POLICY events_tenant_select ON lowcode.events FOR SELECT

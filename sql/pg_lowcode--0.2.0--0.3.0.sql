@@ -17,6 +17,18 @@ CREATE TABLE lowcode.event_secret (
 INSERT INTO lowcode.event_secret (key)
 SELECT pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) || pg_catalog.uuid_send(pg_catalog.gen_random_uuid());
 REVOKE ALL ON lowcode.event_secret FROM PUBLIC;
+-- A restore (the dumped row arrives after CREATE EXTENSION made a new one) keeps the dumped
+-- key, so that channel names survive a dump and restore.
+CREATE FUNCTION lowcode.event_secret_replace() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+BEGIN
+  DELETE FROM lowcode.event_secret;
+  RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION lowcode.event_secret_replace() FROM PUBLIC;
+CREATE TRIGGER event_secret_replace BEFORE INSERT ON lowcode.event_secret
+  FOR EACH ROW EXECUTE FUNCTION lowcode.event_secret_replace();
 SELECT pg_catalog.pg_extension_config_dump('lowcode.event_secret', '');
 COMMENT ON TABLE lowcode.event_secret IS
   'The key of the event channel names (lowcode.event_channel). Readable by no API role.';
@@ -126,3 +138,7 @@ AS 'MODULE_PATHNAME', 'lowcode_submissions_record_row'
 LANGUAGE C;
 CREATE TRIGGER submissions_record AFTER INSERT OR UPDATE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_record();
+
+-- issue 21: the outbox's deadline index is BRIN (no hot rightmost btree page)
+DROP INDEX lowcode.events_deadline_idx;
+CREATE INDEX events_deadline_idx ON lowcode.events USING brin (deadline) WITH (autosummarize = on);
