@@ -75,6 +75,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_http.h"
 #include "pg_lowcode.h"
 #include "events/events.h"
 #include "tenancy/tenancy.h"
@@ -582,10 +583,10 @@ lowcode_event_channel(PG_FUNCTION_ARGS)
 	char		chan[NAMEDATALEN];
 
 	if (!tenancy_current_tenant(&tenant))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("event_channel: no tenant context"),
-				 errhint("Call it in a request (after lowcode.pre_request()), or as an operator with event_channel(tenant).")));
+		lc_raise_http(401, "LT401", "no tenant for this request",
+					  "lowcode.event_channel() names the current tenant's channel, and there is no tenant context",
+					  "Call it in a request (after lowcode.pre_request()), or as an operator call event_channel(tenant).",
+					  NULL);
 	ensure_secret(false);
 	channel_name(&tenant, chan);
 	PG_RETURN_TEXT_P(cstring_to_text(chan));
