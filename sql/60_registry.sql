@@ -844,14 +844,14 @@ LANGUAGE C;
 CREATE TRIGGER submissions_record AFTER INSERT OR UPDATE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_record();
 
--- No SET clause (issue 21: saving and restoring search_path on every call cost more than
--- the call): every name in the body is schema-qualified instead.
+-- In C (src/registry/registry_record.c, issue 21): the INSERT below from a plan saved per
+-- backend, as the caller; a LANGUAGE sql function planned it again in every statement.
+--   INSERT INTO lowcode.submissions (subject, data, version) VALUES (subject, data, version)
+--   RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
+--                                'created_at', created_at)
 CREATE FUNCTION lowcode.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql AS $$
-  INSERT INTO lowcode.submissions (subject, version, data) VALUES (subject, version, data)
-  RETURNING pg_catalog.jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
-                                          'created_at', created_at)
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_submit'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
   'Submit form data: validated against the subject''s latest enabled version (or the given one); HTTP 422 with every error when invalid.';
 

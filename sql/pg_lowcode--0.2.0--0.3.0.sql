@@ -117,14 +117,16 @@ BEGIN
 END
 $$;
 
--- issue 21: submit without a SET clause (names schema-qualified)
+-- issue 21: submit in C, from a plan saved per backend (same INSERT, same result; CREATE OR
+-- REPLACE keeps the EXECUTE privileges grant_api_role gave)
+-- In C (src/registry/registry_record.c, issue 21): the INSERT below from a plan saved per
+-- backend, as the caller; a LANGUAGE sql function planned it again in every statement.
+--   INSERT INTO lowcode.submissions (subject, data, version) VALUES (subject, data, version)
+--   RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
+--                                'created_at', created_at)
 CREATE OR REPLACE FUNCTION lowcode.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql AS $$
-  INSERT INTO lowcode.submissions (subject, version, data) VALUES (subject, version, data)
-  RETURNING pg_catalog.jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
-                                          'created_at', created_at)
-$$;
-ALTER FUNCTION lowcode.submit(text, jsonb, integer) RESET search_path;
+AS 'MODULE_PATHNAME', 'lowcode_submit'
+LANGUAGE C VOLATILE;
 
 -- issue 21: the audit row and event of a submission by a C row trigger
 DROP TRIGGER submissions_record_insert ON lowcode.submissions;
