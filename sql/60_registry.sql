@@ -197,7 +197,7 @@ CREATE INDEX schema_references_target_idx ON lowcode.schema_references (ref_tena
 
 CREATE TABLE lowcode.registry_audit (
   tenant_id  uuid NOT NULL,
-  id         bigint GENERATED ALWAYS AS IDENTITY,
+  id         bigint NOT NULL DEFAULT lowcode.new_id(),
   created_at timestamptz NOT NULL DEFAULT now(),
   actor_role text NOT NULL,
   actor_sub  text,
@@ -213,7 +213,7 @@ COMMENT ON TABLE lowcode.registry_audit IS
 
 CREATE TABLE lowcode.submissions (
   tenant_id  uuid NOT NULL DEFAULT lowcode.current_tenant(),
-  id         bigint GENERATED ALWAYS AS IDENTITY,
+  id         bigint NOT NULL DEFAULT lowcode.new_id(),
   subject    text NOT NULL,
   version    integer,              -- pinned at insert: the latest enabled version when not given
   data       jsonb NOT NULL,
@@ -237,11 +237,6 @@ BEGIN
     EXECUTE format('ALTER TABLE lowcode.%I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE lowcode.%I FORCE ROW LEVEL SECURITY', t);
     PERFORM pg_catalog.pg_extension_config_dump(format('lowcode.%I', t)::regclass, '');
-  END LOOP;
-  -- identity sequences too, so that a restored database goes on numbering after the restored rows
-  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions'] LOOP
-    PERFORM pg_catalog.pg_extension_config_dump(
-      pg_catalog.pg_get_serial_sequence(format('lowcode.%I', t), 'id')::regclass, '');
   END LOOP;
 END
 $$;
@@ -849,61 +844,24 @@ LANGUAGE C;
 CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.registry_validate_trigger('submissions');
 
--- Audit rows and events of submissions, written once per statement for all its
--- rows (the same rows and NOTIFYs as lowcode.registry_record/emit_event would write).
+-- The audit row and the event of each submission (C, src/registry/registry_record.c):
+-- in the submitting transaction, one saved plan per row, the notification queued for
+-- the commit (issue 21: the PL/pgSQL statement trigger cost ~250 us per submission).
 CREATE FUNCTION lowcode.submissions_record() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
-DECLARE
-  action text := CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END;
-  role text := lowcode.registry_actor_role();
-  sub text := lowcode.registry_actor_sub();
-  trace text := lowcode.registry_trace_id();
-  notified bigint;
-BEGIN
-  -- rows written by a superuser without a tenant context (pg_restore) are not new submissions
-  IF lowcode.current_tenant() IS NULL THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
-  SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
-    FROM new_rows n ORDER BY n.id;
-  WITH ins AS (
-    INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
-    SELECT n.tenant_id, 'registry.' || action,
-           jsonb_build_object('subject', n.subject, 'version', n.version, 'id', n.id, 'status', n.status), trace
-      FROM new_rows n ORDER BY n.id
-    RETURNING tenant_id, id, type)
-  SELECT count(pg_notify('lowcode_events', json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', e.type)::text))
-    INTO notified
-    FROM (SELECT * FROM ins ORDER BY id) e;
-  RETURN NULL;
-END
-$$;
-CREATE TRIGGER submissions_record_insert AFTER INSERT ON lowcode.submissions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
-CREATE TRIGGER submissions_record_update AFTER UPDATE ON lowcode.submissions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
+AS 'MODULE_PATHNAME', 'lowcode_submissions_record_row'
+LANGUAGE C;
+CREATE TRIGGER submissions_record AFTER INSERT OR UPDATE ON lowcode.submissions
+  FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_record();
 
--- A submission always belongs to a tenant: without one, say so (LG006)
--- instead of the NOT NULL violation of tenant_id (issue 13).
-CREATE FUNCTION lowcode.registry_need_tenant(what text) RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
-BEGIN
-  IF lowcode.current_tenant() IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LG006', MESSAGE = format('%s needs a tenant context', what),
-      DETAIL = 'lowcode.current_tenant() is NULL: there is no tenant of the request (outside pre_request(), or after the transaction that ran it ended).',
-      HINT = 'Call it in a request with a tenant (pre_request() in the same transaction).';
-  END IF;
-END
-$$;
-
+-- In C (src/registry/registry_record.c, issue 21): without a tenant context LG006 (issue 13,
+-- rather than the NOT NULL violation of tenant_id); then the INSERT below from a plan saved per
+-- backend, as the caller; a LANGUAGE sql function planned it again in every statement.
+--   INSERT INTO lowcode.submissions (subject, data, version) VALUES (subject, data, version)
+--   RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
+--                                'created_at', created_at)
 CREATE FUNCTION lowcode.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
-  SELECT lowcode.registry_need_tenant('lowcode.submit()');
-  INSERT INTO lowcode.submissions (subject, version, data) VALUES (subject, version, data)
-  RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
-                               'created_at', created_at)
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_submit'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
   'Submit form data: validated against the subject''s latest enabled version (or the given one); HTTP 422 with every error when invalid.';
 

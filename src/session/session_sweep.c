@@ -127,9 +127,7 @@ static const char *expire_sql =
 "         $1 + interval '7 days'"
 "    FROM x"
 "  RETURNING tenant_id, id)"
-" SELECT (SELECT count(pg_notify('lowcode_events',"
-"                 '{\"tenant_id\" : \"' || e.tenant_id || '\", \"id\" : ' || e.id"
-"                 || ', \"type\" : \"session.expired\"}'))"
+" SELECT (SELECT count(lowcode.event_queue(e.tenant_id, e.id, 'session.expired'))"
 "           FROM e),"
 "        (SELECT count(*) FROM f)";
 
@@ -159,7 +157,7 @@ static const char *delete_events_sql =
 " WHERE e.ctid = ANY (ARRAY("
 "  SELECT ctid FROM lowcode.events"
 "   WHERE deadline < $1"
-"   ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED))";
+"   LIMIT $2 FOR UPDATE SKIP LOCKED))";	/* any order: the BRIN index on deadline gives none */
 
 /*
  * A session without a timer would stay 'active' in the table (pre_request()
