@@ -15,6 +15,7 @@
 #include "utils/jsonb.h"
 
 #include "lc/lc_http.h"
+#include "metrics/metrics.h"
 
 static void
 append_json_field(StringInfo buf, const char *key, const char *value, bool first)
@@ -48,6 +49,7 @@ lc_raise_http(int status, const char *code, const char *message,
 	appendStringInfo(&detail, "{\"status\":%d,\"headers\":%s}", status,
 					 headers_json ? headers_json : "{}");
 
+	metrics_count_refusal(status);
 	ereport(ERROR,
 			(errcode(ERRCODE_PGRST),
 			 errmsg_internal("%s", body.data),

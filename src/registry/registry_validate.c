@@ -51,6 +51,7 @@
 #include "utils/uuid.h"
 
 #include "lc/lc_http.h"
+#include "metrics/metrics.h"
 
 #include "jsonschema/js_internal.h"
 #include "jsonschema/js_sql.h"
@@ -379,6 +380,7 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 
 	*failure = NULL;
 	quota_count_rule_evaluation();
+	metrics_count(NULL, METRIC_RULE_EVALUATIONS, 1);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -401,6 +403,8 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 		/* cancellation and the like are not rule failures */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
+		if (metrics_is_budget_error(edata->sqlerrcode))
+			metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
 		*failure = edata->message ? pstrdup(edata->message) : pstrdup("evaluation failed");
 		ok = false;
 	}
@@ -634,6 +638,7 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 
 	/* Per-tenant usage: one validation, and whether it failed (counted at commit). */
 	quota_count_validation(out->valid);
+	metrics_count_validation(cacheable ? e->key.subject : text_to_cstring(subject), out->valid);
 }
 
 /*

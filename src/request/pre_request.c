@@ -15,6 +15,7 @@
 #include "utils/uuid.h"
 
 #include "lc/lc_http.h"
+#include "metrics/metrics.h"
 #include "pg_lowcode.h"
 #include "request/pre_request.h"
 
@@ -89,6 +90,7 @@ lowcode_pre_request(PG_FUNCTION_ARGS)
 	session_pre_request(&req);
 	tenancy_pre_request(&req);
 	quota_pre_request(&req);
+	metrics_request_admitted(&req.tenant.id);
 
 	PG_RETURN_VOID();
 }
