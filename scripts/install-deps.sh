@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
   build-essential libipc-run-perl libdbd-pg-perl libjson-pp-perl python3
+  prometheus-postgres-exporter   # test/t/400_metrics_exporter.pl scrapes the metrics through it
 )
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
