@@ -29,3 +29,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian package creates and starts a system cluster on port 5432; the project never uses it.
+# The exporter's package starts a service on :9187 (every address); the tests start their own on 127.0.0.1.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q prometheus-postgres-exporter 2>/dev/null; then
+  $sudo systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true
+fi
