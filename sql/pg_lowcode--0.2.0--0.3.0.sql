@@ -61,3 +61,8 @@ GRANT EXECUTE ON FUNCTION lowcode.metrics_rows(integer), lowcode.metrics_prometh
   TO lowcode_operator, pg_monitor;
 GRANT SELECT ON lowcode.metrics TO lowcode_operator, pg_monitor;
 GRANT EXECUTE ON FUNCTION lowcode.metrics_count(uuid, text, bigint), lowcode.metrics_reset() TO lowcode_operator;
+
+-- issue 20: lowcode.current_trace_id() in C (src/lc/lc_trace.c), the trace id of audit rows, events and HTTP errors
+CREATE OR REPLACE FUNCTION lowcode.current_trace_id() RETURNS text
+AS 'MODULE_PATHNAME', 'lowcode_current_trace_id'
+LANGUAGE C STABLE PARALLEL SAFE;
