@@ -207,37 +207,51 @@ metrics_unlock_all(void)
  * caller adds to the counters and releases the lock.
  * --------------------------------------------------------------------- */
 
-static MetricsTenant *
-tenant_entry(const pg_uuid_t *tenant, LWLock **lock)
+/*
+ * One table's lookup: "locks" are its partition locks, "used" and "max" its
+ * bound, "init" makes a new entry's counters, "overflow" is the key of the
+ * entry that counts when the table is full (always there).
+ */
+typedef struct MetricsTable
 {
-	uint32		hash = get_hash_value(metrics_tenants, tenant);
-	LWLock	   *l = &metrics_shared->locks[hash % METRICS_PARTITIONS].lock;
-	MetricsTenant *e;
+	HTAB	   *htab;
+	int			lock_base;
+	pg_atomic_uint32 *used;
+	int			max;
+	void		(*init) (void *entry);
+} MetricsTable;
+
+static void *
+table_entry(const MetricsTable *t, const void *key, const void *overflow, LWLock **lock)
+{
+	uint32		hash = get_hash_value(t->htab, key);
+	LWLock	   *l = &metrics_shared->locks[t->lock_base + hash % METRICS_PARTITIONS].lock;
+	void	   *e;
 
 	LWLockAcquire(l, LW_SHARED);
-	e = hash_search_with_hash_value(metrics_tenants, tenant, hash, HASH_FIND, NULL);
+	e = hash_search_with_hash_value(t->htab, key, hash, HASH_FIND, NULL);
 	if (e == NULL)
 	{
 		LWLockRelease(l);
 		LWLockAcquire(l, LW_EXCLUSIVE);
-		e = hash_search_with_hash_value(metrics_tenants, tenant, hash, HASH_FIND, NULL);
+		e = hash_search_with_hash_value(t->htab, key, hash, HASH_FIND, NULL);
 		if (e == NULL)
 		{
 			/* reserve a place first: partitions fill concurrently */
-			if (pg_atomic_fetch_add_u32(&metrics_shared->n_tenants, 1) < (uint32) metrics_max_tenants)
+			if (pg_atomic_fetch_add_u32(t->used, 1) < (uint32) t->max)
 			{
 				bool		found;
 
-				e = hash_search_with_hash_value(metrics_tenants, tenant, hash, HASH_ENTER_NULL, &found);
+				e = hash_search_with_hash_value(t->htab, key, hash, HASH_ENTER_NULL, &found);
 				if (e != NULL && !found)
-					init_tenant(e);
+					t->init(e);
 			}
 			if (e == NULL)
 			{
-				pg_atomic_fetch_sub_u32(&metrics_shared->n_tenants, 1);
+				pg_atomic_fetch_sub_u32(t->used, 1);
 				LWLockRelease(l);
 				pg_atomic_fetch_add_u64(&metrics_shared->overflows, 1);
-				return tenant_entry(&metrics_tenant_other, lock);	/* always there */
+				return table_entry(t, overflow, overflow, lock);
 			}
 		}
 	}
@@ -245,44 +259,35 @@ tenant_entry(const pg_uuid_t *tenant, LWLock **lock)
 	return e;
 }
 
+static void
+init_tenant_entry(void *e)
+{
+	init_tenant((MetricsTenant *) e);
+}
+
+static void
+init_subject_entry(void *e)
+{
+	init_subject((MetricsSubject *) e);
+}
+
+static MetricsTenant *
+tenant_entry(const pg_uuid_t *tenant, LWLock **lock)
+{
+	MetricsTable t = {metrics_tenants, 0, &metrics_shared->n_tenants, metrics_max_tenants, init_tenant_entry};
+
+	return table_entry(&t, tenant, &metrics_tenant_other, lock);
+}
+
 static MetricsSubject *
 subject_entry(const MetricsSubjectKey *key, LWLock **lock)
 {
-	uint32		hash = get_hash_value(metrics_subjects, key);
-	LWLock	   *l = &metrics_shared->locks[METRICS_PARTITIONS + hash % METRICS_PARTITIONS].lock;
-	MetricsSubject *e;
+	MetricsTable t = {metrics_subjects, METRICS_PARTITIONS, &metrics_shared->n_subjects, metrics_max_subjects,
+	init_subject_entry};
+	MetricsSubjectKey other;
 
-	LWLockAcquire(l, LW_SHARED);
-	e = hash_search_with_hash_value(metrics_subjects, key, hash, HASH_FIND, NULL);
-	if (e == NULL)
-	{
-		LWLockRelease(l);
-		LWLockAcquire(l, LW_EXCLUSIVE);
-		e = hash_search_with_hash_value(metrics_subjects, key, hash, HASH_FIND, NULL);
-		if (e == NULL)
-		{
-			if (pg_atomic_fetch_add_u32(&metrics_shared->n_subjects, 1) < (uint32) metrics_max_subjects)
-			{
-				bool		found;
-
-				e = hash_search_with_hash_value(metrics_subjects, key, hash, HASH_ENTER_NULL, &found);
-				if (e != NULL && !found)
-					init_subject(e);
-			}
-			if (e == NULL)
-			{
-				MetricsSubjectKey other;
-
-				pg_atomic_fetch_sub_u32(&metrics_shared->n_subjects, 1);
-				LWLockRelease(l);
-				pg_atomic_fetch_add_u64(&metrics_shared->overflows, 1);
-				subject_key(&other, &metrics_tenant_other, "");
-				return subject_entry(&other, lock);
-			}
-		}
-	}
-	*lock = l;
-	return e;
+	subject_key(&other, &metrics_tenant_other, "");
+	return table_entry(&t, key, &other, lock);
 }
 
 /* ---------------------------------------------------------------------
