@@ -63,6 +63,10 @@ SELECT (lowcode.validate('metrics-form', '{"a": 1}'))->>'valid' AS valid;
 SELECT (lowcode.validate('metrics-form', '{"a": -1}'))->>'valid' AS valid;
 SELECT (lowcode.validate('metrics-form', '{}'))->>'valid' AS valid;
 SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_%validation%');
+-- a rule that runs out of its cost budget fails the validation and is counted
+SET lowcode.rules_max_cost = 1;
+SELECT (lowcode.validate('metrics-form', '{"a": 1}'))->>'valid' AS valid;
+RESET lowcode.rules_max_cost;
 SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_rule%');
 -- the registry's tests list every subject: remove it again
 SELECT lowcode.delete_schema('metrics-form', 1), lowcode.delete_schema('metrics-form', 1, true);
@@ -73,6 +77,11 @@ RESET request.jwt.claims;
 SELECT session_id AS sid FROM lowcode.create_session(:'one_id', 'ada') \gset
 SELECT lowcode.create_session(:'one_id', 'bob') IS NOT NULL AS created;
 SELECT lowcode.revoke_session(:'sid');
+-- an expired one: the sweep marks it (what the database worker does)
+SELECT session_id AS s_old FROM lowcode.create_session(:'one_id', 'carl') \gset
+UPDATE lowcode.sessions SET absolute_expires_at = now() - interval '1 second',
+                            expires_at = now() - interval '1 second' WHERE id = :'s_old';
+SELECT expired >= 1 AS swept FROM lowcode.sweep();
 SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_sessions%');
 
 -- the Prometheus text: HELP and TYPE once per family, labels quoted
