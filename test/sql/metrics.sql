@@ -83,6 +83,9 @@ UPDATE lowcode.sessions SET absolute_expires_at = now() - interval '1 second',
                             expires_at = now() - interval '1 second' WHERE id = :'s_old';
 SELECT expired >= 1 AS swept FROM lowcode.sweep();
 SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_sessions%');
+-- session_basic lists every session.expired event: remove this test's sessions and events again
+DELETE FROM lowcode.events WHERE tenant_id = :'one_id';
+DELETE FROM lowcode.sessions WHERE tenant_id = :'one_id';
 
 -- the Prometheus text: HELP and TYPE once per family, labels quoted
 SELECT line FROM regexp_split_to_table(lowcode.metrics_prometheus(), E'\n') AS line
