@@ -1,17 +1,13 @@
 -- pg_lowcode install script, part 12: the event outbox and trace ids, shared by every component.
 
 -- W3C trace context: the trace id of the current request, from the
--- traceparent header PostgREST puts in request.headers ("00-<32 hex>-<16 hex>-<2 hex>").
+-- traceparent header PostgREST puts in request.headers ("00-<32 hex>-<16 hex>-<2 hex>"),
+-- the same one audit rows and HTTP errors carry (src/lc/lc_trace.c).  NULL without
+-- a valid header; headers that are not valid JSON (or hold escapes jsonb refuses,
+-- such as \u0000) give NULL too, never an error.
 CREATE FUNCTION lowcode.current_trace_id() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN tp ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'
-                   AND substr(tp, 4, 32) <> repeat('0', 32)
-              THEN substr(tp, 4, 32) END
-    -- read with a regular expression, not ::jsonb: headers that are not valid JSON (or hold
-    -- escapes jsonb refuses, such as \u0000) must give NULL, not fail every registry write
-    FROM (SELECT lower(btrim(substring(coalesce(current_setting('request.headers', true), '')
-                                       FROM '"traceparent"\s*:\s*"([^"\\]*)"'))) AS tp) h
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_current_trace_id'
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lowcode.current_trace_id() IS
   'Trace id of the current request from the W3C traceparent header in request.headers, or NULL.';
 

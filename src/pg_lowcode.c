@@ -36,6 +36,7 @@ _PG_init(void)
 	quota_init();
 	worker_init();
 	events_init();
+	metrics_init();
 
 	/* Unknown lowcode.* settings are typos: reject them instead of keeping placeholders. */
 #if PG_VERSION_NUM >= 150000

@@ -52,6 +52,7 @@
 
 #include "lc/lc_http.h"
 #include "lc/lc_trusted.h"
+#include "metrics/metrics.h"
 
 #include "jsonschema/jsonschema.h"
 #include "quota/quota.h"
@@ -381,6 +382,7 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 
 	*failure = NULL;
 	quota_count_rule_evaluation();
+	metrics_count(NULL, METRIC_RULE_EVALUATIONS, 1);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -403,6 +405,8 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 		/* cancellation and the like are not rule failures */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
+		if (metrics_is_budget_error(edata->sqlerrcode))
+			metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
 		*failure = edata->message ? pstrdup(edata->message) : pstrdup("evaluation failed");
 		ok = false;
 	}
@@ -636,6 +640,7 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 
 	/* Per-tenant usage: one validation, and whether it failed (counted at commit). */
 	quota_count_validation(out->valid);
+	metrics_count_validation(cacheable ? e->key.subject : text_to_cstring(subject), out->valid);
 }
 
 /*

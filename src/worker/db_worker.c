@@ -50,6 +50,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "metrics/metrics.h"
 #include "pg_lowcode.h"
 #include "events/events.h"
 #include "quota/quota.h"
@@ -417,6 +418,8 @@ lowcode_db_worker_main(Datum arg)
 		bool		ext_present = true;
 		TimestampTz now;
 		TimestampTz next_sweep;
+		TimestampTz sweep_start;
+		volatile bool sweep_ok;
 
 		if (ConfigReloadPending)
 		{
@@ -435,6 +438,8 @@ lowcode_db_worker_main(Datum arg)
 			MemoryContext old;
 
 			set_state(DBW_SWEEPING);
+			sweep_start = GetCurrentTimestamp();
+			sweep_ok = true;
 			old = MemoryContextSwitchTo(sweep_ctx);
 			PG_TRY();
 			{
@@ -442,6 +447,7 @@ lowcode_db_worker_main(Datum arg)
 			}
 			PG_CATCH();
 			{
+				sweep_ok = false;
 				/* As autovacuum does: report, abort, and carry on next time. */
 				HOLD_INTERRUPTS();
 				MemoryContextSwitchTo(sweep_ctx);
@@ -458,6 +464,7 @@ lowcode_db_worker_main(Datum arg)
 			LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
 			my_slot->last_sweep = GetCurrentTimestamp();
 			my_slot->sweeps++;
+			metrics_worker_sweep(MyDatabaseId, sweep_start, my_slot->last_sweep, sweep_ok);
 			if (!ext_present)
 				my_slot->no_extension = true;
 			if (my_slot->state == DBW_SWEEPING)
