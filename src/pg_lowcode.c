@@ -34,6 +34,7 @@ _PG_init(void)
 	session_init();
 	quota_init();
 	worker_init();
+	workflow_init();
 
 	/* Unknown lowcode.* settings are typos: reject them instead of keeping placeholders. */
 #if PG_VERSION_NUM >= 150000

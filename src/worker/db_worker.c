@@ -12,6 +12,9 @@
  *	   lowcode.session_retention;
  *	4. deletes events past their deadline;
  *	5. calls quota_worker_sweep().
+ * Between sweeps, and after each, it fires due workflow timers
+ * (src/workflow/workflow_worker.c) and sleeps until the next sweep or the
+ * next timer, whichever comes first.
  * Each batch of lowcode.sweep_batch_size rows is its own transaction, so a
  * sweep never holds row locks for long and a concurrent workload keeps
  * going.  Each transaction first takes a share lock on the extension
@@ -54,6 +57,7 @@
 #include "quota/quota.h"
 #include "session/session.h"
 #include "worker/worker.h"
+#include "workflow/workflow.h"
 
 static volatile sig_atomic_t got_sigterm = false;
 static DbWorkerSlot *my_slot = NULL;
@@ -269,6 +273,29 @@ quota_sweep(void)
 	return true;
 }
 
+/*
+ * Workflow timers: batches until less than a batch was due.  Sets *next_due
+ * (0: no timer pending).  False when the extension is gone.
+ */
+static bool
+fire_workflow_timers(TimestampTz *next_due)
+{
+	int64		n;
+
+	*next_due = 0;
+	do
+	{
+		if (!begin_batch())
+			return false;
+		pgstat_report_activity(STATE_RUNNING, "firing workflow timers");
+		n = workflow_worker_fire_timers(next_due);
+		end_batch();
+		CHECK_FOR_INTERRUPTS();
+	} while (n >= workflow_timer_batch && !got_sigterm);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
+}
+
 /* One sweep.  False when the extension is gone. */
 static bool
 sweep(void)
@@ -325,6 +352,7 @@ lowcode_db_worker_main(Datum arg)
 	bool		blocked;
 	MemoryContext sweep_ctx;
 	int			last_interval = worker_sweep_interval_ms;
+	TimestampTz last_full_sweep = 0;
 	char	   *dbname;
 
 	pqsignal(SIGTERM, db_worker_sigterm);
@@ -375,6 +403,9 @@ lowcode_db_worker_main(Datum arg)
 	while (!got_sigterm)
 	{
 		bool		ext_present = true;
+		bool		full_sweep;
+		TimestampTz next_due = 0;
+		long		timeout = worker_sweep_interval_ms;
 
 		if (ConfigReloadPending)
 		{
@@ -392,11 +423,20 @@ lowcode_db_worker_main(Datum arg)
 		{
 			MemoryContext old;
 
+			/* woken early (a workflow timer due soon): timers only */
+			full_sweep = last_full_sweep == 0 ||
+				TimestampDifferenceExceeds(last_full_sweep, GetCurrentTimestamp(), worker_sweep_interval_ms - 10);
 			set_state(DBW_SWEEPING);
 			old = MemoryContextSwitchTo(sweep_ctx);
 			PG_TRY();
 			{
-				ext_present = sweep();
+				if (full_sweep)
+				{
+					last_full_sweep = GetCurrentTimestamp();
+					ext_present = sweep();
+				}
+				if (ext_present && !got_sigterm)
+					ext_present = fire_workflow_timers(&next_due);
 			}
 			PG_CATCH();
 			{
@@ -414,8 +454,11 @@ lowcode_db_worker_main(Datum arg)
 			MemoryContextReset(sweep_ctx);
 
 			LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
-			my_slot->last_sweep = GetCurrentTimestamp();
-			my_slot->sweeps++;
+			if (full_sweep)
+			{
+				my_slot->last_sweep = GetCurrentTimestamp();
+				my_slot->sweeps++;
+			}
 			if (!ext_present)
 				my_slot->no_extension = true;
 			if (my_slot->state == DBW_SWEEPING)
@@ -428,8 +471,21 @@ lowcode_db_worker_main(Datum arg)
 			}
 		}
 
+		/* until the next sweep, or the next workflow timer if that is sooner */
+		if (last_full_sweep != 0)
+		{
+			long		since = (long) ((GetCurrentTimestamp() - last_full_sweep) / 1000);
+
+			timeout = Max(worker_sweep_interval_ms - since, 1);
+		}
+		if (next_due != 0)
+		{
+			long		until = (long) ((next_due - GetCurrentTimestamp()) / 1000) + 1;
+
+			timeout = Min(timeout, Max(until, 1));
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 worker_sweep_interval_ms, PG_WAIT_EXTENSION);
+						 timeout, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 	/*
