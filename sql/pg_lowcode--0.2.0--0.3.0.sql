@@ -1048,7 +1048,10 @@ BEGIN
       HINT = 'A name is a letter or "_", then up to 62 letters, digits, "_" or "."; the function takes and returns jsonb.';
   END IF;
   SELECT * INTO p FROM pg_proc WHERE oid = fn;
-  IF NOT FOUND OR p.prokind <> 'f' OR p.proretset OR p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'LW005', MESSAGE = format('register_workflow_function: no function with oid %s', fn::oid);
+  END IF;
+  IF p.prokind <> 'f' OR p.proretset OR p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype
      OR p.prorettype <> 'jsonb'::regtype THEN
     RAISE EXCEPTION USING ERRCODE = 'LW005',
       MESSAGE = format('register_workflow_function: %s must be a function (jsonb) returning jsonb', fn::oid::regprocedure);
@@ -1923,9 +1926,12 @@ BEGIN
       HINT = 'Instances belong to a tenant; call it through PostgREST with a tenant_id claim.';
   END IF;
   PERFORM lowcode.workflow_check_name(name);
+  IF from_version IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LW005', MESSAGE = 'migrate_workflow: from_version must not be NULL';
+  END IF;
   src := lowcode.workflow_lookup(tenant, name, from_version);
-  IF from_version IS NULL OR src.version IS NULL THEN
-    PERFORM lowcode.workflow_not_found(name, coalesce(from_version, 0));
+  IF src.version IS NULL THEN
+    PERFORM lowcode.workflow_not_found(name, from_version);
   END IF;
   target := lowcode.workflow_lookup(tenant, name, to_version);
   IF target.version IS NULL THEN
