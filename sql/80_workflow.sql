@@ -1267,6 +1267,7 @@ DECLARE
   plan jsonb;
   target text;
   hist bigint;
+  ev bigint;
   allowed jsonb;
 BEGIN
   tbl := lowcode.workflow_table(inst.rel);
@@ -1355,10 +1356,16 @@ BEGIN
           'transition', payload, actor ->> 'role', actor ->> 'principal', lowcode.registry_trace_id(),
           inst.rel, inst.record_key)
   RETURNING id INTO hist;
-  PERFORM lowcode.emit_event(inst.tenant_id, 'workflow.transition',
-    jsonb_build_object('instance', inst.id, 'workflow', inst.workflow, 'version', inst.version,
-                       'table', inst.rel::text, 'key', inst.record_key, 'event', event,
-                       'from', inst.state, 'to', coalesce(target, inst.state), 'history', hist));
+  -- the outbox row and NOTIFY of lowcode.emit_event(), with the trace id parsed once per request (C)
+  INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
+  VALUES (inst.tenant_id, 'workflow.transition',
+          jsonb_build_object('instance', inst.id, 'workflow', inst.workflow, 'version', inst.version,
+                             'table', inst.rel::text, 'key', inst.record_key, 'event', event,
+                             'from', inst.state, 'to', coalesce(target, inst.state), 'history', hist),
+          lowcode.registry_trace_id())
+  RETURNING id INTO ev;
+  PERFORM pg_notify('lowcode_events',
+                    json_build_object('tenant_id', inst.tenant_id, 'id', ev, 'type', 'workflow.transition')::text);
   RETURN jsonb_build_object('instance', inst.id, 'workflow', inst.workflow, 'version', inst.version,
                             'event', event, 'from', inst.state, 'to', coalesce(target, inst.state),
                             'history', hist, 'record', plan -> 'vars' -> 'self');
@@ -1669,7 +1676,9 @@ BEGIN
   EXECUTE format('CREATE TRIGGER lowcode_workflow_insert BEFORE INSERT ON %s FOR EACH ROW '
                  'EXECUTE FUNCTION lowcode.workflow_trigger()', tbl);
   EXECUTE format('CREATE TRIGGER lowcode_workflow_update BEFORE UPDATE OF %I, %I ON %s FOR EACH ROW '
-                 'EXECUTE FUNCTION lowcode.workflow_trigger()', state_col, key_col, tbl);
+                 'WHEN (OLD.%I IS DISTINCT FROM NEW.%I OR OLD.%I IS DISTINCT FROM NEW.%I) '
+                 'EXECUTE FUNCTION lowcode.workflow_trigger()', state_col, key_col, tbl,
+                 state_col, state_col, key_col, key_col);
   EXECUTE format('CREATE TRIGGER lowcode_workflow_delete AFTER DELETE ON %s FOR EACH ROW '
                  'EXECUTE FUNCTION lowcode.workflow_trigger()', tbl);
 END
@@ -1718,7 +1727,8 @@ COMMENT ON FUNCTION lowcode.attach_workflow_subject(text, text) IS
 CREATE TRIGGER submissions_workflow_insert BEFORE INSERT ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.workflow_trigger();
 CREATE TRIGGER submissions_workflow_update BEFORE UPDATE OF status, id ON lowcode.submissions
-  FOR EACH ROW EXECUTE FUNCTION lowcode.workflow_trigger();
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.id IS DISTINCT FROM NEW.id)
+  EXECUTE FUNCTION lowcode.workflow_trigger();
 CREATE TRIGGER submissions_workflow_delete AFTER DELETE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.workflow_trigger();
 
