@@ -405,3 +405,7 @@ SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
 SELECT pg_temp.err($$UPDATE lowcode.workflow_versions SET description = 'x'$$);
 
 ROLLBACK;
+
+-- waking the database worker at commit (what a transaction that arms a timer due soon does):
+-- the worker runs its timer step and finds nothing due
+SELECT lowcode.workflow_wake_worker();
