@@ -82,15 +82,9 @@ $$;
 -- operator without one (global definitions, readable by every tenant).
 CREATE FUNCTION lowcode.workflow_scope() RETURNS uuid
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  t uuid := lowcode.current_tenant();
 BEGIN
-  IF t IS NOT NULL THEN
-    RETURN t;
-  END IF;
-  IF lowcode.registry_is_operator() THEN
-    RETURN lowcode.registry_global();
-  END IF;
+  RETURN lowcode.registry_scope();        -- the same rule as the registry's, with the workflow's error
+EXCEPTION WHEN SQLSTATE 'LG006' THEN
   RAISE EXCEPTION USING ERRCODE = 'LW006', MESSAGE = 'workflows need a tenant context',
     DETAIL = 'lowcode.current_tenant() is NULL and the caller is not a platform operator.',
     HINT = 'Call it through PostgREST with a tenant_id claim, or as a member of lowcode_operator.';
@@ -410,34 +404,29 @@ LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
 DECLARE
   lim bigint;
   n bigint;
+  which text;
 BEGIN
   IF d_instances = 0 AND d_timers = 0 THEN
     RETURN;
   END IF;
-  IF d_instances > 0 THEN
-    lim := lowcode.workflow_limit(tenant, 'max_workflow_instances');
-    IF lim IS NOT NULL THEN
-      SELECT coalesce(sum(c.instances), 0) INTO n FROM lowcode.workflow_counters c WHERE c.tenant_id = tenant;
-      IF n + d_instances > lim THEN
-        PERFORM lowcode.quota_count_rejection(tenant, 'rows');
+  FOR which IN SELECT unnest(ARRAY['instances', 'timers']) LOOP
+    CONTINUE WHEN (CASE which WHEN 'instances' THEN d_instances ELSE d_timers END) <= 0;
+    lim := lowcode.workflow_limit(tenant, 'max_workflow_' || which);
+    CONTINUE WHEN lim IS NULL;
+    SELECT coalesce(sum(CASE which WHEN 'instances' THEN c.instances ELSE c.timers END), 0) INTO n
+      FROM lowcode.workflow_counters c WHERE c.tenant_id = tenant;
+    IF n + (CASE which WHEN 'instances' THEN d_instances ELSE d_timers END) > lim THEN
+      PERFORM lowcode.quota_count_rejection(tenant, 'rows');
+      IF which = 'instances' THEN
         PERFORM lowcode.raise_http(403, 'LQ434', 'workflow instance limit reached',
           format('the tenant may have at most %s workflow instances', lim),
           'Delete finished records, or ask the platform operator for a higher max_workflow_instances limit.');
       END IF;
+      PERFORM lowcode.raise_http(403, 'LQ435', 'workflow timer limit reached',
+        format('the tenant may have at most %s pending workflow timers', lim),
+        'Ask the platform operator for a higher max_workflow_timers limit.');
     END IF;
-  END IF;
-  IF d_timers > 0 THEN
-    lim := lowcode.workflow_limit(tenant, 'max_workflow_timers');
-    IF lim IS NOT NULL THEN
-      SELECT coalesce(sum(c.timers), 0) INTO n FROM lowcode.workflow_counters c WHERE c.tenant_id = tenant;
-      IF n + d_timers > lim THEN
-        PERFORM lowcode.quota_count_rejection(tenant, 'rows');
-        PERFORM lowcode.raise_http(403, 'LQ435', 'workflow timer limit reached',
-          format('the tenant may have at most %s pending workflow timers', lim),
-          'Ask the platform operator for a higher max_workflow_timers limit.');
-      END IF;
-    END IF;
-  END IF;
+  END LOOP;
   INSERT INTO lowcode.workflow_counters AS c (tenant_id, shard, instances, timers)
   VALUES (tenant, (pg_backend_pid() % 8)::smallint, d_instances, d_timers)
   ON CONFLICT ON CONSTRAINT workflow_counters_pkey
