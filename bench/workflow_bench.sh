@@ -186,7 +186,7 @@ SQL
 read -r during dc <<<"$(run fire)"
 left=$(bpsql -d postgres -At -c "SELECT count(*) FROM lowcode.workflow_timers WHERE timer = 'mass'")
 fired=$(bpsql -d postgres -At -c "SELECT count(*) FROM lowcode.workflow_history WHERE event = 'bump'")
-bpsql -d postgres -At -c "SELECT lowcode.workflow_run_timers(100000)" >/dev/null
+bpsql -d postgres -At -c "DELETE FROM lowcode.workflow_timers WHERE timer = 'mass'" >/dev/null
 read -r a2 ac2 <<<"$(run fire)"
 echo "fire alone: $a1 and $a2 tps; while timers fire: $during tps ($fired timers fired during the run, $left left)"
 echo "drop vs the mean of the runs alone: $(echo "100 * (1 - $during / (($a1 + $a2) / 2))" | bc -l | cut -c1-5) %"
