@@ -1826,8 +1826,9 @@ BEGIN
         DELETE FROM lowcode.workflow_timers w
          WHERE w.tenant_id = tm.tenant_id AND w.instance_id = tm.instance_id AND w.timer = tm.timer;
         PERFORM lowcode.workflow_count(tm.tenant_id, 0, -1);
+        fired := fired + 1;       -- the instance is gone: the timer is dropped
       END IF;
-      CONTINUE;                 -- an event on the instance is in flight: next round
+      CONTINUE;                 -- else an event on the instance is in flight: next round
     END IF;
     actor := jsonb_build_object('role', 'system', 'principal', 'timer:' || tm.timer, 'claims', '{}'::jsonb);
     BEGIN

@@ -398,6 +398,15 @@ SELECT name, global FROM lowcode.workflow_definitions ORDER BY name;
 SELECT pg_temp.err($$SELECT lowcode.register_workflow('common.review', '{"initial": "x", "states": {"x": {}}}')$$);
 RESET ROLE;
 
+-- timers are fair across tenants: with 30 timers of tenant a due and 1 of tenant b, a batch of 10 handles b's
+-- timer first round (here timers of instances that no longer exist: handled by being dropped)
+INSERT INTO lowcode.workflow_timers (tenant_id, instance_id, timer, event, due_at)
+SELECT :'ta'::uuid, -g, 'fair', 'x', now() - interval '1 hour' - g * interval '1 second' FROM generate_series(1, 30) g
+UNION ALL SELECT :'tb'::uuid, -1, 'fair', 'x', now() - interval '1 minute';
+SELECT lowcode.workflow_count(:'ta', 0, 30), lowcode.workflow_count(:'tb', 0, 1);
+SELECT lowcode.workflow_run_timers(10) AS handled;
+SELECT tenant_id = :'ta' AS tenant_a, count(*) AS left FROM lowcode.workflow_timers WHERE timer = 'fair' GROUP BY 1 ORDER BY 1;
+
 -- every workflow table has row level security enabled and forced
 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
  WHERE c.relnamespace = 'lowcode'::regnamespace AND c.relname LIKE 'workflow%' AND c.relkind = 'r' ORDER BY 1;
