@@ -15,7 +15,9 @@ CREATE TABLE lowcode.tiers (
   max_sessions              integer CHECK (max_sessions >= 0),     -- NULL: unlimited
   statement_timeout         interval NOT NULL CHECK (statement_timeout >= interval '0'),
   work_mem_kb               integer NOT NULL CHECK (work_mem_kb >= 64),
-  builtin                   boolean NOT NULL DEFAULT false
+  builtin                   boolean NOT NULL DEFAULT false,
+  max_workflow_instances    bigint CHECK (max_workflow_instances >= 0), -- NULL: unlimited (issue 19)
+  max_workflow_timers       bigint CHECK (max_workflow_timers >= 0)     -- NULL: unlimited
 );
 COMMENT ON TABLE lowcode.tiers IS 'Service tiers and their limits; every value lives here, not in code.';
 
@@ -33,7 +35,8 @@ BEGIN
       requests_per_second = NEW.requests_per_second, request_burst = NEW.request_burst,
       max_rows = NEW.max_rows, max_storage_bytes = NEW.max_storage_bytes,
       max_sessions = NEW.max_sessions, statement_timeout = NEW.statement_timeout,
-      work_mem_kb = NEW.work_mem_kb, builtin = t.builtin OR NEW.builtin
+      work_mem_kb = NEW.work_mem_kb, builtin = t.builtin OR NEW.builtin,
+      max_workflow_instances = NEW.max_workflow_instances, max_workflow_timers = NEW.max_workflow_timers
     WHERE t.name = NEW.name;
     RETURN NULL;
   END IF;
@@ -45,10 +48,11 @@ CREATE TRIGGER tiers_upsert BEFORE INSERT ON lowcode.tiers
 
 INSERT INTO lowcode.tiers (name, description, session_idle_timeout, session_absolute_lifetime,
                            requests_per_second, request_burst, max_rows, max_storage_bytes,
-                           max_sessions, statement_timeout, work_mem_kb, builtin) VALUES
-  ('free',       'Free tier',       '15 minutes', '8 hours',    10,   20,     10000,   104857600,    100, '5 seconds',   4096, true),
-  ('pro',        'Professional',    '30 minutes', '12 hours',  100,  200,   1000000, 10737418240,  10000, '15 seconds', 16384, true),
-  ('enterprise', 'Enterprise',      '2 hours',    '24 hours', 1000, 2000,      NULL,        NULL,   NULL, '60 seconds', 65536, true);
+                           max_sessions, statement_timeout, work_mem_kb, builtin,
+                           max_workflow_instances, max_workflow_timers) VALUES
+  ('free',       'Free tier',       '15 minutes', '8 hours',    10,   20,     10000,   104857600,    100, '5 seconds',   4096, true,    10000,    10000),
+  ('pro',        'Professional',    '30 minutes', '12 hours',  100,  200,   1000000, 10737418240,  10000, '15 seconds', 16384, true,  1000000,  2000000),
+  ('enterprise', 'Enterprise',      '2 hours',    '24 hours', 1000, 2000,      NULL,        NULL,   NULL, '60 seconds', 65536, true,     NULL,     NULL);
 
 SELECT pg_catalog.pg_extension_config_dump('lowcode.tiers', '');
 

@@ -32,7 +32,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
          (4, 'max_storage_bytes',   true,  0, 'bytes of the tenant''s rows, all tables together'),
          (5, 'max_sessions',        true,  0, 'active sessions'),
          (6, 'statement_timeout_ms', false, 0, 'statement_timeout of each request, in milliseconds (0: none)'),
-         (7, 'work_mem_kb',         false, 64, 'work_mem of each request, in kB')
+         (7, 'work_mem_kb',         false, 64, 'work_mem of each request, in kB'),
+         (8, 'max_workflow_instances', true, 0, 'records governed by a workflow (docs/workflows.md)'),
+         (9, 'max_workflow_timers', true,  0, 'pending workflow timers')
 $$;
 
 -- Effective limits of a tenant, with where each value comes from.  Runs
@@ -54,7 +56,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
          (4, 'max_storage_bytes', r.max_storage_bytes),
          (5, 'max_sessions', r.max_sessions::bigint),
          (6, 'statement_timeout_ms', (extract(epoch FROM r.statement_timeout) * 1000)::bigint),
-         (7, 'work_mem_kb', r.work_mem_kb::bigint)) AS d(ord, name, tier_value)
+         (7, 'work_mem_kb', r.work_mem_kb::bigint),
+         (8, 'max_workflow_instances', r.max_workflow_instances),
+         (9, 'max_workflow_timers', r.max_workflow_timers)) AS d(ord, name, tier_value)
     LEFT JOIN lowcode.tenant_limits o ON o.tenant_id = t.id AND o.name = d.name
    WHERE t.id = tenant
    ORDER BY d.ord

@@ -37,6 +37,7 @@ _PG_init(void)
 	worker_init();
 	events_init();
 	metrics_init();
+	workflow_init();
 
 	/* Unknown lowcode.* settings are typos: reject them instead of keeping placeholders. */
 #if PG_VERSION_NUM >= 150000

@@ -39,5 +39,6 @@ extern void session_init(void);
 extern void quota_init(void);
 extern void worker_init(void);
 extern void metrics_init(void);
+extern void workflow_init(void);
 
 #endif							/* PG_LOWCODE_H */

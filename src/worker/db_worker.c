@@ -12,6 +12,9 @@
  *	   lowcode.session_retention;
  *	4. deletes events past their deadline;
  *	5. calls quota_worker_sweep().
+ * Between sweeps, and after each, it fires due workflow timers
+ * (src/workflow/workflow_worker.c) and sleeps until the next sweep or the
+ * next timer, whichever comes first.
  * Each batch of lowcode.sweep_batch_size rows is its own transaction, so a
  * sweep never holds row locks for long and a concurrent workload keeps
  * going.  Each transaction first takes a share lock on the extension
@@ -56,6 +59,7 @@
 #include "quota/quota.h"
 #include "session/session.h"
 #include "worker/worker.h"
+#include "workflow/workflow.h"
 
 static volatile sig_atomic_t got_sigterm = false;
 static DbWorkerSlot *my_slot = NULL;
@@ -277,6 +281,29 @@ quota_sweep(void)
 	return true;
 }
 
+/*
+ * Workflow timers: batches until less than a batch was due.  Sets *next_due
+ * (0: no timer pending).  False when the extension is gone.
+ */
+static bool
+fire_workflow_timers(TimestampTz *next_due)
+{
+	int64		n;
+
+	*next_due = 0;
+	do
+	{
+		if (!begin_batch())
+			return false;
+		pgstat_report_activity(STATE_RUNNING, "firing workflow timers");
+		n = workflow_worker_fire_timers(next_due);
+		end_batch();
+		CHECK_FOR_INTERRUPTS();
+	} while (n >= workflow_timer_batch && !got_sigterm);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
+}
+
 /* One sweep.  False when the extension is gone. */
 static bool
 sweep(void)
@@ -363,6 +390,7 @@ lowcode_db_worker_main(Datum arg)
 	bool		blocked;
 	MemoryContext sweep_ctx;
 	int			last_interval = worker_sweep_interval_ms;
+	TimestampTz last_full_sweep = 0;
 	char	   *dbname;
 
 	pqsignal(SIGTERM, db_worker_sigterm);
@@ -420,6 +448,8 @@ lowcode_db_worker_main(Datum arg)
 		TimestampTz next_sweep;
 		TimestampTz sweep_start;
 		volatile bool sweep_ok;
+		bool		full_sweep;
+		TimestampTz next_due = 0;
 
 		if (ConfigReloadPending)
 		{
@@ -437,13 +467,22 @@ lowcode_db_worker_main(Datum arg)
 		{
 			MemoryContext old;
 
+			/* woken early (a workflow timer due soon): timers only */
+			full_sweep = last_full_sweep == 0 ||
+				TimestampDifferenceExceeds(last_full_sweep, GetCurrentTimestamp(), worker_sweep_interval_ms - 10);
 			set_state(DBW_SWEEPING);
 			sweep_start = GetCurrentTimestamp();
 			sweep_ok = true;
 			old = MemoryContextSwitchTo(sweep_ctx);
 			PG_TRY();
 			{
-				ext_present = sweep();
+				if (full_sweep)
+				{
+					last_full_sweep = GetCurrentTimestamp();
+					ext_present = sweep();
+				}
+				if (ext_present && !got_sigterm)
+					ext_present = fire_workflow_timers(&next_due);
 			}
 			PG_CATCH();
 			{
@@ -462,9 +501,12 @@ lowcode_db_worker_main(Datum arg)
 			MemoryContextReset(sweep_ctx);
 
 			LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
-			my_slot->last_sweep = GetCurrentTimestamp();
-			my_slot->sweeps++;
-			metrics_worker_sweep(MyDatabaseId, sweep_start, my_slot->last_sweep, sweep_ok);
+			if (full_sweep)
+			{
+				my_slot->last_sweep = GetCurrentTimestamp();
+				my_slot->sweeps++;
+				metrics_worker_sweep(MyDatabaseId, sweep_start, my_slot->last_sweep, sweep_ok);
+			}
 			if (!ext_present)
 				my_slot->no_extension = true;
 			if (my_slot->state == DBW_SWEEPING)
@@ -478,23 +520,35 @@ lowcode_db_worker_main(Datum arg)
 		}
 
 		/*
-		 * Wait for the next sweep; a committed transaction's events set the
-		 * latch in between, and are delivered at once (issue 21: p99 <= 100 ms
-		 * from commit to listener).
+		 * Wait for the next sweep or the next workflow timer, whichever is
+		 * sooner.  A committed transaction's events set the latch in between
+		 * and are delivered at once (issue 21: p99 <= 100 ms from commit to
+		 * listener); a commit that armed a timer due sooner sets the latch and
+		 * timers_wakeup (issue 19), which ends the wait.
 		 */
-		next_sweep = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), worker_sweep_interval_ms);
+		next_sweep = TimestampTzPlusMilliseconds(last_full_sweep != 0 ? last_full_sweep : GetCurrentTimestamp(),
+												 worker_sweep_interval_ms);
+		if (next_due != 0 && next_due < next_sweep)
+			next_sweep = next_due;
 		for (;;)
 		{
 			long		wait_ms;
 
 			now = GetCurrentTimestamp();
-			wait_ms = (long) ((next_sweep - now) / 1000);
-			if (wait_ms <= 0 || got_sigterm || ConfigReloadPending)
+			if (next_sweep <= now || got_sigterm || ConfigReloadPending)
 				break;
+			wait_ms = (long) ((next_sweep - now) / 1000) + 1;
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 wait_ms, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 			deliver_events(sweep_ctx);
+			if (my_slot->timers_wakeup)
+			{
+				LWLockAcquire(worker_shared->lock, LW_EXCLUSIVE);
+				my_slot->timers_wakeup = false;
+				LWLockRelease(worker_shared->lock);
+				break;
+			}
 		}
 	}
 	/*

@@ -46,6 +46,7 @@ typedef struct DbWorkerSlot
 	bool		no_extension;	/* the worker found no pg_lowcode and left */
 	TimestampTz last_sweep;
 	int64		sweeps;
+	bool		timers_wakeup;	/* a commit armed a workflow timer due before the next sweep */
 } DbWorkerSlot;
 
 /* Databases whose worker must stay stopped until a time (DROP DATABASE...). */

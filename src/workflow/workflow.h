@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ *
+ * workflow.h
+ *	  Workflows (sql/80_workflow.sql, docs/workflows.md): the parts in C.
+ *
+ * Everything about definitions, instances and transitions is SQL.  C does
+ * what SQL cannot: the database worker's timer step (it calls
+ * lowcode.workflow_run_timers() in batches, each its own transaction, and
+ * learns when the next timer is due so that it can sleep until then), and
+ * waking that worker at commit when a transaction armed a timer that is due
+ * before the worker would otherwise look again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WORKFLOW_H
+#define WORKFLOW_H
+
+#include "datatype/timestamp.h"
+
+/* lowcode.workflow_timer_batch: timers fired per transaction of the worker. */
+extern int	workflow_timer_batch;
+
+/*
+ * The worker's step, inside a transaction with a snapshot: fire one batch
+ * of due timers.  Returns how many were handled (a full batch: call again)
+ * and sets *next_due to when the earliest pending timer is due (0 when
+ * there is none).  Returns -1 when this database's pg_lowcode has no
+ * workflow objects yet (SQL objects older than the library).
+ */
+extern int64 workflow_worker_fire_timers(TimestampTz *next_due);
+
+#endif							/* WORKFLOW_H */
