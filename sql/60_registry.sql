@@ -732,47 +732,12 @@ COMMENT ON FUNCTION lowcode.delete_schema(text, integer, boolean) IS
 -- Validation
 -----------------------------------------------------------------------------
 
--- Cross-field rules: "x-rules": [{"rule": "<CEL>", "message": "...", "path": "/end_date"}]
--- at the root of a schema or of subschemas reached through "properties".
+-- Cross-field rules: "x-rules": [{"rule": "<CEL>", "message": "...", "fieldPath": "/end_date", ...}]
+-- at any level of a schema: the schema is compiled with the rules hook in checking mode
+-- (src/registry/registry_rules.c), which refuses a malformed rule with LG011 and its JSON Pointer.
 CREATE FUNCTION lowcode.registry_check_rules(schema jsonb, subject text, base text DEFAULT '') RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  r jsonb;
-  i integer := 0;
-  k text;
-  s jsonb;
-  chk jsonb;
-BEGIN
-  IF jsonb_typeof(schema) <> 'object' THEN
-    RETURN;
-  END IF;
-  IF schema ? 'x-rules' THEN
-    IF jsonb_typeof(schema -> 'x-rules') <> 'array' THEN
-      PERFORM lowcode.registry_raise(422, 'LG011', format('x-rules of subject %s at %s must be an array', subject, base || '/x-rules'));
-    END IF;
-    FOR r IN SELECT * FROM jsonb_array_elements(schema -> 'x-rules') LOOP
-      IF jsonb_typeof(r) <> 'object' OR jsonb_typeof(r -> 'rule') IS DISTINCT FROM 'string'
-         OR (r ? 'message' AND jsonb_typeof(r -> 'message') <> 'string')
-         OR (r ? 'path' AND (jsonb_typeof(r -> 'path') <> 'string' OR (r ->> 'path') !~ '^(/.*)?$')) THEN
-        PERFORM lowcode.registry_raise(422, 'LG011',
-          format('x-rules item %s of subject %s must be {"rule": <CEL text>, "message": <text>, "path": <JSON Pointer>}', base || '/x-rules/' || i, subject));
-      END IF;
-      chk := lowcode.rule_check(r ->> 'rule');
-      IF NOT (chk ->> 'valid')::boolean THEN
-        PERFORM lowcode.registry_raise(422, 'LG011',
-          format('x-rules item %s of subject %s is not a valid CEL expression', base || '/x-rules/' || i, subject),
-          chk -> 'errors');
-      END IF;
-      i := i + 1;
-    END LOOP;
-  END IF;
-  IF jsonb_typeof(schema -> 'properties') = 'object' THEN
-    FOR k, s IN SELECT * FROM jsonb_each(schema -> 'properties') LOOP
-      PERFORM lowcode.registry_check_rules(s, subject, base || '/properties/' || replace(replace(k, '~', '~0'), '/', '~1'));
-    END LOOP;
-  END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_registry_check_rules'
+LANGUAGE C STABLE;
 
 -- The version a new validation or submission uses (latest enabled when NULL); errors when unusable.
 CREATE FUNCTION lowcode.registry_usable_version(scope uuid, subject text, version integer)

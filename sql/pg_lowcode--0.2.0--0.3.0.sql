@@ -5,3 +5,8 @@
 -- fresh install object by object (scripts/upgrade_diff.py lists what differs
 -- between two install scripts).
 \echo Use "ALTER EXTENSION pg_lowcode UPDATE" to load this file. \quit
+
+-- issue 15: forms: x-rules at any level (self, oldSelf, has(), messages, severity), checked in C
+CREATE OR REPLACE FUNCTION lowcode.registry_check_rules(schema jsonb, subject text, base text DEFAULT '') RETURNS void
+AS 'MODULE_PATHNAME', 'lowcode_registry_check_rules'
+LANGUAGE C STABLE;

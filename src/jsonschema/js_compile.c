@@ -1043,6 +1043,13 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 						s->exclusive_maximum || s->multiple_of);
 	s->has_refs = (has_ref || s->dynref_text || s->recursive_ref);
 	s->has_inplace = (s->all_of || s->any_of || s->one_of || s->not || s->if_);
+	/* the caller's extension keywords (x-rules): compiled in the compiled form's context */
+	if (cc->opts->ext_compile)
+	{
+		s->ext = cc->opts->ext_compile(v, base, ptr, cc->opts->ext_arg);
+		if (s->ext)
+			cc->c->has_ext = true;
+	}
 	cc->depth--;
 	return s;
 }

@@ -221,6 +221,9 @@ struct JsSchema
 	int			n_annotations;
 	const char **annotation_kw;
 	JsonbValue *annotation_values;
+
+	/* an extension keyword's compiled form (the registry's x-rules), or NULL */
+	void	   *ext;
 };
 
 /* loader of documents by absolute URI (no fragment); NULL when unknown */
@@ -234,13 +237,32 @@ typedef struct JsCompiled
 	bool		used_loader;	/* a document came through the loader */
 	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
 	List	   *resources;
+	bool		has_ext;		/* some schema carries an extension (JsSchema.ext) */
 } JsCompiled;
+
+/*
+ * Extension keywords.  The core knows no keyword of its own beyond the
+ * specifications; a caller may give a hook that looks at every schema
+ * object as it is compiled (schema: the object, ptr: its JSON Pointer in
+ * its resource) and returns a compiled form of its own keywords, or NULL.
+ * At validation, the other hook is called wherever that schema applies
+ * (array items, additionalProperties, $ref targets, the branches of
+ * oneOf/anyOf/if: the same places as the specified keywords), after the
+ * schema's own keywords; it reports errors with js_ext_report and returns
+ * whether the instance passed.  The registry's x-rules are such an
+ * extension (src/registry/registry_rules.c); the core stays pure.
+ */
+typedef struct JsExtCall JsExtCall;
+typedef void *(*JsExtCompileFn) (const JsonbValue *schema, const char *base, const char *ptr, void *arg);
+typedef bool (*JsExtValidateFn) (void *ext, JsExtCall *call, void *arg);
 
 typedef struct JsCompileOptions
 {
 	JsDraft		default_draft;	/* when $schema is absent */
 	JsLoaderFn	loader;
 	void	   *loader_arg;
+	JsExtCompileFn ext_compile;	/* optional */
+	void	   *ext_arg;
 } JsCompileOptions;
 
 /* one error of a validation, with both output shapes' fields */
@@ -262,7 +284,31 @@ typedef struct JsValidateOptions
 	int			max_errors;		/* 0 = no limit */
 	bool		format_assert;
 	JsLocale	locale;
+	JsExtValidateFn ext_validate;	/* optional: evaluates JsSchema.ext */
+	void	   *ext_arg;
 } JsValidateOptions;
+
+/* what an extension hook is told about the place it is called at */
+struct JsExtCall
+{
+	const JsonbValue *instance;	/* the value the schema applies to */
+	const char *instance_location;	/* its JSON Pointer (only when collecting) */
+	bool		through_array;	/* the location crosses an array index */
+	bool		collect;		/* errors are collected (else only the outcome counts) */
+	void	   *v;				/* the validation, for js_ext_report */
+	void	   *schema;			/* the JsSchema */
+};
+
+/*
+ * Report an error (warning: a warning, which does not fail validation) of an
+ * extension: keyword is the error's "keyword", kw_path the path below the
+ * schema ("x-rules/0"), instance_suffix a JSON Pointer relative to the
+ * call's instance ("" for the instance itself), params the JSON text of
+ * the params object.
+ */
+extern void js_ext_report(JsExtCall *call, const char *keyword, const char *kw_path,
+						  const char *instance_suffix, const char *params, char *message,
+						  bool warning);
 
 typedef struct JsResult
 {
@@ -271,6 +317,8 @@ typedef struct JsResult
 	JsError   **errors;
 	int			n_annotations;	/* only when asked for; params holds the value */
 	JsError   **annotations;
+	int			n_warnings;		/* extension warnings (js_ext_report) */
+	JsError   **warnings;
 } JsResult;
 
 /* output shapes of js_result_append_json */

@@ -73,6 +73,9 @@ typedef struct JsV
 	JsError   **anns;			/* annotations, when asked for */
 	int			nann,
 				anncap;
+	JsError   **warns;			/* extension warnings */
+	int			nwarn,
+				warncap;
 } JsV;
 
 /* ---------- messages ---------- */
@@ -1010,6 +1013,8 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	bool		r;
 	JsEval	   *parent_ev = NULL;
 	int			ann_saved = v->nann;
+	int			warn_saved = v->nwarn;
+	bool		type_failed = false;
 
 	if (s->is_bool)
 	{
@@ -1070,6 +1075,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			ADD_ERROR(v, s, "type", NULL,
 					  psprintf("{\"type\": %s}", json_string(t, strlen(t))),
 					  msg(v, M_TYPE, t, NULL));
+			type_failed = true;
 			FAIL();
 		}
 		if (s->has_const && !js_json_equal(&s->const_value, inst))
@@ -1267,7 +1273,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 unevaluated:
 	/* unevaluated*: last, once every other keyword has left its annotations */
 	if (!s->needs_eval)
-		goto done;
+		goto extensions;
 	if (s->unevaluated_props && js_is_object(inst))
 	{
 		JsIter		it;
@@ -1329,10 +1335,38 @@ unevaluated:
 		}
 	}
 
+extensions:
+	/*
+	 * Extension keywords (x-rules) last, where this schema applies; not on a
+	 * value of the wrong type, whose error says enough.
+	 */
+	if (s->ext && v->o->ext_validate && !type_failed)
+	{
+		JsExtCall	call;
+
+		memset(&call, 0, sizeof(call));
+		call.instance = inst;
+		call.collect = v->collect;
+		call.v = v;
+		call.schema = s;
+		if (v->collect)
+		{
+			call.instance_location = render_path(v->ipath, v->ilen, NULL);
+			for (i = 0; i < v->ilen; i++)
+				if (v->ipath[i].index >= 0)
+					call.through_array = true;
+		}
+		if (!v->o->ext_validate(s->ext, &call, v->o->ext_arg))
+			FAIL();
+	}
+
 done:
-	/* annotations of a failing schema are dropped, with its subschemas' */
+	/* annotations (and warnings) of a failing schema are dropped, with its subschemas' */
 	if (!ok)
+	{
 		v->nann = ann_saved;
+		v->nwarn = warn_saved;
+	}
 	else if (s->n_annotations && v->o->annotate && v->collect)
 		add_annotations(v, s);
 	if (parent_ev)
@@ -1366,8 +1400,44 @@ js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
 			result->n_errors = opts->max_errors;
 		result->annotations = v.anns;
 		result->n_annotations = ok ? v.nann : 0;
+		result->warnings = v.warns;
+		result->n_warnings = v.nwarn;
 	}
 	return ok;
+}
+
+void
+js_ext_report(JsExtCall *call, const char *keyword, const char *kw_path,
+			  const char *instance_suffix, const char *params, char *message, bool warning)
+{
+	JsV		   *v = (JsV *) call->v;
+	JsError    *e;
+
+	if (!v->collect)
+		return;
+	if (!warning)
+	{
+		add_error(v, (JsSchema *) call->schema, kw_path, keyword, params, message);
+		e = v->errors[v->nerr - 1];
+	}
+	else
+	{
+		int			saved = v->nerr;
+
+		/* built as an error, then moved to the warnings */
+		add_error(v, (JsSchema *) call->schema, kw_path, keyword, params, message);
+		e = v->errors[saved];
+		v->nerr = saved;
+		if (v->nwarn >= v->warncap)
+		{
+			v->warncap = v->warncap ? v->warncap * 2 : 8;
+			v->warns = v->warns ? repalloc(v->warns, sizeof(JsError *) * v->warncap)
+				: palloc(sizeof(JsError *) * v->warncap);
+		}
+		v->warns[v->nwarn++] = e;
+	}
+	if (instance_suffix && instance_suffix[0])
+		e->instance_location = psprintf("%s%s", e->instance_location, instance_suffix);
 }
 
 static void
@@ -1439,5 +1509,18 @@ js_result_append_json(StringInfo buf, const JsResult *result, JsOutput output)
 			appendStringInfoString(buf, ", ");
 		append_unit(buf, result->errors[i], false);
 	}
-	appendStringInfoString(buf, "]}");
+	appendStringInfoChar(buf, ']');
+	/* warnings of extension keywords (x-rules with severity "warning"), only when there are some */
+	if (result->n_warnings > 0)
+	{
+		appendStringInfoString(buf, ", \"warnings\": [");
+		for (i = 0; i < result->n_warnings; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			append_unit(buf, result->warnings[i], false);
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	appendStringInfoChar(buf, '}');
 }
