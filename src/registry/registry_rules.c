@@ -247,6 +247,9 @@ parse_cel(const char *src, const char *what, RegRulesCheck *chk, const char *whe
 			escape_json(&d, msg);
 			appendStringInfo(&d, ", \"position\": %d, \"line\": %d, \"column\": %d}]",
 							 prog->error->pos, line, col);
+			/* the form the documentation once showed: say what to write instead */
+			if (strstr(prog->error->message, "has()") != NULL)
+				rule_error(chk, where, d.data, "%s is not a valid CEL expression: has() takes a field selection; test an optional field with has(self.field)", what);
 			rule_error(chk, where, d.data, "%s is not a valid CEL expression", what);
 		}
 		return NULL;
