@@ -45,6 +45,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/resowner.h"
 
 #include "cel/cel_jsonb.h"
@@ -53,6 +54,7 @@
 #include "jsonschema/js_store.h"
 #include "lc/lc_http.h"
 #include "quota/quota.h"
+#include "rules/rules.h"
 #include "registry/registry_rules.h"
 
 typedef struct RegRule
@@ -80,7 +82,16 @@ typedef struct RegRules
 typedef struct RegRulesCheck
 {
 	const char *subject;
+	Jsonb	   *root;			/* the schema registered: local $ref targets */
 } RegRulesCheck;
+
+/* the type environment of one level: its schema, and the document for local references */
+typedef struct LevelTypes
+{
+	RegRulesCheck *chk;
+	bool		local_refs;		/* the level is in the registered document itself */
+	JsonbValue	level;
+} LevelTypes;
 
 static const char *const reasons[] = {
 	"FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate", NULL
@@ -286,6 +297,227 @@ reads_variable(CelProgram *prog, const char *name)
 	return false;
 }
 
+static bool pointer_get(Jsonb *doc, const char *ptr, JsonbValue *out);
+
+/* ---- rules checked against the schema's declared types ---- */
+
+static bool
+has_member(const JsonbValue *schema, const char *key)
+{
+	JsonbValue	v;
+
+	return js_object_find(schema->val.binary.data, key, strlen(key), &v);
+}
+
+/* a local "#/..." reference of the registered document, followed (a bounded number of hops) */
+static const JsonbValue *
+follow_refs(LevelTypes *lt, const JsonbValue *schema, JsonbValue *buf)
+{
+	for (int hops = 0; hops < 16; hops++)
+	{
+		JsonbValue	ref;
+
+		if (!js_is_object(schema) || !js_object_find(schema->val.binary.data, "$ref", 4, &ref) ||
+			ref.type != jbvString)
+			return schema;
+		if (!lt->local_refs || ref.val.string.len < 1 || ref.val.string.val[0] != '#')
+			return NULL;
+		if (!pointer_get(lt->chk->root, pnstrdup(ref.val.string.val + 1, ref.val.string.len - 1), buf))
+			return NULL;
+		schema = buf;
+	}
+	return NULL;
+}
+
+static int64
+bound_of(const JsonbValue *schema, const char *key)
+{
+	JsonbValue	v;
+	int64		n;
+
+	if (js_object_find(schema->val.binary.data, key, strlen(key), &v) && v.type == jbvNumeric &&
+		js_numeric_is_integral(v.val.numeric) && js_numeric_sign(v.val.numeric) >= 0)
+	{
+		/* bounds beyond int32 are no bound at all */
+		bool		err = false;
+
+		n = numeric_int4_opt_error(v.val.numeric, &err);
+		return err ? -1 : n;
+	}
+	return -1;
+}
+
+/* the CEL type of the values a subschema accepts */
+static void
+schema_type(LevelTypes *lt, const JsonbValue *schema0, CelDeclType *out)
+{
+	JsonbValue	buf;
+	JsonbValue	t;
+	const JsonbValue *schema = follow_refs(lt, schema0, &buf);
+	JsonbValue *copy;
+
+	out->tag = CT_DYN;
+	out->handle = NULL;
+	out->max_size = -1;
+	if (schema == NULL || !js_is_object(schema))
+		return;
+	copy = palloc(sizeof(JsonbValue));
+	*copy = *schema;
+	if (js_object_find(schema->val.binary.data, "type", 4, &t) && t.type == jbvString)
+	{
+		char	   *name = pnstrdup(t.val.string.val, t.val.string.len);
+
+		if (strcmp(name, "string") == 0)
+		{
+			out->tag = CT_STRING;
+			out->max_size = bound_of(schema, "maxLength");
+		}
+		else if (strcmp(name, "integer") == 0)
+			out->tag = CT_INT;
+		else if (strcmp(name, "number") == 0)
+			out->tag = CT_NUMBER;
+		else if (strcmp(name, "boolean") == 0)
+			out->tag = CT_BOOL;
+		else if (strcmp(name, "null") == 0)
+			out->tag = CT_NULL;
+		else if (strcmp(name, "object") == 0)
+		{
+			out->tag = CT_MAP;
+			out->handle = copy;
+			out->max_size = bound_of(schema, "maxProperties");
+		}
+		else if (strcmp(name, "array") == 0)
+		{
+			out->tag = CT_LIST;
+			out->handle = copy;
+			out->max_size = bound_of(schema, "maxItems");
+		}
+		return;
+	}
+	if (js_object_find(schema->val.binary.data, "type", 4, &t))
+		return;					/* several types: dyn */
+	if (has_member(schema, "properties"))
+	{
+		out->tag = CT_MAP;
+		out->handle = copy;
+	}
+}
+
+/*
+ * A field of an object schema: declared in properties, or governed by
+ * additionalProperties; not declared at all when the schema lists its
+ * properties and nothing else can supply one (composition keywords and
+ * patternProperties make it unknown: dyn).
+ */
+static int
+type_field(void *ctx, const CelDeclType *obj, const char *name, CelDeclType *out)
+{
+	LevelTypes *lt = (LevelTypes *) ctx;
+	const JsonbValue *s = (const JsonbValue *) obj->handle;
+	JsonbValue	props,
+				f,
+				ap;
+	static const char *const open_keys[] = {"patternProperties", "allOf", "anyOf", "oneOf", "if",
+		"$ref", "$dynamicRef", "dependentSchemas", "dependencies", "unevaluatedProperties", NULL};
+
+	if (js_object_find(s->val.binary.data, "properties", 10, &props) && js_is_object(&props) &&
+		js_object_find(props.val.binary.data, name, strlen(name), &f))
+	{
+		schema_type(lt, &f, out);
+		return 1;
+	}
+	for (int i = 0; open_keys[i]; i++)
+		if (has_member(s, open_keys[i]))
+			return -1;
+	if (js_object_find(s->val.binary.data, "additionalProperties", 20, &ap))
+	{
+		if (js_is_object(&ap))
+		{
+			schema_type(lt, &ap, out);
+			return 1;
+		}
+		if (ap.type == jbvBool && !ap.val.boolean)
+			return 0;
+	}
+	return has_member(s, "properties") ? 0 : -1;
+}
+
+static void
+type_elem(void *ctx, const CelDeclType *list, CelDeclType *out)
+{
+	LevelTypes *lt = (LevelTypes *) ctx;
+	const JsonbValue *s = (const JsonbValue *) list->handle;
+	JsonbValue	items;
+
+	out->tag = CT_DYN;
+	out->handle = NULL;
+	out->max_size = -1;
+	if (s && !has_member(s, "prefixItems") &&
+		js_object_find(s->val.binary.data, "items", 5, &items) && js_is_object(&items))
+		schema_type(lt, &items, out);
+}
+
+static bool
+type_variable(void *ctx, const char *name, CelDeclType *out)
+{
+	LevelTypes *lt = (LevelTypes *) ctx;
+	CelDeclType level;
+
+	schema_type(lt, &lt->level, &level);
+	if (strcmp(name, "self") == 0 || strcmp(name, "oldSelf") == 0)
+	{
+		*out = level;
+		return true;
+	}
+	/* the level's keys, when the level is an object */
+	out->tag = CT_DYN;
+	out->handle = NULL;
+	out->max_size = -1;
+	if (level.tag == CT_MAP && level.handle)
+		return type_field(ctx, &level, name, out) != 0;
+	return level.tag == CT_DYN;
+}
+
+/* refuse a rule whose types do not fit the schema, or whose estimated cost is over the limit */
+static void
+check_types(RegRulesCheck *chk, const JsonbValue *level, const char *base, CelProgram *prog,
+			bool is_rule, const char *what, const char *where)
+{
+	LevelTypes	lt;
+	CelTypeEnv	env;
+	CelParseError *problems = NULL;
+	int64		cost = 0;
+	int			n;
+
+	lt.chk = chk;
+	lt.local_refs = (base == NULL || base[0] == '\0');
+	lt.level = *level;
+	env.variable = type_variable;
+	env.field = type_field;
+	env.elem = type_elem;
+	env.ctx = &lt;
+	n = cel_check_types(prog, &env, is_rule, &problems, &cost);
+	if (n > 0)
+	{
+		StringInfoData d;
+
+		initStringInfo(&d);
+		appendStringInfoChar(&d, '[');
+		for (int i = 0; i < n; i++)
+		{
+			appendStringInfoString(&d, i ? ", {\"message\": " : "{\"message\": ");
+			escape_json(&d, problems[i].message);
+			appendStringInfo(&d, ", \"position\": %d}", problems[i].pos);
+		}
+		appendStringInfoChar(&d, ']');
+		rule_error(chk, where, d.data, "%s does not fit the schema: %s", what, problems[0].message);
+	}
+	if (cost > rules_max_cost)
+		rule_error(chk, where, NULL,
+				   "%s may cost up to " INT64_FORMAT " units, over lowcode.rules_max_cost (%d): bound the lists it walks with maxItems (and strings with maxLength)",
+				   what, cost, rules_max_cost);
+}
+
 /*
  * The validator's compile hook: the x-rules of one schema object, or NULL.
  * arg: NULL when validating (registration checked the rules: bad items are
@@ -362,6 +594,8 @@ registry_rules_compile(const JsonbValue *schema, const char *base, const char *p
 		r->prog = parse_cel(r->rule, "the rule", chk, where, &r->calls_sql);
 		if (r->prog == NULL)
 			continue;
+		if (chk)
+			check_types(chk, schema, base, r->prog, true, "the rule", where);
 		r->transition = reads_variable(r->prog, "oldSelf");
 		r->message = member_string(obj, "message", chk, where);
 		msgexpr = member_string(obj, "messageExpression", chk, where);
@@ -370,6 +604,8 @@ registry_rules_compile(const JsonbValue *schema, const char *base, const char *p
 			r->message_expr = parse_cel(msgexpr, "messageExpression", chk, where, &r->message_calls_sql);
 			if (r->message_expr == NULL)
 				continue;
+			if (chk)
+				check_types(chk, schema, base, r->message_expr, false, "messageExpression", where);
 		}
 		r->reason = member_string(obj, "reason", chk, where);
 		if (r->reason)
@@ -670,6 +906,7 @@ lowcode_registry_check_rules(PG_FUNCTION_ARGS)
 	JsCompiled *c;
 
 	chk.subject = PG_ARGISNULL(1) ? "(none)" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	chk.root = schema;
 	memset(&opts, 0, sizeof(opts));
 	opts.default_draft = JS_DRAFT2020;
 	opts.loader = js_store_load;

@@ -145,6 +145,38 @@ SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.bad', '{"x-rules": [{"ru
 SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.bad', '{"x-rules": [{"rule": "nosuchfn(self)"}]}')$$);
 SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.bad', '{"additionalProperties": {"x-rules": {"rule": "true"}}}')$$);
 SELECT pg_temp.err($q$SELECT lowcode.register_schema('rr.bad', $${"x-rules": [{"rule": "true", "messageExpression": "'a' +"}]}$$)$q$);
+-- rules are type-checked against the schema at their level, and their worst-case cost estimated
+CREATE TEMP TABLE typed (n serial, rule text);
+INSERT INTO typed (rule) VALUES
+  ('self.dicount < self.amount'),
+  ('!has(self.dicount) || self.discount < self.amount'),
+  ('self.currency > 5'),
+  ('totl > 0'),
+  ('self.amount + ''x'' == ''y'''),
+  ('self.amount'),
+  ('self.count * 0.5 > 1.0'),
+  ('self.currency.startsWith(1)'),
+  ('self.amount.size() > 0');
+SELECT rule, pg_temp.err(format($q$SELECT lowcode.register_schema('rr.typed%s', %L)$q$, n,
+         jsonb_build_object('type', 'object', 'properties', jsonb_build_object('amount', '{"type": "number"}'::jsonb, 'discount', '{"type": "number"}'::jsonb,
+                            'currency', '{"type": "string"}'::jsonb, 'count', '{"type": "integer"}'::jsonb),
+                            'additionalProperties', false, 'x-rules', jsonb_build_array(jsonb_build_object('rule', rule))))) AS refused
+  FROM typed ORDER BY n;
+-- a field the schema leaves open (additionalProperties as a schema, patternProperties, allOf) is not refused
+SELECT lowcode.register_schema('rr.open', $${"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"},
+  "x-rules": [{"rule": "!has(self.b) || self.b.size() < self.a"}]}$$) AS open_ok;
+SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.open2', '{"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}, "x-rules": [{"rule": "self.b > self.a"}]}')$$) AS typed_through_additional;
+SELECT lowcode.register_schema('rr.composed', $${"allOf": [{"properties": {"b": {"type": "integer"}}}], "properties": {"a": {"type": "integer"}},
+  "x-rules": [{"rule": "!has(self.b) || self.b < self.a"}]}$$) AS composed_ok;
+-- types inside array items and through local references
+SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.items', '{"$defs": {"line": {"type": "object", "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}}, "type": "array", "items": {"$ref": "#/$defs/line"}, "x-rules": [{"rule": "self.all(l, l.qty > 0 && l.sku > 0)"}]}')$$);
+SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.items', '{"type": "object", "properties": {"lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}, "x-rules": [{"rule": "self.skew != \"\""}]}}}}')$$);
+SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.items', '{"x-rules": [{"rule": "true", "messageExpression": "1 + 1"}]}')$$);
+-- cost: three nested walks of a list of up to 1000 items exceed the limit; of up to 10 they do not
+SELECT pg_temp.err($$SELECT lowcode.register_schema('rr.cost', '{"type": "array", "maxItems": 1000, "items": {"type": "integer"}, "x-rules": [{"rule": "self.all(a, self.all(b, self.all(c, a + b + c > 0)))"}]}')$$);
+SELECT lowcode.register_schema('rr.cost', '{"type": "array", "maxItems": 10, "items": {"type": "integer"}, "x-rules": [{"rule": "self.all(a, self.all(b, self.all(c, a + b + c > 0)))"}]}') AS bounded_ok;
+SELECT * FROM pg_temp.errs('rr.cost', '[1, 2, -9]');
+
 SELECT count(*) AS bad_registered FROM lowcode.subjects WHERE name = 'rr.bad';
 
 ROLLBACK;
