@@ -25,6 +25,9 @@ extern const char *registry_actor_role(void);
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);
 
+/* lowcode.registry_format_assert (registry_init.c) */
+extern bool registry_format_assert;
+
 /* set while registry_validate.c compiles a version for its per-tenant cache */
 extern bool registry_loading_for_cache;
 

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "utils/inval.h"
@@ -26,6 +28,14 @@
 #include "registry/registry.h"
 
 uint64		registry_generation = 1;
+
+/*
+ * lowcode.registry_format_assert: "format" asserts for registry subjects
+ * (a form must not accept "2026-13-45" as a date while the browser refuses
+ * it); off keeps formats annotation-only, as the 2019-09 and later specs
+ * have them.  A schema may choose for itself with "x-format" at its root.
+ */
+bool		registry_format_assert = true;
 
 static Oid	schema_versions_relid = InvalidOid;
 
@@ -55,6 +65,14 @@ registry_init(void)
 {
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
 	registry_store_init();
+	DefineCustomBoolVariable("lowcode.registry_format_assert",
+							 "Assert \"format\" when validating against registered schemas.",
+							 "Off: formats only annotate (the JSON Schema 2019-09 and later default); a schema's root \"x-format\": \"assert\" or \"annotate\" overrides it.",
+							 &registry_format_assert,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 }
 
 PG_FUNCTION_INFO_V1(lowcode_registry_invalidate);

@@ -907,6 +907,21 @@ lowcode_registry_check_rules(PG_FUNCTION_ARGS)
 
 	chk.subject = PG_ARGISNULL(1) ? "(none)" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	chk.root = schema;
+	/* the schema's own choice of format assertion, at its root */
+	if (JB_ROOT_IS_OBJECT(schema) && !JB_ROOT_IS_SCALAR(schema))
+	{
+		JsonbValue	fm;
+		JsonbValue	root;
+
+		js_root_value(schema, &root);
+		if (js_object_find(root.val.binary.data, "x-format", 8, &fm) &&
+			!(fm.type == jbvString &&
+			  ((fm.val.string.len == 6 && memcmp(fm.val.string.val, "assert", 6) == 0) ||
+			   (fm.val.string.len == 8 && memcmp(fm.val.string.val, "annotate", 8) == 0))))
+			lc_raise_http(422, "LG011",
+						  psprintf("the schema of subject %s has \"x-format\" other than \"assert\" or \"annotate\"", chk.subject),
+						  NULL, "\"x-format\" at the root chooses whether \"format\" asserts (the default, lowcode.registry_format_assert) or only annotates.", NULL);
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.default_draft = JS_DRAFT2020;
 	opts.loader = js_store_load;

@@ -80,6 +80,7 @@ typedef struct RegCacheEntry
 	uint64		store_gen;
 	int32		version;
 	JsCompiled *compiled;		/* x-rules compiled in (compiled->has_ext) */
+	int8		format_mode;	/* the schema's root "x-format": 1 assert, 0 annotate, -1 unset */
 } RegCacheEntry;
 
 static HTAB *reg_cache = NULL;
@@ -206,6 +207,15 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		MemoryContextSetParent(c->mcxt, reg_cache_cxt);
 		e->compiled = c;
 		e->version = version;
+		e->format_mode = -1;
+		if (JB_ROOT_IS_OBJECT(schema) && !JB_ROOT_IS_SCALAR(schema))
+		{
+			JsonbValue *fm = getKeyJsonValueFromContainer(&schema->root, "x-format", 8, NULL);
+
+			if (fm && fm->type == jbvString)
+				e->format_mode = (fm->val.string.len == 6 &&
+								  memcmp(fm->val.string.val, "assert", 6) == 0) ? 1 : 0;
+		}
 		e->store_gen = store_gen;
 		e->registry_gen = reg_gen;
 		e->valid = true;
@@ -325,6 +335,7 @@ registry_validate(text *subject, Jsonb *instance, Jsonb *old, int32 requested, b
 	out->result = NULL;
 	memset(&o, 0, sizeof(o));
 	o.locale = lowcode_locale;
+	o.format_assert = e->format_mode >= 0 ? e->format_mode == 1 : registry_format_assert;
 
 	run.old = old;
 	o.ext_validate = registry_rules_validate;
