@@ -42,4 +42,27 @@ SELECT lowcode.validate('rf.strict', '{"born": "2026-13-45"}') ->> 'valid' AS as
 RESET lowcode.registry_format_assert;
 SELECT pg_temp.err($$SELECT lowcode.register_schema('rf.bad', '{"x-format": "maybe"}')$$);
 
+-- the author's field order: register_form keeps the text, get_form and the views return it
+SELECT lowcode.register_form('rf.signup', '{"type": "object", "properties": {"name": {"type": "string", "title": "Name"}, "email": {"type": "string", "format": "email"}, "age": {"type": "integer"}}, "required": ["name"]}') AS v;
+SELECT (SELECT array_agg(k) FROM json_object_keys(lowcode.get_form('rf.signup') -> 'properties') k) AS author_order,
+       (SELECT array_agg(k) FROM jsonb_object_keys(lowcode.get_schema('rf.signup') -> 'properties') k) AS jsonb_order;
+SELECT (SELECT array_agg(k) FROM json_object_keys(schema_json -> 'properties') k) AS view_order FROM lowcode.forms WHERE subject = 'rf.signup';
+SELECT (SELECT array_agg(k) FROM json_object_keys(schema_json -> 'properties') k) AS versions_view_order FROM lowcode.form_versions WHERE subject = 'rf.signup';
+-- it validates like any version, and identical content returns the same version
+SELECT lowcode.validate('rf.signup', '{"email": "x"}') -> 'errors' -> 0 ->> 'keyword' AS first_error;
+SELECT lowcode.register_form('rf.signup', '{"required": ["name"], "type": "object", "properties": {"age": {"type": "integer"}, "name": {"title": "Name", "type": "string"}, "email": {"format": "email", "type": "string"}}}') AS same_version;
+SELECT (SELECT array_agg(k) FROM json_object_keys(lowcode.get_form('rf.signup') -> 'properties') k) AS first_text_kept;
+-- a version registered with register_schema reads back in jsonb's order, and takes the author's text later
+SELECT lowcode.register_schema('rf.later', '{"properties": {"zed": {}, "abc": {}}}') AS v;
+SELECT lowcode.get_form('rf.later')::text AS jsonb_text;
+SELECT lowcode.register_form('rf.later', '{"properties": {"zed": {}, "abc": {}}}') AS same_v;
+SELECT lowcode.get_form('rf.later')::text AS author_text;
+-- the text is immutable once set, and can only be the same document
+RESET ROLE;
+SELECT pg_temp.err($$UPDATE lowcode.schema_versions SET schema_json = '{"properties": {"abc": {}, "zed": {}}}' WHERE subject = 'rf.later'$$) AS reorder_refused;
+SELECT pg_temp.err($$UPDATE lowcode.schema_versions SET schema_json = NULL WHERE subject = 'rf.later'$$) AS removal_refused;
+SELECT pg_temp.err($$SELECT lowcode.register_form('rf.bad', NULL)$$);
+SELECT pg_temp.err($$SELECT lowcode.register_form('rf.bad', '{"type": "strnig"}')$$);
+SELECT pg_temp.err($$SELECT lowcode.get_form('rf.nowhere')$$);
+
 ROLLBACK;
