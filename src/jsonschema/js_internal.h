@@ -70,8 +70,19 @@ typedef enum JsDraft
 typedef enum JsLocale
 {
 	JS_LOCALE_EN = 0,
-	JS_LOCALE_ZH_CN = 1
+	JS_LOCALE_ZH_CN = 1,
+	/* ajv-i18n's texts (issue 15) */
+	JS_LOCALE_DE = 2,
+	JS_LOCALE_ES = 3,
+	JS_LOCALE_FR = 4,
+	JS_LOCALE_JA = 5,
+	JS_LOCALE_PT_BR = 6
 } JsLocale;
+
+#define JS_LOCALE_COUNT 7
+
+/* a locale by name ("de", "pt-BR", "zh_CN", "fr-CA"...), or -1 (js_validate.c) */
+extern int	js_locale_from_name(const char *name, int len);
 
 typedef struct JsSchema JsSchema;
 

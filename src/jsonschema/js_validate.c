@@ -120,12 +120,108 @@ static const char *const messages[][2] = {
 	[M_FALSE] = {"boolean schema is false", "布尔 schema 为 false"},
 };
 
+/*
+ * de, es, fr, ja, pt-BR: the texts of ajv-i18n 4.2 (its localize/<lang>
+ * functions, written here as templates; %1$s and %2$s are the same
+ * arguments as the en column's first and second %s).  NULL: the en text.
+ */
+static const char *const messages_i18n[][5] = {
+	[M_TYPE] = {"muss sein: %1$s", "debe ser %1$s", "doit être de type %1$s", "%1$sでなければいけない", "deve ser %1$s"},
+	[M_REQUIRED] = {"muss das erforderliche Attribut %1$s enthalten", "debe tener la propiedad requerida %1$s", "requiert la propriété %1$s", "必要なプロパティ%1$sがなければいけない", "deve ter a propriedade obrigatória %1$s"},
+	[M_MIN_LENGTH] = {"darf nicht kürzer als %1$s Zeichen sein", "no debe contener menos de %1$s caracteres", "ne doit pas faire moins de %1$s caractères", "は%1$s文字以下であってはいけない", "não deve ser mais curta que %1$s caracteres"},
+	[M_MAX_LENGTH] = {"darf nicht länger als %1$s Zeichen sein", "no debe contener más de %1$s caracteres", "ne doit pas dépasser %1$s caractères", "は%1$s文字以上であってはいけない", "não deve ser maior que %1$s caracteres"},
+	[M_MIN_ITEMS] = {"darf nicht weniger als %1$s Elemente haben", "no debe contener menos de %1$s elementos", "ne doit pas contenir moins de %1$s éléments", "は%1$s個以下であってはいけない", "não deve ter menos que %1$s elementos"},
+	[M_MAX_ITEMS] = {"darf nicht mehr als %1$s Elemente haben", "no debe contener más de %1$s elementos", "ne doit pas contenir plus de %1$s éléments", "は%1$s個以上であってはいけない", "não deve ter mais que %1$s elementos"},
+	[M_MIN_PROPS] = {"darf nicht weniger als %1$s Attribute haben", "no debe contener menos de %1$s propiedades", "ne doit pas contenir moins de %1$s propriétés", "は%1$s個以下のプロパティを有してはいけない", "não deve ter menos que %1$s propriedades"},
+	[M_MAX_PROPS] = {"darf nicht mehr als %1$s Attribute haben", "no debe contener más de %1$s propiedades", "ne doit pas contenir plus de %1$s propriétés", "は%1$s個以上のプロパティを有してはいけない", "não deve ter mais que %1$s propriedades"},
+	[M_COMPARE] = {"muss %1$s %2$s sein", "debe ser %1$s %2$s", "doit être %1$s %2$s", "%1$s %2$sでなければいけない", "deve ser %1$s %2$s"},
+	[M_MULTIPLE] = {"muss ein Vielfaches von %1$s sein", "debe ser múltiplo de %1$s", "doit être un multiple de %1$s", "%1$sの倍数でなければいけない", "deve ser múltiplo de %1$s"},
+	[M_PATTERN] = {"muss diesem Muster entsprechen: \"%1$s\"", "debe coincidir con el patron \"%1$s\"", "doit correspondre au format \"%1$s\"", "\"%1$s\"のパターンと一致しなければいけない", "deve corresponder ao padrão \"%1$s\""},
+	[M_FORMAT] = {"muss diesem Format entsprechen: \"%1$s\"", "debe coincidir con el formato \"%1$s\"", "doit correspondre au format \"%1$s\"", "\"%1$s\"形式に揃えなければいけない", "deve corresponder ao formato \"%1$s\""},
+	[M_ENUM] = {"muss einem der vorgegebenen Werte entsprechen", "deber ser igual a uno de los valores predefinidos", "doit être égal à une des valeurs prédéfinies", "事前に定義された値のいずれかに等しくなければいけない", "deve ser igual a um dos valores permitidos"},
+	[M_CONST] = {"muss gleich der Konstanten sein", "debe ser igual a la constante", "doit être égal à la constante", "must be equal to constant", "deve ser igual à constante"},
+	[M_ADDITIONAL] = {"darf keine zusätzlichen Attribute haben", "no debe tener propiedades adicionales", "ne doit pas contenir de propriétés additionnelles", "追加してはいけない", "não são permitidas propriedades adicionais"},
+	[M_UNEVAL_PROPS] = {"darf keine unausgewerteten Attribute haben", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "não pode possuir propridades não avaliadas"},
+	[M_UNIQUE] = {"darf keine Duplikate enthalten (Elemente #%1$s und #%2$s sind gleich)", "no debe contener elementos duplicados, (los elementos ## %1$s y %2$s son idénticos)", "ne doit pas contenir de doublons (les éléments ## %1$s et %2$s sont identiques)", "重複するアイテムがあってはいけない（%1$sと%2$sは同じである）", "não deve ter itens duplicados (os itens ## %1$s e %2$s são idênticos)"},
+	[M_MIN_CONTAINS] = {"muss ein valides Element enthalten", "debe contener un elemento válido", "doit contenir un élément valide", "must contain a valid item", "deve conter um item válido"},
+	[M_MAX_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_DEPENDENT] = {"muss Attribute %1$s aufweisen, wenn Attribut %2$s gesetzt ist", "debe contener las propiedades %1$s cuando la propiedad %2$s se encuentra presente", "doit avoir la propriété %1$s quand la propriété %2$s est présente", "%2$sがある場合、は%1$sをつけなければいけない", " deve ter propriedades %1$s quando a propriedade %2$s estiver presente"},
+	[M_PROPERTY_NAME] = {"Attributname ist ungültig", "la propiedad no és válida", "le nom de propriété est invalide", "property name is invalid", "o nome da propriedade é inválido"},
+	[M_NOT] = {"muss dem in \"not\" angegebenen Schema widersprechen", "no debe ser válido según el esquema en \"not\"", "est invalide selon le schéma \"not\"", "\"not\"のスキーマに従って有効としてはいけない", "não deve ser valido segundo o schema em \"not\""},
+	[M_ANY_OF] = {"muss einem der Schemata in \"anyOf\" entsprechen", "debe coincidir con algún esquema en \"anyOf\"", "doit correspondre à un schéma de \"anyOf\"", "\"anyOf\"のスキーマとマッチしなくてはいけない", "os dados não correspondem a nenhum schema de \"anyOf\""},
+	[M_ONE_OF] = {"muss genau einem der Schemata in \"oneOf\" entsprechen", "debe coincidir con un solo esquema en \"oneOf\"", "doit correspondre à exactement un schéma de \"oneOf\"", "\"oneOf\"のスキーマと完全に一致しなくてはいけない", "deve corresponder exatamente com um schema em \"oneOf\""},
+	[M_IF] = {"muss dem Schema \"%1$s\" entsprechen", "debe corresponderse con el esquema \"%1$s\"", "doit correspondre au schéma \"%1$s\"", "must match \"%1$s\" schema", "deve corresponder ao schema \"%1$s\""},
+	[M_FALSE] = {"boolesches Schema ist falsch", "el esquema és falso", "le schema est \"false\"", "boolean schema is false", "o schema booleano é \"false\""},
+};
+
+/* the singular where a language has one (the count, the first argument, is 1) */
+static const char *const messages_i18n_one[][5] = {
+	[M_TYPE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_REQUIRED] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MIN_LENGTH] = {NULL, "no debe contener menos de %1$s caracter", "ne doit pas faire moins de %1$s caractère", NULL, "não deve ser mais curta que %1$s caracter"},
+	[M_MAX_LENGTH] = {NULL, "no debe contener más de %1$s caracter", "ne doit pas dépasser %1$s caractère", NULL, "não deve ser maior que %1$s caracter"},
+	[M_MIN_ITEMS] = {"darf nicht weniger als %1$s Element haben", "no debe contener menos de %1$s elemento", "ne doit pas contenir moins de %1$s élément", NULL, "não deve ter menos que %1$s elemento"},
+	[M_MAX_ITEMS] = {"darf nicht mehr als %1$s Element haben", "no debe contener más de %1$s elemento", "ne doit pas contenir plus de %1$s élément", NULL, "não deve ter mais que %1$s elemento"},
+	[M_MIN_PROPS] = {"darf nicht weniger als %1$s Attribut haben", "no debe contener menos de %1$s propiedad", "ne doit pas contenir moins de %1$s propriété", NULL, "não deve ter menos que %1$s propriedade"},
+	[M_MAX_PROPS] = {"darf nicht mehr als %1$s Attribut haben", "no debe contener más de %1$s propiedad", "ne doit pas contenir plus de %1$s propriété", NULL, "não deve ter mais que %1$s propriedade"},
+	[M_COMPARE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MULTIPLE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_PATTERN] = {NULL, NULL, NULL, NULL, NULL},
+	[M_FORMAT] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ENUM] = {NULL, NULL, NULL, NULL, NULL},
+	[M_CONST] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ADDITIONAL] = {NULL, NULL, NULL, NULL, NULL},
+	[M_UNEVAL_PROPS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_UNIQUE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MIN_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MAX_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_DEPENDENT] = {"muss Attribut %1$s aufweisen, wenn Attribut %2$s gesetzt ist", "debe contener la propiedad %1$s cuando la propiedad %2$s se encuentra presente", NULL, NULL, " deve ter propriedade %1$s quando a propriedade %2$s estiver presente"},
+	[M_PROPERTY_NAME] = {NULL, NULL, NULL, NULL, NULL},
+	[M_NOT] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ANY_OF] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ONE_OF] = {NULL, NULL, NULL, NULL, NULL},
+	[M_IF] = {NULL, NULL, NULL, NULL, NULL},
+	[M_FALSE] = {NULL, NULL, NULL, NULL, NULL},
+};
+
 static char *
 msg(JsV *v, JsMsg m, const char *a1, const char *a2)
 {
 	const char *fmt = messages[m][v->o->locale == JS_LOCALE_ZH_CN ? 1 : 0];
 
+	if (v->o->locale >= JS_LOCALE_DE && v->o->locale < JS_LOCALE_COUNT)
+	{
+		int			l = v->o->locale - JS_LOCALE_DE;
+		const char *i18n = messages_i18n[m][l];
+
+		if (a1 && strcmp(a1, "1") == 0 && messages_i18n_one[m][l])
+			i18n = messages_i18n_one[m][l];
+		if (i18n)
+			fmt = i18n;
+	}
 	return psprintf(fmt, a1 ? a1 : "", a2 ? a2 : "");
+}
+
+int
+js_locale_from_name(const char *name, int len)
+{
+	static const struct
+	{
+		const char *tag;
+		int			locale;
+	}			tags[] = {
+		{"en", JS_LOCALE_EN}, {"zh", JS_LOCALE_ZH_CN}, {"de", JS_LOCALE_DE}, {"es", JS_LOCALE_ES},
+		{"fr", JS_LOCALE_FR}, {"ja", JS_LOCALE_JA}, {"pt", JS_LOCALE_PT_BR}, {NULL, 0}
+	};
+	int			primary = 0;
+
+	/* the primary subtag decides: zh-TW reads zh-CN's texts, pt-PT pt-BR's, de-AT de's */
+	while (primary < len && name[primary] != '-' && name[primary] != '_')
+		primary++;
+	for (int i = 0; tags[i].tag; i++)
+		if ((int) strlen(tags[i].tag) == primary && pg_strncasecmp(name, tags[i].tag, primary) == 0)
+			return tags[i].locale;
+	return -1;
 }
 
 /* ---------- paths and errors ---------- */

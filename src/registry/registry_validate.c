@@ -38,6 +38,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
 #include "fmgr.h"
@@ -229,6 +230,100 @@ entry_fresh(RegCacheEntry *e)
 		(!e->compiled->used_loader || e->store_gen == js_store_generation());
 }
 
+/* ---------------------------------------------------------------------
+ * The language of messages: the request's Accept-Language (the supported
+ * language of highest q), else the tenant's default (lowcode.tenants
+ * settings ->> 'locale', read once per transaction and command), else
+ * lowcode.locale.
+ * --------------------------------------------------------------------- */
+
+static int
+accept_language_locale(const char *al)
+{
+	int			best = -1;
+	double		best_q = 0;
+	const char *p = al;
+
+	while (p && *p)
+	{
+		const char *start,
+				   *end;
+		double		q = 1.0;
+		int			l;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		start = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ')
+			p++;
+		end = p;
+		while (*p && *p != ',')
+		{
+			if (p[0] == ';' || p[0] == ' ')
+			{
+				p++;
+				continue;
+			}
+			if (p[0] == 'q' && p[1] == '=')
+				q = strtod(p + 2, NULL);
+			while (*p && *p != ',' && *p != ';')
+				p++;
+		}
+		l = end > start ? js_locale_from_name(start, end - start) : -1;
+		if (l >= 0 && q > best_q)
+		{
+			best = l;
+			best_q = q;
+		}
+	}
+	return best;
+}
+
+/* read once per transaction and command (a change made earlier in the transaction is seen) */
+static LocalTransactionId tenant_locale_lxid = InvalidLocalTransactionId;
+static CommandId tenant_locale_cid = InvalidCommandId;
+static pg_uuid_t tenant_locale_of;
+static int	tenant_locale = -1;
+
+static int
+tenant_default_locale(pg_uuid_t *tenant)
+{
+	Oid			argtypes[1] = {UUIDOID};
+	Datum		values[1];
+
+	if (tenant_locale_lxid == MyProc->lxid && tenant_locale_cid == GetCurrentCommandId(false) &&
+		memcmp(&tenant_locale_of, tenant, sizeof(pg_uuid_t)) == 0)
+		return tenant_locale;
+	tenant_locale = -1;
+	values[0] = UUIDPGetDatum(tenant);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT settings ->> 'locale' FROM lowcode.tenants WHERE id = $1",
+							  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (name)
+			tenant_locale = js_locale_from_name(name, strlen(name));
+	}
+	SPI_finish();
+	tenant_locale_lxid = MyProc->lxid;
+	tenant_locale_cid = GetCurrentCommandId(false);
+	tenant_locale_of = *tenant;
+	return tenant_locale;
+}
+
+static int
+request_locale(void)
+{
+	int			l = accept_language_locale(registry_accept_language());
+	pg_uuid_t	tenant;
+
+	if (l < 0 && tenancy_current_tenant(&tenant))
+		l = tenant_default_locale(&tenant);
+	return l >= 0 ? l : lowcode_locale;
+}
+
 /* the outcome of one validation */
 typedef struct RegValidation
 {
@@ -334,7 +429,7 @@ registry_validate(text *subject, Jsonb *instance, Jsonb *old, int32 requested, b
 	out->version = e->version;
 	out->result = NULL;
 	memset(&o, 0, sizeof(o));
-	o.locale = lowcode_locale;
+	o.locale = lowcode_locale;	/* messages are built by the second pass only: its locale is the request's */
 	o.format_assert = e->format_mode >= 0 ? e->format_mode == 1 : registry_format_assert;
 
 	run.old = old;
@@ -362,6 +457,7 @@ registry_validate(text *subject, Jsonb *instance, Jsonb *old, int32 requested, b
 	{
 		memset(&r, 0, sizeof(r));
 		o.collect = true;
+		o.locale = request_locale();
 		out->valid = js_validate(e->compiled, instance, &o, &r);
 		if (!out->valid && old != NULL)
 		{

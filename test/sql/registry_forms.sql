@@ -65,4 +65,30 @@ SELECT pg_temp.err($$SELECT lowcode.register_form('rf.bad', NULL)$$);
 SELECT pg_temp.err($$SELECT lowcode.register_form('rf.bad', '{"type": "strnig"}')$$);
 SELECT pg_temp.err($$SELECT lowcode.get_form('rf.nowhere')$$);
 
+-- messages in the request's language: Accept-Language (through PostgREST's request.headers), else the tenant's default
+SELECT lowcode.register_schema('rf.lang', '{"type": "object", "properties": {"name": {"type": "string", "minLength": 3}, "tags": {"type": "array", "minItems": 1}}, "required": ["name", "city"]}') AS v;
+CREATE FUNCTION pg_temp.msgs(headers text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('request.headers', headers, false);
+  RETURN (SELECT string_agg(e ->> 'message', ' | ' ORDER BY e ->> 'instancePath', e ->> 'keyword')
+            FROM jsonb_array_elements(lowcode.validate('rf.lang', '{"name": "Al", "tags": []}') -> 'errors') e);
+END
+$$;
+SELECT h AS accept_language, pg_temp.msgs(json_build_object('accept-language', h)::text) AS messages
+  FROM unnest(ARRAY['en', 'zh-CN', 'de-DE,de;q=0.9', 'es', 'fr-CA', 'ja', 'pt-BR', 'it;q=0.9, fr;q=0.5', 'xx, *;q=0.1']) h;
+SELECT pg_temp.msgs('{}') AS no_header;
+-- the tenant's default, when the request names no language it has
+RESET ROLE;
+UPDATE lowcode.tenants SET settings = settings || '{"locale": "de"}' WHERE id = :'ta';
+SELECT pg_temp.msgs('{}') AS tenant_default;
+SELECT pg_temp.msgs('{"accept-language": "fr"}') AS header_wins;
+SELECT set_config('request.headers', '', false) IS NOT NULL AS reset;
+-- the singular where a language has one
+SELECT lowcode.jsonschema_validate('{"minItems": 1}', '[]', '{"locale": "de"}') #>> '{errors,0,message}' AS one,
+       lowcode.jsonschema_validate('{"minItems": 2}', '[]', '{"locale": "de"}') #>> '{errors,0,message}' AS other;
+SELECT pg_temp.err($$SELECT lowcode.jsonschema_validate('{}', '1', '{"locale": "xx"}')$$) AS unknown_locale;
+SET lowcode.locale = 'ja';
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1') #>> '{errors,0,message}' AS by_setting;
+RESET lowcode.locale;
+
 ROLLBACK;
