@@ -867,6 +867,18 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 								  KW("$defs") ? "$defs" : "definitions", draft, vocab);
 		}
 
+		/* ajv-errors: custom messages replace the errors of this schema */
+		else if (KW("errorMessage") && (e.type == jbvString || js_is_object(&e)))
+		{
+			s->has_error_message = true;
+			s->error_message = e;
+		}
+		else if (KW("title"))
+		{
+			if (e.type == jbvString)
+				s->title = value_cstring(&e);
+		}
+
 		/* format: annotation, or assertion (format-assertion vocabulary, option) */
 		else if (KW("format"))
 		{

@@ -235,6 +235,13 @@ struct JsSchema
 
 	/* an extension keyword's compiled form (the registry's x-rules), or NULL */
 	void	   *ext;
+
+	/* "title" (any draft), for messages a person reads (JsValidateOptions.titles) */
+	const char *title;
+
+	/* ajv-errors' "errorMessage" (a string or an object), when present */
+	bool		has_error_message;
+	JsonbValue	error_message;
 };
 
 /* loader of documents by absolute URI (no fragment); NULL when unknown */
@@ -286,6 +293,7 @@ typedef struct JsError
 	char	   *schema_path;
 	char	   *params;			/* JSON text of the ajv params object */
 	char	   *message;
+	const char *title;			/* the field's title (JsValidateOptions.titles), or NULL */
 } JsError;
 
 typedef struct JsValidateOptions
@@ -295,6 +303,7 @@ typedef struct JsValidateOptions
 	int			max_errors;		/* 0 = no limit */
 	bool		format_assert;
 	JsLocale	locale;
+	bool		titles;			/* messages name the field by its "title" */
 	JsExtValidateFn ext_validate;	/* optional: evaluates JsSchema.ext */
 	void	   *ext_arg;
 } JsValidateOptions;

@@ -76,6 +76,8 @@ typedef struct JsV
 	JsError   **warns;			/* extension warnings */
 	int			nwarn,
 				warncap;
+	const char *title;			/* the title of the value being validated (titles) */
+	int			title_ilen;		/* ... at this instance depth */
 } JsV;
 
 /* ---------- messages ---------- */
@@ -194,7 +196,8 @@ msg(JsV *v, JsMsg m, const char *a1, const char *a2)
 		int			l = v->o->locale - JS_LOCALE_DE;
 		const char *i18n = messages_i18n[m][l];
 
-		if (a1 && strcmp(a1, "1") == 0 && messages_i18n_one[m][l])
+		/* a dependentRequired error names one property: the singular */
+		if (((a1 && strcmp(a1, "1") == 0) || m == M_DEPENDENT) && messages_i18n_one[m][l])
 			i18n = messages_i18n_one[m][l];
 		if (i18n)
 			fmt = i18n;
@@ -308,6 +311,14 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 	e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
 	e->params = pstrdup(params);
 	e->message = message;
+	e->title = NULL;
+	/* the field's title, for a person: "Start date: must be string" */
+	if (v->o->titles && v->title && v->title_ilen == v->ilen && message &&
+		!(kw && strcmp(kw, "required") == 0))
+	{
+		e->title = v->title;
+		e->message = psprintf("%s: %s", v->title, message);
+	}
 	if (v->nerr >= v->errcap)
 	{
 		v->errcap = v->errcap ? v->errcap * 2 : 16;
@@ -340,6 +351,7 @@ add_annotations(JsV *v, JsSchema *s)
 		a->schema_path = psprintf("#%s/%s", s->ptr, a->keyword);
 		a->params = val.data;
 		a->message = NULL;
+		a->title = NULL;
 		if (v->nann >= v->anncap)
 		{
 			v->anncap = v->anncap ? v->anncap * 2 : 16;
@@ -598,6 +610,25 @@ eval_number(JsV *v, JsSchema *s, const JsonbValue *inst)
 	return ok;
 }
 
+/* the title of a property's schema (through a $ref), else its name */
+static const char *
+property_title(JsSchema *s, const JsString *name)
+{
+	for (int i = 0; i < s->n_props; i++)
+	{
+		JsSchema   *p = s->props[i].schema;
+
+		if (s->props[i].name.len != name->len || memcmp(s->props[i].name.s, name->s, name->len) != 0)
+			continue;
+		if (p && !p->is_bool && !p->title && p->ref && !p->ref->is_bool)
+			p = p->ref;
+		if (p && !p->is_bool && p->title)
+			return p->title;
+		break;
+	}
+	return name->s;
+}
+
 static bool
 eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 {
@@ -797,7 +828,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				ADD_ERROR(v, s, "required", NULL,
 						  psprintf("{\"missingProperty\": %s}",
 								   json_string(s->required[i].s, s->required[i].len)),
-						  msg(v, M_REQUIRED, s->required[i].s, NULL));
+						  msg(v, M_REQUIRED, v->o->titles ? property_title(s, &s->required[i]) : s->required[i].s, NULL));
 				FAILR();
 			}
 		}
@@ -1100,6 +1131,172 @@ eval_ref(JsV *v, JsSchema *target, const char *kw, const JsonbValue *inst, JsEva
 	return r;
 }
 
+/* ---------- ajv-errors' errorMessage ---------- */
+
+static void
+append_error_json(StringInfo buf, const JsError *e)
+{
+	appendStringInfoString(buf, "{\"instancePath\": ");
+	escape_json(buf, e->instance_location);
+	appendStringInfoString(buf, ", \"schemaPath\": ");
+	escape_json(buf, e->schema_path);
+	appendStringInfoString(buf, ", \"keyword\": ");
+	escape_json(buf, e->keyword);
+	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
+	escape_json(buf, e->message);
+	appendStringInfoString(buf, ", \"emUsed\": true}");
+}
+
+/* a string member of an object, or NULL */
+static char *
+member_text(const JsonbValue *obj, const char *key, int len)
+{
+	JsonbValue	m;
+
+	if (!js_is_object(obj) || !js_object_find(obj->val.binary.data, key, len, &m) || m.type != jbvString)
+		return NULL;
+	return pnstrdup(m.val.string.val, m.val.string.len);
+}
+
+/* the name in "{"missingProperty": "x"}"-like params, for required/dependentRequired maps */
+static char *
+param_text(const char *params, const char *key)
+{
+	Jsonb	   *p = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params)));
+	JsonbValue	root;
+
+	js_root_value(p, &root);
+	return member_text(&root, key, strlen(key));
+}
+
+/*
+ * errorMessage (ajv-errors): a string replaces every error of the schema
+ * and its subschemas by one error; an object replaces the errors of the
+ * keywords it names ("required" and "dependentRequired" by property),
+ * "properties"/"items" the errors of those children, "_" all others.  The
+ * replaced errors go to params.errors, as ajv-errors has them.
+ */
+static void
+apply_error_message(JsV *v, JsSchema *s, int from)
+{
+	int			n = v->nerr - from;
+	JsError   **orig;
+	char	   *here;
+	char	   *own_prefix;
+	char	  **msgs;
+	char	  **locs;
+	bool	   *done;
+	int			kept;
+
+	if (n <= 0)
+		return;
+	orig = palloc(sizeof(JsError *) * n);
+	memcpy(orig, v->errors + from, sizeof(JsError *) * n);
+	here = render_path(v->ipath, v->ilen, NULL);
+	own_prefix = psprintf("#%s/", s->ptr);
+	msgs = palloc0(sizeof(char *) * n);
+	locs = palloc0(sizeof(char *) * n);
+	done = palloc0(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		JsError    *e = orig[i];
+		bool		own = strcmp(e->instance_location, here) == 0 &&
+			strncmp(e->schema_path, own_prefix, strlen(own_prefix)) == 0 &&
+			strchr(e->schema_path + strlen(own_prefix), '/') == NULL;
+
+		locs[i] = here;
+		/* a message a subschema's errorMessage already gave stands */
+		if (strcmp(e->keyword, "errorMessage") == 0)
+			continue;
+		if (s->error_message.type == jbvString)
+		{
+			msgs[i] = pnstrdup(s->error_message.val.string.val, s->error_message.val.string.len);
+			continue;
+		}
+		if (own)
+		{
+			JsonbValue	kwv;
+
+			if (js_object_find(s->error_message.val.binary.data, e->keyword, strlen(e->keyword), &kwv))
+			{
+				if (kwv.type == jbvString)
+					msgs[i] = pnstrdup(kwv.val.string.val, kwv.val.string.len);
+				else if (js_is_object(&kwv))
+				{
+					/* required: by the missing property; dependencies: by the property that has them */
+					char	   *name = param_text(e->params, strcmp(e->keyword, "required") == 0 ? "missingProperty" : "property");
+					if (name)
+						msgs[i] = member_text(&kwv, name, strlen(name));
+				}
+			}
+		}
+		else
+		{
+			JsonbValue	props;
+			size_t		hl = strlen(here);
+
+			/* an error below a named property: "properties": {"name": "..."} */
+			if (js_object_find(s->error_message.val.binary.data, "properties", 10, &props) && js_is_object(&props) &&
+				strncmp(e->instance_location, here, hl) == 0 && e->instance_location[hl] == '/')
+			{
+				const char *seg = e->instance_location + hl + 1;
+				const char *end = strchr(seg, '/');
+				int			len = end ? end - seg : strlen(seg);
+				StringInfoData name;
+
+				initStringInfo(&name);
+				for (int k = 0; k < len; k++)
+				{
+					if (seg[k] == '~' && k + 1 < len)
+					{
+						appendStringInfoChar(&name, seg[k + 1] == '1' ? '/' : '~');
+						k++;
+					}
+					else
+						appendStringInfoChar(&name, seg[k]);
+				}
+				msgs[i] = member_text(&props, name.data, name.len);
+				if (msgs[i])
+					locs[i] = psprintf("%s/%.*s", here, len, seg);
+			}
+		}
+		if (msgs[i] == NULL)
+			msgs[i] = member_text(&s->error_message, "_", 1);
+	}
+	/* keep the errors no message claims, then one error per message and place */
+	kept = from;
+	for (int i = 0; i < n; i++)
+		if (msgs[i] == NULL)
+			v->errors[kept++] = orig[i];
+	v->nerr = kept;
+	for (int i = 0; i < n; i++)
+	{
+		StringInfoData params;
+		JsError    *e;
+		int			count = 0;
+
+		if (msgs[i] == NULL || done[i])
+			continue;
+		initStringInfo(&params);
+		appendStringInfoString(&params, "{\"errors\": [");
+		for (int j = i; j < n; j++)
+		{
+			if (msgs[j] == NULL || done[j] || strcmp(msgs[j], msgs[i]) != 0 || strcmp(locs[j], locs[i]) != 0)
+				continue;
+			if (count++ > 0)
+				appendStringInfoString(&params, ", ");
+			append_error_json(&params, orig[j]);
+			done[j] = true;
+		}
+		appendStringInfoString(&params, "]}");
+		add_error(v, s, "errorMessage", NULL, params.data, msgs[i]);
+		e = v->errors[v->nerr - 1];
+		e->instance_location = locs[i];
+		e->title = NULL;
+		e->message = msgs[i];
+	}
+}
+
 static bool
 eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 {
@@ -1110,7 +1307,10 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	JsEval	   *parent_ev = NULL;
 	int			ann_saved = v->nann;
 	int			warn_saved = v->nwarn;
+	int			err_saved = v->nerr;
 	bool		type_failed = false;
+	const char *title_saved = v->title;
+	int			title_ilen_saved = v->title_ilen;
 
 	if (s->is_bool)
 	{
@@ -1128,6 +1328,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				 errdetail("%d schema levels deep at \"%s#%.160s\": the schema recurses without end, or the instance is nested too deeply.",
 						   v->depth, s->resource->uri, s->ptr)));
 	v->depth++;
+	if (s->title && v->collect && v->o->titles)
+	{
+		v->title = s->title;
+		v->title_ilen = v->ilen;
+	}
 
 	if (v->track_scope && (v->slen == 0 || v->scope[v->slen - 1] != s->resource))
 	{
@@ -1457,6 +1662,8 @@ extensions:
 	}
 
 done:
+	if (!ok && s->has_error_message && v->collect)
+		apply_error_message(v, s, err_saved);
 	/* annotations (and warnings) of a failing schema are dropped, with its subschemas' */
 	if (!ok)
 	{
@@ -1469,6 +1676,8 @@ done:
 		eval_merge(parent_ev, ev);
 	if (pushed_scope)
 		v->slen--;
+	v->title = title_saved;
+	v->title_ilen = title_ilen_saved;
 	v->depth--;
 	return ok;
 }
@@ -1532,6 +1741,9 @@ js_ext_report(JsExtCall *call, const char *keyword, const char *kw_path,
 		}
 		v->warns[v->nwarn++] = e;
 	}
+	/* the author's message stands as written */
+	e->title = NULL;
+	e->message = message;
 	if (instance_suffix && instance_suffix[0])
 		e->instance_location = psprintf("%s%s", e->instance_location, instance_suffix);
 }
@@ -1565,6 +1777,11 @@ append_unit(StringInfo buf, const JsError *e, bool annotation)
 	escape_json(buf, e->keyword);
 	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
 	escape_json(buf, e->message);
+	if (e->title)
+	{
+		appendStringInfoString(buf, ", \"title\": ");
+		escape_json(buf, e->title);
+	}
 	appendStringInfoChar(buf, '}');
 }
 

@@ -458,6 +458,7 @@ registry_validate(text *subject, Jsonb *instance, Jsonb *old, int32 requested, b
 		memset(&r, 0, sizeof(r));
 		o.collect = true;
 		o.locale = request_locale();
+		o.titles = true;		/* "Start date: must be string" */
 		out->valid = js_validate(e->compiled, instance, &o, &r);
 		if (!out->valid && old != NULL)
 		{

@@ -83,6 +83,7 @@ UPDATE lowcode.tenants SET settings = settings || '{"locale": "de"}' WHERE id = 
 SELECT pg_temp.msgs('{}') AS tenant_default;
 SELECT pg_temp.msgs('{"accept-language": "fr"}') AS header_wins;
 SELECT set_config('request.headers', '', false) IS NOT NULL AS reset;
+UPDATE lowcode.tenants SET settings = settings - 'locale' WHERE id = :'ta';
 -- the singular where a language has one
 SELECT lowcode.jsonschema_validate('{"minItems": 1}', '[]', '{"locale": "de"}') #>> '{errors,0,message}' AS one,
        lowcode.jsonschema_validate('{"minItems": 2}', '[]', '{"locale": "de"}') #>> '{errors,0,message}' AS other;
@@ -90,5 +91,32 @@ SELECT pg_temp.err($$SELECT lowcode.jsonschema_validate('{}', '1', '{"locale": "
 SET lowcode.locale = 'ja';
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1') #>> '{errors,0,message}' AS by_setting;
 RESET lowcode.locale;
+
+-- a field's title in messages (the registry's validation), and ajv-errors' errorMessage
+SELECT lowcode.register_schema('rf.titled', $${"type": "object", "title": "Leave request",
+  "properties": {"start": {"type": "string", "title": "Start date", "format": "date"}, "days": {"$ref": "#/$defs/days"}},
+  "required": ["start", "days", "reason"],
+  "$defs": {"days": {"type": "integer", "title": "Number of days", "minimum": 1}}}$$) AS v;
+SELECT e ->> 'instancePath' AS field, e ->> 'message' AS message, e ->> 'title' AS title
+  FROM jsonb_array_elements(lowcode.validate('rf.titled', '{"start": "soon", "days": 0}') -> 'errors') e ORDER BY 1, 2;
+SELECT e ->> 'message' AS message
+  FROM jsonb_array_elements(lowcode.validate('rf.titled', '{}') -> 'errors') e ORDER BY 1;
+-- the validator alone keeps ajv's messages
+SELECT lowcode.jsonschema_validate(lowcode.get_schema('rf.titled'), '{"start": 1, "days": 1, "reason": "x"}') #>> '{errors,0,message}' AS plain;
+SELECT lowcode.register_schema('rf.custom', $${"type": "object",
+  "properties": {
+    "age": {"type": "integer", "minimum": 18, "errorMessage": "you must be an adult (a whole number of years, 18 or more)"},
+    "email": {"type": "string", "format": "email", "minLength": 6},
+    "nick": {"type": "string", "maxLength": 3}},
+  "required": ["age", "email"],
+  "errorMessage": {"required": {"email": "we need your email"}, "properties": {"email": "that is not an email address"},
+                   "_": "something else is wrong"}}$$) AS v;
+SELECT e ->> 'instancePath' AS field, e ->> 'keyword' AS keyword, e ->> 'message' AS message,
+       jsonb_array_length(e -> 'params' -> 'errors') AS replaced, e -> 'params' -> 'errors' -> 0 ->> 'keyword' AS first_replaced
+  FROM jsonb_array_elements(lowcode.validate('rf.custom', '{"age": 12.5}') -> 'errors') e ORDER BY 1, 3;
+SELECT e ->> 'instancePath' AS field, e ->> 'keyword' AS keyword, e ->> 'message' AS message,
+       jsonb_array_length(e -> 'params' -> 'errors') AS replaced
+  FROM jsonb_array_elements(lowcode.validate('rf.custom', '{"age": 30, "email": "x", "nick": "toolong"}') -> 'errors') e ORDER BY 1, 3;
+SELECT lowcode.validate('rf.custom', '{"age": 30, "email": "ann@example.com"}') ->> 'valid' AS valid_untouched;
 
 ROLLBACK;
