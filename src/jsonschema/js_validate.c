@@ -1668,7 +1668,9 @@ done:
 	if (!ok)
 	{
 		v->nann = ann_saved;
-		v->nwarn = warn_saved;
+		/* warnings of a branch that did not apply (oneOf, anyOf, if) go with it */
+		if (v->speculative > 0)
+			v->nwarn = warn_saved;
 	}
 	else if (s->n_annotations && v->o->annotate && v->collect)
 		add_annotations(v, s);
