@@ -88,7 +88,7 @@ typedef enum JsMsg
 	M_MIN_PROPS, M_MAX_PROPS, M_COMPARE, M_MULTIPLE, M_PATTERN, M_FORMAT,
 	M_ENUM, M_CONST, M_ADDITIONAL, M_UNEVAL_PROPS, M_UNIQUE, M_MIN_CONTAINS,
 	M_MAX_CONTAINS, M_DEPENDENT, M_PROPERTY_NAME, M_NOT, M_ANY_OF, M_ONE_OF,
-	M_IF, M_FALSE
+	M_IF, M_FALSE, M_DEPENDENTS
 } JsMsg;
 
 static const char *const messages[][2] = {
@@ -114,12 +114,14 @@ static const char *const messages[][2] = {
 	[M_MAX_CONTAINS] = {"must contain at most %s valid item(s)", "应当包含至多 %s 个有效项"},
 	[M_DEPENDENT] = {"must have property %s when property %s is present",
 	"应当有属性 %s（当属性 %s 存在时）"},
-	[M_PROPERTY_NAME] = {"property name '%s' is invalid", "属性名 '%s' 无效"},
+	[M_PROPERTY_NAME] = {"property name must be valid", "属性名 无效"},
 	[M_NOT] = {"must NOT be valid", "不应当通过 \"not\" 中的 schema"},
 	[M_ANY_OF] = {"must match a schema in anyOf", "应当匹配 anyOf 中的某一个 schema"},
 	[M_ONE_OF] = {"must match exactly one schema in oneOf", "应当只匹配 oneOf 中的一个 schema"},
 	[M_IF] = {"must match \"%s\" schema", "应当匹配 \"%s\" schema"},
 	[M_FALSE] = {"boolean schema is false", "布尔 schema 为 false"},
+	[M_DEPENDENTS] = {"must have properties %s when property %s is present",
+	"应当有属性 %s（当属性 %s 存在时）"},
 };
 
 /*
@@ -196,8 +198,10 @@ msg(JsV *v, JsMsg m, const char *a1, const char *a2)
 		int			l = v->o->locale - JS_LOCALE_DE;
 		const char *i18n = messages_i18n[m][l];
 
-		/* a dependentRequired error names one property: the singular */
-		if (((a1 && strcmp(a1, "1") == 0) || m == M_DEPENDENT) && messages_i18n_one[m][l])
+		/* M_DEPENDENT is the singular of M_DEPENDENTS (ajv-i18n's one text for both) */
+		if (m == M_DEPENDENTS)
+			i18n = messages_i18n[M_DEPENDENT][l];
+		else if (((a1 && strcmp(a1, "1") == 0) || m == M_DEPENDENT) && messages_i18n_one[m][l])
 			i18n = messages_i18n_one[m][l];
 		if (i18n)
 			fmt = i18n;
@@ -309,6 +313,9 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 	else
 		e->absolute_keyword_location = NULL;
 	e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
+	/* ajv names a false schema's error "<its path>/false schema" */
+	if (kw == NULL && keyword_name && strcmp(keyword_name, "false schema") == 0)
+		e->schema_path = psprintf("%s/false schema", e->schema_path);
 	e->params = pstrdup(params);
 	e->message = message;
 	e->title = NULL;
@@ -665,12 +672,24 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			{
 				if (!js_object_find(jc, d->required[j].s, d->required[j].len, NULL))
 				{
+					/* ajv names every dependency of the property, in each error */
+					StringInfoData deps;
+
+					initStringInfo(&deps);
+					for (int q = 0; v->collect && q < d->n; q++)
+					{
+						if (q > 0)
+							appendStringInfoString(&deps, ", ");
+						appendBinaryStringInfo(&deps, d->required[q].s, d->required[q].len);
+					}
 					KPUSH(v, s->dep_required_kw);
 					ADD_ERROR(v, s, NULL, s->dep_required_kw,
-							  psprintf("{\"property\": %s, \"missingProperty\": %s, \"depsCount\": %d}",
+							  psprintf("{\"property\": %s, \"missingProperty\": %s, \"depsCount\": %d, \"deps\": %s}",
 									   json_string(d->name.s, d->name.len),
-									   json_string(d->required[j].s, d->required[j].len), d->n),
-							  msg(v, M_DEPENDENT, d->required[j].s, d->name.s));
+									   json_string(d->required[j].s, d->required[j].len), d->n,
+									   json_string(deps.data, deps.len)),
+							  d->n == 1 ? msg(v, M_DEPENDENT, deps.data, d->name.s) :
+							  msg(v, M_DEPENDENTS, deps.data, d->name.s));
 					KPOP(v);
 					/* the pointer names the keyword, the params the property */
 					if (v->collect)
@@ -963,23 +982,31 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 
 			if (n <= UNIQUE_PAIRWISE_MAX)
 			{
-				js_iter_init(&a, jc);
-				for (i = 0; dup_i < 0 && js_iter_next_elem(&a, &x); i++)
-				{
-					JsIter		b = a;
-					int			k;
+				/*
+				 * ajv's pair: the last item that repeats an earlier one (i),
+				 * and the nearest earlier item equal to it (j)
+				 */
+				JsonbValue *items = palloc(sizeof(JsonbValue) * n);
+				int			k;
 
+				js_iter_init(&a, jc);
+				for (k = 0; k < n && js_iter_next_elem(&a, &items[k]); k++)
+					;
+				for (i = k - 1; dup_i < 0 && i > 0; i--)
+				{
 					CHECK_FOR_INTERRUPTS();
-					for (k = i + 1; js_iter_next_elem(&b, &y); k++)
+					for (int m = i - 1; m >= 0; m--)
 					{
-						if (js_json_equal(&x, &y))
+						if (js_json_equal(&items[i], &items[m]))
 						{
-							dup_i = i;
-							dup_j = k;
+							dup_i = m;
+							dup_j = i;
 							break;
 						}
 					}
 				}
+				(void) x;
+				(void) y;
 			}
 			else
 				unique_items_by_hash(jc, n, &dup_i, &dup_j);
@@ -987,7 +1014,7 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			{
 				ADD_ERROR(v, s, "uniqueItems", NULL,
 						  psprintf("{\"i\": %d, \"j\": %d}", dup_j, dup_i),
-						  msg(v, M_UNIQUE, int_text(dup_j), int_text(dup_i)));
+						  msg(v, M_UNIQUE, int_text(dup_i), int_text(dup_j)));
 				FAILR();
 			}
 		}
