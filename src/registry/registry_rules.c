@@ -49,9 +49,8 @@
 #include "utils/resowner.h"
 
 #include "cel/cel_jsonb.h"
-#include "cel/cel_value.h"
-#include "jsonschema/js_internal.h"
-#include "jsonschema/js_store.h"
+#include "cel/cel.h"
+#include "jsonschema/jsonschema.h"
 #include "lc/lc_http.h"
 #include "quota/quota.h"
 #include "rules/rules.h"

@@ -9,7 +9,7 @@
 #ifndef REGISTRY_RULES_H
 #define REGISTRY_RULES_H
 
-#include "jsonschema/js_internal.h"
+#include "jsonschema/jsonschema.h"
 
 /* one validation: the stored data of the submission being updated, or NULL */
 typedef struct RegRulesRun
