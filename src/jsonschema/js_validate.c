@@ -1159,10 +1159,11 @@ eval_ref(JsV *v, JsSchema *target, const char *kw, const JsonbValue *inst, JsEva
 
 /* ---------- ajv-errors' errorMessage ---------- */
 
+/* ajv's fields of an error: "instancePath", ... "message" (no braces) */
 static void
-append_error_json(StringInfo buf, const JsError *e)
+append_ajv_fields(StringInfo buf, const JsError *e)
 {
-	appendStringInfoString(buf, "{\"instancePath\": ");
+	appendStringInfoString(buf, "\"instancePath\": ");
 	escape_json(buf, e->instance_location);
 	appendStringInfoString(buf, ", \"schemaPath\": ");
 	escape_json(buf, e->schema_path);
@@ -1170,6 +1171,13 @@ append_error_json(StringInfo buf, const JsError *e)
 	escape_json(buf, e->keyword);
 	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
 	escape_json(buf, e->message);
+}
+
+static void
+append_error_json(StringInfo buf, const JsError *e)
+{
+	appendStringInfoChar(buf, '{');
+	append_ajv_fields(buf, e);
 	appendStringInfoString(buf, ", \"emUsed\": true}");
 }
 
@@ -1797,14 +1805,8 @@ append_unit(StringInfo buf, const JsError *e, bool annotation)
 	}
 	appendStringInfoString(buf, ", \"error\": ");
 	escape_json(buf, e->message);
-	appendStringInfoString(buf, ", \"instancePath\": ");
-	escape_json(buf, e->instance_location);
-	appendStringInfoString(buf, ", \"schemaPath\": ");
-	escape_json(buf, e->schema_path);
-	appendStringInfoString(buf, ", \"keyword\": ");
-	escape_json(buf, e->keyword);
-	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
-	escape_json(buf, e->message);
+	appendStringInfoString(buf, ", ");
+	append_ajv_fields(buf, e);
 	if (e->title)
 	{
 		appendStringInfoString(buf, ", \"title\": ");

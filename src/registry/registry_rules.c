@@ -234,6 +234,24 @@ member_string(JsonbContainer *obj, const char *key, RegRulesCheck *chk, const ch
 	return pnstrdup(v.val.string.val, v.val.string.len);
 }
 
+/* the details of LG011: [{"message", "position"}, ...] */
+static char *
+problems_json(const CelParseError *problems, int n)
+{
+	StringInfoData d;
+
+	initStringInfo(&d);
+	appendStringInfoChar(&d, '[');
+	for (int i = 0; i < n; i++)
+	{
+		appendStringInfoString(&d, i ? ", {\"message\": " : "{\"message\": ");
+		escape_json(&d, problems[i].message);
+		appendStringInfo(&d, ", \"position\": %d}", problems[i].pos);
+	}
+	appendStringInfoChar(&d, ']');
+	return d.data;
+}
+
 /* parse a CEL text of a rule; in checking mode, refuse syntax errors and unknown functions */
 static CelProgram *
 parse_cel(const char *src, const char *what, RegRulesCheck *chk, const char *where, bool *calls_sql)
@@ -270,18 +288,8 @@ parse_cel(const char *src, const char *what, RegRulesCheck *chk, const char *whe
 		n = cel_sql_unknown_calls(prog, true, &problems);
 		if (n > 0)
 		{
-			StringInfoData d;
-
-			initStringInfo(&d);
-			appendStringInfoChar(&d, '[');
-			for (int i = 0; i < n; i++)
-			{
-				appendStringInfoString(&d, i ? ", {\"message\": " : "{\"message\": ");
-				escape_json(&d, problems[i].message);
-				appendStringInfo(&d, ", \"position\": %d}", problems[i].pos);
-			}
-			appendStringInfoChar(&d, ']');
-			rule_error(chk, where, d.data, "%s is not a valid CEL expression: %s", what, problems[0].message);
+			rule_error(chk, where, problems_json(problems, n),
+					   "%s is not a valid CEL expression: %s", what, problems[0].message);
 		}
 	}
 	return prog;
@@ -498,18 +506,8 @@ check_types(RegRulesCheck *chk, const JsonbValue *level, const char *base, CelPr
 	n = cel_check_types(prog, &env, is_rule, &problems, &cost);
 	if (n > 0)
 	{
-		StringInfoData d;
-
-		initStringInfo(&d);
-		appendStringInfoChar(&d, '[');
-		for (int i = 0; i < n; i++)
-		{
-			appendStringInfoString(&d, i ? ", {\"message\": " : "{\"message\": ");
-			escape_json(&d, problems[i].message);
-			appendStringInfo(&d, ", \"position\": %d}", problems[i].pos);
-		}
-		appendStringInfoChar(&d, ']');
-		rule_error(chk, where, d.data, "%s does not fit the schema: %s", what, problems[0].message);
+		rule_error(chk, where, problems_json(problems, n),
+				   "%s does not fit the schema: %s", what, problems[0].message);
 	}
 	if (cost > rules_max_cost)
 		rule_error(chk, where, NULL,
