@@ -10,16 +10,27 @@ packages=(
   libpq5 libgmp10 libffi8 zlib1g curl
   prometheus-postgres-exporter   # test/t/400_metrics_exporter.pl scrapes the metrics through it
 )
+# node and npm run ajv for test/t/321_ajv_agreement.pl (Debian's, unless a node is on the PATH already)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 
+# ajv 8, pinned by test/ajv/package-lock.json, into test/ajv/node_modules (npm ci: exactly the lockfile)
+ajv_deps() {
+  local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/test/ajv"
+  if command -v npm >/dev/null && [ ! -d "$dir/node_modules/ajv" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "install-deps: npm ci in test/ajv failed (test 321 will try again)" >&2
+  fi
+  return 0
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && { ajv_deps; exit 0; }
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then
@@ -35,3 +46,4 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q prometheus-postgres-exporter 2>/dev/null; then
   $sudo systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true
 fi
+ajv_deps

@@ -171,6 +171,7 @@ CREATE TABLE lowcode.schema_versions (
   created_by  text NOT NULL,
   deleted_at  timestamptz,
   deleted_by  text,
+  schema_json json,  -- issue 15: the schema as its author wrote it (key order kept), from register_form
   PRIMARY KEY (tenant_id, subject, version),
   FOREIGN KEY (tenant_id, subject) REFERENCES lowcode.subjects (tenant_id, name)
 );
@@ -263,7 +264,8 @@ CREATE POLICY submissions_update ON lowcode.submissions FOR UPDATE
 CREATE POLICY submissions_delete ON lowcode.submissions FOR DELETE
   USING (tenant_id = (SELECT lowcode.current_tenant()));
 
--- Versions are immutable: only the state and the soft deletion may change.
+-- Versions are immutable: only the state and the soft deletion may change (and the
+-- author's text, once, when it is the same document: register_form).
 CREATE FUNCTION lowcode.schema_versions_immutable() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
@@ -271,7 +273,9 @@ BEGIN
       NEW.created_at, NEW.created_by)
      IS DISTINCT FROM
      (OLD.tenant_id, OLD.subject, OLD.version, OLD.schema, OLD.fingerprint, OLD.description,
-      OLD.created_at, OLD.created_by) THEN
+      OLD.created_at, OLD.created_by)
+     OR (NEW.schema_json::text IS DISTINCT FROM OLD.schema_json::text
+         AND (OLD.schema_json IS NOT NULL OR NEW.schema_json::jsonb IS DISTINCT FROM NEW.schema)) THEN
     RAISE EXCEPTION USING ERRCODE = 'LG007',
       MESSAGE = format('version %s of subject %s is immutable', OLD.version, OLD.subject),
       HINT = 'Register a new version instead.';
@@ -582,6 +586,44 @@ $$;
 COMMENT ON FUNCTION lowcode.get_schema(text, integer) IS
   'The schema of a version of a subject (own or global): the latest enabled one when version is NULL.';
 
+-- issue 15: forms render fields in the order their author wrote them; jsonb sorts keys,
+-- so register_form keeps the text (json) beside the schema and get_form returns it.
+CREATE FUNCTION lowcode.register_form(subject text, schema json, description text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+DECLARE
+  v integer;
+BEGIN
+  IF schema IS NULL THEN
+    PERFORM lowcode.registry_raise(422, 'LG011', format('the schema of subject %s must be a JSON object or boolean', subject));
+  END IF;
+  v := lowcode.register_schema(subject, schema::jsonb, description);
+  -- identical content registered before keeps the text it was first given
+  UPDATE lowcode.schema_versions sv SET schema_json = register_form.schema
+   WHERE sv.tenant_id = lowcode.registry_scope() AND sv.subject = register_form.subject AND sv.version = v
+     AND sv.schema_json IS NULL;
+  RETURN v;
+END
+$$;
+COMMENT ON FUNCTION lowcode.register_form(text, json, text) IS
+  'register_schema, keeping the schema''s text as written (key order: the order a form shows its fields), which get_form and the views'' schema_json return.';
+
+CREATE FUNCTION lowcode.get_form(subject text, version integer DEFAULT NULL) RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+DECLARE
+  v lowcode.schema_versions;
+BEGIN
+  PERFORM lowcode.registry_check_subject_name(subject);
+  v := lowcode.registry_lookup(lowcode.registry_scope(), subject, version);
+  IF v.version IS NULL THEN
+    PERFORM lowcode.registry_not_found(subject, version);
+  END IF;
+  RETURN coalesce(v.schema_json, v.schema::json);
+END
+$$;
+COMMENT ON FUNCTION lowcode.get_form(text, integer) IS
+  'get_schema in the author''s key order (the text given to register_form; jsonb''s order for versions registered with register_schema).';
+
 CREATE FUNCTION lowcode.set_compatibility(subject text, mode text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
@@ -736,47 +778,12 @@ COMMENT ON FUNCTION lowcode.delete_schema(text, integer, boolean) IS
 -- Validation
 -----------------------------------------------------------------------------
 
--- Cross-field rules: "x-rules": [{"rule": "<CEL>", "message": "...", "path": "/end_date"}]
--- at the root of a schema or of subschemas reached through "properties".
+-- Cross-field rules: "x-rules": [{"rule": "<CEL>", "message": "...", "fieldPath": "/end_date", ...}]
+-- at any level of a schema: the schema is compiled with the rules hook in checking mode
+-- (src/registry/registry_rules.c), which refuses a malformed rule with LG011 and its JSON Pointer.
 CREATE FUNCTION lowcode.registry_check_rules(schema jsonb, subject text, base text DEFAULT '') RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
-DECLARE
-  r jsonb;
-  i integer := 0;
-  k text;
-  s jsonb;
-  chk jsonb;
-BEGIN
-  IF jsonb_typeof(schema) <> 'object' THEN
-    RETURN;
-  END IF;
-  IF schema ? 'x-rules' THEN
-    IF jsonb_typeof(schema -> 'x-rules') <> 'array' THEN
-      PERFORM lowcode.registry_raise(422, 'LG011', format('x-rules of subject %s at %s must be an array', subject, base || '/x-rules'));
-    END IF;
-    FOR r IN SELECT * FROM jsonb_array_elements(schema -> 'x-rules') LOOP
-      IF jsonb_typeof(r) <> 'object' OR jsonb_typeof(r -> 'rule') IS DISTINCT FROM 'string'
-         OR (r ? 'message' AND jsonb_typeof(r -> 'message') <> 'string')
-         OR (r ? 'path' AND (jsonb_typeof(r -> 'path') <> 'string' OR (r ->> 'path') !~ '^(/.*)?$')) THEN
-        PERFORM lowcode.registry_raise(422, 'LG011',
-          format('x-rules item %s of subject %s must be {"rule": <CEL text>, "message": <text>, "path": <JSON Pointer>}', base || '/x-rules/' || i, subject));
-      END IF;
-      chk := lowcode.rule_check(r ->> 'rule');
-      IF NOT (chk ->> 'valid')::boolean THEN
-        PERFORM lowcode.registry_raise(422, 'LG011',
-          format('x-rules item %s of subject %s is not a valid CEL expression', base || '/x-rules/' || i, subject),
-          chk -> 'errors');
-      END IF;
-      i := i + 1;
-    END LOOP;
-  END IF;
-  IF jsonb_typeof(schema -> 'properties') = 'object' THEN
-    FOR k, s IN SELECT * FROM jsonb_each(schema -> 'properties') LOOP
-      PERFORM lowcode.registry_check_rules(s, subject, base || '/properties/' || replace(replace(k, '~', '~0'), '/', '~1'));
-    END LOOP;
-  END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_registry_check_rules'
+LANGUAGE C STABLE;
 
 -- The version a new validation or submission uses (latest enabled when NULL); errors when unusable.
 CREATE FUNCTION lowcode.registry_usable_version(scope uuid, subject text, version integer)
@@ -911,9 +918,10 @@ CREATE VIEW lowcode.forms WITH (security_invoker = true) AS
                   (SELECT r.compatibility FROM lowcode.registry_settings r WHERE r.tenant_id = s.tenant_id),
                   (SELECT r.compatibility FROM lowcode.registry_settings r WHERE r.tenant_id = lowcode.registry_global()),
                   'BACKWARD') AS compatibility,
-         s.created_at
+         s.created_at,
+         coalesce(l.schema_json, l.schema::json) AS schema_json
     FROM lowcode.subjects s
-    JOIN LATERAL (SELECT v.version, v.description, v.schema, v.created_at FROM lowcode.schema_versions v
+    JOIN LATERAL (SELECT v.version, v.description, v.schema, v.created_at, v.schema_json FROM lowcode.schema_versions v
                    WHERE v.tenant_id = s.tenant_id AND v.subject = s.name AND v.state = 'enabled'
                      AND v.deleted_at IS NULL
                    ORDER BY v.version DESC LIMIT 1) l ON true;
@@ -922,7 +930,8 @@ COMMENT ON VIEW lowcode.forms IS
 
 CREATE VIEW lowcode.form_versions WITH (security_invoker = true) AS
   SELECT v.subject, v.tenant_id = lowcode.registry_global() AS global, v.version, v.state, v.description,
-         v.fingerprint, v.schema, v.created_at, v.created_by
+         v.fingerprint, v.schema, v.created_at, v.created_by,
+         coalesce(v.schema_json, v.schema::json) AS schema_json
     FROM lowcode.schema_versions v
    WHERE v.deleted_at IS NULL;
 COMMENT ON VIEW lowcode.form_versions IS 'Versions not deleted of the subjects a tenant sees.';
@@ -945,6 +954,8 @@ INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
   ('FUNCTION', 'lowcode.check_compatibility(text, jsonb)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.register_schema(text, jsonb, text)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.get_schema(text, integer)', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.register_form(text, json, text)', 'EXECUTE'),
+  ('FUNCTION', 'lowcode.get_form(text, integer)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.set_compatibility(text, text)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.set_schema_state(text, integer, text)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.deprecate_schema(text, integer)', 'EXECUTE'),

@@ -166,6 +166,59 @@ extern int	cel_check_calls(CelProgram *prog, CelKnownFunction is_known, void *ct
 /* The top-level variables an expression reads: fills prog->vars (cel_check.c). */
 extern void cel_collect_variables(CelProgram *prog);
 
+/*
+ * Optional type check against declared variable types (cel_check.c), for
+ * callers that know the shape of their data (the registry checks x-rules
+ * against the schema at the rule's level).  The checker asks the caller
+ * for the type of a variable, of a field of an object type and of the
+ * elements of a list type; "handle" is the caller's own description (a
+ * subschema).  Only certain mistakes are reported: an undeclared variable,
+ * a field the object type does not have, a field of a scalar, operands of
+ * different kinds (a string compared with a number), a non-boolean
+ * condition or result; anything not known statically is dyn and accepted.
+ * It also estimates the worst-case cost (cel_cost units) from the bounds
+ * the caller knows (maxItems, maxLength), or -1 when unbounded.
+ */
+typedef enum CelTypeTag
+{
+	CT_DYN = 0,
+	CT_NULL,
+	CT_BOOL,
+	CT_INT,
+	CT_UINT,
+	CT_DOUBLE,
+	CT_NUMBER,					/* a JSON number: int or double at run time */
+	CT_STRING,
+	CT_BYTES,
+	CT_LIST,
+	CT_MAP,						/* objects too */
+	CT_TIMESTAMP,
+	CT_DURATION,
+	CT_TYPE
+} CelTypeTag;
+
+typedef struct CelDeclType
+{
+	CelTypeTag	tag;
+	const void *handle;			/* the caller's: lists and maps */
+	int64		max_size;		/* maxItems / maxProperties / maxLength; -1 unknown */
+} CelDeclType;
+
+typedef struct CelTypeEnv
+{
+	/* the type of a top-level variable; false: not declared */
+	bool		(*variable) (void *ctx, const char *name, CelDeclType *out);
+	/* a field of an object type: 1 found, 0 not declared (an error), -1 unknown (dyn) */
+	int			(*field) (void *ctx, const CelDeclType *obj, const char *name, CelDeclType *out);
+	/* the element type of a list type */
+	void		(*elem) (void *ctx, const CelDeclType *list, CelDeclType *out);
+	void	   *ctx;
+} CelTypeEnv;
+
+extern int	cel_check_types(CelProgram *prog, const CelTypeEnv *env, bool want_bool,
+							CelParseError **problems, int64 *cost);
+extern const char *cel_type_tag_name(CelTypeTag t);
+
 /* Format a parse error with a caret line under the expression. */
 extern char *cel_format_parse_error(const CelProgram *prog, int *line, int *column);
 

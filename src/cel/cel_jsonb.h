@@ -31,4 +31,9 @@ extern Jsonb *cel_to_proto_json(const CelValue *v);
 extern void cel_raise_error(const CelValue *err, const char *expr) pg_attribute_noreturn();
 extern int	cel_error_sqlstate(CelErrorCode code);
 
+/* the SQL glue's parse and evaluation, for other components (cel_sql.c) */
+extern CelProgram *cel_sql_parse(const char *src, int len);
+extern int	cel_sql_unknown_calls(CelProgram *prog, bool registered_known, CelParseError **problems);
+extern void cel_sql_eval(const CelProgram *prog, CelResolver resolve, void *ctx, CelValue *out);
+
 #endif							/* CEL_JSONB_H */

@@ -557,6 +557,8 @@ object_aclcheck_compat(Oid fn)
 }
 
 static bool call_registered_guarded(const char *name, int nargs, CelValue *args, CelValue *out);
+static bool is_registered(void *ctx, const char *name);
+extern void cel_collect_variables(CelProgram *prog);
 
 static bool
 call_registered(void *ctx, const char *name, int nargs, CelValue *args, CelValue *out)
@@ -645,6 +647,49 @@ call_registered_guarded(const char *name, int nargs, CelValue *args, CelValue *o
 		return true;
 	}
 	return false;
+}
+
+/* ---- evaluation for other components (the registry's x-rules) ---- */
+
+/*
+ * Parse an expression with the limits of the SQL functions (length,
+ * nesting), in the current memory context; syntax errors are left in
+ * prog->error for the caller to report.  The variables it reads are
+ * collected (prog->vars).
+ */
+CelProgram *
+cel_sql_parse(const char *src, int len)
+{
+	CelProgram *prog;
+
+	check_length(len);
+	prog = cel_parse(pnstrdup(src, len), len, rules_max_depth);
+	if (!prog->error)
+		cel_collect_variables(prog);
+	return prog;
+}
+
+/* calls of functions that are not built in (registered SQL functions, or unknown ones) */
+int
+cel_sql_unknown_calls(CelProgram *prog, bool registered_known, CelParseError **problems)
+{
+	return cel_check_calls(prog, registered_known ? is_registered : NULL, NULL, problems);
+}
+
+/*
+ * Evaluate a parsed program as rule_eval does (registered SQL functions
+ * callable, the cost limit lowcode.rules_max_cost), the variables given by
+ * resolve.  CEL errors come back as error values; the cost limit and errors
+ * of SQL functions are raised.
+ */
+void
+cel_sql_eval(const CelProgram *prog, CelResolver resolve, void *ctx, CelValue *out)
+{
+	CelEnv		env;
+
+	cel_env_init(&env, resolve, ctx, rules_max_cost);
+	env.call_hook = call_registered;
+	cel_eval(&env, prog->root, out);
 }
 
 /* ---- evaluation ---- */

@@ -1035,6 +1035,22 @@ compile_summary_flags(JsSchema *s, bool has_ref)
 
 }
 
+/*
+ * Keywords for people filling in forms: "title" (any draft: messages name
+ * the field by it) and ajv-errors' "errorMessage" (a string or an object).
+ */
+static void
+compile_form_keyword(JsSchema *s, const JsonbValue *k, const JsonbValue *e)
+{
+	if (key_is(k, "title") && e->type == jbvString)
+		s->title = value_cstring(e);
+	else if (key_is(k, "errorMessage") && (e->type == jbvString || js_is_object(e)))
+	{
+		s->has_error_message = true;
+		s->error_message = *e;
+	}
+}
+
 static JsSchema *
 compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			   const char *base, const char *ptr, JsDraft draft, uint32 vocab)
@@ -1125,6 +1141,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	while (js_iter_next_pair(&it, &k, &e))
 	{
 		compile_annotation(s, &k, &e, draft);
+		compile_form_keyword(s, &k, &e);
 		if (!compile_applicator_keyword(cc, s, v, &k, &e, &st, &late) && s->validation)
 			(void) compile_validation_keyword(s, &k, &e, &st, &late);
 	}
@@ -1148,6 +1165,13 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	}
 
 	compile_summary_flags(s, has_ref);
+	/* the caller's extension keywords (x-rules): compiled in the compiled form's context */
+	if (cc->opts->ext_compile)
+	{
+		s->ext = cc->opts->ext_compile(v, base, ptr, cc->opts->ext_arg);
+		if (s->ext)
+			cc->c->has_ext = true;
+	}
 	cc->depth--;
 	return s;
 }

@@ -194,6 +194,16 @@ struct JsSchema
 	int			n_annotations;
 	const char **annotation_kw;
 	JsonbValue *annotation_values;
+
+	/* an extension keyword's compiled form (the registry's x-rules), or NULL */
+	void	   *ext;
+
+	/* "title" (any draft), for messages a person reads (JsValidateOptions.titles) */
+	const char *title;
+
+	/* ajv-errors' "errorMessage" (a string or an object), when present */
+	bool		has_error_message;
+	JsonbValue	error_message;
 };
 
 typedef struct JsBuiltinDocument
@@ -210,33 +220,7 @@ extern char *js_uri_strip_fragment(const char *uri, char **fragment);
 extern char *js_uri_percent_decode(const char *s);
 extern bool js_uri_is_absolute(const char *uri);
 
-/* js_jsonb.c: reading jsonb containers in place */
-typedef struct JsIter
-{
-	JsonbContainer *jc;
-	char	   *base;
-	int			n;				/* elements, or pairs */
-	int			i;
-	uint32		off;			/* offset of the next element / key */
-	uint32		voff;			/* offset of the next value (objects) */
-} JsIter;
-
-extern void js_iter_init(JsIter *it, JsonbContainer *jc);
-extern bool js_iter_next_elem(JsIter *it, JsonbValue *elem);
-extern bool js_iter_next_pair(JsIter *it, JsonbValue *key, JsonbValue *val);
-extern bool js_object_find(JsonbContainer *jc, const char *key, int len,
-						   JsonbValue *val);
-extern bool js_array_get(JsonbContainer *jc, int index, JsonbValue *elem);
-extern void js_root_value(Jsonb *jb, JsonbValue *v);
-extern bool js_json_equal(const JsonbValue *a, const JsonbValue *b);
-extern uint32 js_json_hash(const JsonbValue *v);
-extern void js_value_to_json(StringInfo buf, const JsonbValue *v);
-extern bool js_is_object(const JsonbValue *v);
-extern bool js_is_array(const JsonbValue *v);
-extern bool js_numeric_is_integral(Numeric n);
-extern int	js_numeric_cmp(Numeric a, Numeric b);
-extern int	js_numeric_sign(Numeric n);
-extern int	js_utf8_length(const char *s, int len);
+/* js_jsonb.c: reading jsonb containers in place (declared in jsonschema.h) */
 
 /* js_format.c: the "format" checkers (pure, no ereport for bad values) */
 /*

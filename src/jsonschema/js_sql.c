@@ -242,7 +242,7 @@ options_error(const char *fmt, const char *arg)
 	ereport(ERROR,
 			(errcode(ERRCODE_LJ_INVALID_OPTIONS),
 			 errmsg(fmt, arg),
-			 errhint("Valid options: \"output\": \"flag\" | \"basic\", \"max_errors\": N, \"format\": \"assert\" | \"annotate\", \"locale\": \"en\" | \"zh-CN\", \"draft\": \"4\" | \"6\" | \"7\" | \"2019-09\" | \"2020-12\".")));
+			 errhint("Valid options: \"output\": \"flag\" | \"basic\", \"max_errors\": N, \"format\": \"assert\" | \"annotate\", \"locale\": \"en\" | \"zh-CN\" | \"de\" | \"es\" | \"fr\" | \"ja\" | \"pt-BR\", \"draft\": \"4\" | \"6\" | \"7\" | \"2019-09\" | \"2020-12\".")));
 }
 
 static void
@@ -302,13 +302,12 @@ parse_options(Jsonb *options, SqlOptions *o)
 		}
 		else if (strcmp(key, "locale") == 0)
 		{
-			if (sval && strcmp(sval, "en") == 0)
-				o->v.locale = JS_LOCALE_EN;
-			else if (sval && (pg_strcasecmp(sval, "zh-CN") == 0 || pg_strcasecmp(sval, "zh_CN") == 0 ||
-							  strcmp(sval, "zh") == 0))
-				o->v.locale = JS_LOCALE_ZH_CN;
+			int			l = sval ? js_locale_from_name(sval, strlen(sval)) : -1;
+
+			if (l >= 0)
+				o->v.locale = l;
 			else
-				options_error("option \"locale\" must be \"en\" or \"zh-CN\", not \"%s\"",
+				options_error("option \"locale\" must be \"en\", \"zh-CN\", \"de\", \"es\", \"fr\", \"ja\" or \"pt-BR\", not \"%s\"",
 							  sval ? sval : "(not a string)");
 		}
 		else if (strcmp(key, "draft") == 0)

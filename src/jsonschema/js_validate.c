@@ -72,6 +72,11 @@ typedef struct JsV
 	JsError   **anns;			/* annotations, when asked for */
 	int			nann,
 				anncap;
+	JsError   **warns;			/* extension warnings */
+	int			nwarn,
+				warncap;
+	const char *title;			/* the title of the value being validated (titles) */
+	int			title_ilen;		/* ... at this instance depth */
 } JsV;
 
 /* ---------- messages ---------- */
@@ -82,7 +87,7 @@ typedef enum JsMsg
 	M_MIN_PROPS, M_MAX_PROPS, M_COMPARE, M_MULTIPLE, M_PATTERN, M_FORMAT,
 	M_ENUM, M_CONST, M_ADDITIONAL, M_UNEVAL_PROPS, M_UNIQUE, M_MIN_CONTAINS,
 	M_MAX_CONTAINS, M_DEPENDENT, M_PROPERTY_NAME, M_NOT, M_ANY_OF, M_ONE_OF,
-	M_IF, M_FALSE
+	M_IF, M_FALSE, M_DEPENDENTS
 } JsMsg;
 
 static const char *const messages[][2] = {
@@ -108,12 +113,78 @@ static const char *const messages[][2] = {
 	[M_MAX_CONTAINS] = {"must contain at most %s valid item(s)", "应当包含至多 %s 个有效项"},
 	[M_DEPENDENT] = {"must have property %s when property %s is present",
 	"应当有属性 %s（当属性 %s 存在时）"},
-	[M_PROPERTY_NAME] = {"property name '%s' is invalid", "属性名 '%s' 无效"},
+	[M_PROPERTY_NAME] = {"property name must be valid", "属性名 无效"},
 	[M_NOT] = {"must NOT be valid", "不应当通过 \"not\" 中的 schema"},
 	[M_ANY_OF] = {"must match a schema in anyOf", "应当匹配 anyOf 中的某一个 schema"},
 	[M_ONE_OF] = {"must match exactly one schema in oneOf", "应当只匹配 oneOf 中的一个 schema"},
 	[M_IF] = {"must match \"%s\" schema", "应当匹配 \"%s\" schema"},
 	[M_FALSE] = {"boolean schema is false", "布尔 schema 为 false"},
+	[M_DEPENDENTS] = {"must have properties %s when property %s is present",
+	"应当有属性 %s（当属性 %s 存在时）"},
+};
+
+/*
+ * de, es, fr, ja, pt-BR: the texts of ajv-i18n 4.2 (its localize/<lang>
+ * functions, written here as templates; %1$s and %2$s are the same
+ * arguments as the en column's first and second %s).  NULL: the en text.
+ */
+static const char *const messages_i18n[][5] = {
+	[M_TYPE] = {"muss sein: %1$s", "debe ser %1$s", "doit être de type %1$s", "%1$sでなければいけない", "deve ser %1$s"},
+	[M_REQUIRED] = {"muss das erforderliche Attribut %1$s enthalten", "debe tener la propiedad requerida %1$s", "requiert la propriété %1$s", "必要なプロパティ%1$sがなければいけない", "deve ter a propriedade obrigatória %1$s"},
+	[M_MIN_LENGTH] = {"darf nicht kürzer als %1$s Zeichen sein", "no debe contener menos de %1$s caracteres", "ne doit pas faire moins de %1$s caractères", "は%1$s文字以下であってはいけない", "não deve ser mais curta que %1$s caracteres"},
+	[M_MAX_LENGTH] = {"darf nicht länger als %1$s Zeichen sein", "no debe contener más de %1$s caracteres", "ne doit pas dépasser %1$s caractères", "は%1$s文字以上であってはいけない", "não deve ser maior que %1$s caracteres"},
+	[M_MIN_ITEMS] = {"darf nicht weniger als %1$s Elemente haben", "no debe contener menos de %1$s elementos", "ne doit pas contenir moins de %1$s éléments", "は%1$s個以下であってはいけない", "não deve ter menos que %1$s elementos"},
+	[M_MAX_ITEMS] = {"darf nicht mehr als %1$s Elemente haben", "no debe contener más de %1$s elementos", "ne doit pas contenir plus de %1$s éléments", "は%1$s個以上であってはいけない", "não deve ter mais que %1$s elementos"},
+	[M_MIN_PROPS] = {"darf nicht weniger als %1$s Attribute haben", "no debe contener menos de %1$s propiedades", "ne doit pas contenir moins de %1$s propriétés", "は%1$s個以下のプロパティを有してはいけない", "não deve ter menos que %1$s propriedades"},
+	[M_MAX_PROPS] = {"darf nicht mehr als %1$s Attribute haben", "no debe contener más de %1$s propiedades", "ne doit pas contenir plus de %1$s propriétés", "は%1$s個以上のプロパティを有してはいけない", "não deve ter mais que %1$s propriedades"},
+	[M_COMPARE] = {"muss %1$s %2$s sein", "debe ser %1$s %2$s", "doit être %1$s %2$s", "%1$s %2$sでなければいけない", "deve ser %1$s %2$s"},
+	[M_MULTIPLE] = {"muss ein Vielfaches von %1$s sein", "debe ser múltiplo de %1$s", "doit être un multiple de %1$s", "%1$sの倍数でなければいけない", "deve ser múltiplo de %1$s"},
+	[M_PATTERN] = {"muss diesem Muster entsprechen: \"%1$s\"", "debe coincidir con el patron \"%1$s\"", "doit correspondre au format \"%1$s\"", "\"%1$s\"のパターンと一致しなければいけない", "deve corresponder ao padrão \"%1$s\""},
+	[M_FORMAT] = {"muss diesem Format entsprechen: \"%1$s\"", "debe coincidir con el formato \"%1$s\"", "doit correspondre au format \"%1$s\"", "\"%1$s\"形式に揃えなければいけない", "deve corresponder ao formato \"%1$s\""},
+	[M_ENUM] = {"muss einem der vorgegebenen Werte entsprechen", "deber ser igual a uno de los valores predefinidos", "doit être égal à une des valeurs prédéfinies", "事前に定義された値のいずれかに等しくなければいけない", "deve ser igual a um dos valores permitidos"},
+	[M_CONST] = {"muss gleich der Konstanten sein", "debe ser igual a la constante", "doit être égal à la constante", "must be equal to constant", "deve ser igual à constante"},
+	[M_ADDITIONAL] = {"darf keine zusätzlichen Attribute haben", "no debe tener propiedades adicionales", "ne doit pas contenir de propriétés additionnelles", "追加してはいけない", "não são permitidas propriedades adicionais"},
+	[M_UNEVAL_PROPS] = {"darf keine unausgewerteten Attribute haben", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "não pode possuir propridades não avaliadas"},
+	[M_UNIQUE] = {"darf keine Duplikate enthalten (Elemente #%1$s und #%2$s sind gleich)", "no debe contener elementos duplicados, (los elementos ## %1$s y %2$s son idénticos)", "ne doit pas contenir de doublons (les éléments ## %1$s et %2$s sont identiques)", "重複するアイテムがあってはいけない（%1$sと%2$sは同じである）", "não deve ter itens duplicados (os itens ## %1$s e %2$s são idênticos)"},
+	[M_MIN_CONTAINS] = {"muss ein valides Element enthalten", "debe contener un elemento válido", "doit contenir un élément valide", "must contain a valid item", "deve conter um item válido"},
+	[M_MAX_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_DEPENDENT] = {"muss Attribute %1$s aufweisen, wenn Attribut %2$s gesetzt ist", "debe contener las propiedades %1$s cuando la propiedad %2$s se encuentra presente", "doit avoir la propriété %1$s quand la propriété %2$s est présente", "%2$sがある場合、は%1$sをつけなければいけない", " deve ter propriedades %1$s quando a propriedade %2$s estiver presente"},
+	[M_PROPERTY_NAME] = {"Attributname ist ungültig", "la propiedad no és válida", "le nom de propriété est invalide", "property name is invalid", "o nome da propriedade é inválido"},
+	[M_NOT] = {"muss dem in \"not\" angegebenen Schema widersprechen", "no debe ser válido según el esquema en \"not\"", "est invalide selon le schéma \"not\"", "\"not\"のスキーマに従って有効としてはいけない", "não deve ser valido segundo o schema em \"not\""},
+	[M_ANY_OF] = {"muss einem der Schemata in \"anyOf\" entsprechen", "debe coincidir con algún esquema en \"anyOf\"", "doit correspondre à un schéma de \"anyOf\"", "\"anyOf\"のスキーマとマッチしなくてはいけない", "os dados não correspondem a nenhum schema de \"anyOf\""},
+	[M_ONE_OF] = {"muss genau einem der Schemata in \"oneOf\" entsprechen", "debe coincidir con un solo esquema en \"oneOf\"", "doit correspondre à exactement un schéma de \"oneOf\"", "\"oneOf\"のスキーマと完全に一致しなくてはいけない", "deve corresponder exatamente com um schema em \"oneOf\""},
+	[M_IF] = {"muss dem Schema \"%1$s\" entsprechen", "debe corresponderse con el esquema \"%1$s\"", "doit correspondre au schéma \"%1$s\"", "must match \"%1$s\" schema", "deve corresponder ao schema \"%1$s\""},
+	[M_FALSE] = {"boolesches Schema ist falsch", "el esquema és falso", "le schema est \"false\"", "boolean schema is false", "o schema booleano é \"false\""},
+};
+
+/* the singular where a language has one (the count, the first argument, is 1) */
+static const char *const messages_i18n_one[][5] = {
+	[M_TYPE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_REQUIRED] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MIN_LENGTH] = {NULL, "no debe contener menos de %1$s caracter", "ne doit pas faire moins de %1$s caractère", NULL, "não deve ser mais curta que %1$s caracter"},
+	[M_MAX_LENGTH] = {NULL, "no debe contener más de %1$s caracter", "ne doit pas dépasser %1$s caractère", NULL, "não deve ser maior que %1$s caracter"},
+	[M_MIN_ITEMS] = {"darf nicht weniger als %1$s Element haben", "no debe contener menos de %1$s elemento", "ne doit pas contenir moins de %1$s élément", NULL, "não deve ter menos que %1$s elemento"},
+	[M_MAX_ITEMS] = {"darf nicht mehr als %1$s Element haben", "no debe contener más de %1$s elemento", "ne doit pas contenir plus de %1$s élément", NULL, "não deve ter mais que %1$s elemento"},
+	[M_MIN_PROPS] = {"darf nicht weniger als %1$s Attribut haben", "no debe contener menos de %1$s propiedad", "ne doit pas contenir moins de %1$s propriété", NULL, "não deve ter menos que %1$s propriedade"},
+	[M_MAX_PROPS] = {"darf nicht mehr als %1$s Attribut haben", "no debe contener más de %1$s propiedad", "ne doit pas contenir plus de %1$s propriété", NULL, "não deve ter mais que %1$s propriedade"},
+	[M_COMPARE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MULTIPLE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_PATTERN] = {NULL, NULL, NULL, NULL, NULL},
+	[M_FORMAT] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ENUM] = {NULL, NULL, NULL, NULL, NULL},
+	[M_CONST] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ADDITIONAL] = {NULL, NULL, NULL, NULL, NULL},
+	[M_UNEVAL_PROPS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_UNIQUE] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MIN_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_MAX_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	[M_DEPENDENT] = {"muss Attribut %1$s aufweisen, wenn Attribut %2$s gesetzt ist", "debe contener la propiedad %1$s cuando la propiedad %2$s se encuentra presente", NULL, NULL, " deve ter propriedade %1$s quando a propriedade %2$s estiver presente"},
+	[M_PROPERTY_NAME] = {NULL, NULL, NULL, NULL, NULL},
+	[M_NOT] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ANY_OF] = {NULL, NULL, NULL, NULL, NULL},
+	[M_ONE_OF] = {NULL, NULL, NULL, NULL, NULL},
+	[M_IF] = {NULL, NULL, NULL, NULL, NULL},
+	[M_FALSE] = {NULL, NULL, NULL, NULL, NULL},
 };
 
 static char *
@@ -121,7 +192,42 @@ msg(JsV *v, JsMsg m, const char *a1, const char *a2)
 {
 	const char *fmt = messages[m][v->o->locale == JS_LOCALE_ZH_CN ? 1 : 0];
 
+	if (v->o->locale >= JS_LOCALE_DE && v->o->locale < JS_LOCALE_COUNT)
+	{
+		int			l = v->o->locale - JS_LOCALE_DE;
+		const char *i18n = messages_i18n[m][l];
+
+		/* M_DEPENDENT is the singular of M_DEPENDENTS (ajv-i18n's one text for both) */
+		if (m == M_DEPENDENTS)
+			i18n = messages_i18n[M_DEPENDENT][l];
+		else if (((a1 && strcmp(a1, "1") == 0) || m == M_DEPENDENT) && messages_i18n_one[m][l])
+			i18n = messages_i18n_one[m][l];
+		if (i18n)
+			fmt = i18n;
+	}
 	return psprintf(fmt, a1 ? a1 : "", a2 ? a2 : "");
+}
+
+int
+js_locale_from_name(const char *name, int len)
+{
+	static const struct
+	{
+		const char *tag;
+		int			locale;
+	}			tags[] = {
+		{"en", JS_LOCALE_EN}, {"zh", JS_LOCALE_ZH_CN}, {"de", JS_LOCALE_DE}, {"es", JS_LOCALE_ES},
+		{"fr", JS_LOCALE_FR}, {"ja", JS_LOCALE_JA}, {"pt", JS_LOCALE_PT_BR}, {NULL, 0}
+	};
+	int			primary = 0;
+
+	/* the primary subtag decides: zh-TW reads zh-CN's texts, pt-PT pt-BR's, de-AT de's */
+	while (primary < len && name[primary] != '-' && name[primary] != '_')
+		primary++;
+	for (int i = 0; tags[i].tag; i++)
+		if ((int) strlen(tags[i].tag) == primary && pg_strncasecmp(name, tags[i].tag, primary) == 0)
+			return tags[i].locale;
+	return -1;
 }
 
 /* ---------- paths and errors ---------- */
@@ -206,8 +312,19 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 	else
 		e->absolute_keyword_location = NULL;
 	e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
+	/* ajv names a false schema's error "<its path>/false schema" */
+	if (kw == NULL && keyword_name && strcmp(keyword_name, "false schema") == 0)
+		e->schema_path = psprintf("%s/false schema", e->schema_path);
 	e->params = pstrdup(params);
 	e->message = message;
+	e->title = NULL;
+	/* the field's title, for a person: "Start date: must be string" */
+	if (v->o->titles && v->title && v->title_ilen == v->ilen && message &&
+		!(kw && strcmp(kw, "required") == 0))
+	{
+		e->title = v->title;
+		e->message = psprintf("%s: %s", v->title, message);
+	}
 	if (v->nerr >= v->errcap)
 	{
 		v->errcap = v->errcap ? v->errcap * 2 : 16;
@@ -240,6 +357,7 @@ add_annotations(JsV *v, JsSchema *s)
 		a->schema_path = psprintf("#%s/%s", s->ptr, a->keyword);
 		a->params = val.data;
 		a->message = NULL;
+		a->title = NULL;
 		if (v->nann >= v->anncap)
 		{
 			v->anncap = v->anncap ? v->anncap * 2 : 16;
@@ -498,6 +616,25 @@ eval_number(JsV *v, JsSchema *s, const JsonbValue *inst)
 	return ok;
 }
 
+/* the title of a property's schema (through a $ref), else its name */
+static const char *
+property_title(JsSchema *s, const JsString *name)
+{
+	for (int i = 0; i < s->n_props; i++)
+	{
+		JsSchema   *p = s->props[i].schema;
+
+		if (s->props[i].name.len != name->len || memcmp(s->props[i].name.s, name->s, name->len) != 0)
+			continue;
+		if (p && !p->is_bool && !p->title && p->ref && !p->ref->is_bool)
+			p = p->ref;
+		if (p && !p->is_bool && p->title)
+			return p->title;
+		break;
+	}
+	return name->s;
+}
+
 static bool
 eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 {
@@ -534,12 +671,24 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			{
 				if (!js_object_find(jc, d->required[j].s, d->required[j].len, NULL))
 				{
+					/* ajv names every dependency of the property, in each error */
+					StringInfoData deps;
+
+					initStringInfo(&deps);
+					for (int q = 0; v->collect && q < d->n; q++)
+					{
+						if (q > 0)
+							appendStringInfoString(&deps, ", ");
+						appendBinaryStringInfo(&deps, d->required[q].s, d->required[q].len);
+					}
 					KPUSH(v, s->dep_required_kw);
 					ADD_ERROR(v, s, NULL, s->dep_required_kw,
-							  psprintf("{\"property\": %s, \"missingProperty\": %s, \"depsCount\": %d}",
+							  psprintf("{\"property\": %s, \"missingProperty\": %s, \"depsCount\": %d, \"deps\": %s}",
 									   json_string(d->name.s, d->name.len),
-									   json_string(d->required[j].s, d->required[j].len), d->n),
-							  msg(v, M_DEPENDENT, d->required[j].s, d->name.s));
+									   json_string(d->required[j].s, d->required[j].len), d->n,
+									   json_string(deps.data, deps.len)),
+							  d->n == 1 ? msg(v, M_DEPENDENT, deps.data, d->name.s) :
+							  msg(v, M_DEPENDENTS, deps.data, d->name.s));
 					KPOP(v);
 					/* the pointer names the keyword, the params the property */
 					if (v->collect)
@@ -697,7 +846,7 @@ eval_object(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				ADD_ERROR(v, s, "required", NULL,
 						  psprintf("{\"missingProperty\": %s}",
 								   json_string(s->required[i].s, s->required[i].len)),
-						  msg(v, M_REQUIRED, s->required[i].s, NULL));
+						  msg(v, M_REQUIRED, v->o->titles ? property_title(s, &s->required[i]) : s->required[i].s, NULL));
 				FAILR();
 			}
 		}
@@ -832,23 +981,31 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 
 			if (n <= UNIQUE_PAIRWISE_MAX)
 			{
-				js_iter_init(&a, jc);
-				for (i = 0; dup_i < 0 && js_iter_next_elem(&a, &x); i++)
-				{
-					JsIter		b = a;
-					int			k;
+				/*
+				 * ajv's pair: the last item that repeats an earlier one (i),
+				 * and the nearest earlier item equal to it (j)
+				 */
+				JsonbValue *items = palloc(sizeof(JsonbValue) * n);
+				int			k;
 
+				js_iter_init(&a, jc);
+				for (k = 0; k < n && js_iter_next_elem(&a, &items[k]); k++)
+					;
+				for (i = k - 1; dup_i < 0 && i > 0; i--)
+				{
 					CHECK_FOR_INTERRUPTS();
-					for (k = i + 1; js_iter_next_elem(&b, &y); k++)
+					for (int m = i - 1; m >= 0; m--)
 					{
-						if (js_json_equal(&x, &y))
+						if (js_json_equal(&items[i], &items[m]))
 						{
-							dup_i = i;
-							dup_j = k;
+							dup_i = m;
+							dup_j = i;
 							break;
 						}
 					}
 				}
+				(void) x;
+				(void) y;
 			}
 			else
 				unique_items_by_hash(jc, n, &dup_i, &dup_j);
@@ -856,7 +1013,7 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			{
 				ADD_ERROR(v, s, "uniqueItems", NULL,
 						  psprintf("{\"i\": %d, \"j\": %d}", dup_j, dup_i),
-						  msg(v, M_UNIQUE, int_text(dup_j), int_text(dup_i)));
+						  msg(v, M_UNIQUE, int_text(dup_i), int_text(dup_j)));
 				FAILR();
 			}
 		}
@@ -1000,6 +1157,180 @@ eval_ref(JsV *v, JsSchema *target, const char *kw, const JsonbValue *inst, JsEva
 	return r;
 }
 
+/* ---------- ajv-errors' errorMessage ---------- */
+
+/* ajv's fields of an error: "instancePath", ... "message" (no braces) */
+static void
+append_ajv_fields(StringInfo buf, const JsError *e)
+{
+	appendStringInfoString(buf, "\"instancePath\": ");
+	escape_json(buf, e->instance_location);
+	appendStringInfoString(buf, ", \"schemaPath\": ");
+	escape_json(buf, e->schema_path);
+	appendStringInfoString(buf, ", \"keyword\": ");
+	escape_json(buf, e->keyword);
+	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
+	escape_json(buf, e->message);
+}
+
+static void
+append_error_json(StringInfo buf, const JsError *e)
+{
+	appendStringInfoChar(buf, '{');
+	append_ajv_fields(buf, e);
+	appendStringInfoString(buf, ", \"emUsed\": true}");
+}
+
+/* a string member of an object, or NULL */
+static char *
+member_text(const JsonbValue *obj, const char *key, int len)
+{
+	JsonbValue	m;
+
+	if (!js_is_object(obj) || !js_object_find(obj->val.binary.data, key, len, &m) || m.type != jbvString)
+		return NULL;
+	return pnstrdup(m.val.string.val, m.val.string.len);
+}
+
+/* the name in "{"missingProperty": "x"}"-like params, for required/dependentRequired maps */
+static char *
+param_text(const char *params, const char *key)
+{
+	Jsonb	   *p = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params)));
+	JsonbValue	root;
+
+	js_root_value(p, &root);
+	return member_text(&root, key, strlen(key));
+}
+
+/*
+ * errorMessage (ajv-errors): a string replaces every error of the schema
+ * and its subschemas by one error; an object replaces the errors of the
+ * keywords it names ("required" and "dependentRequired" by property),
+ * "properties"/"items" the errors of those children, "_" all others.  The
+ * replaced errors go to params.errors, as ajv-errors has them.
+ */
+static void
+apply_error_message(JsV *v, JsSchema *s, int from)
+{
+	int			n = v->nerr - from;
+	JsError   **orig;
+	char	   *here;
+	char	   *own_prefix;
+	char	  **msgs;
+	char	  **locs;
+	bool	   *done;
+	int			kept;
+
+	if (n <= 0)
+		return;
+	orig = palloc(sizeof(JsError *) * n);
+	memcpy(orig, v->errors + from, sizeof(JsError *) * n);
+	here = render_path(v->ipath, v->ilen, NULL);
+	own_prefix = psprintf("#%s/", s->ptr);
+	msgs = palloc0(sizeof(char *) * n);
+	locs = palloc0(sizeof(char *) * n);
+	done = palloc0(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		JsError    *e = orig[i];
+		bool		own = strcmp(e->instance_location, here) == 0 &&
+			strncmp(e->schema_path, own_prefix, strlen(own_prefix)) == 0 &&
+			strchr(e->schema_path + strlen(own_prefix), '/') == NULL;
+
+		locs[i] = here;
+		/* a message a subschema's errorMessage already gave stands */
+		if (strcmp(e->keyword, "errorMessage") == 0)
+			continue;
+		if (s->error_message.type == jbvString)
+		{
+			msgs[i] = pnstrdup(s->error_message.val.string.val, s->error_message.val.string.len);
+			continue;
+		}
+		if (own)
+		{
+			JsonbValue	kwv;
+
+			if (js_object_find(s->error_message.val.binary.data, e->keyword, strlen(e->keyword), &kwv))
+			{
+				if (kwv.type == jbvString)
+					msgs[i] = pnstrdup(kwv.val.string.val, kwv.val.string.len);
+				else if (js_is_object(&kwv))
+				{
+					/* required: by the missing property; dependencies: by the property that has them */
+					char	   *name = param_text(e->params, strcmp(e->keyword, "required") == 0 ? "missingProperty" : "property");
+					if (name)
+						msgs[i] = member_text(&kwv, name, strlen(name));
+				}
+			}
+		}
+		else
+		{
+			JsonbValue	props;
+			size_t		hl = strlen(here);
+
+			/* an error below a named property: "properties": {"name": "..."} */
+			if (js_object_find(s->error_message.val.binary.data, "properties", 10, &props) && js_is_object(&props) &&
+				strncmp(e->instance_location, here, hl) == 0 && e->instance_location[hl] == '/')
+			{
+				const char *seg = e->instance_location + hl + 1;
+				const char *end = strchr(seg, '/');
+				int			len = end ? end - seg : strlen(seg);
+				StringInfoData name;
+
+				initStringInfo(&name);
+				for (int k = 0; k < len; k++)
+				{
+					if (seg[k] == '~' && k + 1 < len)
+					{
+						appendStringInfoChar(&name, seg[k + 1] == '1' ? '/' : '~');
+						k++;
+					}
+					else
+						appendStringInfoChar(&name, seg[k]);
+				}
+				msgs[i] = member_text(&props, name.data, name.len);
+				if (msgs[i])
+					locs[i] = psprintf("%s/%.*s", here, len, seg);
+			}
+		}
+		if (msgs[i] == NULL)
+			msgs[i] = member_text(&s->error_message, "_", 1);
+	}
+	/* keep the errors no message claims, then one error per message and place */
+	kept = from;
+	for (int i = 0; i < n; i++)
+		if (msgs[i] == NULL)
+			v->errors[kept++] = orig[i];
+	v->nerr = kept;
+	for (int i = 0; i < n; i++)
+	{
+		StringInfoData params;
+		JsError    *e;
+		int			count = 0;
+
+		if (msgs[i] == NULL || done[i])
+			continue;
+		initStringInfo(&params);
+		appendStringInfoString(&params, "{\"errors\": [");
+		for (int j = i; j < n; j++)
+		{
+			if (msgs[j] == NULL || done[j] || strcmp(msgs[j], msgs[i]) != 0 || strcmp(locs[j], locs[i]) != 0)
+				continue;
+			if (count++ > 0)
+				appendStringInfoString(&params, ", ");
+			append_error_json(&params, orig[j]);
+			done[j] = true;
+		}
+		appendStringInfoString(&params, "]}");
+		add_error(v, s, "errorMessage", NULL, params.data, msgs[i]);
+		e = v->errors[v->nerr - 1];
+		e->instance_location = locs[i];
+		e->title = NULL;
+		e->message = msgs[i];
+	}
+}
+
 static bool
 eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 {
@@ -1009,6 +1340,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 	bool		r;
 	JsEval	   *parent_ev = NULL;
 	int			ann_saved = v->nann;
+	int			warn_saved = v->nwarn;
+	int			err_saved = v->nerr;
+	bool		type_failed = false;
+	const char *title_saved = v->title;
+	int			title_ilen_saved = v->title_ilen;
 
 	if (s->is_bool)
 	{
@@ -1026,6 +1362,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 				 errdetail("%d schema levels deep at \"%s#%.160s\": the schema recurses without end, or the instance is nested too deeply.",
 						   v->depth, s->resource->uri, s->ptr)));
 	v->depth++;
+	if (s->title && v->collect && v->o->titles)
+	{
+		v->title = s->title;
+		v->title_ilen = v->ilen;
+	}
 
 	if (v->track_scope && (v->slen == 0 || v->scope[v->slen - 1] != s->resource))
 	{
@@ -1069,6 +1410,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			ADD_ERROR(v, s, "type", NULL,
 					  psprintf("{\"type\": %s}", json_string(t, strlen(t))),
 					  msg(v, M_TYPE, t, NULL));
+			type_failed = true;
 			FAIL();
 		}
 		if (s->has_const && !js_json_equal(&s->const_value, inst))
@@ -1266,7 +1608,7 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 unevaluated:
 	/* unevaluated*: last, once every other keyword has left its annotations */
 	if (!s->needs_eval)
-		goto done;
+		goto extensions;
 	if (s->unevaluated_props && js_is_object(inst))
 	{
 		JsIter		it;
@@ -1328,16 +1670,50 @@ unevaluated:
 		}
 	}
 
+extensions:
+	/*
+	 * Extension keywords (x-rules) last, where this schema applies; not on a
+	 * value of the wrong type, whose error says enough.
+	 */
+	if (s->ext && v->o->ext_validate && !type_failed)
+	{
+		JsExtCall	call;
+
+		memset(&call, 0, sizeof(call));
+		call.instance = inst;
+		call.collect = v->collect;
+		call.v = v;
+		call.schema = s;
+		if (v->collect)
+		{
+			call.instance_location = render_path(v->ipath, v->ilen, NULL);
+			for (i = 0; i < v->ilen; i++)
+				if (v->ipath[i].index >= 0)
+					call.through_array = true;
+		}
+		if (!v->o->ext_validate(s->ext, &call, v->o->ext_arg))
+			FAIL();
+	}
+
 done:
-	/* annotations of a failing schema are dropped, with its subschemas' */
+	if (!ok && s->has_error_message && v->collect)
+		apply_error_message(v, s, err_saved);
+	/* annotations (and warnings) of a failing schema are dropped, with its subschemas' */
 	if (!ok)
+	{
 		v->nann = ann_saved;
+		/* warnings of a branch that did not apply (oneOf, anyOf, if) go with it */
+		if (v->speculative > 0)
+			v->nwarn = warn_saved;
+	}
 	else if (s->n_annotations && v->o->annotate && v->collect)
 		add_annotations(v, s);
 	if (parent_ev)
 		eval_merge(parent_ev, ev);
 	if (pushed_scope)
 		v->slen--;
+	v->title = title_saved;
+	v->title_ilen = title_ilen_saved;
 	v->depth--;
 	return ok;
 }
@@ -1365,8 +1741,47 @@ js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
 			result->n_errors = opts->max_errors;
 		result->annotations = v.anns;
 		result->n_annotations = ok ? v.nann : 0;
+		result->warnings = v.warns;
+		result->n_warnings = v.nwarn;
 	}
 	return ok;
+}
+
+void
+js_ext_report(JsExtCall *call, const char *keyword, const char *kw_path,
+			  const char *instance_suffix, const char *params, char *message, bool warning)
+{
+	JsV		   *v = (JsV *) call->v;
+	JsError    *e;
+
+	if (!v->collect)
+		return;
+	if (!warning)
+	{
+		add_error(v, (JsSchema *) call->schema, kw_path, keyword, params, message);
+		e = v->errors[v->nerr - 1];
+	}
+	else
+	{
+		int			saved = v->nerr;
+
+		/* built as an error, then moved to the warnings */
+		add_error(v, (JsSchema *) call->schema, kw_path, keyword, params, message);
+		e = v->errors[saved];
+		v->nerr = saved;
+		if (v->nwarn >= v->warncap)
+		{
+			v->warncap = v->warncap ? v->warncap * 2 : 8;
+			v->warns = v->warns ? repalloc(v->warns, sizeof(JsError *) * v->warncap)
+				: palloc(sizeof(JsError *) * v->warncap);
+		}
+		v->warns[v->nwarn++] = e;
+	}
+	/* the author's message stands as written */
+	e->title = NULL;
+	e->message = message;
+	if (instance_suffix && instance_suffix[0])
+		e->instance_location = psprintf("%s%s", e->instance_location, instance_suffix);
 }
 
 static void
@@ -1390,14 +1805,13 @@ append_unit(StringInfo buf, const JsError *e, bool annotation)
 	}
 	appendStringInfoString(buf, ", \"error\": ");
 	escape_json(buf, e->message);
-	appendStringInfoString(buf, ", \"instancePath\": ");
-	escape_json(buf, e->instance_location);
-	appendStringInfoString(buf, ", \"schemaPath\": ");
-	escape_json(buf, e->schema_path);
-	appendStringInfoString(buf, ", \"keyword\": ");
-	escape_json(buf, e->keyword);
-	appendStringInfo(buf, ", \"params\": %s, \"message\": ", e->params);
-	escape_json(buf, e->message);
+	appendStringInfoString(buf, ", ");
+	append_ajv_fields(buf, e);
+	if (e->title)
+	{
+		appendStringInfoString(buf, ", \"title\": ");
+		escape_json(buf, e->title);
+	}
 	appendStringInfoChar(buf, '}');
 }
 
@@ -1438,5 +1852,18 @@ js_result_append_json(StringInfo buf, const JsResult *result, JsOutput output)
 			appendStringInfoString(buf, ", ");
 		append_unit(buf, result->errors[i], false);
 	}
-	appendStringInfoString(buf, "]}");
+	appendStringInfoChar(buf, ']');
+	/* warnings of extension keywords (x-rules with severity "warning"), only when there are some */
+	if (result->n_warnings > 0)
+	{
+		appendStringInfoString(buf, ", \"warnings\": [");
+		for (i = 0; i < result->n_warnings; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			append_unit(buf, result->warnings[i], false);
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	appendStringInfoChar(buf, '}');
 }

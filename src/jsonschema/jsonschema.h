@@ -45,6 +45,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 /* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
 #define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')
@@ -69,8 +70,19 @@ typedef enum JsDraft
 typedef enum JsLocale
 {
 	JS_LOCALE_EN = 0,
-	JS_LOCALE_ZH_CN = 1
+	JS_LOCALE_ZH_CN = 1,
+	/* ajv-i18n's texts (issue 15) */
+	JS_LOCALE_DE = 2,
+	JS_LOCALE_ES = 3,
+	JS_LOCALE_FR = 4,
+	JS_LOCALE_JA = 5,
+	JS_LOCALE_PT_BR = 6
 } JsLocale;
+
+#define JS_LOCALE_COUNT 7
+
+/* a locale by name ("de", "pt-BR", "zh_CN", "fr-CA"...), or -1 (js_validate.c) */
+extern int	js_locale_from_name(const char *name, int len);
 
 typedef struct JsSchema JsSchema;
 
@@ -85,13 +97,32 @@ typedef struct JsCompiled
 	bool		used_loader;	/* a document came through the loader */
 	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
 	List	   *resources;
+	bool		has_ext;		/* some schema carries an extension (JsSchema.ext) */
 } JsCompiled;
+
+/*
+ * Extension keywords.  The core knows no keyword of its own beyond the
+ * specifications (and ajv-errors' errorMessage); a caller may give a hook
+ * that looks at every schema object as it is compiled (schema: the object,
+ * ptr: its JSON Pointer in its resource) and returns a compiled form of its
+ * own keywords, or NULL.  At validation, the other hook is called wherever
+ * that schema applies (array items, additionalProperties, $ref targets, the
+ * branches of oneOf/anyOf/if: the same places as the specified keywords),
+ * after the schema's own keywords; it reports errors with js_ext_report and
+ * returns whether the instance passed.  The registry's x-rules are such an
+ * extension (src/registry/registry_rules.c); the core stays pure.
+ */
+typedef struct JsExtCall JsExtCall;
+typedef void *(*JsExtCompileFn) (const JsonbValue *schema, const char *base, const char *ptr, void *arg);
+typedef bool (*JsExtValidateFn) (void *ext, JsExtCall *call, void *arg);
 
 typedef struct JsCompileOptions
 {
 	JsDraft		default_draft;	/* when $schema is absent */
 	JsLoaderFn	loader;
 	void	   *loader_arg;
+	JsExtCompileFn ext_compile;	/* optional */
+	void	   *ext_arg;
 
 	/*
 	 * When not NULL, a buffer of JS_ERROR_POINTER_SIZE bytes: when the
@@ -114,6 +145,7 @@ typedef struct JsError
 	char	   *schema_path;
 	char	   *params;			/* JSON text of the ajv params object */
 	char	   *message;
+	const char *title;			/* the field's title (JsValidateOptions.titles), or NULL */
 } JsError;
 
 typedef struct JsValidateOptions
@@ -123,7 +155,32 @@ typedef struct JsValidateOptions
 	int			max_errors;		/* 0 = no limit */
 	bool		format_assert;
 	JsLocale	locale;
+	bool		titles;			/* messages name the field by its "title" */
+	JsExtValidateFn ext_validate;	/* optional: evaluates JsSchema.ext */
+	void	   *ext_arg;
 } JsValidateOptions;
+
+/* what an extension hook is told about the place it is called at */
+struct JsExtCall
+{
+	const JsonbValue *instance;	/* the value the schema applies to */
+	const char *instance_location;	/* its JSON Pointer (only when collecting) */
+	bool		through_array;	/* the location crosses an array index */
+	bool		collect;		/* errors are collected (else only the outcome counts) */
+	void	   *v;				/* the validation, for js_ext_report */
+	void	   *schema;			/* the JsSchema */
+};
+
+/*
+ * Report an error (warning: a warning, which does not fail validation) of an
+ * extension: keyword is the error's "keyword", kw_path the path below the
+ * schema ("x-rules/0"), instance_suffix a JSON Pointer relative to the
+ * call's instance ("" for the instance itself), params the JSON text of
+ * the params object.
+ */
+extern void js_ext_report(JsExtCall *call, const char *keyword, const char *kw_path,
+						  const char *instance_suffix, const char *params, char *message,
+						  bool warning);
 
 typedef struct JsResult
 {
@@ -132,6 +189,8 @@ typedef struct JsResult
 	JsError   **errors;
 	int			n_annotations;	/* only when asked for; params holds the value */
 	JsError   **annotations;
+	int			n_warnings;		/* extension warnings (js_ext_report) */
+	JsError   **warnings;
 } JsResult;
 
 /* output shapes of js_result_append_json */
@@ -154,6 +213,38 @@ extern bool js_validate(JsCompiled *c, Jsonb *instance,
 						const JsValidateOptions *opts, JsResult *result);
 extern void js_result_append_json(StringInfo buf, const JsResult *result,
 								  JsOutput output);
+
+/*
+ * js_jsonb.c: reading jsonb containers in place, and JSON equality (1 equals
+ * 1.0); public because the registry's x-rules (an extension keyword) read
+ * schemas and instances the way the validator does.
+ */
+typedef struct JsIter
+{
+	JsonbContainer *jc;
+	char	   *base;
+	int			n;				/* elements, or pairs */
+	int			i;
+	uint32		off;			/* offset of the next element / key */
+	uint32		voff;			/* offset of the next value (objects) */
+} JsIter;
+
+extern void js_iter_init(JsIter *it, JsonbContainer *jc);
+extern bool js_iter_next_elem(JsIter *it, JsonbValue *elem);
+extern bool js_iter_next_pair(JsIter *it, JsonbValue *key, JsonbValue *val);
+extern bool js_object_find(JsonbContainer *jc, const char *key, int len,
+						   JsonbValue *val);
+extern bool js_array_get(JsonbContainer *jc, int index, JsonbValue *elem);
+extern void js_root_value(Jsonb *jb, JsonbValue *v);
+extern bool js_json_equal(const JsonbValue *a, const JsonbValue *b);
+extern uint32 js_json_hash(const JsonbValue *v);
+extern void js_value_to_json(StringInfo buf, const JsonbValue *v);
+extern bool js_is_object(const JsonbValue *v);
+extern bool js_is_array(const JsonbValue *v);
+extern bool js_numeric_is_integral(Numeric n);
+extern int	js_numeric_cmp(Numeric a, Numeric b);
+extern int	js_numeric_sign(Numeric n);
+extern int	js_utf8_length(const char *s, int len);
 
 /* lowcode.locale (a JsLocale): the language of validation messages */
 extern int	lowcode_locale;

@@ -18,6 +18,13 @@ static const struct config_enum_entry locale_options[] = {
 	{"zh-CN", JS_LOCALE_ZH_CN, false},
 	{"zh_CN", JS_LOCALE_ZH_CN, true},
 	{"zh", JS_LOCALE_ZH_CN, true},
+	{"de", JS_LOCALE_DE, false},
+	{"es", JS_LOCALE_ES, false},
+	{"fr", JS_LOCALE_FR, false},
+	{"ja", JS_LOCALE_JA, false},
+	{"pt-BR", JS_LOCALE_PT_BR, false},
+	{"pt_BR", JS_LOCALE_PT_BR, true},
+	{"pt", JS_LOCALE_PT_BR, true},
 	{NULL, 0, false}
 };
 
@@ -32,7 +39,7 @@ jsonschema_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomEnumVariable("lowcode.locale",
-							 "Language of validation messages: en or zh-CN.",
+							 "Language of validation messages: en, zh-CN, de, es, fr, ja or pt-BR.",
 							 NULL,
 							 &lowcode_locale,
 							 JS_LOCALE_EN, locale_options,

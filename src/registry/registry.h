@@ -21,9 +21,13 @@ extern Oid	registry_schema_versions_relid(void);
 extern const char *registry_actor_sub(void);
 extern const char *registry_trace_id(void);
 extern const char *registry_actor_role(void);
+extern const char *registry_accept_language(void);
 
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);
+
+/* lowcode.registry_format_assert (registry_init.c) */
+extern bool registry_format_assert;
 
 /* set while registry_validate.c compiles a version for its per-tenant cache */
 extern bool registry_loading_for_cache;

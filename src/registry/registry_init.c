@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -40,6 +42,14 @@ static const struct config_enum_entry registry_scope_options[] = {
 	{"global", 1, false},
 	{NULL, 0, false}
 };
+
+/*
+ * lowcode.registry_format_assert: "format" asserts for registry subjects
+ * (a form must not accept "2026-13-45" as a date while the browser refuses
+ * it); off keeps formats annotation-only, as the 2019-09 and later specs
+ * have them.  A schema may choose for itself with "x-format" at its root.
+ */
+bool		registry_format_assert = true;
 
 static Oid	schema_versions_relid = InvalidOid;
 
@@ -74,6 +84,14 @@ registry_init(void)
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
 	registry_store_init();
+	DefineCustomBoolVariable("lowcode.registry_format_assert",
+							 "Assert \"format\" when validating against registered schemas.",
+							 "Off: formats only annotate (the JSON Schema 2019-09 and later default); a schema's root \"x-format\": \"assert\" or \"annotate\" overrides it.",
+							 &registry_format_assert,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 }
 
 PG_FUNCTION_INFO_V1(lowcode_registry_invalidate);

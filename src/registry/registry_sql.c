@@ -136,6 +136,7 @@ typedef struct CachedSetting
 } CachedSetting;
 
 static CachedSetting sub_cache;
+static CachedSetting language_cache;
 
 static bool
 cache_hit(CachedSetting *c, const char *text)
@@ -177,6 +178,24 @@ const char *
 registry_trace_id(void)
 {
 	return lc_trace_id();
+}
+
+/* the request's Accept-Language header (PostgREST passes headers lower-cased), or NULL */
+const char *
+registry_accept_language(void)
+{
+	const char *headers = GetConfigOption("request.headers", true, false);
+
+	if (!cache_hit(&language_cache, headers))
+	{
+		const char *p = headers;
+
+		while (p && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		cache_store(&language_cache, headers,
+					(p && *p == '{') ? json_top_string(headers, "accept-language") : NULL);
+	}
+	return language_cache.value;
 }
 
 /* PostgREST's role (SET ROLE), else the login role; as lowcode.registry_actor_role() */

@@ -21,11 +21,12 @@
  * exactly as the SQL functions do.  Calls without a tenant context (an
  * operator validating against a global subject) are not cached.
  *
- * Cross-field rules ("x-rules", at the root or in subschemas reached through
- * "properties") are found once per compiled version and evaluated after the
- * JSON Schema pass through lowcode.rule_test, one call site per rule (so
- * each rule's CEL program stays compiled); a failed rule, or one that cannot
- * be evaluated on the data, adds an error to the same list.
+ * Cross-field rules ("x-rules", at any level) are an extension keyword of
+ * the validator (registry_rules.c): compiled with the version, evaluated in
+ * the same walk as the schema's keywords, wherever their schema applies.
+ * An update of a stored submission passes the old data along: transition
+ * rules (oldSelf) run, and errors at places whose value did not change are
+ * dropped (ratcheting).
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +38,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
 #include "fmgr.h"
@@ -57,6 +59,7 @@
 #include "jsonschema/jsonschema.h"
 #include "quota/quota.h"
 #include "registry/registry.h"
+#include "registry/registry_rules.h"
 #include "tenancy/tenancy.h"
 
 #define REG_SUBJECT_MAX 128
@@ -77,27 +80,9 @@ typedef struct RegCacheEntry
 	uint64		registry_gen;
 	uint64		store_gen;
 	int32		version;
-	JsCompiled *compiled;
-	int			n_rules;		/* cross-field rules ("x-rules") of the version */
-	struct RegRule *rules;		/* in compiled->mcxt */
+	JsCompiled *compiled;		/* x-rules compiled in (compiled->has_ext) */
+	int8		format_mode;	/* the schema's root "x-format": 1 assert, 0 annotate, -1 unset */
 } RegCacheEntry;
-
-/*
- * One cross-field rule: where it sits (a chain of "properties" from the
- * root), its CEL text, message and error path, and a call site of
- * lowcode.rule_test, so that the rule's compiled program stays cached.
- */
-typedef struct RegRule
-{
-	int			depth;			/* properties to descend into from the instance root */
-	char	  **props;
-	char	   *schema_path;	/* JSON Pointer of the x-rules item */
-	char	   *instance_base;	/* JSON Pointer of the object it applies to */
-	char	   *rule;
-	char	   *message;
-	char	   *path;			/* relative JSON Pointer of the field */
-	FmgrInfo	call;
-} RegRule;
 
 static HTAB *reg_cache = NULL;
 static uint64 cache_epoch = 1;		/* bumped when entries are removed: call-site memos drop them */
@@ -119,8 +104,6 @@ entry_release(RegCacheEntry *e)
 	if (e->valid && e->compiled)
 		MemoryContextDelete(e->compiled->mcxt);
 	e->compiled = NULL;
-	e->rules = NULL;
-	e->n_rules = 0;
 	e->valid = false;
 }
 
@@ -156,105 +139,6 @@ cache_init(void)
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-static char *
-pointer_escape(const char *s, int len)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < len; i++)
-	{
-		if (s[i] == '~')
-			appendStringInfoString(&buf, "~0");
-		else if (s[i] == '/')
-			appendStringInfoString(&buf, "~1");
-		else
-			appendStringInfoChar(&buf, s[i]);
-	}
-	return buf.data;
-}
-
-static char *
-string_of(JsonbContainer *obj, const char *key)
-{
-	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
-
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
-/*
- * The x-rules of a schema: at its root and in subschemas reached through
- * "properties" (registration checked their shape and their CEL).
- */
-static void
-collect_rules(JsonbContainer *schema, List *props, const char *schema_base,
-			  const char *instance_base, List **out, int depth)
-{
-	JsonbValue *rules;
-	JsonbValue *properties;
-
-	check_stack_depth();
-	if (depth > 100)
-		return;
-	rules = getKeyJsonValueFromContainer(schema, "x-rules", 7, NULL);
-	if (rules && rules->type == jbvBinary && JsonContainerIsArray(rules->val.binary.data))
-	{
-		int			n = JsonContainerSize(rules->val.binary.data);
-
-		for (int i = 0; i < n; i++)
-		{
-			JsonbValue *item = getIthJsonbValueFromContainer(rules->val.binary.data, i);
-			RegRule    *r;
-			ListCell   *lc;
-			int			k = 0;
-
-			if (item == NULL || item->type != jbvBinary || !JsonContainerIsObject(item->val.binary.data))
-				continue;
-			r = palloc0(sizeof(RegRule));
-			r->rule = string_of(item->val.binary.data, "rule");
-			if (r->rule == NULL)
-				continue;
-			r->message = string_of(item->val.binary.data, "message");
-			r->path = string_of(item->val.binary.data, "path");
-			r->schema_path = psprintf("%s/x-rules/%d", schema_base, i);
-			r->instance_base = pstrdup(instance_base);
-			r->depth = list_length(props);
-			r->props = palloc(sizeof(char *) * (r->depth + 1));
-			foreach(lc, props)
-				r->props[k++] = pstrdup(lfirst(lc));
-			*out = lappend(*out, r);
-		}
-	}
-	properties = getKeyJsonValueFromContainer(schema, "properties", 10, NULL);
-	if (properties && properties->type == jbvBinary && JsonContainerIsObject(properties->val.binary.data))
-	{
-		JsonbIterator *it = JsonbIteratorInit(properties->val.binary.data);
-		JsonbValue	v;
-		JsonbIteratorToken tok;
-		char	   *key = NULL;
-		int			keylen = 0;
-
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-			{
-				key = v.val.string.val;
-				keylen = v.val.string.len;
-			}
-			else if (tok == WJB_VALUE && v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data))
-			{
-				char	   *esc = pointer_escape(key, keylen);
-
-				collect_rules(v.val.binary.data, lappend(list_copy(props), pnstrdup(key, keylen)),
-							  psprintf("%s/properties/%s", schema_base, esc),
-							  psprintf("%s/%s", instance_base, esc), out, depth + 1);
-			}
-		}
-	}
-}
-
 /* resolve through SQL and compile; fills the entry */
 static void
 entry_load(RegCacheEntry *e, text *subject, int32 requested)
@@ -264,7 +148,6 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	char		nulls[2] = {' ', ' '};
 	MemoryContext caller = CurrentMemoryContext;
 	Jsonb	   *schema = NULL;
-	Jsonb	   *rules = NULL;
 	int32		version = 0;
 	int			ret;
 	LcTrusted	trusted;
@@ -276,7 +159,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT version, schema, rules_schema FROM lowcode.registry_validation_target($1, $2)",
+	ret = SPI_execute_with_args("SELECT version, schema FROM lowcode.registry_validation_target($1, $2)",
 								2, argtypes, values, nulls, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "registry_validation_target returned no row");
@@ -292,9 +175,6 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		d = SPI_getbinval(tup, td, 2, &isnull);
 		if (!isnull)
 			schema = DatumGetJsonbPCopy(d);
-		d = SPI_getbinval(tup, td, 3, &isnull);
-		if (!isnull)
-			rules = DatumGetJsonbPCopy(d);
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
@@ -311,6 +191,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		memset(&opts, 0, sizeof(opts));
 		opts.default_draft = JS_DRAFT2020;
 		opts.loader = js_store_load;
+		opts.ext_compile = registry_rules_compile;	/* x-rules, at any level */
 		/*
 		 * Documents the registry's loader gives this compilation are the
 		 * tenant's view, and so is this cache entry: they need not go stale
@@ -330,32 +211,17 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		MemoryContextSetParent(c->mcxt, reg_cache_cxt);
 		e->compiled = c;
 		e->version = version;
+		e->format_mode = -1;
+		if (JB_ROOT_IS_OBJECT(schema) && !JB_ROOT_IS_SCALAR(schema))
+		{
+			JsonbValue *fm = getKeyJsonValueFromContainer(&schema->root, "x-format", 8, NULL);
+
+			if (fm && fm->type == jbvString)
+				e->format_mode = (fm->val.string.len == 6 &&
+								  memcmp(fm->val.string.val, "assert", 6) == 0) ? 1 : 0;
+		}
 		e->store_gen = store_gen;
 		e->registry_gen = reg_gen;
-		e->rules = NULL;
-		e->n_rules = 0;
-		if (rules && JB_ROOT_IS_OBJECT(rules))
-		{
-			/* kept with the compiled form, freed with it */
-			MemoryContext old = MemoryContextSwitchTo(c->mcxt);
-			List	   *list = NIL;
-			ListCell   *lc;
-			Oid			argtypes[2] = {TEXTOID, JSONBOID};
-			Oid			fn = LookupFuncName(list_make2(makeString("lowcode"), makeString("rule_test")),
-											2, argtypes, false);
-			int			i = 0;
-
-			collect_rules(&rules->root, NIL, "", "", &list, 0);
-			e->n_rules = list_length(list);
-			e->rules = palloc0(sizeof(RegRule) * (e->n_rules + 1));
-			foreach(lc, list)
-			{
-				e->rules[i] = *(RegRule *) lfirst(lc);
-				fmgr_info_cxt(fn, &e->rules[i].call, c->mcxt);
-				i++;
-			}
-			MemoryContextSwitchTo(old);
-		}
 		e->valid = true;
 	}
 }
@@ -367,140 +233,98 @@ entry_fresh(RegCacheEntry *e)
 		(!e->compiled->used_loader || e->store_gen == js_store_generation());
 }
 
-/*
- * Evaluate one rule on the object it applies to.  An evaluation error (a
- * missing field, a non-boolean result) makes the rule fail; it is caught in
- * a subtransaction, as a PL/pgSQL exception block would, and its message
- * returned in *failure.
- */
-static bool
-rule_holds(RegRule *r, Jsonb *data, char **failure)
+/* ---------------------------------------------------------------------
+ * The language of messages: the request's Accept-Language (the supported
+ * language of highest q), else the tenant's default (lowcode.tenants
+ * settings ->> 'locale', read once per transaction and command), else
+ * lowcode.locale.
+ * --------------------------------------------------------------------- */
+
+static int
+accept_language_locale(const char *al)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = false;
+	int			best = -1;
+	double		best_q = 0;
+	const char *p = al;
 
-	*failure = NULL;
-	quota_count_rule_evaluation();
-	metrics_count(NULL, METRIC_RULE_EVALUATIONS, 1);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	while (p && *p)
 	{
-		ok = DatumGetBool(FunctionCall2(&r->call, CStringGetTextDatum(r->rule), JsonbPGetDatum(data)));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+		const char *start,
+				   *end;
+		double		q = 1.0;
+		int			l;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		/* cancellation and the like are not rule failures */
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		if (metrics_is_budget_error(edata->sqlerrcode))
-			metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
-		*failure = edata->message ? pstrdup(edata->message) : pstrdup("evaluation failed");
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
-}
-
-/* the object a rule applies to, or NULL when the instance does not have it */
-static Jsonb *
-rule_data(RegRule *r, Jsonb *instance)
-{
-	JsonbValue *next = NULL;
-	JsonbContainer *cur = &instance->root;
-
-	if (!JB_ROOT_IS_OBJECT(instance))
-		return NULL;
-	if (r->depth == 0)
-		return instance;
-	for (int i = 0; i < r->depth; i++)
-	{
-		next = getKeyJsonValueFromContainer(cur, r->props[i], strlen(r->props[i]), NULL);
-		if (next == NULL || next->type != jbvBinary || !JsonContainerIsObject(next->val.binary.data))
-			return NULL;
-		cur = next->val.binary.data;
-	}
-	/* the nested object as a Jsonb of its own (the value knows its length) */
-	return JsonbValueToJsonb(next);
-}
-
-/*
- * Evaluate the version's x-rules; append an error per failed rule to the
- * result (which is rebuilt with "valid": false).  Returns the result.
- */
-static Jsonb *
-apply_rules(RegCacheEntry *e, Jsonb *instance, Jsonb *result, bool *valid)
-{
-	StringInfoData errs;
-	int			failed = 0;
-
-	initStringInfo(&errs);
-	for (int i = 0; i < e->n_rules; i++)
-	{
-		RegRule    *r = &e->rules[i];
-		Jsonb	   *data = rule_data(r, instance);
-		char	   *failure;
-		char	   *loc;
-		const char *msg;
-
-		CHECK_FOR_INTERRUPTS();
-		if (data == NULL || rule_holds(r, data, &failure))
-			continue;
-		loc = psprintf("%s%s", r->instance_base, r->path ? r->path : "");
-		msg = r->message ? r->message : psprintf("rule %s is not satisfied", r->rule);
-		appendStringInfoString(&errs, failed++ ? ", {" : "{");
-		appendStringInfoString(&errs, "\"instanceLocation\": ");
-		escape_json(&errs, loc);
-		appendStringInfoString(&errs, ", \"keywordLocation\": ");
-		escape_json(&errs, r->schema_path);
-		appendStringInfoString(&errs, ", \"error\": ");
-		escape_json(&errs, msg);
-		appendStringInfoString(&errs, ", \"instancePath\": ");
-		escape_json(&errs, loc);
-		appendStringInfoString(&errs, ", \"schemaPath\": ");
-		escape_json(&errs, psprintf("#%s", r->schema_path));
-		appendStringInfoString(&errs, ", \"keyword\": \"x-rules\", \"params\": {\"rule\": ");
-		escape_json(&errs, r->rule);
-		if (failure)
+		while (*p == ' ' || *p == ',')
+			p++;
+		start = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ')
+			p++;
+		end = p;
+		while (*p && *p != ',')
 		{
-			appendStringInfoString(&errs, ", \"error\": ");
-			escape_json(&errs, failure);
+			if (p[0] == ';' || p[0] == ' ')
+			{
+				p++;
+				continue;
+			}
+			if (p[0] == 'q' && p[1] == '=')
+				q = strtod(p + 2, NULL);
+			while (*p && *p != ',' && *p != ';')
+				p++;
 		}
-		appendStringInfoString(&errs, "}, \"message\": ");
-		escape_json(&errs, msg);
-		appendStringInfoChar(&errs, '}');
+		l = end > start ? js_locale_from_name(start, end - start) : -1;
+		if (l >= 0 && q > best_q)
+		{
+			best = l;
+			best_q = q;
+		}
 	}
-	if (failed == 0)
-		return result;
-	*valid = false;
-	{
-		/* result || {"valid": false, "errors": result.errors || [rule errors]} */
-		JsonbValue *old = getKeyJsonValueFromContainer(&result->root, "errors", 6, NULL);
-		char	   *old_text = (old && old->type == jbvBinary) ?
-			JsonbToCString(NULL, old->val.binary.data, old->val.binary.len) : "[]";
-		Datum		errors = DirectFunctionCall2(jsonb_concat,
-												 DirectFunctionCall1(jsonb_in, CStringGetDatum(old_text)),
-												 DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("[%s]", errs.data))));
-		StringInfoData patch;
+	return best;
+}
 
-		initStringInfo(&patch);
-		appendStringInfo(&patch, "{\"valid\": false, \"errors\": %s}",
-						 JsonbToCString(NULL, &DatumGetJsonbP(errors)->root, VARSIZE(DatumGetJsonbP(errors))));
-		return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(result),
-												  DirectFunctionCall1(jsonb_in, CStringGetDatum(patch.data))));
+/* read once per transaction and command (a change made earlier in the transaction is seen) */
+static LocalTransactionId tenant_locale_lxid = InvalidLocalTransactionId;
+static CommandId tenant_locale_cid = InvalidCommandId;
+static pg_uuid_t tenant_locale_of;
+static int	tenant_locale = -1;
+
+static int
+tenant_default_locale(pg_uuid_t *tenant)
+{
+	Oid			argtypes[1] = {UUIDOID};
+	Datum		values[1];
+
+	if (tenant_locale_lxid == MyProc->lxid && tenant_locale_cid == GetCurrentCommandId(false) &&
+		memcmp(&tenant_locale_of, tenant, sizeof(pg_uuid_t)) == 0)
+		return tenant_locale;
+	tenant_locale = -1;
+	values[0] = UUIDPGetDatum(tenant);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT settings ->> 'locale' FROM lowcode.tenants WHERE id = $1",
+							  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (name)
+			tenant_locale = js_locale_from_name(name, strlen(name));
 	}
+	SPI_finish();
+	tenant_locale_lxid = MyProc->lxid;
+	tenant_locale_cid = GetCurrentCommandId(false);
+	tenant_locale_of = *tenant;
+	return tenant_locale;
+}
+
+static int
+request_locale(void)
+{
+	int			l = accept_language_locale(registry_accept_language());
+	pg_uuid_t	tenant;
+
+	if (l < 0 && tenancy_current_tenant(&tenant))
+		l = tenant_default_locale(&tenant);
+	return l >= 0 ? l : lowcode_locale;
 }
 
 /* the outcome of one validation */
@@ -538,13 +362,15 @@ valid_result_copy(void)
 
 /*
  * Validate "instance" against a version of "subject" (requested: REG_LATEST for the
- * latest enabled one) as the current tenant sees it.  The full result is
- * built only when want_result is set or the instance is invalid.
+ * latest enabled one) as the current tenant sees it; old: the stored data
+ * of the submission being updated, or NULL.  The full result is built only
+ * when want_result is set, the instance is invalid or a rule warned.
  */
 static void
-registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_result, RegValidation *out,
-				  RegCallSite *cs)
+registry_validate(text *subject, Jsonb *instance, Jsonb *old, int32 requested, bool want_result,
+				  RegValidation *out, RegCallSite *cs)
 {
+	RegRulesRun run;
 	RegCacheKey key;
 	RegCacheEntry *e;
 	RegCacheEntry scratch;
@@ -606,34 +432,64 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 	out->version = e->version;
 	out->result = NULL;
 	memset(&o, 0, sizeof(o));
-	o.locale = lowcode_locale;
+	o.locale = lowcode_locale;	/* messages are built by the second pass only: its locale is the request's */
+	o.format_assert = e->format_mode >= 0 ? e->format_mode == 1 : registry_format_assert;
+
+	run.old = old;
+	o.ext_validate = registry_rules_validate;
+	o.ext_arg = &run;
 
 	/*
 	 * Most instances are valid: a first pass that stops at the first failure
 	 * and collects nothing, as jsonschema_is_valid does, answers them; the
 	 * result of a valid instance is built once per backend.  Only invalid
-	 * instances are validated again, collecting every error.
+	 * instances are validated again, collecting every error.  A version with
+	 * x-rules (which may warn) and an update (ratcheting looks at every
+	 * error's place) are validated collecting at once.
 	 */
-	out->valid = js_validate(e->compiled, instance, &o, NULL);
+	if (!e->compiled->has_ext && old == NULL)
+		out->valid = js_validate(e->compiled, instance, &o, NULL);
+	else
+		out->valid = false;
 	if (out->valid)
 	{
-		if (want_result || e->n_rules > 0)
+		if (want_result)
 			out->result = valid_result_copy();
-		if (e->n_rules > 0)
-			out->result = apply_rules(e, instance, out->result, &out->valid);
-		if (out->valid && !want_result)
-			out->result = NULL;
 	}
 	else
 	{
 		memset(&r, 0, sizeof(r));
 		o.collect = true;
-		js_validate(e->compiled, instance, &o, &r);
-		initStringInfo(&buf);
-		js_result_append_json(&buf, &r, JS_OUTPUT_ERRORS);
-		out->result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-		if (e->n_rules > 0)
-			out->result = apply_rules(e, instance, out->result, &out->valid);
+		o.locale = request_locale();
+		o.titles = true;		/* "Start date: must be string" */
+		out->valid = js_validate(e->compiled, instance, &o, &r);
+		if (!out->valid && old != NULL)
+		{
+			/*
+			 * Ratcheting: an error at a place whose value is the same as in
+			 * the stored data was accepted before; it does not block the
+			 * update of other fields.
+			 */
+			int			kept = 0;
+
+			for (int i = 0; i < r.n_errors; i++)
+				if (!registry_rules_ratchet_error(&run, instance, r.errors[i]->instance_location))
+					r.errors[kept++] = r.errors[i];
+			r.n_errors = kept;
+			if (kept == 0)
+				out->valid = r.valid = true;
+		}
+		if (out->valid && r.n_warnings == 0)
+		{
+			if (want_result)
+				out->result = valid_result_copy();
+		}
+		else
+		{
+			initStringInfo(&buf);
+			js_result_append_json(&buf, &r, JS_OUTPUT_ERRORS);
+			out->result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+		}
 	}
 	if (!cacheable)
 		entry_release(e);
@@ -658,7 +514,7 @@ lowcode_registry_validate(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (fcinfo->flinfo->fn_extra == NULL)
 		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegCallSite));
-	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1),
+	registry_validate(PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), NULL,
 					  PG_ARGISNULL(2) ? REG_LATEST : PG_GETARG_INT32(2), true, &v,
 					  fcinfo->flinfo->fn_extra);
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
@@ -739,6 +595,16 @@ raise_invalid(const char *what, RegValidation *v)
 				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
 }
 
+/* the old row's jsonb column (UPDATE), or NULL */
+static Jsonb *
+old_column(TriggerData *td, TupleDesc desc, int attno)
+{
+	bool		isnull;
+	Datum		d = attr(td->tg_trigtuple, desc, attno, &isnull);
+
+	return isnull ? NULL : DatumGetJsonbP(d);
+}
+
 static RegCallSite *
 trigger_call_site(FunctionCallInfo fcinfo)
 {
@@ -788,6 +654,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 		int			n = 0;
 		text	   *subject;
 		Jsonb	   *data;
+		Jsonb	   *old_data = NULL;
 		int32		requested;
 
 		/*
@@ -818,6 +685,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			nulls[n++] = false;
 			if (same_datum(old, newtup, desc, a_data) && same_datum(old, newtup, desc, a_version))
 				return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls));
+			/* transition rules (oldSelf) and ratcheting compare with the stored data */
+			old_data = old_column(td, desc, a_data);
 		}
 		else
 		{
@@ -849,7 +718,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 		data = DatumGetJsonbP(d);
 		d = attr(newtup, desc, a_version, &isnull);
 		requested = isnull ? REG_LATEST : DatumGetInt32(d);
-		registry_validate(subject, data, requested, false, &v, trigger_call_site(fcinfo));
+		registry_validate(subject, data, old_data, requested, false, &v, trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("the data is not valid for subject %s version %d",
 								   text_to_cstring(subject), v.version), &v);
@@ -868,7 +737,8 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		if (is_update && same_datum(td->tg_trigtuple, newtup, desc, a_col))
 			return PointerGetDatum(newtup);
-		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d), REG_LATEST, false, &v,
+		registry_validate(cstring_to_text(tg->tgargs[2]), DatumGetJsonbP(d),
+						  is_update ? old_column(td, desc, a_col) : NULL, REG_LATEST, false, &v,
 						  trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",

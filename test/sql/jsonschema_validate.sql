@@ -106,7 +106,7 @@ SET lowcode.locale = 'zh-CN';
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1')->'errors'->0->>'message' AS guc_locale;
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"locale": "en"}')->'errors'->0->>'message' AS option_overrides_guc;
 RESET lowcode.locale;
-SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"locale": "fr"}');
+SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"locale": "it"}');
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"output": "verbose"}');
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"max_errors": -1}');
 SELECT lowcode.jsonschema_validate('{"type": "string"}', '1', '{"colour": "blue"}');
