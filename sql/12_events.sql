@@ -32,7 +32,7 @@ REVOKE ALL ON lowcode.event_secret FROM PUBLIC;
 -- A restore (the dumped row arrives after CREATE EXTENSION made a new one) keeps the dumped
 -- key, so that channel names survive a dump and restore.
 CREATE FUNCTION lowcode.event_secret_replace() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   DELETE FROM lowcode.event_secret;
   RETURN NEW;

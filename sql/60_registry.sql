@@ -590,7 +590,7 @@ COMMENT ON FUNCTION lowcode.get_schema(text, integer) IS
 -- so register_form keeps the text (json) beside the schema and get_form returns it.
 CREATE FUNCTION lowcode.register_form(subject text, schema json, description text DEFAULT NULL)
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v integer;
 BEGIN
@@ -609,7 +609,7 @@ COMMENT ON FUNCTION lowcode.register_form(text, json, text) IS
   'register_schema, keeping the schema''s text as written (key order: the order a form shows its fields), which get_form and the views'' schema_json return.';
 
 CREATE FUNCTION lowcode.get_form(subject text, version integer DEFAULT NULL) RETURNS json
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v lowcode.schema_versions;
 BEGIN

@@ -23,7 +23,7 @@
 -- The scope the caller acts in: its tenant, or the global scope for an
 -- operator without one (global definitions, readable by every tenant).
 CREATE FUNCTION lowcode.workflow_scope() RETURNS uuid
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   RETURN lowcode.registry_scope();        -- the same rule as the registry's, with the workflow's error
 EXCEPTION WHEN SQLSTATE 'LG006' THEN
@@ -34,7 +34,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.workflow_check_name(name text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF name IS NULL OR name !~ '^[A-Za-z][A-Za-z0-9_.-]{0,127}$' THEN
     RAISE EXCEPTION USING ERRCODE = 'LW001',
@@ -47,7 +47,7 @@ $$;
 
 -- Who acts, as guards see it: {"role", "principal", "claims"}.
 CREATE FUNCTION lowcode.workflow_actor() RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   claims jsonb;
 BEGIN
@@ -67,7 +67,7 @@ $$;
 -- A CEL duration ("48h", "1h30m", "90s") or a number of milliseconds (XState's
 -- delays) as an interval; NULL when it is neither or not positive.
 CREATE FUNCTION lowcode.workflow_duration(d jsonb) RETURNS interval
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   s text;
   secs numeric;
@@ -97,7 +97,7 @@ $$;
 CREATE FUNCTION lowcode.workflow_raise(status int, code text, message text, details jsonb DEFAULT NULL,
                                        hint text DEFAULT NULL)
 RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT lowcode.raise_http(status, code, message, details::text, hint, NULL)
 $$;
 
@@ -314,7 +314,7 @@ CREATE POLICY workflow_functions_read ON lowcode.workflow_functions FOR SELECT U
 
 -- Versions are immutable.
 CREATE FUNCTION lowcode.workflow_versions_immutable() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   RAISE EXCEPTION USING ERRCODE = 'LW005',
     MESSAGE = format('version %s of workflow %s is immutable', OLD.version, OLD.name),
@@ -328,7 +328,7 @@ CREATE TRIGGER workflow_versions_immutable BEFORE UPDATE ON lowcode.workflow_ver
 -- Quotas: max_workflow_instances, max_workflow_timers (docs/quotas.md)
 -----------------------------------------------------------------------------
 CREATE FUNCTION lowcode.workflow_limit(tenant uuid, lim text) RETURNS bigint
-LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT CASE WHEN o.tenant_id IS NOT NULL THEN o.value
               WHEN lim = 'max_workflow_instances' THEN r.max_workflow_instances
               ELSE r.max_workflow_timers END
@@ -342,7 +342,7 @@ $$;
 -- refuse additions past the tenant's limits (HTTP 403).  The check takes no
 -- lock: concurrent transactions may each add one past the limit.
 CREATE FUNCTION lowcode.workflow_count(tenant uuid, d_instances bigint, d_timers bigint) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   lim bigint;
   n bigint;
@@ -382,7 +382,7 @@ $$;
 
 -- Check an expression: NULL when it is a valid CEL string, else an error object.
 CREATE FUNCTION lowcode.workflow_check_cel(expr jsonb, path text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   chk jsonb;
 BEGIN
@@ -405,7 +405,7 @@ $$;
 -- Normalise a list of actions (XState: an action or an array of them).
 -- Returns {"actions": [...], "errors": [...]}.
 CREATE FUNCTION lowcode.workflow_compile_actions(acts jsonb, path text) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   out jsonb := '[]';
   errs jsonb := '[]';
@@ -504,7 +504,7 @@ $$;
 -- A timer: {"id", "after": "48h" | <ms>, or "at": "<CEL timestamp>", "event", "payload"?}.
 -- Returns its normal form, or {"errors": [...]}.
 CREATE FUNCTION lowcode.workflow_compile_timer(t jsonb, path text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   errs jsonb := '[]';
   d interval;
@@ -547,7 +547,7 @@ $$;
 -- Check a definition and compile it.  Returns {"errors": [...]} or
 -- {"initial", "states": [...], "transitions": [...], "migration"}.
 CREATE FUNCTION lowcode.workflow_compile(def jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   errs jsonb := '[]';
   states jsonb := '[]';
@@ -794,7 +794,7 @@ $$;
 -- The version a scope sees (its own workflow, else the global one): latest when version is NULL.
 CREATE FUNCTION lowcode.workflow_lookup(scope uuid, name text, version integer DEFAULT NULL)
 RETURNS lowcode.workflow_versions
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.workflow_versions v
    WHERE v.tenant_id = (SELECT w.tenant_id FROM lowcode.workflows w
                          WHERE w.name = workflow_lookup.name AND w.tenant_id IN (scope, lowcode.registry_global())
@@ -806,7 +806,7 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.workflow_lookup(uuid, text, integer) FROM PUBLIC;
 
 CREATE FUNCTION lowcode.workflow_not_found(name text, version integer DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   IF version IS NULL THEN
     PERFORM lowcode.workflow_raise(404, 'LW002', format('workflow %s not found', quote_literal(name)));
@@ -819,7 +819,7 @@ $$;
 -- Compare a compiled candidate with a version: states of the old version that
 -- in-flight instances may be in must exist in the new one or be mapped by "migrate".
 CREATE FUNCTION lowcode.workflow_compat(old lowcode.workflow_versions, compiled jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   changes jsonb := '[]';
   st record;
@@ -853,7 +853,7 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.workflow_compat(lowcode.workflow_versions, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION lowcode.check_workflow_compatibility(name text, definition jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.workflow_scope();
   compiled jsonb;
@@ -878,7 +878,7 @@ COMMENT ON FUNCTION lowcode.check_workflow_compatibility(text, jsonb) IS
 
 CREATE FUNCTION lowcode.register_workflow(name text, definition jsonb, description text DEFAULT NULL)
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.workflow_scope();
   compiled jsonb;
@@ -950,7 +950,7 @@ COMMENT ON FUNCTION lowcode.register_workflow(text, jsonb, text) IS
   'Register a version of a workflow definition (XState-style JSON, see docs/workflows.md); returns the version.';
 
 CREATE FUNCTION lowcode.get_workflow(name text, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v lowcode.workflow_versions;
 BEGIN
@@ -965,7 +965,7 @@ $$;
 COMMENT ON FUNCTION lowcode.get_workflow(text, integer) IS 'A version of a workflow definition (the latest when NULL).';
 
 CREATE FUNCTION lowcode.register_workflow_function(name text, fn regprocedure) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   p pg_catalog.pg_proc;
 BEGIN
@@ -1004,7 +1004,7 @@ GRANT EXECUTE ON FUNCTION lowcode.register_workflow_function(text, regprocedure)
 -- How a governed table is attached: its row of workflow_tables, or for
 -- lowcode.submissions the fixed description of that table (status is the state).
 CREATE FUNCTION lowcode.workflow_table(tbl regclass) RETURNS lowcode.workflow_tables
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT t.* FROM lowcode.workflow_tables t WHERE t.rel = tbl
   UNION ALL
   SELECT 'lowcode.submissions'::regclass, NULL, 'status', 'id', 'bigint', true, '{data}', '-infinity', 'pg_lowcode'
@@ -1018,7 +1018,7 @@ REVOKE ALL ON FUNCTION lowcode.workflow_table(regclass) FROM PUBLIC;
 -- cancel, functions to call.  A CEL error raises LW424 (HTTP 422).
 CREATE FUNCTION lowcode.workflow_eval_actions(acts jsonb, plan jsonb, tbl lowcode.workflow_tables, path text)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   a jsonb;
   i int := 0;
@@ -1087,7 +1087,7 @@ $$;
 
 -- The timers a state arms on entry, into the plan.
 CREATE FUNCTION lowcode.workflow_eval_state_timers(timers jsonb, state text, plan jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   t jsonb;
   val jsonb;
@@ -1114,7 +1114,7 @@ $$;
 
 -- Does a record satisfy the state's form schema?  Raises LW423 (HTTP 422) when not.
 CREATE FUNCTION lowcode.workflow_check_state_schema(schema jsonb, state text, doc jsonb) RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   res jsonb;
 BEGIN
@@ -1135,7 +1135,7 @@ $$;
 
 -- Read and lock the record of an instance: its row as jsonb.
 CREATE FUNCTION lowcode.workflow_read_record(tbl lowcode.workflow_tables, tenant uuid, record_key text) RETURNS jsonb
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   rec jsonb;
 BEGIN
@@ -1149,7 +1149,7 @@ $$;
 -- Write changed columns (and the state) of an instance's record.
 CREATE FUNCTION lowcode.workflow_write_record(tbl lowcode.workflow_tables, tenant uuid, record_key text, changes jsonb)
 RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   cols text;
   rcols text;
@@ -1168,7 +1168,7 @@ $$;
 CREATE FUNCTION lowcode.workflow_apply_plan(inst lowcode.workflow_instances, plan jsonb, exit_state text,
                                             leave_all boolean)
 RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   d_timers bigint := 0;
   n bigint;
@@ -1241,7 +1241,7 @@ $$;
 -- LW424 (an action failed); otherwise writes everything and returns the result.
 CREATE FUNCTION lowcode.workflow_step(inst lowcode.workflow_instances, event text, payload jsonb, actor jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   tbl lowcode.workflow_tables;
   rec jsonb;
@@ -1367,7 +1367,7 @@ REVOKE ALL ON FUNCTION lowcode.workflow_step(lowcode.workflow_instances, text, j
 CREATE FUNCTION lowcode.workflow_fire_record(rel regclass, record_key text, instance bigint, event text,
                                              payload jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   tenant uuid := lowcode.current_tenant();
   inst lowcode.workflow_instances;
@@ -1414,10 +1414,10 @@ BEGIN
   IF jsonb_typeof(record) IS DISTINCT FROM 'object' THEN
     RAISE EXCEPTION USING ERRCODE = 'LW005', MESSAGE = 'fire: the record is {"table": <name>, "id": <key>}, {"submission": <id>} or {"instance": <id>}';
   END IF;
-  IF record ? 'instance' AND jsonb_typeof(record -> 'instance') = 'number' AND (record ->> 'instance') ~ '^[0-9]{1,18}$' THEN
+  IF record ? 'instance' AND jsonb_typeof(record -> 'instance') = 'number' AND (record ->> 'instance') ~ '^[0-9]{1,19}$' AND (record ->> 'instance')::numeric <= 9223372036854775807 THEN
     RETURN lowcode.workflow_fire_record(NULL, NULL, (record ->> 'instance')::bigint, event, payload);
   ELSIF record ? 'submission' AND jsonb_typeof(record -> 'submission') IN ('number', 'string')
-        AND (record ->> 'submission') ~ '^[0-9]{1,18}$' THEN
+        AND (record ->> 'submission') ~ '^[0-9]{1,19}$' AND (record ->> 'submission')::numeric <= 9223372036854775807 THEN
     RETURN lowcode.workflow_fire_record('lowcode.submissions', record ->> 'submission', NULL, event, payload);
   ELSIF jsonb_typeof(record -> 'table') = 'string' AND jsonb_typeof(record -> 'id') IN ('number', 'string')
         AND octet_length(record ->> 'table') <= 200 THEN
@@ -1446,7 +1446,7 @@ COMMENT ON FUNCTION lowcode.fire(jsonb, text, jsonb) IS
 -- (the initial state and the initial state's entry "set" actions).
 CREATE FUNCTION lowcode.workflow_start(tbl lowcode.workflow_tables, tenant uuid, workflow text, rec jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v lowcode.workflow_versions;
   st lowcode.workflow_states;
@@ -1497,7 +1497,7 @@ REVOKE ALL ON FUNCTION lowcode.workflow_start(lowcode.workflow_tables, uuid, tex
 -- an instance, UPDATE of the state (or key) column is refused unless fire()
 -- moved the instance there, DELETE ends the instance.
 CREATE FUNCTION lowcode.workflow_trigger() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   tbl lowcode.workflow_tables;
   rec jsonb;
@@ -1590,7 +1590,7 @@ $$;
 CREATE FUNCTION lowcode.attach_workflow(tbl regclass, workflow text, state_col name DEFAULT 'state',
                                         key_col name DEFAULT 'id')
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   rel record;
   st_type regtype;
@@ -1676,7 +1676,7 @@ COMMENT ON FUNCTION lowcode.attach_workflow(regclass, text, name, name) IS
   'Govern a table by a workflow (by the table''s owner): each new row starts an instance in the initial state; the state column changes only through lowcode.fire().';
 
 CREATE FUNCTION lowcode.attach_workflow_subject(subject text, workflow text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   tenant uuid := lowcode.current_tenant();
   v lowcode.workflow_versions;
@@ -1733,7 +1733,7 @@ CREATE TRIGGER submissions_workflow_delete AFTER DELETE ON lowcode.submissions
 -- whose guards refuse as "refused"; an unexpected error is retried with
 -- backoff, and recorded as "failed" after 10 attempts.
 CREATE FUNCTION lowcode.workflow_run_timers(batch_size integer DEFAULT 500) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   now_ts timestamptz := clock_timestamp();
   ntenants bigint;
@@ -1830,7 +1830,7 @@ REVOKE ALL ON FUNCTION lowcode.workflow_wake_worker() FROM PUBLIC;
 
 -- When the next timer is due (the worker sleeps until then).
 CREATE FUNCTION lowcode.workflow_next_timer() RETURNS timestamptz
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT min(due_at) FROM lowcode.workflow_timers
 $$;
 REVOKE ALL ON FUNCTION lowcode.workflow_next_timer() FROM PUBLIC;
@@ -1847,7 +1847,7 @@ GRANT EXECUTE ON FUNCTION lowcode.workflow_next_timer() TO lowcode_operator;
 -- changed state are re-armed.  Returns {"migrated", "unmapped"}.
 CREATE FUNCTION lowcode.migrate_workflow(name text, from_version integer, to_version integer DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   tenant uuid := lowcode.current_tenant();
   target lowcode.workflow_versions;

@@ -696,7 +696,18 @@ eval_program(const CelProgram *prog, bool calls_sql, RuleVars *vars, CelValue *o
 
 	if (!calls_sql)
 	{
-		cel_sql_eval(prog, rule_resolve, vars, out);
+		/* no subtransaction: a budget error is counted and goes on up */
+		PG_TRY();
+		{
+			cel_sql_eval(prog, rule_resolve, vars, out);
+		}
+		PG_CATCH();
+		{
+			if (metrics_is_budget_error(geterrcode()))
+				metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		return;
 	}
 	BeginInternalSubTransaction(NULL);

@@ -63,7 +63,7 @@ SELECT (lowcode.validate('metrics-form', '{"a": 1}'))->>'valid' AS valid;
 SELECT (lowcode.validate('metrics-form', '{"a": -1}'))->>'valid' AS valid;
 SELECT (lowcode.validate('metrics-form', '{}'))->>'valid' AS valid;
 SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_%validation%');
--- a rule that runs out of its cost budget fails the validation and is counted
+-- a rule that runs out of its cost budget raises the budget error (LR020) and is counted
 SET lowcode.rules_max_cost = 1;
 SELECT (lowcode.validate('metrics-form', '{"a": 1}'))->>'valid' AS valid;
 RESET lowcode.rules_max_cost;

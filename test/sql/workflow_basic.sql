@@ -391,7 +391,9 @@ SELECT pg_temp.err($$SELECT lowcode.fire('{"instance": 1}', 'go')$$);
 RESET ROLE;
 -- a global workflow (the operator's) is seen by every tenant, and its name is reserved
 SELECT pg_temp.as_tenant(NULL);
+SET LOCAL lowcode.registry_scope = global;   -- global objects only on purpose (issue 13)
 SELECT lowcode.register_workflow('common.review', '{"initial": "open", "states": {"open": {}}}') AS global_v1;
+RESET lowcode.registry_scope;
 SELECT pg_temp.as_tenant(:'tb');
 SET LOCAL ROLE wf_api;
 SELECT name, global FROM lowcode.workflow_definitions ORDER BY name;
