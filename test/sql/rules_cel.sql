@@ -32,6 +32,11 @@ SELECT lowcode.rule_eval('x + 1', '{"x": 41}'), lowcode.rule_eval('x * 2.0', '{"
 SELECT pg_temp.err('x + 1', '{"x": 2.5}');
 -- ... but double() converts, and comparisons work across numeric types
 SELECT lowcode.rule_eval('double(x) + 1.0', '{"x": 2}'), lowcode.rule_eval('x > 2', '{"x": 2.5}');
+-- doubles come back with their shortest exact digits (not float8_numeric's 15)
+SELECT lowcode.rule_eval('double(9007199254740992)') AS two53,
+       lowcode.rule_eval('double("6.02214e23")') AS avogadro,
+       lowcode.rule_eval('0.1 + 0.2') AS sum,
+       lowcode.rule_eval('[1.0 / 3.0, -2.5e-8, 1e20 * 10.0]') AS list;
 -- other jsonb values
 SELECT lowcode.rule_eval('[type(n), type(b), type(s), type(l), type(m)]',
                          '{"n": null, "b": true, "s": "x", "l": [1], "m": {"k": 1}}');
