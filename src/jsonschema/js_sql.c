@@ -6,8 +6,9 @@
  *	  document table lowcode.schema_documents.
  *
  * Caches.  Each call site keeps (in fn_extra) a pin on the compiled schema
- * it used last; when the schema argument is a constant of the query, the
- * bytes are not even compared again.  Behind it a backend-wide LRU keyed by
+ * it used last; when the schema argument is a constant of the query (a
+ * Const, not a Param: PL/pgSQL reuses a call site while its variables
+ * change), the bytes are not even compared again.  Behind it a backend-wide LRU keyed by
  * the schema's bytes (hash, then full compare) and the default draft holds
  * at most lowcode.jsonschema_cache_size compiled schemas.  An entry that
  * loaded a document from the store is stale once the store generation has
@@ -184,6 +185,22 @@ call_cache_reset(void *arg)
 	cc->entry = NULL;
 }
 
+/*
+ * Is the schema argument a constant of the query?  Only a Const: a Param is
+ * "stable" for one execution (get_fn_expr_arg_stable) but PL/pgSQL evaluates
+ * a simple expression again and again with the same FmgrInfo while its
+ * variables change, so a Param is compared by its bytes each call.
+ */
+static bool
+schema_arg_is_const(FmgrInfo *flinfo)
+{
+	Node	   *expr = flinfo->fn_expr;
+
+	if (expr && IsA(expr, FuncExpr) && list_length(((FuncExpr *) expr)->args) >= 1)
+		return IsA(linitial(((FuncExpr *) expr)->args), Const);
+	return false;
+}
+
 /* the compiled schema for this call, using the call-site cache */
 static JsCompiled *
 get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft)
@@ -202,7 +219,7 @@ get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft)
 		cb->func = call_cache_reset;
 		cb->arg = cc;
 		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, cb);
-		cc->const_schema = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+		cc->const_schema = schema_arg_is_const(fcinfo->flinfo);
 		fcinfo->flinfo->fn_extra = cc;
 	}
 	e = cc->entry;

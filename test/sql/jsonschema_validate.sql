@@ -145,3 +145,15 @@ SELECT e->'params' AS params, e->>'message' AS message
 FROM jsonb_array_elements(lowcode.jsonschema_check('{"$ref": "#/$defs/missing"}')->'errors') e;
 SELECT lowcode.jsonschema_check('{"$schema": "http://json-schema.org/draft-04/schema#", "exclusiveMinimum": 3}')->'valid' AS draft4_boolean_expected;
 
+-- one PL/pgSQL call site, the schema in a variable that changes: each call
+-- uses its own schema (a Param is not a constant of the call site)
+CREATE FUNCTION pg_temp.each_schema() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s jsonb; r text := '';
+BEGIN
+    FOREACH s IN ARRAY ARRAY['{"type": "string"}', '{"type": "integer"}', '{"type": "string"}']::jsonb[] LOOP
+        r := r || lowcode.jsonschema_is_valid(s, '3')::text || ' ' ||
+             (lowcode.jsonschema_validate(s, '3', '{"output": "flag"}')->>'valid') || '; ';
+    END LOOP;
+    RETURN r;
+END $$;
+SELECT pg_temp.each_schema();
