@@ -15,13 +15,8 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ss=${1:-}
 rounds=${ROUNDS:-7}
-command -v node >/dev/null && command -v npm >/dev/null ||
-  { echo "jsonschema_vs_ajv: node and npm are needed (scripts/install-deps.sh installs them)" >&2; exit 1; }
+node_deps
 ajvdir=$TOP/bench/ajv
-if [ ! -f "$ajvdir/node_modules/.package-lock.json" ] || ! cmp -s <(sed 1,3d "$ajvdir/package-lock.json") <(sed 1,3d "$ajvdir/node_modules/.package-lock.json" 2>/dev/null); then
-  (cd "$ajvdir" && npm ci --no-audit --no-fund --silent)
-fi
-
 bench_start
 out=$BENCH_DIR/vsajv
 as_server_user mkdir -p "$out"
