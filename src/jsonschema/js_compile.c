@@ -577,6 +577,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	bool		excl_min_bool = false,
 				excl_max_bool = false;
 	bool		validation;
+	bool		root_dialect = false;
 
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
@@ -610,6 +611,16 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 
 	has_ref = get_member(v, "$ref", &idv);
 
+	/*
+	 * At the root of the document, $schema decides the draft before the
+	 * identifier is read: a draft-04 document names its base URI with "id".
+	 */
+	if (res == NULL && get_string_member(v, "$schema", &str))
+	{
+		dialect_of_uri(cc, str, base, ptr, &draft, &vocab, 0);
+		root_dialect = true;
+	}
+
 	/* identifiers: $id (id in draft 4); ignored beside $ref up to draft 7 */
 	if (!(has_ref && draft <= JS_DRAFT7) &&
 		get_member(v, draft == JS_DRAFT4 ? "id" : "$id", &idv))
@@ -621,7 +632,9 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	}
 
 	/* $schema applies at resource roots only */
-	if ((res == NULL || id != NULL) && get_string_member(v, "$schema", &str))
+	if (root_dialect)
+		;
+	else if ((res == NULL || id != NULL) && get_string_member(v, "$schema", &str))
 		dialect_of_uri(cc, str, base, ptr, &draft, &vocab, 0);
 	else if ((res == NULL || id != NULL) && get_member(v, "$schema", &idv))
 		schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$schema\" must be a string");

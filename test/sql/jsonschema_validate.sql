@@ -157,3 +157,9 @@ BEGIN
     RETURN r;
 END $$;
 SELECT pg_temp.each_schema();
+-- draft 4 named by $schema (not by the draft option): the root "id" is the
+-- base URI, and an embedded "id" names a resource that "$ref" finds
+SELECT lowcode.jsonschema_is_valid(s, '{"p": 3}') AS int_valid, lowcode.jsonschema_is_valid(s, '{"p": "x"}') AS string_valid
+FROM (SELECT '{"$schema": "http://json-schema.org/draft-04/schema#", "id": "http://x.example/a.json",
+               "properties": {"p": {"$ref": "c.json"}},
+               "definitions": {"c": {"id": "c.json", "type": "integer"}}}'::jsonb AS s) x;
