@@ -15,6 +15,12 @@
  *	   places step 1 did not walk, which are compiled on demand.
  *	3. reject reference cycles that never move into the instance (they
  *	   would recurse forever whatever the instance).
+ * A reference that does not resolve and a cycle are errors only where
+ * validation can reach them from the root (through any keyword but
+ * $defs/definitions, and through references), as ajv compiles only what
+ * it reaches: elsewhere (an unused definition of a stored document) the
+ * error is kept on the schema (deferred_error), raised if validation ever
+ * enters it, and listed as a warning by jsonschema_check.
  *
  * Every error names the schema location as URI#pointer.
  *
@@ -52,7 +58,19 @@ typedef struct CompileCtx
 	List	   *pending;
 	List	   *all;			/* object schemas in creation order */
 	int			depth;
+	/* lexical edges, for reachability (see compile_schema) */
+	JsSchema   *parent;			/* the schema whose keywords are compiled */
+	bool		in_defs;		/* ... under $defs / definitions */
+	List	   *edges;			/* SchemaEdge * */
+	/* set while resolving: an unresolved reference is returned, not raised */
+	char	   *ref_failure;
 } CompileCtx;
+
+typedef struct SchemaEdge
+{
+	JsSchema   *from;
+	JsSchema   *to;
+} SchemaEdge;
 
 /* kinds of positions met when following a JSON pointer */
 typedef enum PosKind
@@ -84,6 +102,39 @@ pg_attribute_printf(4, 5) pg_attribute_noreturn();
 
 /* where the last compile error was (JSON pointer), for jsonschema_check() */
 char		js_compile_error_pointer[1024];
+
+/*
+ * A reference that does not resolve: raised, or while resolving (the
+ * pending loop of js_compile) kept in cc->ref_failure with the message the
+ * error would have, the caller returning NULL.
+ */
+static void
+ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *fmt,...)
+pg_attribute_printf(4, 5);
+
+static void
+ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *fmt,...)
+{
+	StringInfoData msg;
+
+	initStringInfo(&msg);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&msg, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&msg, needed);
+	}
+	if (cc->ref_failure == NULL)
+		schema_error(ERRCODE_LJ_UNRESOLVED_REF, base, ptr, "%s", msg.data);
+	pfree(cc->ref_failure);
+	cc->ref_failure = psprintf("invalid JSON Schema at \"%s\": %s", location_text(base, ptr), msg.data);
+}
 
 static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
@@ -560,9 +611,38 @@ new_resource(CompileCtx *cc, const char *uri, JsSchema *root, const JsonbValue *
 	return r;
 }
 
+/*
+ * compile_schema records the lexical edge from the schema whose keywords
+ * are being compiled (cc->parent) to each subschema, unless it sits under
+ * $defs / definitions: validation reaches a definition only by reference.
+ */
+static JsSchema *compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
+									 const char *base, const char *ptr, JsDraft draft, uint32 vocab);
+
 static JsSchema *
 compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			   const char *base, const char *ptr, JsDraft draft, uint32 vocab)
+{
+	JsSchema   *parent = cc->parent;
+	bool		in_defs = cc->in_defs;
+	JsSchema   *s = compile_schema_body(cc, v, res, base, ptr, draft, vocab);
+
+	cc->parent = parent;
+	cc->in_defs = in_defs;
+	if (parent && !in_defs && !s->is_bool)
+	{
+		SchemaEdge *e = palloc(sizeof(SchemaEdge));
+
+		e->from = parent;
+		e->to = s;
+		cc->edges = lappend(cc->edges, e);
+	}
+	return s;
+}
+
+static JsSchema *
+compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
+					const char *base, const char *ptr, JsDraft draft, uint32 vocab)
 {
 	JsSchema   *s;
 	JsIter		it;
@@ -608,6 +688,8 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	memo_insert(cc, v->val.binary.data, s);
 	cc->all = lappend(cc->all, s);
 	cc->depth++;
+	cc->parent = s;
+	cc->in_defs = false;
 
 	has_ref = get_member(v, "$ref", &idv);
 
@@ -706,9 +788,9 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$ref\" must be a string");
 		s->ref_text = value_cstring(&idv);
 		add_pending(cc, s, false, base, s->ref_text);
-		if (draft <= JS_DRAFT7)
+		if (draft <= JS_DRAFT7 && !cc->opts->ajv_compat)
 		{
-			/* up to draft 7, $ref replaces its siblings */
+			/* up to draft 7, $ref replaces its siblings (ajv applies them: ajv_compat) */
 			s->has_refs = true;
 			cc->depth--;
 			return s;
@@ -876,8 +958,12 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			int			n;
 
 			if (js_is_object(&e))
+			{
+				cc->in_defs = true;
 				(void) schema_map(cc, &e, &n, res, base, ptr,
 								  KW("$defs") ? "$defs" : "definitions", draft, vocab);
+				cc->in_defs = false;
+			}
 		}
 
 		/* format: annotation, or assertion (format-assertion vocabulary, option) */
@@ -922,7 +1008,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			if (i == 0)
 				s->n_enum = -1;	/* "enum": [] accepts nothing */
 		}
-		else if (KW("const") && draft >= JS_DRAFT6)
+		else if (KW("const") && (draft >= JS_DRAFT6 || cc->opts->ajv_compat))
 		{
 			s->has_const = true;
 			s->const_value = e;
@@ -1150,8 +1236,11 @@ walk_pointer(CompileCtx *cc, JsResource *r, const char *pointer,
 				found = js_array_get(cur.val.binary.data, (int) idx, &child);
 		}
 		if (!found)
-			schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-						 "cannot resolve \"$ref\": \"%s\": no such location", target);
+		{
+			ref_failure(cc, ref_base, ref_ptr,
+						"cannot resolve \"$ref\": \"%s\": no such location", target);
+			return NULL;
+		}
 		kind = next_kind(kind, tok.data, &child);
 		path = psprintf("%s/%s", path, pointer_escape(tok.data, tok.len));
 		cur = child;
@@ -1193,9 +1282,12 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 		JsSchema   *s;
 
 		if (doc == NULL)
-			schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-						 "cannot resolve \"%s\": no schema or registered document has the URI \"%s\"",
-						 p->target, docuri);
+		{
+			ref_failure(cc, ref_base, ref_ptr,
+						"cannot resolve \"%s\": no schema or registered document has the URI \"%s\"",
+						p->target, docuri);
+			return NULL;
+		}
 		js_root_value(doc, &root);
 		s = compile_schema(cc, &root, NULL, docuri, "", p->owner->draft, JS_VOCAB_DEFAULT);
 		r = find_resource(cc, docuri);
@@ -1215,9 +1307,10 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 		if (strcmp(a->name, frag) == 0)
 			return a->schema;
 	}
-	schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-				 "cannot resolve \"%s\": no anchor \"%s\" in %s",
-				 p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema");
+	ref_failure(cc, ref_base, ref_ptr,
+				"cannot resolve \"%s\": no anchor \"%s\" in %s",
+				p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema");
+	return NULL;
 }
 
 /* ---------- cycles without progress ---------- */
@@ -1245,9 +1338,21 @@ check_cycle_edge(CycleState *cs, JsSchema *from, JsSchema *to, const char *kw)
 		return;
 	e = hash_search(cs->state, &to, HASH_FIND, NULL);
 	if (e && e->state == 1)
-		schema_error(ERRCODE_LJ_REF_CYCLE, from->resource->uri, from->ptr,
-					 "\"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
-					 kw, to->resource->uri, to->ptr);
+	{
+		if (from->reachable)
+			schema_error(ERRCODE_LJ_REF_CYCLE, from->resource->uri, from->ptr,
+						 "\"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
+						 kw, to->resource->uri, to->ptr);
+		/* out of validation's reach: kept, raised if it is ever entered */
+		if (from->deferred_error == NULL)
+		{
+			from->deferred_error =
+				psprintf("invalid JSON Schema at \"%s\": \"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
+						 location_text(from->resource->uri, from->ptr), kw, to->resource->uri, to->ptr);
+			from->deferred_sqlstate = ERRCODE_LJ_REF_CYCLE;
+		}
+		return;
+	}
 	if (e == NULL)
 		check_cycles(cs, to);
 }
@@ -1284,6 +1389,66 @@ check_cycles(CycleState *cs, JsSchema *s)
 	cs->depth--;
 	e = hash_search(cs->state, &s, HASH_FIND, NULL);
 	e->state = 2;
+}
+
+/* ---------- reachability ---------- */
+
+typedef struct ReachEntry
+{
+	JsSchema   *key;
+	List	   *out;			/* JsSchema * */
+} ReachEntry;
+
+/* mark every schema validation can reach from root (lexical and reference edges) */
+static void
+mark_reachable(CompileCtx *cc, JsSchema *root)
+{
+	HASHCTL		hctl;
+	HTAB	   *adj;
+	ListCell   *lc;
+	List	   *todo;
+
+	if (root->is_bool)
+		return;
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(JsSchema *);
+	hctl.entrysize = sizeof(ReachEntry);
+	hctl.hcxt = CurrentMemoryContext;
+	adj = hash_create("jsonschema reachability", 64, &hctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, cc->edges)
+	{
+		SchemaEdge *e = lfirst(lc);
+		bool		found;
+		ReachEntry *r = hash_search(adj, &e->from, HASH_ENTER, &found);
+
+		if (!found)
+			r->out = NIL;
+		r->out = lappend(r->out, e->to);
+	}
+	root->reachable = true;
+	todo = list_make1(root);
+	while (todo != NIL)
+	{
+		JsSchema   *s = llast(todo);
+		ReachEntry *r;
+
+		todo = list_delete_last(todo);
+		CHECK_FOR_INTERRUPTS();
+		r = hash_search(adj, &s, HASH_FIND, NULL);
+		if (r == NULL)
+			continue;
+		foreach(lc, r->out)
+		{
+			JsSchema   *t = lfirst(lc);
+
+			if (!t->reachable)
+			{
+				t->reachable = true;
+				todo = lappend(todo, t);
+			}
+		}
+	}
+	hash_destroy(adj);
 }
 
 /* ---------- entry points ---------- */
@@ -1327,18 +1492,52 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 							 "", opts->default_draft ? opts->default_draft : JS_DRAFT2020,
 							 JS_VOCAB_DEFAULT);
 
-	/* the list grows while it is walked: resolving may compile more */
+	/*
+	 * The list grows while it is walked: resolving may compile more.  A
+	 * reference that does not resolve is kept on its owner for now.
+	 */
+	cc.parent = NULL;
 	for (int i = 0; i < list_length(cc.pending); i++)
 	{
 		PendingRef *p = list_nth(cc.pending, i);
 		JsSchema   *t;
 
 		CHECK_FOR_INTERRUPTS();
+		cc.ref_failure = pstrdup("");
 		t = resolve_target(&cc, p);
+		if (t == NULL)
+		{
+			if (p->owner->deferred_error == NULL)
+			{
+				p->owner->deferred_error = cc.ref_failure;
+				p->owner->deferred_sqlstate = ERRCODE_LJ_UNRESOLVED_REF;
+			}
+		}
+		else if (!t->is_bool)
+		{
+			SchemaEdge *e = palloc(sizeof(SchemaEdge));
+
+			e->from = p->owner;
+			e->to = t;
+			cc.edges = lappend(cc.edges, e);
+		}
+		cc.ref_failure = NULL;
 		if (p->dynamic)
 			p->owner->dynref = t;
 		else
 			p->owner->ref = t;
+	}
+	mark_reachable(&cc, c->root);
+	/* a broken reference that validation can reach is an error, as before */
+	foreach(lc, cc.all)
+	{
+		JsSchema   *sch = lfirst(lc);
+
+		if (sch->deferred_error && sch->reachable)
+		{
+			strlcpy(js_compile_error_pointer, sch->ptr, sizeof(js_compile_error_pointer));
+			ereport(ERROR, (errcode(sch->deferred_sqlstate), errmsg_internal("%s", sch->deferred_error)));
+		}
 	}
 
 	/* check every compiled object schema for cycles, in a stable order */
@@ -1360,6 +1559,13 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 				check_cycles(&cs, sch);
 		}
 		hash_destroy(cs.state);
+	}
+	foreach(lc, cc.all)
+	{
+		JsSchema   *sch = lfirst(lc);
+
+		if (sch->deferred_error)
+			c->warnings = lappend(c->warnings, (char *) sch->deferred_error);
 	}
 	hash_destroy(cc.memo);
 

@@ -141,6 +141,17 @@ struct JsSchema
 	bool		has_refs;		/* $ref, $dynamicRef or $recursiveRef */
 	bool		has_inplace;	/* allOf, anyOf, oneOf, not or if */
 
+	/*
+	 * A reference that does not resolve, or a cycle without progress, in a
+	 * part of the schema no validation reaches from the root: the error is
+	 * kept and raised only if validation enters this schema (as ajv, which
+	 * compiles only what is reachable); jsonschema_check reports it as a
+	 * warning.
+	 */
+	const char *deferred_error;
+	int			deferred_sqlstate;
+	bool		reachable;		/* from the root (compile time only) */
+
 	/* references */
 	JsSchema   *ref;
 	const char *ref_text;
@@ -234,11 +245,13 @@ typedef struct JsCompiled
 	bool		used_loader;	/* a document came through the loader */
 	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
 	List	   *resources;
+	List	   *warnings;		/* messages of the deferred errors (char *) */
 } JsCompiled;
 
 typedef struct JsCompileOptions
 {
 	JsDraft		default_draft;	/* when $schema is absent */
+	bool		ajv_compat;		/* ajv's extensions: const in draft 4, siblings of $ref up to draft 7 */
 	JsLoaderFn	loader;
 	void	   *loader_arg;
 } JsCompileOptions;

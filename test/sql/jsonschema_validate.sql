@@ -163,3 +163,22 @@ SELECT lowcode.jsonschema_is_valid(s, '{"p": 3}') AS int_valid, lowcode.jsonsche
 FROM (SELECT '{"$schema": "http://json-schema.org/draft-04/schema#", "id": "http://x.example/a.json",
                "properties": {"p": {"$ref": "c.json"}},
                "definitions": {"c": {"id": "c.json", "type": "integer"}}}'::jsonb AS s) x;
+-- references are resolved where validation can reach them (as ajv): a broken
+-- reference or a cycle in an unused definition is a warning of
+-- jsonschema_check, not an error; reached, it is the error it always was
+SELECT lowcode.jsonschema_is_valid(s, '{"a": 1}') AS unused_broken_ok,
+       lowcode.jsonschema_check(s) AS check_warns
+FROM (SELECT '{"properties": {"a": {"type": "integer"}},
+               "$defs": {"broken": {"$ref": "#/$defs/nowhere"}, "loop": {"$ref": "#/$defs/loop"},
+                         "ext": {"$ref": "https://unknown.example/x.json"}}}'::jsonb AS s) x;
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/broken"}}, "$defs": {"broken": {"$ref": "#/$defs/nowhere"}}}', '{}') AS reachable_broken;
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/loop"}}, "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{}') AS reachable_loop;
+SELECT lowcode.jsonschema_check('{"properties": {"a": {"$ref": "#/$defs/broken"}}, "$defs": {"broken": {"$ref": "#/$defs/nowhere"}}}')->'errors'->0->>'message' AS check_error;
+-- ajv_compat: ajv's answers where it extends a draft (const in draft 4,
+-- siblings of $ref up to draft 7); without it, the spec's
+SELECT o AS options,
+       lowcode.jsonschema_validate('{"$schema": "http://json-schema.org/draft-04/schema#", "const": 1}', '2', o)->'valid' AS draft4_const,
+       lowcode.jsonschema_validate('{"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {"s": {"type": "string"}},
+                                    "$ref": "#/definitions/s", "maxLength": 2}', '"abc"', o)->'valid' AS draft7_ref_sibling
+FROM (VALUES ('{}'::jsonb), ('{"ajv_compat": true}'), ('{"ajv_compat": false}')) v(o);
+SELECT lowcode.jsonschema_validate('{}', '1', '{"ajv_compat": 1}');
