@@ -15,12 +15,14 @@
  *	   places step 1 did not walk, which are compiled on demand.
  *	3. reject reference cycles that never move into the instance (they
  *	   would recurse forever whatever the instance).
- * A reference that does not resolve and a cycle are errors only where
- * validation can reach them from the root (through any keyword but
- * $defs/definitions, and through references), as ajv compiles only what
- * it reaches: elsewhere (an unused definition of a stored document) the
- * error is kept on the schema (deferred_error), raised if validation ever
- * enters it, and listed as a warning by jsonschema_check.
+ * A reference that does not resolve is an error only where validation can
+ * reach it from the root (through any keyword but $defs/definitions, and
+ * through references), as ajv compiles only what it reaches; a cycle only
+ * where every validation enters it (through in-place applicators and
+ * references from the root).  Elsewhere (an unused definition of a stored
+ * document, a cycle under "properties") the error is kept on the schema
+ * (deferred_error), raised if validation ever enters it, and listed as a
+ * warning by jsonschema_check.
  *
  * Every error names the schema location as URI#pointer.
  *
@@ -1339,11 +1341,15 @@ check_cycle_edge(CycleState *cs, JsSchema *from, JsSchema *to, const char *kw)
 	e = hash_search(cs->state, &to, HASH_FIND, NULL);
 	if (e && e->state == 1)
 	{
-		if (from->reachable)
+		if (from->always_entered)
 			schema_error(ERRCODE_LJ_REF_CYCLE, from->resource->uri, from->ptr,
 						 "\"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
 						 kw, to->resource->uri, to->ptr);
-		/* out of validation's reach: kept, raised if it is ever entered */
+		/*
+		 * Entered only for some instances (under "properties", say) or never:
+		 * kept, raised if validation enters it (as ajv, whose validation
+		 * would overflow its stack there)
+		 */
 		if (from->deferred_error == NULL)
 		{
 			from->deferred_error =
@@ -1451,6 +1457,34 @@ mark_reachable(CompileCtx *cc, JsSchema *root)
 	hash_destroy(adj);
 }
 
+/*
+ * Mark the schemas every validation enters: the root and what in-place
+ * applicators and references lead to from it (the edges of check_cycles).
+ * A cycle there is an error whatever the instance.
+ */
+static void
+mark_always_entered(JsSchema *s, int depth)
+{
+	int			i;
+
+	if (s == NULL || s->is_bool || s->always_entered || depth >= JS_MAX_DEPTH)
+		return;
+	check_stack_depth();
+	s->always_entered = true;
+	mark_always_entered(s->ref, depth + 1);
+	mark_always_entered(s->dynref, depth + 1);
+	for (i = 0; i < s->n_all_of; i++)
+		mark_always_entered(s->all_of[i], depth + 1);
+	for (i = 0; i < s->n_any_of; i++)
+		mark_always_entered(s->any_of[i], depth + 1);
+	for (i = 0; i < s->n_one_of; i++)
+		mark_always_entered(s->one_of[i], depth + 1);
+	mark_always_entered(s->not, depth + 1);
+	mark_always_entered(s->if_, depth + 1);
+	mark_always_entered(s->then_, depth + 1);
+	mark_always_entered(s->else_, depth + 1);
+}
+
 /* ---------- entry points ---------- */
 
 JsCompiled *
@@ -1541,6 +1575,7 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 	}
 
 	/* check every compiled object schema for cycles, in a stable order */
+	mark_always_entered(c->root, 0);
 	{
 		CycleState	cs;
 

@@ -151,6 +151,7 @@ struct JsSchema
 	const char *deferred_error;
 	int			deferred_sqlstate;
 	bool		reachable;		/* from the root (compile time only) */
+	bool		always_entered;	/* by every validation (compile time only) */
 
 	/* references */
 	JsSchema   *ref;
