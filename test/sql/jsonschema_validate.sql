@@ -166,13 +166,18 @@ FROM (SELECT '{"$schema": "http://json-schema.org/draft-04/schema#", "id": "http
 -- references are resolved where validation can reach them (as ajv): a broken
 -- reference or a cycle in an unused definition is a warning of
 -- jsonschema_check, not an error; reached, it is the error it always was
+-- (a cycle: entered by validation)
 SELECT lowcode.jsonschema_is_valid(s, '{"a": 1}') AS unused_broken_ok,
        lowcode.jsonschema_check(s) AS check_warns
 FROM (SELECT '{"properties": {"a": {"type": "integer"}},
                "$defs": {"broken": {"$ref": "#/$defs/nowhere"}, "loop": {"$ref": "#/$defs/loop"},
                          "ext": {"$ref": "https://unknown.example/x.json"}}}'::jsonb AS s) x;
 SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/broken"}}, "$defs": {"broken": {"$ref": "#/$defs/nowhere"}}}', '{}') AS reachable_broken;
-SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/loop"}}, "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{}') AS reachable_loop;
+-- a cycle under "properties" is entered only by instances with that property
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/loop"}}, "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{}') AS loop_not_entered;
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/loop"}}, "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{"a": 1}') AS loop_entered;
+-- one every validation enters is a compile error
+SELECT lowcode.jsonschema_is_valid('{"allOf": [{"$ref": "#/$defs/loop"}], "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{}') AS loop_always;
 SELECT lowcode.jsonschema_check('{"properties": {"a": {"$ref": "#/$defs/broken"}}, "$defs": {"broken": {"$ref": "#/$defs/nowhere"}}}')->'errors'->0->>'message' AS check_error;
 -- ajv_compat: ajv's answers where it extends a draft (const in draft 4,
 -- siblings of $ref up to draft 7); without it, the spec's
