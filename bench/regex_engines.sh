@@ -5,7 +5,7 @@
 # `~` in a backend: CPU time beyond the scan of 100,000 rows).  ns per match,
 # CPU time, best of ROUNDS, the engines interleaved round by round.
 #   bench/regex_engines.sh        env: ROUNDS (7), BENCH_PORT (55490)
-# Needs libpcre2-dev and libre2-dev (g++) for the two programs.
+# Needs libpcre2-dev, libre2-dev and pkg-config (LOWCODE_WITH_BENCH=1 scripts/install-deps.sh).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 rounds=${ROUNDS:-7}

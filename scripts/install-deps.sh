@@ -6,10 +6,15 @@ set -euo pipefail
 packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
   build-essential libipc-run-perl libdbd-pg-perl libjson-pp-perl python3
+  libpcre2-dev
 )
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
+fi
+# Optional: the benchmarks against ajv (node, npm) and of the regex engines (RE2, pkg-config).
+if [ "${LOWCODE_WITH_BENCH:-0}" = 1 ]; then
+  packages+=(nodejs npm libre2-dev pkg-config)
 fi
 
 missing=()
