@@ -187,3 +187,9 @@ SELECT o AS options,
                                     "$ref": "#/definitions/s", "maxLength": 2}', '"abc"', o)->'valid' AS draft7_ref_sibling
 FROM (VALUES ('{}'::jsonb), ('{"ajv_compat": true}'), ('{"ajv_compat": false}')) v(o);
 SELECT lowcode.jsonschema_validate('{}', '1', '{"ajv_compat": 1}');
+-- numbers read in place: integers, fractions, signs, big and tiny values
+SELECT n, lowcode.jsonschema_is_valid('{"type": "integer"}', n) AS is_int,
+       lowcode.jsonschema_is_valid('{"minimum": -5, "maximum": 10000}', n) AS in_range,
+       lowcode.jsonschema_is_valid('{"exclusiveMinimum": 9999.5}', n) AS above_9999_5
+FROM unnest(ARRAY['0', '-0', '1.0', '-5', '-5.0001', '10000', '10000.0001', '9999.9', '1e2', '1.5e1',
+                  '12345678901234567890', '-0.000001', '1e-20', '1e20', '-10000000000000000']::jsonb[]) n;
