@@ -12,9 +12,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
-#include "cel/cel_value.h"
-
-extern void cel_collect_variables(CelProgram *prog);
+#include "cel/cel_int.h"
 
 typedef struct Scope
 {

@@ -17,7 +17,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 static const char *const type_names[] = {
 	"int", "uint", "double", "bool", "string", "bytes", "list", "map",
@@ -425,6 +425,176 @@ valbuf_add(ValBuf *b, const CelValue *v)
 	b->items[b->n++] = *v;
 }
 
+/* what a comprehension has gathered so far */
+typedef struct ComprehensionState
+{
+	CelValue	err;			/* all/exists: the first error, kept for the end */
+	bool		have_err;
+	int			count;			/* exists_one: elements that held */
+	ValBuf		res;			/* map/filter/transform*: values */
+	ValBuf		reskeys;		/* transformMap: keys */
+} ComprehensionState;
+
+/* optMap / optFlatMap: the body over the value of an optional, if any */
+static void
+eval_optional_macro(CelEnv *env, const CelExpr *e, const CelValue *range, CelValue *out)
+{
+	int			saved = env->nlocals;
+	CelValue	r;
+
+	if (range->kind != CEL_OPTIONAL)
+	{
+		cel_make_error(out, CEL_ERR_NO_OVERLOAD, "%s applies to optional values, not %s",
+					   e->macro == MACRO_OPT_MAP ? "optMap" : "optFlatMap", cel_type_name(range));
+		return;
+	}
+	if (range->v.opt == NULL)
+	{
+		*out = *range;
+		return;
+	}
+	push_local(env, e->var1, range->v.opt);
+	cel_eval(env, e->body, &r);
+	env->nlocals = saved;
+	if (r.kind == CEL_ERROR)
+		*out = r;
+	else if (e->macro == MACRO_OPT_MAP)
+	{
+		out->kind = CEL_OPTIONAL;
+		out->v.opt = palloc(sizeof(CelValue));
+		*out->v.opt = r;
+	}
+	else if (r.kind != CEL_OPTIONAL)
+		cel_make_error(out, CEL_ERR_NO_OVERLOAD, "optFlatMap expression must return an optional value");
+	else
+		*out = r;
+}
+
+/*
+ * One element of a comprehension, its variables bound: true when the
+ * comprehension is decided (*out set, locals unbound), false to go on.
+ */
+static bool
+comprehension_step(CelEnv *env, const CelExpr *e, const CelValue *v1, int saved,
+				   ComprehensionState *st, CelValue *out)
+{
+	CelValue	r;
+
+	switch (e->macro)
+	{
+		case MACRO_ALL:
+		case MACRO_EXISTS:
+			{
+				bool		stop_on = (e->macro == MACRO_EXISTS);
+
+				cel_eval(env, e->body, &r);
+				if (r.kind == CEL_BOOL)
+				{
+					if (r.v.b == stop_on)
+					{
+						env->nlocals = saved;
+						out->kind = CEL_BOOL;
+						out->v.b = stop_on;
+						return true;
+					}
+				}
+				else if (!st->have_err)
+				{
+					if (r.kind == CEL_ERROR)
+						st->err = r;
+					else
+						cel_make_error(&st->err, CEL_ERR_NO_OVERLOAD, "no matching overload: macro predicate is not a bool");
+					st->have_err = true;
+				}
+				return false;
+			}
+		case MACRO_EXISTS_ONE:
+			cel_eval(env, e->body, &r);
+			if (r.kind != CEL_BOOL)
+			{
+				env->nlocals = saved;
+				if (r.kind == CEL_ERROR)
+					*out = r;
+				else
+					cel_make_error(out, CEL_ERR_NO_OVERLOAD, "no matching overload: macro predicate is not a bool");
+				return true;
+			}
+			if (r.v.b)
+				st->count++;
+			return false;
+		case MACRO_MAP:
+		case MACRO_FILTER:
+		case MACRO_TRANSFORM_LIST:
+		case MACRO_TRANSFORM_MAP:
+			{
+				const CelExpr *pred = e->filter;
+
+				if (pred)
+				{
+					cel_eval(env, pred, &r);
+					if (r.kind != CEL_BOOL)
+					{
+						env->nlocals = saved;
+						if (r.kind == CEL_ERROR)
+							*out = r;
+						else
+							cel_make_error(out, CEL_ERR_NO_OVERLOAD, "no matching overload: macro predicate is not a bool");
+						return true;
+					}
+					if (!r.v.b)
+						return false;
+				}
+				if (e->macro == MACRO_FILTER)
+				{
+					valbuf_add(&st->res, v1);
+					return false;
+				}
+				cel_eval(env, e->body, &r);
+				if (r.kind == CEL_ERROR)
+				{
+					env->nlocals = saved;
+					*out = r;
+					return true;
+				}
+				valbuf_add(&st->res, &r);
+				if (e->macro == MACRO_TRANSFORM_MAP)
+					valbuf_add(&st->reskeys, v1);
+				return false;
+			}
+		default:
+			return false;
+	}
+}
+
+/* the result of a comprehension that ran over every element */
+static void
+comprehension_result(const CelExpr *e, ComprehensionState *st, CelValue *out)
+{
+	switch (e->macro)
+	{
+		case MACRO_ALL:
+		case MACRO_EXISTS:
+			if (st->have_err)
+				*out = st->err;
+			else
+			{
+				out->kind = CEL_BOOL;
+				out->v.b = (e->macro == MACRO_ALL);
+			}
+			return;
+		case MACRO_EXISTS_ONE:
+			out->kind = CEL_BOOL;
+			out->v.b = (st->count == 1);
+			return;
+		case MACRO_TRANSFORM_MAP:
+			cel_make_map(out, st->res.n, st->reskeys.items, st->res.items);
+			return;
+		default:
+			cel_make_list(out, st->res.n, st->res.items);
+			return;
+	}
+}
+
 static pg_noinline void
 eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 {
@@ -433,12 +603,9 @@ eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 				i;
 	bool		is_map;
 	int			saved = env->nlocals;
-	CelValue	err = {0};
-	bool		have_err = false;
-	int			count = 0;
-	ValBuf		res = {0};
-	ValBuf		reskeys = {0};
+	ComprehensionState st;
 
+	memset(&st, 0, sizeof(st));
 	cel_eval(env, e->target, &range);
 	if (range.kind == CEL_ERROR)
 	{
@@ -447,34 +614,7 @@ eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 	}
 	if (e->macro == MACRO_OPT_MAP || e->macro == MACRO_OPT_FLAT_MAP)
 	{
-		CelValue	r;
-
-		if (range.kind != CEL_OPTIONAL)
-		{
-			cel_make_error(out, CEL_ERR_NO_OVERLOAD, "%s applies to optional values, not %s",
-						   e->macro == MACRO_OPT_MAP ? "optMap" : "optFlatMap", cel_type_name(&range));
-			return;
-		}
-		if (range.v.opt == NULL)
-		{
-			*out = range;
-			return;
-		}
-		push_local(env, e->var1, range.v.opt);
-		cel_eval(env, e->body, &r);
-		env->nlocals = saved;
-		if (r.kind == CEL_ERROR)
-			*out = r;
-		else if (e->macro == MACRO_OPT_MAP)
-		{
-			out->kind = CEL_OPTIONAL;
-			out->v.opt = palloc(sizeof(CelValue));
-			*out->v.opt = r;
-		}
-		else if (r.kind != CEL_OPTIONAL)
-			cel_make_error(out, CEL_ERR_NO_OVERLOAD, "optFlatMap expression must return an optional value");
-		else
-			*out = r;
+		eval_optional_macro(env, e, &range, out);
 		return;
 	}
 	if (range.kind == CEL_LIST)
@@ -497,8 +637,7 @@ eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 	for (i = 0; i < n; i++)
 	{
 		CelValue	v1,
-					v2,
-					r;
+					v2;
 
 		CHECK_FOR_INTERRUPTS();
 		cel_charge(env, 1);
@@ -520,115 +659,11 @@ eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 		if (e->var2)
 			push_local(env, e->var2, &v2);
 
-		switch (e->macro)
-		{
-			case MACRO_ALL:
-			case MACRO_EXISTS:
-				{
-					bool		stop_on = (e->macro == MACRO_EXISTS);
-
-					cel_eval(env, e->body, &r);
-					if (r.kind == CEL_BOOL)
-					{
-						if (r.v.b == stop_on)
-						{
-							env->nlocals = saved;
-							out->kind = CEL_BOOL;
-							out->v.b = stop_on;
-							return;
-						}
-					}
-					else if (!have_err)
-					{
-						if (r.kind == CEL_ERROR)
-							err = r;
-						else
-							cel_make_error(&err, CEL_ERR_NO_OVERLOAD, "no matching overload: macro predicate is not a bool");
-						have_err = true;
-					}
-					break;
-				}
-			case MACRO_EXISTS_ONE:
-				cel_eval(env, e->body, &r);
-				if (r.kind != CEL_BOOL)
-				{
-					env->nlocals = saved;
-					if (r.kind == CEL_ERROR)
-						*out = r;
-					else
-						cel_make_error(out, CEL_ERR_NO_OVERLOAD, "no matching overload: macro predicate is not a bool");
-					return;
-				}
-				if (r.v.b)
-					count++;
-				break;
-			case MACRO_MAP:
-			case MACRO_FILTER:
-			case MACRO_TRANSFORM_LIST:
-			case MACRO_TRANSFORM_MAP:
-				{
-					const CelExpr *pred = (e->macro == MACRO_FILTER) ? e->filter : e->filter;
-
-					if (pred)
-					{
-						cel_eval(env, pred, &r);
-						if (r.kind != CEL_BOOL)
-						{
-							env->nlocals = saved;
-							if (r.kind == CEL_ERROR)
-								*out = r;
-							else
-								cel_make_error(out, CEL_ERR_NO_OVERLOAD, "no matching overload: macro predicate is not a bool");
-							return;
-						}
-						if (!r.v.b)
-							break;
-					}
-					if (e->macro == MACRO_FILTER)
-					{
-						valbuf_add(&res, &v1);
-						break;
-					}
-					cel_eval(env, e->body, &r);
-					if (r.kind == CEL_ERROR)
-					{
-						env->nlocals = saved;
-						*out = r;
-						return;
-					}
-					valbuf_add(&res, &r);
-					if (e->macro == MACRO_TRANSFORM_MAP)
-						valbuf_add(&reskeys, &v1);
-					break;
-				}
-			default:
-				break;
-		}
+		if (comprehension_step(env, e, &v1, saved, &st, out))
+			return;
 	}
 	env->nlocals = saved;
-	switch (e->macro)
-	{
-		case MACRO_ALL:
-		case MACRO_EXISTS:
-			if (have_err)
-				*out = err;
-			else
-			{
-				out->kind = CEL_BOOL;
-				out->v.b = (e->macro == MACRO_ALL);
-			}
-			return;
-		case MACRO_EXISTS_ONE:
-			out->kind = CEL_BOOL;
-			out->v.b = (count == 1);
-			return;
-		case MACRO_TRANSFORM_MAP:
-			cel_make_map(out, res.n, reskeys.items, res.items);
-			return;
-		default:
-			cel_make_list(out, res.n, res.items);
-			return;
-	}
+	comprehension_result(e, &st, out);
 }
 
 static void

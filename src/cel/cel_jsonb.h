@@ -9,7 +9,7 @@
 #define CEL_JSONB_H
 
 #include "utils/jsonb.h"
-#include "cel/cel_value.h"
+#include "cel/cel.h"
 
 /* jsonb value -> CEL value; containers are wrapped lazily, strings not copied */
 extern void cel_from_jsonb_value(const JsonbValue *jv, CelValue *out);

@@ -16,7 +16,7 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
-#include "cel/cel_lex.h"
+#include "cel/cel_int.h"
 
 static const char *const reserved_words[] = {
 	"as", "break", "const", "continue", "else", "for", "function", "if",

@@ -15,7 +15,7 @@
 
 #include <math.h>
 
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 static void
 no_overload(CelValue *out, const char *name, int nargs, CelValue *args)

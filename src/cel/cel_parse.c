@@ -33,8 +33,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
-#include "cel/cel_lex.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 typedef struct Parser
 {

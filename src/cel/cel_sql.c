@@ -36,8 +36,8 @@
 #include "utils/timestamp.h"
 
 #include "lc/lc_regex.h"
+#include "cel/cel.h"
 #include "cel/cel_jsonb.h"
-#include "cel/cel_value.h"
 #include "rules/rules.h"
 
 PG_FUNCTION_INFO_V1(rule_eval);
@@ -323,18 +323,6 @@ raise_parse_error(CelProgram *prog)
 			(errcode(prog->error->too_deep ? ERRCODE_CEL_TOO_DEEP : ERRCODE_CEL_PARSE),
 			 errmsg("invalid CEL expression: %s", nl ? pnstrdup(msg, nl - msg) : msg),
 			 nl ? errdetail("%s", nl + 1) : 0));
-}
-
-/* ---- regex (matches): RE2 syntax through lc_regex, on PostgreSQL's engine ---- */
-
-int
-cel_regex_match(const char *pattern, int plen, const char *subject, int slen, char **errmsg)
-{
-	LcRegex    *re = lc_regex_compile(LC_REGEX_RE2, pattern, plen, errmsg);
-
-	if (re == NULL)
-		return -1;
-	return lc_regex_search(re, subject, slen) ? 1 : 0;
 }
 
 /* ---- registered SQL functions ---- */
@@ -735,7 +723,6 @@ rule_test(PG_FUNCTION_ARGS)
 
 /* ---- rule_check ---- */
 
-extern void cel_collect_variables(CelProgram *prog);
 
 static void
 push_key(JsonbParseState **st, const char *k)

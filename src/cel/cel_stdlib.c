@@ -16,7 +16,8 @@
 #include <math.h>
 
 #include "common/int.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
+#include "lc/lc_host.h"
 
 enum
 {
@@ -787,7 +788,8 @@ do_matches(CelValue *args, CelValue *out)
 		no_overload(out, "matches", 2, args);
 		return;
 	}
-	r = cel_regex_match(args[1].v.s.data, args[1].v.s.len, args[0].v.s.data, args[0].v.s.len, &errmsg);
+	r = lc_engine_host->regex_match(LC_REGEX_RE2, args[1].v.s.data, args[1].v.s.len,
+								   args[0].v.s.data, args[0].v.s.len, &errmsg);
 	if (r < 0)
 		cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "invalid regular expression: %s",
 					   errmsg ? errmsg : "unsupported");
@@ -797,24 +799,23 @@ do_matches(CelValue *args, CelValue *out)
 
 /* ---- dispatch ---- */
 
-void
-cel_call_function(CelEnv *env, const CelExpr *e, int nargs, CelValue *args, CelValue *out)
+/* The operators (_+_, -_, !_, ==, <, in, ...): false when e->fn is none. */
+static bool
+call_operator(CelEnv *env, const CelExpr *e, CelValue *args, CelValue *out)
 {
-	bool		is_method = (e->target != NULL);
-
 	switch (e->fn)
 	{
 		case CEL_OP_ADD:
 			op_add(env, args, out);
-			return;
+			return true;
 		case CEL_OP_SUB:
 			op_sub(args, out);
-			return;
+			return true;
 		case CEL_OP_MUL:
 		case CEL_OP_DIV:
 		case CEL_OP_MOD:
 			op_muldivmod(e->fn, args, out);
-			return;
+			return true;
 		case CEL_OP_NEG:
 			if (args[0].kind == CEL_INT)
 			{
@@ -829,123 +830,131 @@ cel_call_function(CelEnv *env, const CelExpr *e, int nargs, CelValue *args, CelV
 				make_duration(out, -args[0].v.t.sec, -(int64) args[0].v.t.nanos);
 			else
 				no_overload(out, "-_", 1, args);
-			return;
+			return true;
 		case CEL_OP_NOT:
 			if (args[0].kind == CEL_BOOL)
 				set_bool(out, !args[0].v.b);
 			else
 				no_overload(out, "!_", 1, args);
-			return;
+			return true;
 		case CEL_OP_EQ:
 			set_bool(out, cel_equal(&args[0], &args[1]));
-			return;
+			return true;
 		case CEL_OP_NE:
 			set_bool(out, !cel_equal(&args[0], &args[1]));
-			return;
+			return true;
 		case CEL_OP_LT:
 		case CEL_OP_LE:
 		case CEL_OP_GT:
 		case CEL_OP_GE:
 			op_compare(e->fn, args, out);
-			return;
+			return true;
 		case CEL_OP_IN:
 			op_in(args, out);
-			return;
+			return true;
 		default:
-			break;
+			return false;
 	}
+}
 
-	if (e->fn == CEL_FN_UNKNOWN || e->fn == FN_EXTENSION)
+/*
+ * A function the builtin library does not know: the strings and math
+ * extensions, then the host's registered functions (env->call_hook).
+ */
+static void
+call_extension(CelEnv *env, const CelExpr *e, bool is_method, int nargs,
+			   CelValue *args, CelValue *out)
+{
+	if (e->fn == FN_EXTENSION)
 	{
-		if (e->fn == FN_EXTENSION)
-		{
-			if (cel_strings_ext_call(env, e->name, is_method, nargs, args, out))
-				return;
-			if (cel_math_ext_call(env, e->name, is_method, nargs, args, out))
-				return;
-		}
-		if (!is_method && env->call_hook &&
-			env->call_hook(env->hook_ctx, e->name, nargs, args, out))
+		if (cel_strings_ext_call(env, e->name, is_method, nargs, args, out))
 			return;
-		if (e->fn == FN_EXTENSION)
-			no_overload(out, e->name, nargs, args);
-		else
-			cel_make_error(out, CEL_ERR_UNKNOWN_FUNCTION, "unbound function: %s", e->name);
-		return;
+		if (cel_math_ext_call(env, e->name, is_method, nargs, args, out))
+			return;
 	}
+	if (!is_method && env->call_hook &&
+		env->call_hook(env->hook_ctx, e->name, nargs, args, out))
+		return;
+	if (e->fn == FN_EXTENSION)
+		no_overload(out, e->name, nargs, args);
+	else
+		cel_make_error(out, CEL_ERR_UNKNOWN_FUNCTION, "unbound function: %s", e->name);
+}
 
-	/* conversions and type() take exactly one argument */
+/* Conversions, size() and type(): false when no overload fits. */
+static bool
+call_conversion(const CelExpr *e, int nargs, CelValue *args, CelValue *out)
+{
 	switch (e->fn)
 	{
 		case FN_SIZE:
 			if (nargs != 1)
-				break;
+				return false;
 			switch (args[0].kind)
 			{
 				case CEL_STRING:
 					set_int(out, cel_utf8_length(args[0].v.s.data, args[0].v.s.len));
-					return;
+					return true;
 				case CEL_BYTES:
 					set_int(out, args[0].v.s.len);
-					return;
+					return true;
 				case CEL_LIST:
 					set_int(out, cel_list_size(args[0].v.list));
-					return;
+					return true;
 				case CEL_MAP:
 					set_int(out, cel_map_size(args[0].v.map));
-					return;
+					return true;
 				default:
-					break;
+					return false;
 			}
-			break;
 		case FN_INT:
 			if (nargs != 1)
-				break;
+				return false;
 			conv_int(&args[0], out);
-			return;
+			return true;
 		case FN_UINT:
 			if (nargs != 1)
-				break;
+				return false;
 			conv_uint(&args[0], out);
-			return;
+			return true;
 		case FN_DOUBLE:
 			if (nargs != 1)
-				break;
+				return false;
 			conv_double(&args[0], out);
-			return;
+			return true;
 		case FN_STRING:
 			if (nargs != 1)
-				break;
+				return false;
 			conv_string(&args[0], out);
-			return;
+			return true;
 		case FN_BYTES:
 			if (nargs != 1)
-				break;
+				return false;
 			if (args[0].kind == CEL_BYTES)
 				*out = args[0];
 			else if (args[0].kind == CEL_STRING)
 				cel_make_bytes(out, args[0].v.s.data, args[0].v.s.len);
 			else
-				break;
-			return;
+				return false;
+			return true;
 		case FN_BOOL:
 			if (nargs != 1)
-				break;
+				return false;
 			conv_bool(&args[0], out);
-			return;
+			return true;
 		case FN_DYN:
 			if (nargs != 1)
-				break;
+				return false;
 			*out = args[0];
-			return;
+			return true;
 		case FN_TYPE:
 			if (nargs != 1)
-				break;
+				return false;
 			cel_make_type(out, cel_type_name(&args[0]));
-			return;
+			return true;
 		case FN_TIMESTAMP:
 			if (nargs != 1)
-				break;
+				return false;
 			if (args[0].kind == CEL_TIMESTAMP)
 				*out = args[0];
 			else if (args[0].kind == CEL_INT)
@@ -962,11 +971,11 @@ cel_call_function(CelEnv *env, const CelExpr *e, int nargs, CelValue *args, CelV
 					make_timestamp(out, sec, nanos);
 			}
 			else
-				break;
-			return;
+				return false;
+			return true;
 		case FN_DURATION:
 			if (nargs != 1)
-				break;
+				return false;
 			if (args[0].kind == CEL_DURATION)
 				*out = args[0];
 			else if (args[0].kind == CEL_STRING)
@@ -981,33 +990,55 @@ cel_call_function(CelEnv *env, const CelExpr *e, int nargs, CelValue *args, CelV
 					make_duration(out, sec, nanos);
 			}
 			else
-				break;
-			return;
+				return false;
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* String predicates, matches() and the time accessors: false when no overload fits. */
+static bool
+call_string_or_time(const CelExpr *e, int nargs, CelValue *args, CelValue *out)
+{
+	switch (e->fn)
+	{
 		case FN_MATCHES:
 			if (nargs != 2)
-				break;
+				return false;
 			do_matches(args, out);
-			return;
+			return true;
 		case FN_CONTAINS:
 		case FN_STARTS_WITH:
 		case FN_ENDS_WITH:
 			if (nargs != 2)
-				break;
+				return false;
 			string_pred(e->fn, args, out);
-			return;
+			return true;
 		case FN_TIME_ACCESSOR:
 			if (nargs != 1 && nargs != 2)
-				break;
+				return false;
 			if (args[0].kind != CEL_TIMESTAMP && args[0].kind != CEL_DURATION)
-				break;
+				return false;
 			if (nargs == 2 && (args[0].kind != CEL_TIMESTAMP || args[1].kind != CEL_STRING))
-				break;
+				return false;
 			cel_time_accessor(e->name, &args[0], nargs == 2 ? &args[1] : NULL, out);
-			return;
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* The optional-value functions: false when no overload fits. */
+static bool
+call_optional(const CelExpr *e, int nargs, CelValue *args, CelValue *out)
+{
+	switch (e->fn)
+	{
 		case FN_OPT_OF:
 		case FN_OPT_OF_NON_ZERO:
 			if (nargs != 1)
-				break;
+				return false;
 			out->kind = CEL_OPTIONAL;
 			if (e->fn == FN_OPT_OF_NON_ZERO && cel_is_zero_value(&args[0]))
 				out->v.opt = NULL;
@@ -1016,38 +1047,56 @@ cel_call_function(CelEnv *env, const CelExpr *e, int nargs, CelValue *args, CelV
 				out->v.opt = palloc(sizeof(CelValue));
 				*out->v.opt = args[0];
 			}
-			return;
+			return true;
 		case FN_OPT_NONE:
 			if (nargs != 0)
-				break;
+				return false;
 			out->kind = CEL_OPTIONAL;
 			out->v.opt = NULL;
-			return;
+			return true;
 		case FN_OPT_HAS_VALUE:
 			if (nargs != 1 || args[0].kind != CEL_OPTIONAL)
-				break;
+				return false;
 			set_bool(out, args[0].v.opt != NULL);
-			return;
+			return true;
 		case FN_OPT_VALUE:
 			if (nargs != 1 || args[0].kind != CEL_OPTIONAL)
-				break;
+				return false;
 			if (args[0].v.opt == NULL)
 				cel_make_error(out, CEL_ERR_NO_SUCH_KEY, "optional.none() dereference");
 			else
 				*out = *args[0].v.opt;
-			return;
+			return true;
 		case FN_OPT_OR:
 			if (nargs != 2 || args[0].kind != CEL_OPTIONAL || args[1].kind != CEL_OPTIONAL)
-				break;
+				return false;
 			*out = args[0].v.opt ? args[0] : args[1];
-			return;
+			return true;
 		case FN_OPT_OR_VALUE:
 			if (nargs != 2 || args[0].kind != CEL_OPTIONAL)
-				break;
+				return false;
 			*out = args[0].v.opt ? *args[0].v.opt : args[1];
-			return;
+			return true;
 		default:
-			break;
+			return false;
 	}
+}
+
+void
+cel_call_function(CelEnv *env, const CelExpr *e, int nargs, CelValue *args, CelValue *out)
+{
+	bool		is_method = (e->target != NULL);
+
+	if (call_operator(env, e, args, out))
+		return;
+	if (e->fn == CEL_FN_UNKNOWN || e->fn == FN_EXTENSION)
+	{
+		call_extension(env, e, is_method, nargs, args, out);
+		return;
+	}
+	if (call_conversion(e, nargs, args, out) ||
+		call_string_or_time(e, nargs, args, out) ||
+		call_optional(e, nargs, args, out))
+		return;
 	no_overload(out, e->name, nargs, args);
 }

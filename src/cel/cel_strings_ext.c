@@ -6,7 +6,8 @@
  *	  substring, trim, join, reverse, format and strings.quote.
  *
  * Indexes count Unicode code points, not bytes.  Every function that builds
- * a string checks the size against MaxAllocSize and charges cost.
+ * a string checks the size against the host's allocation limit (lc_host.h)
+ * and charges cost.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,7 +16,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
 
 /* byte offsets of the code points of s: offs[i] for i in 0..n (offs[n] = len) */
 static int *

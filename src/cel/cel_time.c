@@ -7,15 +7,15 @@
  * range of google.protobuf.Timestamp (years 0001 to 9999).  Durations are
  * seconds plus nanoseconds within +-315,576,000,000 s (the range of
  * google.protobuf.Duration).  Accessors take an optional time zone: an IANA
- * name, resolved with PostgreSQL's own time zone library (pg_tzset,
- * pg_localtime), or a fixed offset "+HH:MM" / "-HH:MM" / "HH:MM".
+ * name, resolved by the host (lc_host.h: in the server PostgreSQL's own time
+ * zone library), or a fixed offset "+HH:MM" / "-HH:MM" / "HH:MM".
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "pgtime.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
+#include "lc/lc_host.h"
 
 #define TS_MIN_SEC	INT64CONST(-62135596800)	/* 0001-01-01T00:00:00Z */
 #define TS_MAX_SEC	INT64CONST(253402300799)	/* 9999-12-31T23:59:59Z */
@@ -357,17 +357,7 @@ cel_parse_duration(const char *s, int len, int64 *sec_out, int32 *nanos_out)
 }
 
 /* local broken-down time of a timestamp in zone tz (NULL = UTC) */
-typedef struct LocalTime
-{
-	int64		year;
-	int			month;			/* 1..12 */
-	int			mday;			/* 1..31 */
-	int			wday;			/* 0 = Sunday */
-	int			yday;			/* 0-based */
-	int			hour,
-				minute,
-				second;
-} LocalTime;
+typedef LcLocalTime LocalTime;
 
 static void
 civil_local(int64 sec, LocalTime *lt)
@@ -413,44 +403,13 @@ local_time(int64 sec, const char *tz, int tzlen, LocalTime *lt, char **err)
 	}
 	{
 		char	   *name = pnstrdup(tz, Min(tzlen, 256));
-#ifndef CEL_FUZZ
-		pg_tz	   *zone;
-		struct pg_tm *tm;
-		pg_time_t	t = (pg_time_t) sec;
 
 		if (tzlen > 255 || strchr(name, '\0') != name + tzlen)
-			zone = NULL;
-		else
-			zone = pg_tzset(name);
-		if (zone == NULL)
 		{
 			*err = psprintf("unknown time zone \"%s\"", name);
 			return false;
 		}
-		tm = pg_localtime(&t, zone);
-		if (tm == NULL)
-		{
-			*err = psprintf("timestamp out of range for time zone \"%s\"", name);
-			return false;
-		}
-		lt->year = (int64) tm->tm_year + 1900;
-		lt->month = tm->tm_mon + 1;
-		lt->mday = tm->tm_mday;
-		lt->wday = tm->tm_wday;
-		lt->yday = tm->tm_yday;
-		lt->hour = tm->tm_hour;
-		lt->minute = tm->tm_min;
-		lt->second = tm->tm_sec;
-		return true;
-#else
-		if (strcmp(name, "UTC") == 0)
-		{
-			civil_local(sec, lt);
-			return true;
-		}
-		*err = psprintf("unknown time zone \"%s\"", name);
-		return false;
-#endif
+		return lc_engine_host->zone_local_time(name, sec, lt, err);
 	}
 }
 

@@ -16,7 +16,8 @@
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
-#include "cel/cel_value.h"
+#include "cel/cel_int.h"
+#include "lc/lc_host.h"
 
 void
 cel_make_error(CelValue *out, CelErrorCode code, const char *fmt,...)
@@ -415,11 +416,11 @@ cel_cost_exceeded(CelEnv *env)
 	pg_unreachable();
 }
 
-/* Refuse to build a string or list of n bytes beyond MaxAllocSize. */
+/* Refuse to build a string or list of n bytes beyond the host's allocation limit. */
 void
 cel_check_alloc(Size n, const char *what)
 {
-	if (n >= MaxAllocSize / 2)
+	if (n >= lc_engine_host->max_alloc / 2)
 		ereport(ERROR,
 				(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '2')),
 				 errmsg("CEL %s would exceed the maximum allocation size", what)));

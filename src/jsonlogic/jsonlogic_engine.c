@@ -27,7 +27,7 @@
 #include "miscadmin.h"
 #include "utils/elog.h"
 
-#include "jsonlogic/jsonlogic.h"
+#include "jsonlogic/jsonlogic_int.h"
 
 typedef enum JlOp
 {

@@ -24,7 +24,8 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "jsonlogic/jsonlogic.h"
+#include "jsonlogic/jsonlogic_int.h"
+#include "lc/lc_host.h"
 
 void
 jl_charge_slow(JlContext *cx, int64 units)
@@ -41,12 +42,12 @@ jl_charge_slow(JlContext *cx, int64 units)
 void
 jl_check_size(Size size, const char *what)
 {
-	if (size > MaxAllocSize)
+	if (size > lc_engine_host->max_alloc)
 		ereport(ERROR,
 				(errcode(ERRCODE_JSONLOGIC_VALUE_TOO_LARGE),
 				 errmsg("JsonLogic %s would exceed the maximum allocation size", what),
 				 errdetail("%zu bytes requested, at most %zu allowed.",
-						   size, (Size) MaxAllocSize)));
+						   size, lc_engine_host->max_alloc)));
 }
 
 /* ---------------------------------------------------------------- arrays */

@@ -102,13 +102,17 @@ static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
 pg_attribute_printf(4, 5) pg_attribute_noreturn();
 
-/* where the last compile error was (JSON pointer), for jsonschema_check() */
-char		js_compile_error_pointer[1024];
+/*
+ * The error_pointer buffer of the options of the compile under way (NULL:
+ * none asked for), so that schema_error(), called from helpers that see no
+ * options, can fill it.  Set and restored by js_compile(), also on error.
+ */
+static char *compile_error_pointer = NULL;
 
 /*
  * A reference that does not resolve: raised, or while resolving (the
- * pending loop of js_compile) kept in cc->ref_failure with the message the
- * error would have, the caller returning NULL.
+ * pending loop of compile_document) kept in cc->ref_failure with the
+ * message the error would have, the caller returning NULL.
  */
 static void
 ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *fmt,...)
@@ -143,8 +147,8 @@ schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,..
 {
 	StringInfoData msg;
 
-	strlcpy(js_compile_error_pointer, ptr ? ptr : "",
-			sizeof(js_compile_error_pointer));
+	if (compile_error_pointer)
+		strlcpy(compile_error_pointer, ptr ? ptr : "", JS_ERROR_POINTER_SIZE);
 
 	initStringInfo(&msg);
 	for (;;)
@@ -614,6 +618,495 @@ new_resource(CompileCtx *cc, const char *uri, JsSchema *root, const JsonbValue *
 }
 
 /*
+ * Where a schema object is compiled: its resource, base URI, JSON pointer
+ * within the resource, dialect and vocabularies.  Identifiers ($id) and
+ * $schema at a resource root change them for the schema and its children.
+ */
+typedef struct SchemaSite
+{
+	JsResource *res;
+	const char *base;
+	const char *ptr;
+	JsDraft		draft;
+	uint32		vocab;
+	bool		ajv_compat;		/* the compile option */
+} SchemaSite;
+
+/* keywords whose meaning depends on a sibling met later, applied at the end */
+typedef struct LateKeywords
+{
+	bool		items_array;	/* "items" was an array (up to 2019-09) */
+	JsSchema   *additional_items;
+	bool		excl_min_bool;	/* draft 4's boolean exclusiveMinimum */
+	bool		excl_max_bool;
+} LateKeywords;
+
+/*
+ * $id (id in draft 4) and $schema of a schema object: start a new resource
+ * where they say so (at the document root, or at an $id), record
+ * location-independent identifiers as anchors.  Updates *st.
+ */
+static void
+compile_identifiers(CompileCtx *cc, JsSchema *s, const JsonbValue *v, bool has_ref,
+					SchemaSite *st)
+{
+	JsonbValue	idv;
+	char	   *id = NULL;
+	char	   *str;
+	bool		root_dialect = false;
+
+	/*
+	 * At the root of the document, $schema decides the draft before the
+	 * identifier is read: a draft-04 document names its base URI with "id".
+	 */
+	if (st->res == NULL && get_string_member(v, "$schema", &str))
+	{
+		dialect_of_uri(cc, str, st->base, st->ptr, &st->draft, &st->vocab, 0);
+		root_dialect = true;
+	}
+
+	/* identifiers: $id (id in draft 4); ignored beside $ref up to draft 7 */
+	if (!(has_ref && st->draft <= JS_DRAFT7) &&
+		get_member(v, st->draft == JS_DRAFT4 ? "id" : "$id", &idv))
+	{
+		if (idv.type != jbvString)
+			schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr,
+						 "\"$id\" must be a string");
+		id = value_cstring(&idv);
+	}
+
+	/* $schema applies at resource roots only */
+	if (root_dialect)
+		;
+	else if ((st->res == NULL || id != NULL) && get_string_member(v, "$schema", &str))
+		dialect_of_uri(cc, str, st->base, st->ptr, &st->draft, &st->vocab, 0);
+	else if ((st->res == NULL || id != NULL) && get_member(v, "$schema", &idv))
+		schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr, "\"$schema\" must be a string");
+
+	if (id != NULL && st->draft <= JS_DRAFT7 && id[0] == '#')
+	{
+		/* location-independent identifier: an anchor in the current resource */
+		if (st->res == NULL)
+			st->res = new_resource(cc, st->base, s, v, st->draft, st->vocab);
+		add_anchor(st->res, js_uri_percent_decode(id + 1), s, false);
+	}
+	else if (id != NULL || st->res == NULL)
+	{
+		char	   *frag;
+		char	   *uri = js_uri_strip_fragment(id ? js_uri_resolve(st->base, id) : st->base, &frag);
+
+		if (id && frag[0] != '\0' && st->draft >= JS_DRAFT2019)
+			schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr,
+						 "\"$id\" must not contain a fragment: \"%s\"", id);
+		st->res = new_resource(cc, uri, s, v, st->draft, st->vocab);
+		st->base = st->res->uri;
+		st->ptr = "";
+		if (frag[0] != '\0')
+			add_anchor(st->res, js_uri_percent_decode(frag), s, false);
+	}
+}
+
+/* $anchor, $dynamicAnchor (2020-12) and $recursiveAnchor (2019-09) */
+static void
+compile_anchors(JsSchema *s, const JsonbValue *v, const SchemaSite *st)
+{
+	JsonbValue	idv;
+
+	if (st->draft >= JS_DRAFT2019)
+	{
+		if (get_member(v, "$anchor", &idv))
+		{
+			if (idv.type != jbvString)
+				schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr, "\"$anchor\" must be a string");
+			add_anchor(st->res, value_cstring(&idv), s, false);
+		}
+		if (st->draft == JS_DRAFT2020 && get_member(v, "$dynamicAnchor", &idv))
+		{
+			if (idv.type != jbvString)
+				schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr, "\"$dynamicAnchor\" must be a string");
+			s->dynamic_anchor = value_cstring(&idv);
+			add_anchor(st->res, s->dynamic_anchor, s, true);
+		}
+		if (st->draft == JS_DRAFT2019 && get_member(v, "$recursiveAnchor", &idv))
+		{
+			if (idv.type != jbvBool)
+				schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr, "\"$recursiveAnchor\" must be a boolean");
+			if (idv.val.boolean && st->res->root == s)
+			{
+				st->res->recursive_anchor = true;
+				s->recursive_anchor = true;
+			}
+		}
+	}
+}
+
+/*
+ * One keyword of the applicator vocabulary (and the core, format and
+ * definitions keywords, which are read whatever the vocabularies): true
+ * when "k" was one of them.
+ */
+static bool
+compile_applicator_keyword(CompileCtx *cc, JsSchema *s, const JsonbValue *v,
+						   const JsonbValue *k, const JsonbValue *ev,
+						   const SchemaSite *st, LateKeywords *late)
+{
+	JsonbValue	e = *ev;
+	JsResource *res = st->res;
+	const char *base = st->base;
+	const char *ptr = st->ptr;
+	JsDraft		draft = st->draft;
+	uint32		vocab = st->vocab;
+
+#define KW(name) key_is(k, name)
+#define SUB(kw) compile_schema(cc, &e, res, base, child_ptr(ptr, kw), draft, vocab)
+	if (KW("$dynamicRef") && draft == JS_DRAFT2020)
+	{
+		char	   *frag;
+
+		require_type(&e, e.type == jbvString, base, ptr, "$dynamicRef", "a string");
+		s->dynref_text = value_cstring(&e);
+		add_pending(cc, s, true, base, s->dynref_text);
+		(void) js_uri_strip_fragment(s->dynref_text, &frag);
+		if (frag[0] != '\0' && frag[0] != '/')
+			s->dynref_anchor = js_uri_percent_decode(frag);
+		cc->c->uses_dynamic_scope = true;
+	}
+	else if (KW("$recursiveRef") && draft == JS_DRAFT2019)
+	{
+		require_type(&e, e.type == jbvString && key_is(&e, "#"), base, ptr,
+					 "$recursiveRef", "\"#\"");
+		s->recursive_ref = true;
+		cc->c->uses_dynamic_scope = true;
+	}
+	else if (KW("allOf"))
+		s->all_of = schema_array(cc, &e, &s->n_all_of, res, base, ptr, "allOf", draft, vocab, true);
+	else if (KW("anyOf"))
+		s->any_of = schema_array(cc, &e, &s->n_any_of, res, base, ptr, "anyOf", draft, vocab, true);
+	else if (KW("oneOf"))
+		s->one_of = schema_array(cc, &e, &s->n_one_of, res, base, ptr, "oneOf", draft, vocab, true);
+	else if (KW("not"))
+		s->not = SUB("not");
+	else if (KW("if") && draft >= JS_DRAFT7)
+		s->if_ = SUB("if");
+	else if (KW("then") && draft >= JS_DRAFT7)
+		s->then_ = SUB("then");
+	else if (KW("else") && draft >= JS_DRAFT7)
+		s->else_ = SUB("else");
+	else if (KW("properties"))
+		s->props = schema_map(cc, &e, &s->n_props, res, base, ptr, "properties", draft, vocab);
+	else if (KW("patternProperties"))
+	{
+		JsIter		pit;
+		JsonbValue	pk,
+					pv;
+		int			i = 0;
+
+		require_type(&e, js_is_object(&e), base, ptr, "patternProperties", "an object of schemas");
+		js_iter_init(&pit, e.val.binary.data);
+		s->pattern_props = palloc0(sizeof(JsPatternProp) * (pit.n + 1));
+		while (js_iter_next_pair(&pit, &pk, &pv))
+		{
+			char	   *p = child_ptr2(ptr, "patternProperties", pk.val.string.val, pk.val.string.len);
+
+			s->pattern_props[i].source = copy_string(&pk);
+			s->pattern_props[i].re = compile_pattern(&pk, base, p, "patternProperties");
+			s->pattern_props[i].schema = compile_schema(cc, &pv, res, base, p, draft, vocab);
+			i++;
+		}
+		s->n_pattern_props = i;
+	}
+	else if (KW("additionalProperties"))
+		s->additional_props = SUB("additionalProperties");
+	else if (KW("propertyNames") && draft >= JS_DRAFT6)
+		s->property_names = SUB("propertyNames");
+	else if (KW("unevaluatedProperties") && draft >= JS_DRAFT2019)
+		s->unevaluated_props = SUB("unevaluatedProperties");
+	else if (KW("unevaluatedItems") && draft >= JS_DRAFT2019)
+		s->unevaluated_items = SUB("unevaluatedItems");
+	else if (KW("dependentSchemas") && draft >= JS_DRAFT2019)
+	{
+		s->dep_schemas = schema_map(cc, &e, &s->n_dep_schemas, res, base, ptr, "dependentSchemas", draft, vocab);
+		s->dep_schemas_kw = "dependentSchemas";
+	}
+	else if (KW("dependencies") &&
+			 (draft <= JS_DRAFT7 ||
+			  /* 2019-09+: still understood, unless its successors are there */
+			  (!get_member(v, "dependentSchemas", NULL) &&
+			   !get_member(v, "dependentRequired", NULL))))
+	{
+		JsIter		dit;
+		JsonbValue	dk,
+					dv;
+		int			ns = 0,
+					nr = 0;
+
+		require_type(&e, js_is_object(&e), base, ptr, "dependencies", "an object");
+		js_iter_init(&dit, e.val.binary.data);
+		s->dep_schemas = palloc0(sizeof(JsNamed) * (dit.n + 1));
+		s->dep_required = palloc0(sizeof(JsDepRequired) * (dit.n + 1));
+		while (js_iter_next_pair(&dit, &dk, &dv))
+		{
+			char	   *p = child_ptr2(ptr, "dependencies", dk.val.string.val, dk.val.string.len);
+
+			if (js_is_array(&dv))
+			{
+				s->dep_required[nr].name = copy_string(&dk);
+				s->dep_required[nr].required = string_array(&dv, &s->dep_required[nr].n, base, p, "dependencies");
+				nr++;
+			}
+			else
+			{
+				s->dep_schemas[ns].name = copy_string(&dk);
+				s->dep_schemas[ns].schema = compile_schema(cc, &dv, res, base, p, draft, vocab);
+				ns++;
+			}
+		}
+		s->n_dep_schemas = ns;
+		s->n_dep_required = nr;
+		s->dep_schemas_kw = s->dep_required_kw = "dependencies";
+	}
+	else if (KW("prefixItems") && draft == JS_DRAFT2020)
+	{
+		s->prefix_items = schema_array(cc, &e, &s->n_prefix_items, res, base, ptr, "prefixItems", draft, vocab, true);
+		s->prefix_kw = "prefixItems";
+	}
+	else if (KW("items"))
+	{
+		if (draft <= JS_DRAFT2019 && js_is_array(&e))
+		{
+			s->prefix_items = schema_array(cc, &e, &s->n_prefix_items, res, base, ptr, "items", draft, vocab, false);
+			s->prefix_kw = "items";
+			late->items_array = true;
+		}
+		else
+		{
+			s->items = SUB("items");
+			s->items_kw = "items";
+		}
+	}
+	else if (KW("additionalItems") && draft <= JS_DRAFT2019)
+		late->additional_items = SUB("additionalItems");
+	else if (KW("contains") && draft >= JS_DRAFT6)
+		s->contains = SUB("contains");
+	else if ((KW("$defs") && draft >= JS_DRAFT2019) || KW("definitions"))
+	{
+		int			n;
+
+		if (js_is_object(&e))
+		{
+			cc->in_defs = true;
+			(void) schema_map(cc, &e, &n, res, base, ptr,
+							  KW("$defs") ? "$defs" : "definitions", draft, vocab);
+			cc->in_defs = false;
+		}
+	}
+
+	/* format: annotation, or assertion (format-assertion vocabulary, option) */
+	else if (KW("format"))
+	{
+		if (e.type == jbvString)
+			s->format = value_cstring(&e);
+	}
+	else
+		return false;
+	return true;
+#undef KW
+#undef SUB
+}
+
+/* One keyword of the validation vocabulary: true when "k" was one of them. */
+static bool
+compile_validation_keyword(JsSchema *s, const JsonbValue *k, const JsonbValue *ev,
+						   const SchemaSite *st, LateKeywords *late)
+{
+	JsonbValue	e = *ev;
+	const char *base = st->base;
+	const char *ptr = st->ptr;
+	JsDraft		draft = st->draft;
+
+#define KW(name) key_is(k, name)
+	if (KW("type"))
+	{
+		if (js_is_array(&e))
+		{
+			JsIter		tit;
+			JsonbValue	tv;
+
+			js_iter_init(&tit, e.val.binary.data);
+			while (js_iter_next_elem(&tit, &tv))
+				s->types |= type_bit(&tv, base, ptr);
+			if (s->types == 0)
+				s->types = 0x80;	/* "type": [] accepts nothing */
+		}
+		else
+			s->types = type_bit(&e, base, ptr);
+	}
+	else if (KW("enum"))
+	{
+		JsIter		eit;
+		JsonbValue	ev;
+		int			i = 0;
+
+		require_type(&e, js_is_array(&e), base, ptr, "enum", "an array");
+		js_iter_init(&eit, e.val.binary.data);
+		s->enum_values = palloc0(sizeof(JsonbValue) * (eit.n + 1));
+		while (js_iter_next_elem(&eit, &ev))
+			s->enum_values[i++] = ev;
+		s->n_enum = i;
+		s->enum_array = e;
+		if (i == 0)
+			s->n_enum = -1;	/* "enum": [] accepts nothing */
+	}
+	else if (KW("const") && (draft >= JS_DRAFT6 || st->ajv_compat))
+	{
+		s->has_const = true;
+		s->const_value = e;
+	}
+	else if (KW("multipleOf"))
+	{
+		s->multiple_of = number_value(&e, base, ptr, "multipleOf");
+		if (js_numeric_sign(s->multiple_of) <= 0)
+			schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr,
+						 "\"multipleOf\" must be greater than 0");
+	}
+	else if (KW("maximum"))
+		s->maximum = number_value(&e, base, ptr, "maximum");
+	else if (KW("minimum"))
+		s->minimum = number_value(&e, base, ptr, "minimum");
+	else if (KW("exclusiveMaximum"))
+	{
+		if (draft == JS_DRAFT4)
+		{
+			require_type(&e, e.type == jbvBool, base, ptr, "exclusiveMaximum", "a boolean");
+			late->excl_max_bool = e.val.boolean;
+		}
+		else
+		{
+			s->exclusive_maximum = number_value(&e, base, ptr, "exclusiveMaximum");
+			s->exclusive_maximum_kw = "exclusiveMaximum";
+		}
+	}
+	else if (KW("exclusiveMinimum"))
+	{
+		if (draft == JS_DRAFT4)
+		{
+			require_type(&e, e.type == jbvBool, base, ptr, "exclusiveMinimum", "a boolean");
+			late->excl_min_bool = e.val.boolean;
+		}
+		else
+		{
+			s->exclusive_minimum = number_value(&e, base, ptr, "exclusiveMinimum");
+			s->exclusive_minimum_kw = "exclusiveMinimum";
+		}
+	}
+	else if (KW("maxLength"))
+		s->max_length = nonneg_integer(&e, base, ptr, "maxLength");
+	else if (KW("minLength"))
+		s->min_length = nonneg_integer(&e, base, ptr, "minLength");
+	else if (KW("pattern"))
+	{
+		require_type(&e, e.type == jbvString, base, ptr, "pattern", "a string");
+		s->pattern_source = copy_string(&e);
+		s->pattern = compile_pattern(&e, base, child_ptr(ptr, "pattern"), "pattern");
+	}
+	else if (KW("maxItems"))
+		s->max_items = nonneg_integer(&e, base, ptr, "maxItems");
+	else if (KW("minItems"))
+		s->min_items = nonneg_integer(&e, base, ptr, "minItems");
+	else if (KW("uniqueItems"))
+	{
+		require_type(&e, e.type == jbvBool, base, ptr, "uniqueItems", "a boolean");
+		s->unique_items = e.val.boolean;
+	}
+	else if (KW("maxContains") && draft >= JS_DRAFT2019)
+		s->max_contains = nonneg_integer(&e, base, ptr, "maxContains");
+	else if (KW("minContains") && draft >= JS_DRAFT2019)
+		s->min_contains = nonneg_integer(&e, base, ptr, "minContains");
+	else if (KW("maxProperties"))
+		s->max_props = nonneg_integer(&e, base, ptr, "maxProperties");
+	else if (KW("minProperties"))
+		s->min_props = nonneg_integer(&e, base, ptr, "minProperties");
+	else if (KW("required"))
+	{
+	{
+		s->required = string_array(&e, &s->n_required, base, ptr, "required");
+		/* jsonb key order, so that the validator can merge-join them */
+		qsort(s->required, s->n_required, sizeof(JsString), jsstring_cmp);
+	}
+	}
+	else if (KW("dependentRequired") && draft >= JS_DRAFT2019)
+	{
+		JsIter		dit;
+		JsonbValue	dk,
+					dv;
+		int			nr = 0;
+
+		require_type(&e, js_is_object(&e), base, ptr, "dependentRequired", "an object");
+		js_iter_init(&dit, e.val.binary.data);
+		s->dep_required = palloc0(sizeof(JsDepRequired) * (dit.n + 1));
+		while (js_iter_next_pair(&dit, &dk, &dv))
+		{
+			s->dep_required[nr].name = copy_string(&dk);
+			s->dep_required[nr].required = string_array(&dv, &s->dep_required[nr].n, base,
+														child_ptr2(ptr, "dependentRequired", dk.val.string.val, dk.val.string.len),
+														"dependentRequired");
+			nr++;
+		}
+		s->n_dep_required = nr;
+		s->dep_required_kw = "dependentRequired";
+	}
+	else
+		return false;
+	return true;
+#undef KW
+}
+
+/* annotation keywords (meta-data and content vocabularies, 2019-09 on) */
+static void
+compile_annotation(JsSchema *s, const JsonbValue *k, const JsonbValue *e, JsDraft draft)
+{
+	static const char *const annotation_keywords[] = {"title", "description",
+		"default", "deprecated", "readOnly", "writeOnly", "examples",
+	"contentEncoding", "contentMediaType", NULL};
+
+	for (int a = 0; draft >= JS_DRAFT2019 && annotation_keywords[a]; a++)
+	{
+		if (key_is(k, annotation_keywords[a]))
+		{
+			if (s->annotation_kw == NULL)
+			{
+				s->annotation_kw = palloc(sizeof(char *) * 9);
+				s->annotation_values = palloc(sizeof(JsonbValue) * 9);
+			}
+			s->annotation_kw[s->n_annotations] = annotation_keywords[a];
+			s->annotation_values[s->n_annotations] = *e;
+			s->n_annotations++;
+		}
+	}
+}
+
+/* the summary flags the validator tests before looking at keywords */
+static void
+compile_summary_flags(JsSchema *s, bool has_ref)
+{
+	s->needs_eval = (s->unevaluated_props != NULL || s->unevaluated_items != NULL);
+	s->has_object_kw = (s->props || s->pattern_props || s->additional_props ||
+						s->property_names || s->unevaluated_props || s->required ||
+						s->dep_required || s->dep_schemas || s->min_props >= 0 ||
+						s->max_props >= 0);
+	s->has_array_kw = (s->prefix_items || s->items || s->unevaluated_items ||
+					   s->contains || s->min_items >= 0 || s->max_items >= 0 ||
+					   s->unique_items);
+	s->has_string_kw = (s->min_length >= 0 || s->max_length >= 0 || s->pattern ||
+						s->format);
+	s->has_number_kw = (s->minimum || s->maximum || s->exclusive_minimum ||
+						s->exclusive_maximum || s->multiple_of);
+	s->has_refs = (has_ref || s->dynref_text || s->recursive_ref);
+	s->has_inplace = (s->all_of || s->any_of || s->one_of || s->not || s->if_);
+
+}
+
+/*
  * compile_schema records the lexical edge from the schema whose keywords
  * are being compiled (cc->parent) to each subschema, unless it sits under
  * $defs / definitions: validation reaches a definition only by reference.
@@ -652,14 +1145,8 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 				e;
 	JsonbValue	idv;
 	bool		has_ref;
-	char	   *id = NULL;
-	char	   *str;
-	bool		items_array = false;
-	JsSchema   *additional_items = NULL;
-	bool		excl_min_bool = false,
-				excl_max_bool = false;
-	bool		validation;
-	bool		root_dialect = false;
+	SchemaSite	st;
+	LateKeywords late;
 
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
@@ -695,55 +1182,18 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 
 	has_ref = get_member(v, "$ref", &idv);
 
-	/*
-	 * At the root of the document, $schema decides the draft before the
-	 * identifier is read: a draft-04 document names its base URI with "id".
-	 */
-	if (res == NULL && get_string_member(v, "$schema", &str))
-	{
-		dialect_of_uri(cc, str, base, ptr, &draft, &vocab, 0);
-		root_dialect = true;
-	}
-
-	/* identifiers: $id (id in draft 4); ignored beside $ref up to draft 7 */
-	if (!(has_ref && draft <= JS_DRAFT7) &&
-		get_member(v, draft == JS_DRAFT4 ? "id" : "$id", &idv))
-	{
-		if (idv.type != jbvString)
-			schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr,
-						 "\"$id\" must be a string");
-		id = value_cstring(&idv);
-	}
-
-	/* $schema applies at resource roots only */
-	if (root_dialect)
-		;
-	else if ((res == NULL || id != NULL) && get_string_member(v, "$schema", &str))
-		dialect_of_uri(cc, str, base, ptr, &draft, &vocab, 0);
-	else if ((res == NULL || id != NULL) && get_member(v, "$schema", &idv))
-		schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$schema\" must be a string");
-
-	if (id != NULL && draft <= JS_DRAFT7 && id[0] == '#')
-	{
-		/* location-independent identifier: an anchor in the current resource */
-		if (res == NULL)
-			res = new_resource(cc, base, s, v, draft, vocab);
-		add_anchor(res, js_uri_percent_decode(id + 1), s, false);
-	}
-	else if (id != NULL || res == NULL)
-	{
-		char	   *frag;
-		char	   *uri = js_uri_strip_fragment(id ? js_uri_resolve(base, id) : base, &frag);
-
-		if (id && frag[0] != '\0' && draft >= JS_DRAFT2019)
-			schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr,
-						 "\"$id\" must not contain a fragment: \"%s\"", id);
-		res = new_resource(cc, uri, s, v, draft, vocab);
-		base = res->uri;
-		ptr = "";
-		if (frag[0] != '\0')
-			add_anchor(res, js_uri_percent_decode(frag), s, false);
-	}
+	st.res = res;
+	st.base = base;
+	st.ptr = ptr;
+	st.draft = draft;
+	st.vocab = vocab;
+	st.ajv_compat = cc->opts->ajv_compat;
+	compile_identifiers(cc, s, v, has_ref, &st);
+	res = st.res;
+	base = st.base;
+	ptr = st.ptr;
+	draft = st.draft;
+	vocab = st.vocab;
 
 	s->resource = res;
 	s->ptr = ptr;
@@ -754,34 +1204,8 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	s->min_items = s->max_items = -1;
 	s->min_length = s->max_length = -1;
 	s->min_contains = s->max_contains = -1;
-	validation = s->validation;
 
-	if (draft >= JS_DRAFT2019)
-	{
-		if (get_member(v, "$anchor", &idv))
-		{
-			if (idv.type != jbvString)
-				schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$anchor\" must be a string");
-			add_anchor(res, value_cstring(&idv), s, false);
-		}
-		if (draft == JS_DRAFT2020 && get_member(v, "$dynamicAnchor", &idv))
-		{
-			if (idv.type != jbvString)
-				schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$dynamicAnchor\" must be a string");
-			s->dynamic_anchor = value_cstring(&idv);
-			add_anchor(res, s->dynamic_anchor, s, true);
-		}
-		if (draft == JS_DRAFT2019 && get_member(v, "$recursiveAnchor", &idv))
-		{
-			if (idv.type != jbvBool)
-				schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$recursiveAnchor\" must be a boolean");
-			if (idv.val.boolean && res->root == s)
-			{
-				res->recursive_anchor = true;
-				s->recursive_anchor = true;
-			}
-		}
-	}
+	compile_anchors(s, v, &st);
 
 	if (has_ref)
 	{
@@ -799,351 +1223,34 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 		}
 	}
 
+	memset(&late, 0, sizeof(late));
 	js_iter_init(&it, v->val.binary.data);
 	while (js_iter_next_pair(&it, &k, &e))
 	{
-		static const char *const annotation_keywords[] = {"title", "description",
-			"default", "deprecated", "readOnly", "writeOnly", "examples",
-		"contentEncoding", "contentMediaType", NULL};
-
-		/* annotations (meta-data and content vocabularies) */
-		for (int a = 0; draft >= JS_DRAFT2019 && annotation_keywords[a]; a++)
-		{
-			if (key_is(&k, annotation_keywords[a]))
-			{
-				if (s->annotation_kw == NULL)
-				{
-					s->annotation_kw = palloc(sizeof(char *) * 9);
-					s->annotation_values = palloc(sizeof(JsonbValue) * 9);
-				}
-				s->annotation_kw[s->n_annotations] = annotation_keywords[a];
-				s->annotation_values[s->n_annotations] = e;
-				s->n_annotations++;
-			}
-		}
-
-#define KW(name) key_is(&k, name)
-#define SUB(kw) compile_schema(cc, &e, res, base, child_ptr(ptr, kw), draft, vocab)
-
-		/* ----- applicators ----- */
-		if (KW("$dynamicRef") && draft == JS_DRAFT2020)
-		{
-			char	   *frag;
-
-			require_type(&e, e.type == jbvString, base, ptr, "$dynamicRef", "a string");
-			s->dynref_text = value_cstring(&e);
-			add_pending(cc, s, true, base, s->dynref_text);
-			(void) js_uri_strip_fragment(s->dynref_text, &frag);
-			if (frag[0] != '\0' && frag[0] != '/')
-				s->dynref_anchor = js_uri_percent_decode(frag);
-			cc->c->uses_dynamic_scope = true;
-		}
-		else if (KW("$recursiveRef") && draft == JS_DRAFT2019)
-		{
-			require_type(&e, e.type == jbvString && key_is(&e, "#"), base, ptr,
-						 "$recursiveRef", "\"#\"");
-			s->recursive_ref = true;
-			cc->c->uses_dynamic_scope = true;
-		}
-		else if (KW("allOf"))
-			s->all_of = schema_array(cc, &e, &s->n_all_of, res, base, ptr, "allOf", draft, vocab, true);
-		else if (KW("anyOf"))
-			s->any_of = schema_array(cc, &e, &s->n_any_of, res, base, ptr, "anyOf", draft, vocab, true);
-		else if (KW("oneOf"))
-			s->one_of = schema_array(cc, &e, &s->n_one_of, res, base, ptr, "oneOf", draft, vocab, true);
-		else if (KW("not"))
-			s->not = SUB("not");
-		else if (KW("if") && draft >= JS_DRAFT7)
-			s->if_ = SUB("if");
-		else if (KW("then") && draft >= JS_DRAFT7)
-			s->then_ = SUB("then");
-		else if (KW("else") && draft >= JS_DRAFT7)
-			s->else_ = SUB("else");
-		else if (KW("properties"))
-			s->props = schema_map(cc, &e, &s->n_props, res, base, ptr, "properties", draft, vocab);
-		else if (KW("patternProperties"))
-		{
-			JsIter		pit;
-			JsonbValue	pk,
-						pv;
-			int			i = 0;
-
-			require_type(&e, js_is_object(&e), base, ptr, "patternProperties", "an object of schemas");
-			js_iter_init(&pit, e.val.binary.data);
-			s->pattern_props = palloc0(sizeof(JsPatternProp) * (pit.n + 1));
-			while (js_iter_next_pair(&pit, &pk, &pv))
-			{
-				char	   *p = child_ptr2(ptr, "patternProperties", pk.val.string.val, pk.val.string.len);
-
-				s->pattern_props[i].source = copy_string(&pk);
-				s->pattern_props[i].re = compile_pattern(&pk, base, p, "patternProperties");
-				s->pattern_props[i].schema = compile_schema(cc, &pv, res, base, p, draft, vocab);
-				i++;
-			}
-			s->n_pattern_props = i;
-		}
-		else if (KW("additionalProperties"))
-			s->additional_props = SUB("additionalProperties");
-		else if (KW("propertyNames") && draft >= JS_DRAFT6)
-			s->property_names = SUB("propertyNames");
-		else if (KW("unevaluatedProperties") && draft >= JS_DRAFT2019)
-			s->unevaluated_props = SUB("unevaluatedProperties");
-		else if (KW("unevaluatedItems") && draft >= JS_DRAFT2019)
-			s->unevaluated_items = SUB("unevaluatedItems");
-		else if (KW("dependentSchemas") && draft >= JS_DRAFT2019)
-		{
-			s->dep_schemas = schema_map(cc, &e, &s->n_dep_schemas, res, base, ptr, "dependentSchemas", draft, vocab);
-			s->dep_schemas_kw = "dependentSchemas";
-		}
-		else if (KW("dependencies") &&
-				 (draft <= JS_DRAFT7 ||
-				  /* 2019-09+: still understood, unless its successors are there */
-				  (!get_member(v, "dependentSchemas", NULL) &&
-				   !get_member(v, "dependentRequired", NULL))))
-		{
-			JsIter		dit;
-			JsonbValue	dk,
-						dv;
-			int			ns = 0,
-						nr = 0;
-
-			require_type(&e, js_is_object(&e), base, ptr, "dependencies", "an object");
-			js_iter_init(&dit, e.val.binary.data);
-			s->dep_schemas = palloc0(sizeof(JsNamed) * (dit.n + 1));
-			s->dep_required = palloc0(sizeof(JsDepRequired) * (dit.n + 1));
-			while (js_iter_next_pair(&dit, &dk, &dv))
-			{
-				char	   *p = child_ptr2(ptr, "dependencies", dk.val.string.val, dk.val.string.len);
-
-				if (js_is_array(&dv))
-				{
-					s->dep_required[nr].name = copy_string(&dk);
-					s->dep_required[nr].required = string_array(&dv, &s->dep_required[nr].n, base, p, "dependencies");
-					nr++;
-				}
-				else
-				{
-					s->dep_schemas[ns].name = copy_string(&dk);
-					s->dep_schemas[ns].schema = compile_schema(cc, &dv, res, base, p, draft, vocab);
-					ns++;
-				}
-			}
-			s->n_dep_schemas = ns;
-			s->n_dep_required = nr;
-			s->dep_schemas_kw = s->dep_required_kw = "dependencies";
-		}
-		else if (KW("prefixItems") && draft == JS_DRAFT2020)
-		{
-			s->prefix_items = schema_array(cc, &e, &s->n_prefix_items, res, base, ptr, "prefixItems", draft, vocab, true);
-			s->prefix_kw = "prefixItems";
-		}
-		else if (KW("items"))
-		{
-			if (draft <= JS_DRAFT2019 && js_is_array(&e))
-			{
-				s->prefix_items = schema_array(cc, &e, &s->n_prefix_items, res, base, ptr, "items", draft, vocab, false);
-				s->prefix_kw = "items";
-				items_array = true;
-			}
-			else
-			{
-				s->items = SUB("items");
-				s->items_kw = "items";
-			}
-		}
-		else if (KW("additionalItems") && draft <= JS_DRAFT2019)
-			additional_items = SUB("additionalItems");
-		else if (KW("contains") && draft >= JS_DRAFT6)
-			s->contains = SUB("contains");
-		else if ((KW("$defs") && draft >= JS_DRAFT2019) || KW("definitions"))
-		{
-			int			n;
-
-			if (js_is_object(&e))
-			{
-				cc->in_defs = true;
-				(void) schema_map(cc, &e, &n, res, base, ptr,
-								  KW("$defs") ? "$defs" : "definitions", draft, vocab);
-				cc->in_defs = false;
-			}
-		}
-
-		/* format: annotation, or assertion (format-assertion vocabulary, option) */
-		else if (KW("format"))
-		{
-			if (e.type == jbvString)
-				s->format = value_cstring(&e);
-		}
-
-		/* ----- validation vocabulary ----- */
-		else if (!validation)
-			continue;
-		else if (KW("type"))
-		{
-			if (js_is_array(&e))
-			{
-				JsIter		tit;
-				JsonbValue	tv;
-
-				js_iter_init(&tit, e.val.binary.data);
-				while (js_iter_next_elem(&tit, &tv))
-					s->types |= type_bit(&tv, base, ptr);
-				if (s->types == 0)
-					s->types = 0x80;	/* "type": [] accepts nothing */
-			}
-			else
-				s->types = type_bit(&e, base, ptr);
-		}
-		else if (KW("enum"))
-		{
-			JsIter		eit;
-			JsonbValue	ev;
-			int			i = 0;
-
-			require_type(&e, js_is_array(&e), base, ptr, "enum", "an array");
-			js_iter_init(&eit, e.val.binary.data);
-			s->enum_values = palloc0(sizeof(JsonbValue) * (eit.n + 1));
-			while (js_iter_next_elem(&eit, &ev))
-				s->enum_values[i++] = ev;
-			s->n_enum = i;
-			s->enum_array = e;
-			if (i == 0)
-				s->n_enum = -1;	/* "enum": [] accepts nothing */
-		}
-		else if (KW("const") && (draft >= JS_DRAFT6 || cc->opts->ajv_compat))
-		{
-			s->has_const = true;
-			s->const_value = e;
-		}
-		else if (KW("multipleOf"))
-		{
-			s->multiple_of = number_value(&e, base, ptr, "multipleOf");
-			if (js_numeric_sign(s->multiple_of) <= 0)
-				schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr,
-							 "\"multipleOf\" must be greater than 0");
-		}
-		else if (KW("maximum"))
-			s->maximum = number_value(&e, base, ptr, "maximum");
-		else if (KW("minimum"))
-			s->minimum = number_value(&e, base, ptr, "minimum");
-		else if (KW("exclusiveMaximum"))
-		{
-			if (draft == JS_DRAFT4)
-			{
-				require_type(&e, e.type == jbvBool, base, ptr, "exclusiveMaximum", "a boolean");
-				excl_max_bool = e.val.boolean;
-			}
-			else
-			{
-				s->exclusive_maximum = number_value(&e, base, ptr, "exclusiveMaximum");
-				s->exclusive_maximum_kw = "exclusiveMaximum";
-			}
-		}
-		else if (KW("exclusiveMinimum"))
-		{
-			if (draft == JS_DRAFT4)
-			{
-				require_type(&e, e.type == jbvBool, base, ptr, "exclusiveMinimum", "a boolean");
-				excl_min_bool = e.val.boolean;
-			}
-			else
-			{
-				s->exclusive_minimum = number_value(&e, base, ptr, "exclusiveMinimum");
-				s->exclusive_minimum_kw = "exclusiveMinimum";
-			}
-		}
-		else if (KW("maxLength"))
-			s->max_length = nonneg_integer(&e, base, ptr, "maxLength");
-		else if (KW("minLength"))
-			s->min_length = nonneg_integer(&e, base, ptr, "minLength");
-		else if (KW("pattern"))
-		{
-			require_type(&e, e.type == jbvString, base, ptr, "pattern", "a string");
-			s->pattern_source = copy_string(&e);
-			s->pattern = compile_pattern(&e, base, child_ptr(ptr, "pattern"), "pattern");
-		}
-		else if (KW("maxItems"))
-			s->max_items = nonneg_integer(&e, base, ptr, "maxItems");
-		else if (KW("minItems"))
-			s->min_items = nonneg_integer(&e, base, ptr, "minItems");
-		else if (KW("uniqueItems"))
-		{
-			require_type(&e, e.type == jbvBool, base, ptr, "uniqueItems", "a boolean");
-			s->unique_items = e.val.boolean;
-		}
-		else if (KW("maxContains") && draft >= JS_DRAFT2019)
-			s->max_contains = nonneg_integer(&e, base, ptr, "maxContains");
-		else if (KW("minContains") && draft >= JS_DRAFT2019)
-			s->min_contains = nonneg_integer(&e, base, ptr, "minContains");
-		else if (KW("maxProperties"))
-			s->max_props = nonneg_integer(&e, base, ptr, "maxProperties");
-		else if (KW("minProperties"))
-			s->min_props = nonneg_integer(&e, base, ptr, "minProperties");
-		else if (KW("required"))
-		{
-		{
-			s->required = string_array(&e, &s->n_required, base, ptr, "required");
-			/* jsonb key order, so that the validator can merge-join them */
-			qsort(s->required, s->n_required, sizeof(JsString), jsstring_cmp);
-		}
-		}
-		else if (KW("dependentRequired") && draft >= JS_DRAFT2019)
-		{
-			JsIter		dit;
-			JsonbValue	dk,
-						dv;
-			int			nr = 0;
-
-			require_type(&e, js_is_object(&e), base, ptr, "dependentRequired", "an object");
-			js_iter_init(&dit, e.val.binary.data);
-			s->dep_required = palloc0(sizeof(JsDepRequired) * (dit.n + 1));
-			while (js_iter_next_pair(&dit, &dk, &dv))
-			{
-				s->dep_required[nr].name = copy_string(&dk);
-				s->dep_required[nr].required = string_array(&dv, &s->dep_required[nr].n, base,
-															child_ptr2(ptr, "dependentRequired", dk.val.string.val, dk.val.string.len),
-															"dependentRequired");
-				nr++;
-			}
-			s->n_dep_required = nr;
-			s->dep_required_kw = "dependentRequired";
-		}
-#undef KW
-#undef SUB
+		compile_annotation(s, &k, &e, draft);
+		if (!compile_applicator_keyword(cc, s, v, &k, &e, &st, &late) && s->validation)
+			(void) compile_validation_keyword(s, &k, &e, &st, &late);
 	}
 
-	if (items_array)
+	if (late.items_array)
 	{
-		s->items = additional_items;
+		s->items = late.additional_items;
 		s->items_kw = "additionalItems";
 	}
-	if (excl_max_bool && s->maximum)
+	if (late.excl_max_bool && s->maximum)
 	{
 		s->exclusive_maximum = s->maximum;
 		s->exclusive_maximum_kw = "maximum";
 		s->maximum = NULL;
 	}
-	if (excl_min_bool && s->minimum)
+	if (late.excl_min_bool && s->minimum)
 	{
 		s->exclusive_minimum = s->minimum;
 		s->exclusive_minimum_kw = "minimum";
 		s->minimum = NULL;
 	}
 
-	s->needs_eval = (s->unevaluated_props != NULL || s->unevaluated_items != NULL);
-	s->has_object_kw = (s->props || s->pattern_props || s->additional_props ||
-						s->property_names || s->unevaluated_props || s->required ||
-						s->dep_required || s->dep_schemas || s->min_props >= 0 ||
-						s->max_props >= 0);
-	s->has_array_kw = (s->prefix_items || s->items || s->unevaluated_items ||
-					   s->contains || s->min_items >= 0 || s->max_items >= 0 ||
-					   s->unique_items);
-	s->has_string_kw = (s->min_length >= 0 || s->max_length >= 0 || s->pattern ||
-						s->format);
-	s->has_number_kw = (s->minimum || s->maximum || s->exclusive_minimum ||
-						s->exclusive_maximum || s->multiple_of);
-	s->has_refs = (has_ref || s->dynref_text || s->recursive_ref);
-	s->has_inplace = (s->all_of || s->any_of || s->one_of || s->not || s->if_);
+	compile_summary_flags(s, has_ref);
 	cc->depth--;
 	return s;
 }
@@ -1345,6 +1452,7 @@ check_cycle_edge(CycleState *cs, JsSchema *from, JsSchema *to, const char *kw)
 			schema_error(ERRCODE_LJ_REF_CYCLE, from->resource->uri, from->ptr,
 						 "\"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
 						 kw, to->resource->uri, to->ptr);
+
 		/*
 		 * Entered only for some instances (under "properties", say) or never:
 		 * kept, raised if validation enters it (as ajv, whose validation
@@ -1487,8 +1595,8 @@ mark_always_entered(JsSchema *s, int depth)
 
 /* ---------- entry points ---------- */
 
-JsCompiled *
-js_compile(Jsonb *schema, const JsCompileOptions *opts)
+static JsCompiled *
+compile_document(Jsonb *schema, const JsCompileOptions *opts)
 {
 	MemoryContext mcxt;
 	MemoryContext old;
@@ -1569,7 +1677,8 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 
 		if (sch->deferred_error && sch->reachable)
 		{
-			strlcpy(js_compile_error_pointer, sch->ptr, sizeof(js_compile_error_pointer));
+			if (compile_error_pointer)
+				strlcpy(compile_error_pointer, sch->ptr, JS_ERROR_POINTER_SIZE);
 			ereport(ERROR, (errcode(sch->deferred_sqlstate), errmsg_internal("%s", sch->deferred_error)));
 		}
 	}
@@ -1605,6 +1714,25 @@ js_compile(Jsonb *schema, const JsCompileOptions *opts)
 	hash_destroy(cc.memo);
 
 	MemoryContextSwitchTo(old);
+	return c;
+}
+
+JsCompiled *
+js_compile(Jsonb *schema, const JsCompileOptions *opts)
+{
+	char	   *saved = compile_error_pointer;
+	JsCompiled *c;
+
+	compile_error_pointer = opts->error_pointer;
+	PG_TRY();
+	{
+		c = compile_document(schema, opts);
+	}
+	PG_FINALLY();
+	{
+		compile_error_pointer = saved;
+	}
+	PG_END_TRY();
 	return c;
 }
 

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * js_format.c
- *	  JSON Schema "format" checkers (see js_format.h).
+ *	  JSON Schema "format" checkers (see js_internal.h).
  *
  * Each checker follows the grammar the JSON Schema specification points
  * to: RFC 3339 (date-time, date, time, and duration from its appendix A),
@@ -22,8 +22,9 @@
 
 #include "lc/lc_regex.h"
 #include "lc/lc_unicode.h"
-#include "jsonschema/js_format.h"
 #include "mb/pg_wchar.h"
+
+#include "jsonschema/js_internal.h"
 
 #define MAX_LABEL_CHARS 256		/* longer labels are invalid anyway */
 

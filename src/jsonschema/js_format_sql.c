@@ -14,7 +14,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
-#include "jsonschema/js_format.h"
+#include "jsonschema/js_internal.h"
 #include "lc/lc_regex.h"
 
 PG_FUNCTION_INFO_V1(lc_format_check_sql);

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * js_internal.h
- *	  The JSON Schema compiler and validator: compiled form and entry points.
+ *	  Private header of the JSON Schema component (src/jsonschema/): the
+ *	  compiled form, the jsonb readers, URIs, format checkers and the SQL
+ *	  glue's set-up.  Other components use jsonschema.h only.
  *
  * A schema (jsonb) is compiled once into a tree of JsSchema nodes: keyword
  * values are parsed, property names sorted the way jsonb sorts object keys
@@ -13,44 +15,23 @@
  *
  * This core is pure: it uses palloc, StringInfo, ereport, jsonb and numeric
  * only.  Documents other than the schema itself are reached through the
- * loader callback given to js_compile() (see js_store.h for the SQL side).
+ * loader callback given to js_compile() (see jsonschema.h, "The document
+ * store", for the SQL side).
  *
  *-------------------------------------------------------------------------
  */
 #ifndef JS_INTERNAL_H
 #define JS_INTERNAL_H
 
-#include "lib/stringinfo.h"
-#include "nodes/pg_list.h"
-#include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "jsonschema/jsonschema.h"
 #include "lc/lc_regex.h"
-
-/* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
-#define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')
-#define ERRCODE_LJ_UNKNOWN_DIALECT		MAKE_SQLSTATE('L','J','0','0','2')
-#define ERRCODE_LJ_INVALID_PATTERN		MAKE_SQLSTATE('L','J','0','0','3')
-#define ERRCODE_LJ_UNRESOLVED_REF		MAKE_SQLSTATE('L','J','0','0','4')
-#define ERRCODE_LJ_REF_CYCLE			MAKE_SQLSTATE('L','J','0','0','5')
-#define ERRCODE_LJ_TOO_DEEP				MAKE_SQLSTATE('L','J','0','0','6')
-#define ERRCODE_LJ_INVALID_OPTIONS		MAKE_SQLSTATE('L','J','0','0','7')
-#define ERRCODE_LJ_INVALID_DOCUMENT		MAKE_SQLSTATE('L','J','0','0','8')
 
 /* Nesting limit of schemas and of validation (own limit, below the stack's) */
 #define JS_MAX_DEPTH	2000
 /* Nesting limit of evaluation (schema levels crossed); the stack usually ends it first */
 #define JS_MAX_EVAL_DEPTH	100000
-
-typedef enum JsDraft
-{
-	JS_DRAFT_NONE = 0,
-	JS_DRAFT4 = 4,
-	JS_DRAFT6 = 6,
-	JS_DRAFT7 = 7,
-	JS_DRAFT2019 = 2019,
-	JS_DRAFT2020 = 2020
-} JsDraft;
 
 /* vocabulary flags of a dialect (custom metaschemas may drop some) */
 #define JS_VOCAB_VALIDATION		0x01
@@ -66,14 +47,6 @@ typedef enum JsDraft
 #define JS_T_NUMBER		0x10
 #define JS_T_STRING		0x20
 #define JS_T_INTEGER	0x40
-
-typedef enum JsLocale
-{
-	JS_LOCALE_EN = 0,
-	JS_LOCALE_ZH_CN = 1
-} JsLocale;
-
-typedef struct JsSchema JsSchema;
 
 typedef struct JsAnchor
 {
@@ -235,67 +208,6 @@ struct JsSchema
 	JsonbValue *annotation_values;
 };
 
-/* loader of documents by absolute URI (no fragment); NULL when unknown */
-typedef Jsonb *(*JsLoaderFn) (const char *uri, void *arg);
-
-typedef struct JsCompiled
-{
-	MemoryContext mcxt;			/* holds everything below */
-	JsSchema   *root;
-	Jsonb	   *schema;			/* private copy of the compiled schema */
-	bool		used_loader;	/* a document came through the loader */
-	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
-	List	   *resources;
-	List	   *warnings;		/* messages of the deferred errors (char *) */
-} JsCompiled;
-
-typedef struct JsCompileOptions
-{
-	JsDraft		default_draft;	/* when $schema is absent */
-	bool		ajv_compat;		/* ajv's extensions: const in draft 4, siblings of $ref up to draft 7 */
-	JsLoaderFn	loader;
-	void	   *loader_arg;
-} JsCompileOptions;
-
-/* one error of a validation, with both output shapes' fields */
-typedef struct JsError
-{
-	const char *keyword;
-	char	   *instance_location;
-	char	   *keyword_location;
-	char	   *absolute_keyword_location;	/* NULL unless a reference was crossed */
-	char	   *schema_path;
-	char	   *params;			/* JSON text of the ajv params object */
-	char	   *message;
-} JsError;
-
-typedef struct JsValidateOptions
-{
-	bool		collect;		/* collect errors (else stop at the first failure) */
-	bool		annotate;		/* also collect annotations (needs collect) */
-	int			max_errors;		/* 0 = no limit */
-	bool		format_assert;
-	JsLocale	locale;
-} JsValidateOptions;
-
-typedef struct JsResult
-{
-	bool		valid;
-	int			n_errors;
-	JsError   **errors;
-	int			n_annotations;	/* only when asked for; params holds the value */
-	JsError   **annotations;
-} JsResult;
-
-/* output shapes of js_result_append_json */
-/* (values kept so that callers written when this was "bool flag_only" still work) */
-typedef enum JsOutput
-{
-	JS_OUTPUT_ERRORS = 0,		/* {"valid", "errors": [...]} always (the default) */
-	JS_OUTPUT_FLAG = 1,			/* {"valid"} */
-	JS_OUTPUT_BASIC = 2			/* 2020-12 basic: errors when invalid, annotations when valid */
-} JsOutput;
-
 typedef struct JsBuiltinDocument
 {
 	const char *uri;
@@ -303,19 +215,6 @@ typedef struct JsBuiltinDocument
 } JsBuiltinDocument;
 
 extern const JsBuiltinDocument js_builtin_documents[];
-
-/* js_compile.c */
-extern char js_compile_error_pointer[1024];
-extern JsCompiled *js_compile(Jsonb *schema, const JsCompileOptions *opts);
-extern JsDraft js_dialect_of(Jsonb *schema, JsDraft default_draft);
-extern const char *js_draft_metaschema_uri(JsDraft draft);
-extern JsDraft js_draft_from_name(const char *name);
-
-/* js_validate.c */
-extern bool js_validate(JsCompiled *c, Jsonb *instance,
-						const JsValidateOptions *opts, JsResult *result);
-extern void js_result_append_json(StringInfo buf, const JsResult *result,
-								  JsOutput output);
 
 /* js_uri.c */
 extern char *js_uri_resolve(const char *base, const char *ref);
@@ -350,5 +249,19 @@ extern bool js_numeric_is_integral(Numeric n);
 extern int	js_numeric_cmp(Numeric a, Numeric b);
 extern int	js_numeric_sign(Numeric n);
 extern int	js_utf8_length(const char *s, int len);
+
+/* js_format.c: the "format" checkers (pure, no ereport for bad values) */
+/*
+ * Is "value" (UTF-8, "len" bytes) valid for "format"?  When the format is
+ * not one this file checks, *known is set to false and the value is valid
+ * (the specification says unknown formats must not fail validation).
+ */
+extern bool js_format_check(const char *format, const char *value, int len,
+							bool *known);
+
+/* js_sql.c, js_store.c: the SQL glue (not pure) */
+extern int	jsonschema_cache_size;	/* lowcode.jsonschema_cache_size */
+extern void js_sql_init(void);
+extern void js_store_init(void);
 
 #endif							/* JS_INTERNAL_H */

@@ -12,7 +12,7 @@
  * the schema's bytes (hash, then full compare) and the default draft holds
  * at most lowcode.jsonschema_cache_size compiled schemas.  An entry that
  * loaded a document from the store is stale once the store generation has
- * moved (js_store.h) and is recompiled.  Evicted entries still pinned by a
+ * moved (jsonschema.h) and is recompiled.  Evicted entries still pinned by a
  * call site are freed when the last pin goes (the call site's memory
  * context reset callback).
  *
@@ -36,8 +36,6 @@
 #include "utils/resowner.h"
 
 #include "jsonschema/js_internal.h"
-#include "jsonschema/js_sql.h"
-#include "jsonschema/js_store.h"
 
 int			jsonschema_cache_size = 128;
 int			lowcode_locale = JS_LOCALE_EN;
@@ -449,14 +447,15 @@ jsonschema_check(PG_FUNCTION_ARGS)
 	char	   *meta_uri = NULL;
 	StringInfoData buf;
 	JsCompileOptions copts;
+	char		error_pointer[JS_ERROR_POINTER_SIZE];
 
 	parse_options(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &o);
 	memset(&copts, 0, sizeof(copts));
 	copts.default_draft = o.default_draft;
 	copts.ajv_compat = o.ajv_compat;
 	copts.loader = js_store_load;
-
-	js_compile_error_pointer[0] = '\0';
+	copts.error_pointer = error_pointer;
+	error_pointer[0] = '\0';
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
@@ -525,9 +524,9 @@ jsonschema_check(PG_FUNCTION_ARGS)
 		if (r.n_errors > 0)
 			memcpy(errs, r.errors, sizeof(JsError *) * r.n_errors);
 		ce->keyword = "$schema";
-		ce->instance_location = pstrdup(js_compile_error_pointer);
+		ce->instance_location = pstrdup(error_pointer);
 		ce->keyword_location = "";
-		ce->schema_path = psprintf("#%s", js_compile_error_pointer);
+		ce->schema_path = psprintf("#%s", error_pointer);
 		ce->params = psprintf("{\"sqlstate\": \"%s\"}", unpack_sql_state(edata->sqlerrcode));
 		ce->message = edata->message;
 		errs[r.n_errors] = ce;

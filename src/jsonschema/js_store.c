@@ -2,7 +2,7 @@
  *
  * js_store.c
  *	  Loader registry and invalidation generation of the JSON Schema
- *	  document store (see js_store.h for the design).
+ *	  document store (see jsonschema.h for the design).
  *
  *-------------------------------------------------------------------------
  */
@@ -13,7 +13,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "jsonschema/js_store.h"
+#include "jsonschema/js_internal.h"
 
 #define MAX_LOADERS		8
 #define MAX_WATCHED		8

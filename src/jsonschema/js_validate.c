@@ -29,7 +29,6 @@
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
-#include "jsonschema/js_format.h"
 #include "jsonschema/js_internal.h"
 
 typedef struct JsSeg

@@ -12,7 +12,6 @@
 
 #include "pg_lowcode.h"
 #include "jsonschema/js_internal.h"
-#include "jsonschema/js_sql.h"
 
 static const struct config_enum_entry locale_options[] = {
 	{"en", JS_LOCALE_EN, false},

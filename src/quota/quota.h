@@ -47,4 +47,11 @@ extern void quota_count_rows(const pg_uuid_t *tenant, int64 rows_inserted,
 							 int64 rows_deleted, int64 bytes_added,
 							 int64 bytes_removed);
 
+/*
+ * The quota step of lowcode.pre_request() (quota_rate.c): tier settings and
+ * rate limits of the request's tenant (see request/pre_request.h).
+ */
+struct PreRequest;
+extern void quota_pre_request(struct PreRequest *req);
+
 #endif							/* QUOTA_H */

@@ -3,7 +3,7 @@
  * registry_store.c
  *	  The registry's loader for the JSON Schema document store: makes
  *	  "$ref": "lowcode:<subject>" and "lowcode:<subject>/<version>"
- *	  resolvable by the validator (see js_store.h).
+ *	  resolvable by the validator (see jsonschema.h).
  *
  * A lowcode: URI is resolved the way the caller sees subjects: its own
  * tenant's subject first, then a global one (lowcode.registry_load_document,
@@ -36,7 +36,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "jsonschema/js_store.h"
+#include "jsonschema/jsonschema.h"
 #include "pg_lowcode.h"
 #include "registry/registry.h"
 

@@ -14,7 +14,7 @@
  * which reaches every backend before its next transaction and bumps
  * registry_generation, and an entry of an older generation is resolved
  * again.  Compiled forms that loaded a document from the operator's store
- * also follow the store generation (js_store.h).
+ * also follow the store generation (jsonschema.h).
  *
  * A miss asks SQL (lowcode.registry_validation_target, SECURITY DEFINER)
  * for the version, which raises the registry's errors (not found, disabled)
@@ -52,9 +52,7 @@
 
 #include "lc/lc_http.h"
 
-#include "jsonschema/js_internal.h"
-#include "jsonschema/js_sql.h"
-#include "jsonschema/js_store.h"
+#include "jsonschema/jsonschema.h"
 #include "quota/quota.h"
 #include "registry/registry.h"
 #include "tenancy/tenancy.h"

@@ -3,8 +3,12 @@
  * pre_request.c
  *	  lowcode.pre_request(): PostgREST's db-pre-request hook.
  *
- * See pre_request.h for the pipeline.  Every rejection is an HTTP error in
- * PostgREST's PGRST form, listed in docs/errors.md.
+ * src/request/ is the request pipeline: the top layer, above the
+ * components.  It owns no policy of its own: it reads the request, then
+ * calls each component's step, in order, from the component's own header
+ * (session.h, tenancy.h, quota.h).  See pre_request.h for the order.  Every
+ * rejection is an HTTP error in PostgREST's PGRST form, listed in
+ * docs/errors.md.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,63 +18,18 @@
 #include "utils/guc.h"
 #include "utils/uuid.h"
 
-#include "lc/lc_http.h"
-#include "pg_lowcode.h"
+#include "quota/quota.h"
 #include "request/pre_request.h"
+#include "session/session.h"
+#include "tenancy/tenancy.h"
 
-const char *
+/* Read a request.* setting, "" when unset. */
+static const char *
 pre_request_setting(const char *name)
 {
 	const char *v = GetConfigOption(name, true, false);
 
 	return v ? v : "";
-}
-
-/* The tenancy step: establish the tenant context or reject the request. */
-static void
-tenancy_pre_request(PreRequest *req)
-{
-	pg_uuid_t	tenant;
-
-	if (tenancy_context_source == TENANT_CONTEXT_SESSION)
-	{
-		if (!tenancy_bound_session_tenant(&tenant))
-			lc_raise_http(401, "LT401", "no session for this request",
-						  "lowcode.tenant_context is 'session' and the request carries no valid session",
-						  "Sign in to obtain a session and send its id in the JWT claim \"sid\".",
-						  "{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"}");
-	}
-	else
-	{
-		const char *why = NULL;
-
-		switch (tenancy_claim_tenant(&tenant, &why))
-		{
-			case CLAIM_ABSENT:
-				lc_raise_http(401, "LT401", "no tenant for this request",
-							  "the JWT has no \"tenant_id\" claim",
-							  "Issue JWTs with a \"tenant_id\" claim holding the tenant's uuid.",
-							  "{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"}");
-				break;
-			case CLAIM_NOT_JSON:
-			case CLAIM_MALFORMED:
-				lc_raise_http(400, "LT400", "malformed tenant claim", why,
-							  "\"tenant_id\" must be a string holding a uuid.", NULL);
-				break;
-			case CLAIM_OK:
-				break;
-		}
-	}
-
-	if (!tenancy_lookup(&tenant, &req->tenant))
-		lc_raise_http(403, "LT403", "unknown tenant",
-					  "the request's tenant does not exist", NULL, NULL);
-	if (!req->tenant.active)
-		lc_raise_http(403, "LT423", "tenant suspended",
-					  "the request's tenant is suspended",
-					  "Contact the platform operator.", NULL);
-	if (tenancy_context_source == TENANT_CONTEXT_CLAIMS)
-		tenancy_pin_claims_tenant(&tenant);
 }
 
 PG_FUNCTION_INFO_V1(lowcode_pre_request);

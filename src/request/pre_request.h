@@ -5,13 +5,15 @@
  *
  * pre_request() runs once per HTTP request, inside the request's
  * transaction, before the request's own statement.  Each component adds its
- * step here:
- *	1. session_pre_request():  find and validate the session (sessions issue),
- *							   bind its tenant;
- *	2. the tenancy step:	   establish the tenant context, reject a request
- *							   without a tenant, or with an unknown or
- *							   suspended one;
- *	3. quota_pre_request():	   tier settings, rate limits (quota issue).
+ * step, declared in its own header and defined in its own folder:
+ *	1. session_pre_request() (session.h, session_request.c): find and
+ *	   validate the session, bind its tenant;
+ *	2. tenancy_pre_request() (tenancy.h, tenancy_request.c): establish the
+ *	   tenant context, reject a request without a tenant, or with an unknown
+ *	   or suspended one;
+ *	3. quota_pre_request() (quota.h, quota_rate.c): tier settings, rate
+ *	   limits.
+ * This header holds only the request the steps share.
  * A step rejects a request by raising lc_raise_http().  pre_request() never
  * writes a table: GET requests run in READ ONLY transactions.
  *
@@ -35,11 +37,5 @@ typedef struct PreRequest
 	/* Filled by the tenancy step. */
 	TenantInfo	tenant;
 } PreRequest;
-
-extern void session_pre_request(PreRequest *req);
-extern void quota_pre_request(PreRequest *req);
-
-/* Read a request.* setting, "" when unset. */
-extern const char *pre_request_setting(const char *name);
 
 #endif							/* PRE_REQUEST_H */

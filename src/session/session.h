@@ -86,4 +86,12 @@ extern int	session_retention_s;		/* lowcode.session_retention */
  */
 extern void session_request_xact_callback(XactEvent event, void *arg);
 
+/*
+ * The session step of lowcode.pre_request() (session_request.c): find and
+ * validate the request's session, bind its tenant (see
+ * request/pre_request.h).
+ */
+struct PreRequest;
+extern void session_pre_request(struct PreRequest *req);
+
 #endif							/* SESSION_H */

@@ -40,7 +40,6 @@
 #include "lc/lc_json.h"
 #include "pg_lowcode.h"
 #include "session/session.h"
-#include "request/pre_request.h"
 
 int			session_max_tracked = 65536;
 char	   *session_token_header = NULL;

@@ -77,4 +77,8 @@ extern void tenancy_pin_claims_tenant(const pg_uuid_t *tenant);
 /* The current tenant context; false when there is none. */
 extern bool tenancy_current_tenant(pg_uuid_t *tenant);
 
+/* The tenancy step of lowcode.pre_request() (tenancy_request.c). */
+struct PreRequest;
+extern void tenancy_pre_request(struct PreRequest *req);
+
 #endif							/* TENANCY_H */

@@ -11,11 +11,10 @@
  */
 #include "postgres.h"
 
-#include "cel/cel_value.h"
+#include "cel/cel.h"
 #include "fuzz_shim.h"
 
 extern int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-extern void cel_collect_variables(CelProgram *prog);
 
 /* variables: x = 42, d = 2.5, s = "héllo", l = [1, "two", 3.0], m = {"k": [true, null]} */
 static bool

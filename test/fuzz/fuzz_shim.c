@@ -18,12 +18,14 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "fuzz_shim.h"
+#include "lc/lc_host.h"
 
 /* printf-family calls in PostgreSQL headers are macros for pg_* versions */
 #undef vsnprintf
@@ -438,13 +440,49 @@ pg_qsort(void *base, size_t nel, size_t elsize, int (*cmp) (const void *, const 
 	qsort(base, nel, elsize, cmp);
 }
 
+/* ------------------------------------------------------------ host */
+
 /*
- * CEL's matches(): the regex engine is the server's, which this build does
- * not have (the JSON Schema harness runs it); CEL is built with -DCEL_FUZZ.
+ * The engines' host interface (src/lc/lc_host.h) in the fuzz builds.  No
+ * regular expressions: the regex engine is the server's, which this build
+ * does not have (the JSON Schema harness runs it against the real server
+ * code).  Time zones: UTC only, through the C library.
  */
-int
-cel_regex_match(const char *pattern, int plen, const char *subject, int slen, char **errmsg)
+static int
+fuzz_regex_match(LcRegexDialect dialect, const char *pattern, int plen,
+				 const char *subject, int slen, char **errmsg)
 {
 	*errmsg = pstrdup("regular expressions are not available in the fuzz build");
 	return -1;
 }
+
+static bool
+fuzz_zone_local_time(const char *zone, int64 sec, LcLocalTime *lt, char **err)
+{
+	time_t		t = (time_t) sec;
+	struct tm	tm;
+
+	if (strcmp(zone, "UTC") != 0 || gmtime_r(&t, &tm) == NULL)
+	{
+		*err = psprintf("unknown time zone \"%s\"", zone);
+		return false;
+	}
+	lt->year = (int64) tm.tm_year + 1900;
+	lt->month = tm.tm_mon + 1;
+	lt->mday = tm.tm_mday;
+	lt->wday = tm.tm_wday;
+	lt->yday = tm.tm_yday;
+	lt->hour = tm.tm_hour;
+	lt->minute = tm.tm_min;
+	lt->second = tm.tm_sec;
+	return true;
+}
+
+static const LcEngineHost fuzz_host = {
+	.name = "fuzz",
+	.regex_match = fuzz_regex_match,
+	.zone_local_time = fuzz_zone_local_time,
+	.max_alloc = MaxAllocSize,
+};
+
+const LcEngineHost *const lc_engine_host = &fuzz_host;

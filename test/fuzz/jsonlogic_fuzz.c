@@ -24,7 +24,7 @@
 
 #include <setjmp.h>
 
-#include "jsonlogic/jsonlogic.h"
+#include "jsonlogic/jsonlogic_int.h"
 #include "fuzz_shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,7 @@
  * jsonschema_fuzz.c
  *	  libFuzzer harness for the JSON Schema compiler and validator
  *	  (src/jsonschema/js_compile.c, js_validate.c, js_format.c, js_uri.c,
- *	  js_metaschemas.c, js_jsonb.c, src/lc/lc_regex.c, lc_unicode.c).
+ *	  js_metaschemas.c, js_jsonb.c, src/lc/lc_regex*.c, lc_unicode.c).
  *
  * Unlike the CEL and JsonLogic harnesses this one runs against the REAL
  * PostgreSQL backend code, not a shim: the Debian postgres executable is

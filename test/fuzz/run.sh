@@ -26,7 +26,7 @@ perl -MJSON::PP -e '
       open(my $o, ">:raw", sprintf("%s/%05d.cel", $ARGV[1], $n++)) or die;
       utf8::encode(my $e = $t->{expr}); print $o $e; close $o; } } }' "$SHARED" "$OUT/seeds_spec"
 clang-14 -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -DCEL_FUZZ -I"$TOP/src" -I"$FUZZ" -I"$PG_INC" \
+  -I"$TOP/src" -I"$FUZZ" -I"$PG_INC" \
   "$FUZZ/cel_fuzz.c" "$FUZZ/fuzz_shim.c" \
   "$TOP"/src/cel/cel_lex.c "$TOP"/src/cel/cel_parse.c "$TOP"/src/cel/cel_eval.c \
   "$TOP"/src/cel/cel_value.c "$TOP"/src/cel/cel_stdlib.c "$TOP"/src/cel/cel_time.c \

@@ -1,7 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * cel_value.h
- *	  The CEL engine core: values, syntax tree, parser and evaluator API.
+ * cel.h
+ *	  The CEL engine's public interface: values, parsing, checking and
+ *	  evaluation, as the SQL glue (cel_sql.c, cel_jsonb.c) and the fuzz
+ *	  harness use them.
+ *
+ * src/cel/ is the CEL component: the engine core (pure) and its SQL glue
+ * (cel_sql.c: the lowcode.cel_* functions and the rule cache; cel_jsonb.c:
+ * jsonb <-> CEL values).  The syntax tree, the lexer and the function
+ * library are private to the component (cel_int.h).
  *
  * The core (cel_lex.c, cel_parse.c, cel_eval.c, cel_value.c, cel_stdlib.c,
  * cel_time.c, cel_strings_ext.c, cel_math_ext.c) depends only on palloc,
@@ -18,8 +25,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CEL_VALUE_H
-#define CEL_VALUE_H
+#ifndef CEL_H
+#define CEL_H
 
 #include "lib/stringinfo.h"
 
@@ -126,64 +133,8 @@ struct CelMap
 	void	   *src;
 };
 
-/* ---- syntax tree ---- */
-
-typedef enum CelExprKind
-{
-	EX_CONST,
-	EX_IDENT,
-	EX_SELECT,					/* operand.field, has(), ?. */
-	EX_CALL,					/* functions, methods and operators */
-	EX_AND,
-	EX_OR,
-	EX_COND,
-	EX_LIST,
-	EX_MAP,
-	EX_STRUCT,					/* Msg{...}: protobuf messages, unsupported */
-	EX_COMPREHENSION			/* macros */
-} CelExprKind;
-
-typedef enum CelMacroKind
-{
-	MACRO_ALL,
-	MACRO_EXISTS,
-	MACRO_EXISTS_ONE,
-	MACRO_MAP,					/* map(x, e) and map(x, p, e) */
-	MACRO_FILTER,
-	MACRO_TRANSFORM_LIST,		/* transformList(i, v, [p,] e) */
-	MACRO_TRANSFORM_MAP,
-	MACRO_OPT_MAP,
-	MACRO_OPT_FLAT_MAP
-} CelMacroKind;
-
+/* the syntax tree (cel_int.h) */
 typedef struct CelExpr CelExpr;
-
-struct CelExpr
-{
-	CelExprKind kind;
-	int			pos;			/* byte offset in the source */
-	int			height;			/* longest path to a leaf, bounded by max_depth */
-	int			fn;				/* EX_CALL: builtin function id (cel_stdlib) */
-	const char *name;			/* identifier, field or function name */
-	int			namelen;		/* EX_IDENT, EX_SELECT: strlen(name) */
-	const char *qualname;		/* EX_SELECT on identifiers only: "a.b.c" */
-	int			nargs;			/* EX_CALL args, EX_LIST items, EX_MAP entries */
-	CelExpr    *target;			/* method receiver, select operand */
-	CelExpr   **args;			/* EX_CALL args, EX_LIST items, EX_MAP keys */
-	CelExpr   **vals;			/* EX_MAP values */
-	bool	   *optional;		/* EX_LIST/EX_MAP: ?-marked entries */
-	bool		test_only;		/* EX_SELECT inside has() */
-	bool		opt_select;		/* EX_SELECT ?. / EX_CALL [?] */
-	bool		absolute;		/* EX_IDENT written .name: skips comprehension variables */
-	CelValue	cval;			/* EX_CONST */
-	/* EX_COMPREHENSION */
-	CelMacroKind macro;
-	const char *var1;			/* the element (or index/key for 2 vars) */
-	const char *var2;			/* the value, for two-variable forms */
-	CelExpr    *filter;			/* predicate of map/filter forms, or NULL */
-	CelExpr    *body;
-	/* EX_COND uses target ? args[0] : args[1] */
-};
 
 typedef struct CelParseError
 {
@@ -207,13 +158,13 @@ typedef struct CelProgram
 /* Parse; never throws for syntax errors (they go to prog->error). */
 extern CelProgram *cel_parse(const char *src, int len, int max_depth);
 
-/* Fold literal lists and maps of constants (cel_check.c); cel_parse calls it. */
-extern void cel_fold_constants(CelExpr *e);
-
 /* rule_check's static check of function names (cel_check.c): the number of problems */
 typedef bool (*CelKnownFunction) (void *ctx, const char *name);
 extern int	cel_check_calls(CelProgram *prog, CelKnownFunction is_known, void *ctx,
 							CelParseError **errors);
+
+/* The top-level variables an expression reads: fills prog->vars (cel_check.c). */
+extern void cel_collect_variables(CelProgram *prog);
 
 /* Format a parse error with a caret line under the expression. */
 extern char *cel_format_parse_error(const CelProgram *prog, int *line, int *column);
@@ -280,72 +231,12 @@ extern bool cel_equal(const CelValue *a, const CelValue *b);
 /* ordering: -1/0/1, or 2 when the values are not comparable (NaN, types) */
 extern int	cel_compare(const CelValue *a, const CelValue *b, bool *ok);
 extern bool cel_is_zero_value(const CelValue *v);
-extern void cel_cost_exceeded(CelEnv *env) pg_attribute_noreturn();
-
-/* Spend cost units; past lowcode.rules_max_cost the evaluation stops (LR020). */
-static inline void
-cel_charge(CelEnv *env, int64 units)
-{
-	env->cost += units;
-	if (unlikely(env->cost > env->max_cost))
-		cel_cost_exceeded(env);
-}
-extern void cel_check_alloc(Size n, const char *what);
-extern bool cel_utf8_valid(const char *s, int len);
-extern int	cel_utf8_length(const char *s, int len);
 /* a readable representation (for error messages and tests) */
 extern void cel_value_out(StringInfo buf, const CelValue *v);
 /* format a double as CEL's string() does */
 extern void cel_format_double(StringInfo buf, double d);
-
-/* ---- library (cel_stdlib.c, cel_time.c, extensions) ---- */
-
-extern int	cel_lookup_function(const char *name, bool is_method, int nargs);
-extern void cel_call_function(CelEnv *env, const CelExpr *e, int nargs,
-							  CelValue *args, CelValue *out);
-
-/* builtin operator ids used by the parser */
-enum
-{
-	CEL_FN_UNKNOWN = 0,
-	CEL_OP_ADD,
-	CEL_OP_SUB,
-	CEL_OP_MUL,
-	CEL_OP_DIV,
-	CEL_OP_MOD,
-	CEL_OP_NEG,
-	CEL_OP_NOT,
-	CEL_OP_EQ,
-	CEL_OP_NE,
-	CEL_OP_LT,
-	CEL_OP_LE,
-	CEL_OP_GT,
-	CEL_OP_GE,
-	CEL_OP_IN,
-	CEL_OP_INDEX,
-	CEL_OP_OPT_INDEX,
-	CEL_FN_FIRST_NAMED			/* named functions follow, see cel_stdlib.c */
-};
-
-/* time helpers (cel_time.c) */
-extern bool cel_parse_timestamp(const char *s, int len, int64 *sec, int32 *nanos);
-extern bool cel_parse_duration(const char *s, int len, int64 *sec, int32 *nanos);
+/* timestamps and durations as CEL's string() writes them (cel_time.c) */
 extern void cel_format_timestamp(StringInfo buf, int64 sec, int32 nanos);
 extern void cel_format_duration(StringInfo buf, int64 sec, int32 nanos);
-extern bool cel_timestamp_in_range(int64 sec);
-extern bool cel_duration_in_range(int64 sec, int32 nanos);
-/* the accessor functions; out is an error value on a bad time zone */
-extern void cel_time_accessor(const char *fname, const CelValue *ts, const CelValue *tz,
-							  CelValue *out);
 
-/* extension libraries: return false when "name" is not theirs */
-extern bool cel_strings_ext_call(CelEnv *env, const char *name, bool is_method,
-								 int nargs, CelValue *args, CelValue *out);
-extern bool cel_math_ext_call(CelEnv *env, const char *name, bool is_method,
-							  int nargs, CelValue *args, CelValue *out);
-
-/* regex (implemented by lc_regex in the server, stubbed in the fuzz build) */
-extern int	cel_regex_match(const char *pattern, int plen, const char *subject, int slen,
-							char **errmsg);
-
-#endif							/* CEL_VALUE_H */
+#endif							/* CEL_H */

@@ -1,0 +1,190 @@
+/*-------------------------------------------------------------------------
+ *
+ * jsonschema.h
+ *	  The JSON Schema component's public interface: what other components
+ *	  (the registry) and the SQL glue use.
+ *
+ * src/jsonschema/ is the JSON Schema component: a compiler of schemas
+ * (drafts 4, 6, 7, 2019-09, 2020-12) into a tree and a validator walking
+ * that tree over jsonb instances (both pure: no table access, no SQL glue),
+ * its format checkers, the document store through which "$ref" to other
+ * documents is resolved, and the SQL functions lowcode.jsonschema_*.
+ *
+ * A schema (jsonb) is compiled once with js_compile() into a JsCompiled,
+ * which owns its memory context; js_validate() checks an instance against
+ * it.  Documents other than the schema itself are reached through the
+ * loader given in JsCompileOptions; the SQL side passes js_store_load,
+ * which asks the loaders registered in the document store.  The compiled
+ * form itself (JsSchema) is private to the component (js_internal.h).
+ *
+ * The document store.
+ * The compiler and validator never open a table: they ask
+ * js_store_load() for a document by URI.  That function asks the loaders
+ * registered here, in registration order, and returns the first answer.
+ * The jsonschema component registers the loader of the operator-managed
+ * table lowcode.schema_documents; the registry component adds its own
+ * (tenant-owned schemas) with js_store_register_loader().  The metaschemas
+ * of the five drafts are built into the compiler and need no loader.
+ *
+ * Invalidation.  Compiled schemas that used a loaded document remember the
+ * store generation they were compiled at, and are recompiled when it has
+ * moved on.  The generation is backend-local and is bumped by a relcache
+ * invalidation callback whenever a relation watched with
+ * js_store_watch_relation() changes: a statement trigger on each store
+ * table calls CacheInvalidateRelcacheByRelid() (SQL function
+ * lowcode.jsonschema_store_changed()), which reaches every backend at
+ * commit, and the changing backend itself at the next command.  A schema
+ * that loaded nothing never goes stale this way (its compiled form depends
+ * on its own content only, which is the cache key).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JSONSCHEMA_H
+#define JSONSCHEMA_H
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+/* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
+#define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')
+#define ERRCODE_LJ_UNKNOWN_DIALECT		MAKE_SQLSTATE('L','J','0','0','2')
+#define ERRCODE_LJ_INVALID_PATTERN		MAKE_SQLSTATE('L','J','0','0','3')
+#define ERRCODE_LJ_UNRESOLVED_REF		MAKE_SQLSTATE('L','J','0','0','4')
+#define ERRCODE_LJ_REF_CYCLE			MAKE_SQLSTATE('L','J','0','0','5')
+#define ERRCODE_LJ_TOO_DEEP				MAKE_SQLSTATE('L','J','0','0','6')
+#define ERRCODE_LJ_INVALID_OPTIONS		MAKE_SQLSTATE('L','J','0','0','7')
+#define ERRCODE_LJ_INVALID_DOCUMENT		MAKE_SQLSTATE('L','J','0','0','8')
+
+typedef enum JsDraft
+{
+	JS_DRAFT_NONE = 0,
+	JS_DRAFT4 = 4,
+	JS_DRAFT6 = 6,
+	JS_DRAFT7 = 7,
+	JS_DRAFT2019 = 2019,
+	JS_DRAFT2020 = 2020
+} JsDraft;
+
+typedef enum JsLocale
+{
+	JS_LOCALE_EN = 0,
+	JS_LOCALE_ZH_CN = 1
+} JsLocale;
+
+typedef struct JsSchema JsSchema;
+
+/* loader of documents by absolute URI (no fragment); NULL when unknown */
+typedef Jsonb *(*JsLoaderFn) (const char *uri, void *arg);
+
+typedef struct JsCompiled
+{
+	MemoryContext mcxt;			/* holds everything below */
+	JsSchema   *root;
+	Jsonb	   *schema;			/* private copy of the compiled schema */
+	bool		used_loader;	/* a document came through the loader */
+	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
+	List	   *resources;
+	List	   *warnings;		/* messages of the deferred errors (char *) */
+} JsCompiled;
+
+typedef struct JsCompileOptions
+{
+	JsDraft		default_draft;	/* when $schema is absent */
+	bool		ajv_compat;		/* ajv's extensions: const in draft 4, siblings of $ref up to draft 7 */
+	JsLoaderFn	loader;
+	void	   *loader_arg;
+
+	/*
+	 * When not NULL, a buffer of JS_ERROR_POINTER_SIZE bytes: when the
+	 * compile raises an error about the schema, the JSON pointer (in its
+	 * resource) of the subschema at fault is written there first, for
+	 * jsonschema_check()'s output.  Left as it was on success.
+	 */
+	char	   *error_pointer;
+} JsCompileOptions;
+
+#define JS_ERROR_POINTER_SIZE 1024
+
+/* one error of a validation, with both output shapes' fields */
+typedef struct JsError
+{
+	const char *keyword;
+	char	   *instance_location;
+	char	   *keyword_location;
+	char	   *absolute_keyword_location;	/* NULL unless a reference was crossed */
+	char	   *schema_path;
+	char	   *params;			/* JSON text of the ajv params object */
+	char	   *message;
+} JsError;
+
+typedef struct JsValidateOptions
+{
+	bool		collect;		/* collect errors (else stop at the first failure) */
+	bool		annotate;		/* also collect annotations (needs collect) */
+	int			max_errors;		/* 0 = no limit */
+	bool		format_assert;
+	JsLocale	locale;
+} JsValidateOptions;
+
+typedef struct JsResult
+{
+	bool		valid;
+	int			n_errors;
+	JsError   **errors;
+	int			n_annotations;	/* only when asked for; params holds the value */
+	JsError   **annotations;
+} JsResult;
+
+/* output shapes of js_result_append_json */
+/* (values kept so that callers written when this was "bool flag_only" still work) */
+typedef enum JsOutput
+{
+	JS_OUTPUT_ERRORS = 0,		/* {"valid", "errors": [...]} always (the default) */
+	JS_OUTPUT_FLAG = 1,			/* {"valid"} */
+	JS_OUTPUT_BASIC = 2			/* 2020-12 basic: errors when invalid, annotations when valid */
+} JsOutput;
+
+/* js_compile.c */
+extern JsCompiled *js_compile(Jsonb *schema, const JsCompileOptions *opts);
+extern JsDraft js_dialect_of(Jsonb *schema, JsDraft default_draft);
+extern const char *js_draft_metaschema_uri(JsDraft draft);
+extern JsDraft js_draft_from_name(const char *name);
+
+/* js_validate.c */
+extern bool js_validate(JsCompiled *c, Jsonb *instance,
+						const JsValidateOptions *opts, JsResult *result);
+extern void js_result_append_json(StringInfo buf, const JsResult *result,
+								  JsOutput output);
+
+/* lowcode.locale (a JsLocale): the language of validation messages */
+extern int	lowcode_locale;
+
+/* ---------- the document store (js_store.c) ---------- */
+
+/*
+ * A loader returns the document registered under "uri" (absolute, no
+ * fragment), palloc'd in the caller's memory context, or NULL.  It may read
+ * tables (it runs inside the calling transaction).
+ */
+typedef Jsonb *(*JsStoreLoader) (const char *uri, void *arg);
+
+extern void js_store_register_loader(const char *name, JsStoreLoader loader,
+									 void *arg);
+
+/* First loader's answer, or NULL.  Signature of a js_compile() loader. */
+extern Jsonb *js_store_load(const char *uri, void *arg);
+
+/* Current generation: compiled forms older than this that loaded documents are stale. */
+extern uint64 js_store_generation(void);
+
+/* Bump the generation in this backend now. */
+extern void js_store_invalidate(void);
+
+/*
+ * Watch a table that backs a loader: a relcache invalidation of it (see
+ * lowcode.jsonschema_store_changed()) bumps the generation.
+ */
+extern void js_store_watch_relation(const char *nspname, const char *relname);
+
+#endif							/* JSONSCHEMA_H */
