@@ -7,6 +7,18 @@
  * is the classic catastrophic-backtracking pattern, which a backtracking
  * engine must stop with a budget.
  */
+#include <time.h>
+
+/* CPU time of this process, ns */
+static inline double
+bench_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
 typedef struct RegexCase
 {
 	const char *name;

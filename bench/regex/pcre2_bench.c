@@ -13,15 +13,6 @@
 #include <time.h>
 #include "cases.h"
 
-static double
-cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -65,7 +56,7 @@ main(int argc, char **argv)
 			}
 			for (int r = 0; r < rounds; r++)
 			{
-				double		t0 = cpu_ns();
+				double		t0 = bench_cpu_ns();
 
 				/*
 				 * The subject is valid UTF-8 (jsonb text is checked on input):
@@ -74,7 +65,7 @@ main(int argc, char **argv)
 				for (int i = 0; i < n; i++)
 					rcode = jit ? pcre2_jit_match(re, (PCRE2_SPTR) rc->subject, slen, 0, PCRE2_NO_UTF_CHECK, md, mctx)
 						: pcre2_match(re, (PCRE2_SPTR) rc->subject, slen, 0, PCRE2_NO_UTF_CHECK, md, mctx);
-				t0 = cpu_ns() - t0;
+				t0 = bench_cpu_ns() - t0;
 				if (t0 / n < best)
 					best = t0 / n;
 			}

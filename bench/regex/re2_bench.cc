@@ -10,15 +10,6 @@
 #include <ctime>
 #include "cases.h"
 
-static double
-cpu_ns()
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -39,11 +30,11 @@ main(int argc, char **argv)
 		}
 		for (int r = 0; r < rounds; r++)
 		{
-			double		t0 = cpu_ns();
+			double		t0 = bench_cpu_ns();
 
 			for (int i = 0; i < n; i++)
 				m = RE2::PartialMatch(rc->subject, re);
-			t0 = cpu_ns() - t0;
+			t0 = bench_cpu_ns() - t0;
 			if (t0 / n < best)
 				best = t0 / n;
 		}

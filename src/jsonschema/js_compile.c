@@ -115,31 +115,12 @@ static char *compile_error_pointer = NULL;
  * message the error would have, the caller returning NULL.
  */
 static void
-ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *fmt,...)
-pg_attribute_printf(4, 5);
-
-static void
-ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *fmt,...)
+ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *msg)
 {
-	StringInfoData msg;
-
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
 	if (cc->ref_failure == NULL)
-		schema_error(ERRCODE_LJ_UNRESOLVED_REF, base, ptr, "%s", msg.data);
+		schema_error(ERRCODE_LJ_UNRESOLVED_REF, base, ptr, "%s", msg);
 	pfree(cc->ref_failure);
-	cc->ref_failure = psprintf("invalid JSON Schema at \"%s\": %s", location_text(base, ptr), msg.data);
+	cc->ref_failure = psprintf("invalid JSON Schema at \"%s\": %s", location_text(base, ptr), msg);
 }
 
 static void
@@ -1347,7 +1328,7 @@ walk_pointer(CompileCtx *cc, JsResource *r, const char *pointer,
 		if (!found)
 		{
 			ref_failure(cc, ref_base, ref_ptr,
-						"cannot resolve \"$ref\": \"%s\": no such location", target);
+						psprintf("cannot resolve \"$ref\": \"%s\": no such location", target));
 			return NULL;
 		}
 		kind = next_kind(kind, tok.data, &child);
@@ -1393,8 +1374,8 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 		if (doc == NULL)
 		{
 			ref_failure(cc, ref_base, ref_ptr,
-						"cannot resolve \"%s\": no schema or registered document has the URI \"%s\"",
-						p->target, docuri);
+						psprintf("cannot resolve \"%s\": no schema or registered document has the URI \"%s\"",
+								 p->target, docuri));
 			return NULL;
 		}
 		js_root_value(doc, &root);
@@ -1417,8 +1398,8 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 			return a->schema;
 	}
 	ref_failure(cc, ref_base, ref_ptr,
-				"cannot resolve \"%s\": no anchor \"%s\" in %s",
-				p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema");
+				psprintf("cannot resolve \"%s\": no anchor \"%s\" in %s",
+						 p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema"));
 	return NULL;
 }
 

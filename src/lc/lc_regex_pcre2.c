@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "lc/lc_regex_int.h"
 #include "lc/lc_regex_pcre2.h"
 
 struct LcPcre2
@@ -46,18 +47,6 @@ struct LcPcre2
 /* ECMA-262 WhiteSpace and LineTerminator, as class items */
 #define ECMA_SPACE "\\t\\n\\x{b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}"
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX at p (p[0] == '\\', p[1] == 'u'): the value, or -1 */
 static int
 u4(const char *p, const char *end)
@@ -68,7 +57,7 @@ u4(const char *p, const char *end)
 		return -1;
 	for (int i = 2; i < 6; i++)
 	{
-		int			h = hexval(p[i]);
+		int			h = lc_regex_hexval((unsigned char) p[i]);
 
 		if (h < 0)
 			return -1;
@@ -141,7 +130,7 @@ lc_pcre2_rewrite_ecma(const char *pattern, int len)
 					p += 2;
 					continue;
 				case 'x':
-					if (end - p >= 4 && hexval(p[2]) >= 0 && hexval(p[3]) >= 0)
+					if (end - p >= 4 && lc_regex_hexval((unsigned char) p[2]) >= 0 && lc_regex_hexval((unsigned char) p[3]) >= 0)
 					{
 						appendBinaryStringInfo(&out, p, 4);
 						p += 4;
@@ -154,8 +143,8 @@ lc_pcre2_rewrite_ecma(const char *pattern, int len)
 						const char *q = p + 3;
 						long		v = 0;
 
-						while (q < end && hexval(*q) >= 0 && v <= 0x10FFFF)
-							v = v * 16 + hexval(*q++);
+						while (q < end && lc_regex_hexval((unsigned char) *q) >= 0 && v <= 0x10FFFF)
+							v = v * 16 + lc_regex_hexval((unsigned char) *q++);
 						if (q >= end || *q != '}' || q == p + 3 || v > 0x10FFFF)
 							return NULL;
 						appendStringInfo(&out, "\\x{%lx}", v);
