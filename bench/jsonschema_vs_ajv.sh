@@ -3,7 +3,8 @@
 # memory) in one run: the form workload (nested object, array of objects, 3
 # patterns), the same schema without its patterns, the pg_jsonschema README
 # workload and, given a SchemaStore checkout, SchemaStore's github-workflow
-# schema with its test workflows.  Each round runs every pg_lowcode measure
+# schema with its test workflows, and the empty schema on the form documents
+# (the floor of a call).  Each round runs every pg_lowcode measure
 # (scan, validation; backend CPU time) then every ajv measure (process CPU
 # time, after warm-up passes), interleaved; the best of ROUNDS rounds counts.
 # pg_lowcode's figure is its CPU time per document beyond the scan of the
