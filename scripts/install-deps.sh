@@ -10,6 +10,7 @@ packages=(
   libpcre2-dev
   # PostgREST's run-time libraries (../shared/bin/postgrest, the HTTP tests and the demo), curl for the demo
   libpq5 libgmp10 libffi8 zlib1g curl
+  prometheus-postgres-exporter   # test/t/400_metrics_exporter.pl scrapes the metrics through it
 )
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
@@ -36,3 +37,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian package creates and starts a system cluster on port 5432; the project never uses it.
+# The exporter's package starts a service on :9187 (every address); the tests start their own on 127.0.0.1.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q prometheus-postgres-exporter 2>/dev/null; then
+  $sudo systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true
+fi

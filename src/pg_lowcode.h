@@ -4,7 +4,8 @@
  *	  Declarations shared by every component of pg_lowcode.
  *
  * The extension is made of components, each in its own folder under src/
- * (tenancy, jsonschema, rules, registry, session, quota, worker).  Each
+ * (tenancy, jsonschema, rules, registry, session, quota, worker,
+ * metrics).  Each
  * component exposes one init function that _PG_init() calls: it defines the
  * component's settings (GUCs) and, when the library is preloaded, requests
  * its shared memory and registers its hooks.  A component never reaches into
@@ -37,5 +38,6 @@ extern void registry_init(void);
 extern void session_init(void);
 extern void quota_init(void);
 extern void worker_init(void);
+extern void metrics_init(void);
 
 #endif							/* PG_LOWCODE_H */

@@ -36,6 +36,7 @@
 #include "utils/resowner.h"
 
 #include "jsonschema/js_internal.h"
+#include "lc/lc_trusted.h"
 
 int			jsonschema_cache_size = 128;
 int			lowcode_locale = JS_LOCALE_EN;
@@ -599,8 +600,11 @@ schema_documents_loader(const char *uri, void *arg)
 	Datum		values[1];
 	Jsonb	   *result = NULL;
 	int			ret;
+	LcTrusted	trusted;
 
 	values[0] = CStringGetTextDatum(uri);
+	/* documents are cached for the backend: not under the caller's search_path */
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT document FROM lowcode.schema_documents WHERE uri OPERATOR(pg_catalog.=) $1",
@@ -619,6 +623,7 @@ schema_documents_loader(const char *uri, void *arg)
 		}
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 

@@ -15,6 +15,8 @@
 #include "utils/jsonb.h"
 
 #include "lc/lc_http.h"
+#include "lc/lc_trace.h"
+#include "metrics/metrics.h"
 
 static void
 append_json_field(StringInfo buf, const char *key, const char *value, bool first)
@@ -35,6 +37,7 @@ lc_raise_http(int status, const char *code, const char *message,
 {
 	StringInfoData body;
 	StringInfoData detail;
+	const char *trace = lc_trace_id();
 
 	initStringInfo(&body);
 	appendStringInfoChar(&body, '{');
@@ -42,12 +45,34 @@ lc_raise_http(int status, const char *code, const char *message,
 	append_json_field(&body, "message", message, false);
 	append_json_field(&body, "details", details, false);
 	append_json_field(&body, "hint", hint, false);
+	/* PostgREST reads the four keys above and ignores others: the trace id is for logs and SQL clients */
+	if (trace)
+		append_json_field(&body, "trace_id", trace, false);
 	appendStringInfoChar(&body, '}');
 
 	initStringInfo(&detail);
-	appendStringInfo(&detail, "{\"status\":%d,\"headers\":%s}", status,
-					 headers_json ? headers_json : "{}");
+	appendStringInfo(&detail, "{\"status\":%d,\"headers\":", status);
+	if (trace)
+	{
+		/* HTTP clients get it as a response header, so that a front end can report it */
+		const char *h = headers_json ? headers_json : "{}";
 
+		while (*h == ' ' || *h == '\t' || *h == '\n' || *h == '\r')
+			h++;
+		appendStringInfo(&detail, "{\"X-Trace-Id\":\"%s\"", trace);
+		if (*h == '{')
+			h++;
+		while (*h == ' ' || *h == '\t' || *h == '\n' || *h == '\r')
+			h++;
+		if (*h != '}' && *h != '\0')
+			appendStringInfoChar(&detail, ',');
+		appendStringInfoString(&detail, h);	/* with its closing brace */
+	}
+	else
+		appendStringInfoString(&detail, headers_json ? headers_json : "{}");
+	appendStringInfoChar(&detail, '}');
+
+	metrics_count_refusal(status);
 	ereport(ERROR,
 			(errcode(ERRCODE_PGRST),
 			 errmsg_internal("%s", body.data),
@@ -98,4 +123,17 @@ lowcode_raise_http(PG_FUNCTION_ARGS)
 	}
 	lc_raise_http(status, code, message, details, hint, headers);
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(lowcode_current_trace_id);
+
+/* lowcode.current_trace_id() RETURNS text: lc_trace_id(), or NULL */
+Datum
+lowcode_current_trace_id(PG_FUNCTION_ARGS)
+{
+	const char *v = lc_trace_id();
+
+	if (v == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(v));
 }

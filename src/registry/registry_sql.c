@@ -21,6 +21,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "lc/lc_trace.h"
 #include "registry/registry_diff.h"
 #include "registry/registry.h"
 
@@ -44,7 +45,7 @@ lowcode_schema_diff(PG_FUNCTION_ARGS)
  * (request.jwt.claims, request.headers) that stays the same for a whole
  * request, so each is parsed once and reused while the setting's text is
  * unchanged (a changed text, even within a transaction, is parsed again).
- * The trace id follows the rules of lowcode.current_trace_id().
+ * The trace id is lc_trace_id()'s (src/lc/lc_trace.c).
  * --------------------------------------------------------------------- */
 
 typedef struct TopKeyState
@@ -135,7 +136,6 @@ typedef struct CachedSetting
 } CachedSetting;
 
 static CachedSetting sub_cache;
-static CachedSetting trace_cache;
 
 static bool
 cache_hit(CachedSetting *c, const char *text)
@@ -156,43 +156,6 @@ cache_store(CachedSetting *c, const char *text, const char *value)
 	c->valid = true;
 }
 
-/* W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>", any case, surrounding blanks */
-static char *
-trace_id_of(const char *tp)
-{
-	char		buf[56];
-	int			len;
-	int			start = 0;
-
-	if (tp == NULL)
-		return NULL;
-	while (tp[start] == ' ' || tp[start] == '\t' || tp[start] == '\n' || tp[start] == '\r')
-		start++;
-	len = strlen(tp + start);
-	while (len > 0 && (tp[start + len - 1] == ' ' || tp[start + len - 1] == '\t' ||
-					   tp[start + len - 1] == '\n' || tp[start + len - 1] == '\r'))
-		len--;
-	if (len != 55)
-		return NULL;
-	for (int i = 0; i < 55; i++)
-	{
-		char		ch = pg_ascii_tolower((unsigned char) tp[start + i]);
-
-		if (i == 2 || i == 35 || i == 52)
-		{
-			if (ch != '-')
-				return NULL;
-		}
-		else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-			return NULL;
-		buf[i] = ch;
-	}
-	buf[55] = '\0';
-	if (strncmp(buf + 3, "00000000000000000000000000000000", 32) == 0)
-		return NULL;
-	return pnstrdup(buf + 3, 32);
-}
-
 const char *
 registry_actor_sub(void)
 {
@@ -209,21 +172,11 @@ registry_actor_sub(void)
 	return sub_cache.value;
 }
 
+/* The W3C trace id of the request: lc_trace_id(), shared with events and HTTP errors. */
 const char *
 registry_trace_id(void)
 {
-	const char *headers = GetConfigOption("request.headers", true, false);
-
-	if (!cache_hit(&trace_cache, headers))
-	{
-		const char *p = headers;
-
-		while (p && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-			p++;
-		cache_store(&trace_cache, headers,
-					(p && *p == '{') ? trace_id_of(json_top_string(headers, "traceparent")) : NULL);
-	}
-	return trace_cache.value;
+	return lc_trace_id();
 }
 
 /* PostgREST's role (SET ROLE), else the login role; as lowcode.registry_actor_role() */

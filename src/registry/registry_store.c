@@ -37,6 +37,7 @@
 #include "utils/jsonb.h"
 
 #include "jsonschema/jsonschema.h"
+#include "lc/lc_trusted.h"
 #include "pg_lowcode.h"
 #include "registry/registry.h"
 
@@ -54,6 +55,7 @@ registry_loader(const char *uri, void *arg)
 	Jsonb	   *result = NULL;
 	MemoryContext caller = CurrentMemoryContext;
 	int			ret;
+	LcTrusted	trusted;
 
 	if (strncmp(uri, REGISTRY_URI_PREFIX, strlen(REGISTRY_URI_PREFIX)) != 0)
 		return NULL;
@@ -62,6 +64,8 @@ registry_loader(const char *uri, void *arg)
 		return NULL;
 
 	values[0] = CStringGetTextDatum(uri);
+	/* documents are cached for the backend: not under the caller's search_path */
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT lowcode.registry_load_document($1)",
@@ -80,6 +84,7 @@ registry_loader(const char *uri, void *arg)
 		}
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	if (result && !registry_loading_for_cache)
 		loaded_in_this_xact = true;
 	return result;

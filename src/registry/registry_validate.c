@@ -51,6 +51,8 @@
 #include "utils/uuid.h"
 
 #include "lc/lc_http.h"
+#include "lc/lc_trusted.h"
+#include "metrics/metrics.h"
 
 #include "jsonschema/jsonschema.h"
 #include "quota/quota.h"
@@ -265,11 +267,13 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	Jsonb	   *rules = NULL;
 	int32		version = 0;
 	int			ret;
+	LcTrusted	trusted;
 
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
 	if (requested == REG_LATEST)
 		nulls[1] = 'n';
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT version, schema, rules_schema FROM lowcode.registry_validation_target($1, $2)",
@@ -294,6 +298,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	if (schema == NULL || version <= 0)
 		elog(ERROR, "registry_validation_target returned no schema");
 
@@ -377,6 +382,7 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 
 	*failure = NULL;
 	quota_count_rule_evaluation();
+	metrics_count(NULL, METRIC_RULE_EVALUATIONS, 1);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -399,6 +405,8 @@ rule_holds(RegRule *r, Jsonb *data, char **failure)
 		/* cancellation and the like are not rule failures */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
+		if (metrics_is_budget_error(edata->sqlerrcode))
+			metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
 		*failure = edata->message ? pstrdup(edata->message) : pstrdup("evaluation failed");
 		ok = false;
 	}
@@ -632,6 +640,7 @@ registry_validate(text *subject, Jsonb *instance, int32 requested, bool want_res
 
 	/* Per-tenant usage: one validation, and whether it failed (counted at commit). */
 	quota_count_validation(out->valid);
+	metrics_count_validation(cacheable ? e->key.subject : text_to_cstring(subject), out->valid);
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 #include "utils/uuid.h"
 
+#include "metrics/metrics.h"
 #include "quota/quota.h"
 #include "request/pre_request.h"
 #include "session/session.h"
@@ -48,6 +49,7 @@ lowcode_pre_request(PG_FUNCTION_ARGS)
 	session_pre_request(&req);
 	tenancy_pre_request(&req);
 	quota_pre_request(&req);
+	metrics_request_admitted(&req.tenant.id);
 
 	PG_RETURN_VOID();
 }

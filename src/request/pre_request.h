@@ -13,6 +13,9 @@
  *	   or suspended one;
  *	3. quota_pre_request() (quota.h, quota_rate.c): tier settings, rate
  *	   limits.
+ *	4. metrics_request_admitted() (metrics.h, metrics_init.c): count the
+ *	   admitted request and start its latency clock (refusals are counted
+ *	   by lc_raise_http()).
  * This header holds only the request the steps share.
  * A step rejects a request by raising lc_raise_http().  pre_request() never
  * writes a table: GET requests run in READ ONLY transactions.
