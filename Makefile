@@ -22,6 +22,8 @@ EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS   = -Wall -Werror -Wmissing-prototypes -Wno-declaration-after-statement
+# PCRE2 (libpcre2-dev): the JIT matcher of JSON Schema patterns (src/lc/lc_regex_pcre2.c)
+SHLIB_LINK  = -lpcre2-8
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
   build-essential libipc-run-perl libdbd-pg-perl libjson-pp-perl python3
+  # PCRE2: the JIT matcher of JSON Schema patterns (src/lc/lc_regex_pcre2.c)
+  libpcre2-dev
   # PostgREST's run-time libraries (../shared/bin/postgrest, the HTTP tests and the demo), curl for the demo
   libpq5 libgmp10 libffi8 zlib1g curl
   prometheus-postgres-exporter   # test/t/400_metrics_exporter.pl scrapes the metrics through it
@@ -15,6 +17,10 @@ command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
+fi
+# Optional: the benchmarks against ajv (node, npm) and of the regex engines (RE2, pkg-config).
+if [ "${LOWCODE_WITH_BENCH:-0}" = 1 ]; then
+  packages+=(nodejs npm libre2-dev pkg-config)
 fi
 
 # ajv 8, pinned by test/ajv/package-lock.json, into test/ajv/node_modules (npm ci: exactly the lockfile)

@@ -617,6 +617,14 @@ eval_comprehension(CelEnv *env, const CelExpr *e, CelValue *out)
 		eval_optional_macro(env, e, &range, out);
 		return;
 	}
+	if (e->macro == MACRO_BIND)
+	{
+		/* cel.bind: the body once, its variable bound to the initial value */
+		push_local(env, e->var1, &range);
+		cel_eval(env, e->body, out);
+		env->nlocals = saved;
+		return;
+	}
 	if (range.kind == CEL_LIST)
 	{
 		is_map = false;

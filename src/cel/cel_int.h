@@ -39,7 +39,8 @@ typedef enum CelMacroKind
 	MACRO_TRANSFORM_LIST,		/* transformList(i, v, [p,] e) */
 	MACRO_TRANSFORM_MAP,
 	MACRO_OPT_MAP,
-	MACRO_OPT_FLAT_MAP
+	MACRO_OPT_FLAT_MAP,
+	MACRO_BIND					/* cel.bind(x, init, e): target = init */
 } CelMacroKind;
 
 typedef struct CelExpr CelExpr;

@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "common/base64.h"
+#include "common/shortest_dec.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -378,6 +379,22 @@ value_to_text(StringInfo buf, const CelValue *v)
 	}
 }
 
+/*
+ * A finite double as numeric, with the shortest decimal digits that read back
+ * as the same double (Ryu, as float8out does).  float8_numeric keeps only
+ * DBL_DIG (15) digits: 2^53 would come back as 9007199254740990.
+ */
+Numeric
+cel_double_to_numeric(double d)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	Assert(!isnan(d) && !isinf(d));
+	double_to_shortest_decimal_buf(d, buf);
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
 static void
 push_value(JsonbParseState **state, JsonbIteratorToken tok, const CelValue *v)
 {
@@ -416,8 +433,7 @@ push_value(JsonbParseState **state, JsonbIteratorToken tok, const CelValue *v)
 			else
 			{
 				jv.type = jbvNumeric;
-				jv.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
-																	 Float8GetDatum(v->v.d)));
+				jv.val.numeric = cel_double_to_numeric(v->v.d);
 				pushJsonbValue(state, tok, &jv);
 			}
 			return;

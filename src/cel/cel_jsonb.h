@@ -23,6 +23,9 @@ extern bool cel_jsonb_path_resolver(void *ctx, const char *const *names, const i
 extern Jsonb *cel_to_jsonb(const CelValue *v);
 extern JsonbValue *cel_to_jsonb_value(const CelValue *v, JsonbParseState **state, bool top);
 
+/* finite double -> numeric with the shortest digits that read back as the same double */
+extern Numeric cel_double_to_numeric(double d);
+
 /* proto3 JSON of cel.expr.Value (conformance data) <-> CEL values */
 extern bool cel_from_proto_json(JsonbValue *jv, CelValue *out, char **why);
 extern Jsonb *cel_to_proto_json(const CelValue *v);

@@ -19,7 +19,7 @@
  *
  * plus the optional syntax (a.?b, a[?b], [?x], {?k: v}).  Macros (has, all,
  * exists, exists_one, map, filter, the two-variable forms, optMap,
- * optFlatMap) are expanded here into comprehension nodes.
+ * optFlatMap, cel.bind) are expanded here into comprehension nodes.
  *
  * Safety: no backtracking; every recursion level counts against max_depth
  * (lowcode.rules_max_depth) and so does the height of the tree built by
@@ -282,6 +282,15 @@ try_macro(Parser *p, int pos, CelExpr *target, const char *name, int nargs, CelE
 		}
 		return make_comprehension(p, pos, kind, target, v1, v2,
 								  nargs == 4 ? args[2] : NULL, args[nargs - 1]);
+	}
+	/* cel.bind(x, init, e): e with x bound to the value of init (cel-go's bindings extension) */
+	if (strcmp(name, "bind") == 0 && nargs == 3 && target && target->kind == EX_IDENT &&
+		strcmp(target->name, "cel") == 0)
+	{
+		v1 = macro_var(p, args[0]);
+		if (FAILED(p))
+			return NULL;
+		return make_comprehension(p, pos, MACRO_BIND, args[1], v1, NULL, NULL, args[2]);
 	}
 	if ((strcmp(name, "optMap") == 0 || strcmp(name, "optFlatMap") == 0) && nargs == 2)
 	{

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
@@ -417,7 +419,13 @@ cel_to_datum(const CelValue *v, Oid type, Datum *d, bool *isnull)
 			if (v->kind == CEL_INT)
 				*d = NumericGetDatum(int64_to_numeric(v->v.i));
 			else if (v->kind == CEL_DOUBLE)
-				*d = DirectFunctionCall1(float8_numeric, Float8GetDatum(v->v.d));
+				{
+				/* NaN and the infinities as numeric has them; finite values keep their shortest digits */
+				if (isnan(v->v.d) || isinf(v->v.d))
+					*d = DirectFunctionCall1(float8_numeric, Float8GetDatum(v->v.d));
+				else
+					*d = NumericGetDatum(cel_double_to_numeric(v->v.d));
+			}
 			else
 				return false;
 			return true;

@@ -103,6 +103,9 @@ static const FnEntry functions[] = {
 	{"reverse", FN_EXTENSION, 1},
 	{"format", FN_EXTENSION, 1},
 	{"strings.quote", FN_EXTENSION, 0},
+	/* encoders extension */
+	{"base64.encode", FN_EXTENSION, 0},
+	{"base64.decode", FN_EXTENSION, 0},
 	/* math extension */
 	{"math.greatest", FN_EXTENSION, 0},
 	{"math.least", FN_EXTENSION, 0},

@@ -3,7 +3,8 @@
  * cel_strings_ext.c
  *	  The CEL strings extension library (as cel-go's ext.Strings): charAt,
  *	  indexOf, lastIndexOf, lowerAscii, upperAscii, replace, split,
- *	  substring, trim, join, reverse, format and strings.quote.
+ *	  substring, trim, join, reverse, format and strings.quote; and the
+ *	  encoders library (ext.Encoders): base64.encode, base64.decode.
  *
  * Indexes count Unicode code points, not bytes.  Every function that builds
  * a string checks the size against the host's allocation limit (lc_host.h)
@@ -15,6 +16,7 @@
 
 #include <math.h>
 
+#include "common/base64.h"
 #include "miscadmin.h"
 #include "cel/cel_int.h"
 
@@ -482,6 +484,51 @@ cel_strings_ext_call(CelEnv *env, const char *name, bool is_method,
 {
 	CelValue   *s = &args[0];
 
+	if (strcmp(name, "base64.encode") == 0)
+	{
+		/* bytes -> string, the standard alphabet with padding (PostgreSQL's encoder) */
+		if (nargs != 1 || s->kind != CEL_BYTES)
+			no_overload(out, name);
+		else
+		{
+			int			enclen = pg_b64_enc_len(s->v.s.len);
+			char	   *enc;
+			int			n;
+
+			cel_check_alloc(enclen, "string");
+			enc = palloc(enclen + 1);
+			n = pg_b64_encode(s->v.s.data, s->v.s.len, enc, enclen);
+			cel_make_string(out, enc, Max(n, 0));
+		}
+		return true;
+	}
+	if (strcmp(name, "base64.decode") == 0)
+	{
+		/* string -> bytes; as cel-go, padding may be left out */
+		if (nargs != 1 || s->kind != CEL_STRING)
+			no_overload(out, name);
+		else
+		{
+			int			len = s->v.s.len;
+			char	   *padded = palloc(len + 4);
+			int			dlen;
+			char	   *dec;
+			int			n;
+
+			memcpy(padded, s->v.s.data, len);
+			if (len % 4 == 2 || len % 4 == 3)
+				while (len % 4 != 0)
+					padded[len++] = '=';
+			dlen = pg_b64_dec_len(len);
+			dec = palloc(dlen + 1);
+			n = (len % 4 == 0) ? pg_b64_decode(padded, len, dec, dlen) : -1;
+			if (n < 0)
+				cel_make_error(out, CEL_ERR_INVALID_ARGUMENT, "base64.decode: invalid base64 text");
+			else
+				cel_make_bytes(out, dec, n);
+		}
+		return true;
+	}
 	if (strcmp(name, "strings.quote") == 0)
 	{
 		if (nargs != 1 || s->kind != CEL_STRING)

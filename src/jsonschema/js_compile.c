@@ -15,6 +15,14 @@
  *	   places step 1 did not walk, which are compiled on demand.
  *	3. reject reference cycles that never move into the instance (they
  *	   would recurse forever whatever the instance).
+ * A reference that does not resolve is an error only where validation can
+ * reach it from the root (through any keyword but $defs/definitions, and
+ * through references), as ajv compiles only what it reaches; a cycle only
+ * where every validation enters it (through in-place applicators and
+ * references from the root).  Elsewhere (an unused definition of a stored
+ * document, a cycle under "properties") the error is kept on the schema
+ * (deferred_error), raised if validation ever enters it, and listed as a
+ * warning by jsonschema_check.
  *
  * Every error names the schema location as URI#pointer.
  *
@@ -52,7 +60,19 @@ typedef struct CompileCtx
 	List	   *pending;
 	List	   *all;			/* object schemas in creation order */
 	int			depth;
+	/* lexical edges, for reachability (see compile_schema) */
+	JsSchema   *parent;			/* the schema whose keywords are compiled */
+	bool		in_defs;		/* ... under $defs / definitions */
+	List	   *edges;			/* SchemaEdge * */
+	/* set while resolving: an unresolved reference is returned, not raised */
+	char	   *ref_failure;
 } CompileCtx;
+
+typedef struct SchemaEdge
+{
+	JsSchema   *from;
+	JsSchema   *to;
+} SchemaEdge;
 
 /* kinds of positions met when following a JSON pointer */
 typedef enum PosKind
@@ -88,6 +108,20 @@ pg_attribute_printf(4, 5) pg_attribute_noreturn();
  * options, can fill it.  Set and restored by js_compile(), also on error.
  */
 static char *compile_error_pointer = NULL;
+
+/*
+ * A reference that does not resolve: raised, or while resolving (the
+ * pending loop of compile_document) kept in cc->ref_failure with the
+ * message the error would have, the caller returning NULL.
+ */
+static void
+ref_failure(CompileCtx *cc, const char *base, const char *ptr, const char *msg)
+{
+	if (cc->ref_failure == NULL)
+		schema_error(ERRCODE_LJ_UNRESOLVED_REF, base, ptr, "%s", msg);
+	pfree(cc->ref_failure);
+	cc->ref_failure = psprintf("invalid JSON Schema at \"%s\": %s", location_text(base, ptr), msg);
+}
 
 static void
 schema_error(int sqlstate, const char *base, const char *ptr, const char *fmt,...)
@@ -576,6 +610,7 @@ typedef struct SchemaSite
 	const char *ptr;
 	JsDraft		draft;
 	uint32		vocab;
+	bool		ajv_compat;		/* the compile option */
 } SchemaSite;
 
 /* keywords whose meaning depends on a sibling met later, applied at the end */
@@ -599,6 +634,17 @@ compile_identifiers(CompileCtx *cc, JsSchema *s, const JsonbValue *v, bool has_r
 	JsonbValue	idv;
 	char	   *id = NULL;
 	char	   *str;
+	bool		root_dialect = false;
+
+	/*
+	 * At the root of the document, $schema decides the draft before the
+	 * identifier is read: a draft-04 document names its base URI with "id".
+	 */
+	if (st->res == NULL && get_string_member(v, "$schema", &str))
+	{
+		dialect_of_uri(cc, str, st->base, st->ptr, &st->draft, &st->vocab, 0);
+		root_dialect = true;
+	}
 
 	/* identifiers: $id (id in draft 4); ignored beside $ref up to draft 7 */
 	if (!(has_ref && st->draft <= JS_DRAFT7) &&
@@ -611,7 +657,9 @@ compile_identifiers(CompileCtx *cc, JsSchema *s, const JsonbValue *v, bool has_r
 	}
 
 	/* $schema applies at resource roots only */
-	if ((st->res == NULL || id != NULL) && get_string_member(v, "$schema", &str))
+	if (root_dialect)
+		;
+	else if ((st->res == NULL || id != NULL) && get_string_member(v, "$schema", &str))
 		dialect_of_uri(cc, str, st->base, st->ptr, &st->draft, &st->vocab, 0);
 	else if ((st->res == NULL || id != NULL) && get_member(v, "$schema", &idv))
 		schema_error(ERRCODE_LJ_INVALID_SCHEMA, st->base, st->ptr, "\"$schema\" must be a string");
@@ -826,8 +874,12 @@ compile_applicator_keyword(CompileCtx *cc, JsSchema *s, const JsonbValue *v,
 		int			n;
 
 		if (js_is_object(&e))
+		{
+			cc->in_defs = true;
 			(void) schema_map(cc, &e, &n, res, base, ptr,
 							  KW("$defs") ? "$defs" : "definitions", draft, vocab);
+			cc->in_defs = false;
+		}
 	}
 
 	/* format: annotation, or assertion (format-assertion vocabulary, option) */
@@ -886,7 +938,7 @@ compile_validation_keyword(JsSchema *s, const JsonbValue *k, const JsonbValue *e
 		if (i == 0)
 			s->n_enum = -1;	/* "enum": [] accepts nothing */
 	}
-	else if (KW("const") && draft >= JS_DRAFT6)
+	else if (KW("const") && (draft >= JS_DRAFT6 || st->ajv_compat))
 	{
 		s->has_const = true;
 		s->const_value = e;
@@ -1051,9 +1103,38 @@ compile_form_keyword(JsSchema *s, const JsonbValue *k, const JsonbValue *e)
 	}
 }
 
+/*
+ * compile_schema records the lexical edge from the schema whose keywords
+ * are being compiled (cc->parent) to each subschema, unless it sits under
+ * $defs / definitions: validation reaches a definition only by reference.
+ */
+static JsSchema *compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
+									 const char *base, const char *ptr, JsDraft draft, uint32 vocab);
+
 static JsSchema *
 compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			   const char *base, const char *ptr, JsDraft draft, uint32 vocab)
+{
+	JsSchema   *parent = cc->parent;
+	bool		in_defs = cc->in_defs;
+	JsSchema   *s = compile_schema_body(cc, v, res, base, ptr, draft, vocab);
+
+	cc->parent = parent;
+	cc->in_defs = in_defs;
+	if (parent && !in_defs && !s->is_bool)
+	{
+		SchemaEdge *e = palloc(sizeof(SchemaEdge));
+
+		e->from = parent;
+		e->to = s;
+		cc->edges = lappend(cc->edges, e);
+	}
+	return s;
+}
+
+static JsSchema *
+compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
+					const char *base, const char *ptr, JsDraft draft, uint32 vocab)
 {
 	JsSchema   *s;
 	JsIter		it;
@@ -1093,6 +1174,8 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	memo_insert(cc, v->val.binary.data, s);
 	cc->all = lappend(cc->all, s);
 	cc->depth++;
+	cc->parent = s;
+	cc->in_defs = false;
 
 	has_ref = get_member(v, "$ref", &idv);
 
@@ -1101,6 +1184,7 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	st.ptr = ptr;
 	st.draft = draft;
 	st.vocab = vocab;
+	st.ajv_compat = cc->opts->ajv_compat;
 	compile_identifiers(cc, s, v, has_ref, &st);
 	res = st.res;
 	base = st.base;
@@ -1127,9 +1211,9 @@ compile_schema(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 			schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$ref\" must be a string");
 		s->ref_text = value_cstring(&idv);
 		add_pending(cc, s, false, base, s->ref_text);
-		if (draft <= JS_DRAFT7)
+		if (draft <= JS_DRAFT7 && !cc->opts->ajv_compat)
 		{
-			/* up to draft 7, $ref replaces its siblings */
+			/* up to draft 7, $ref replaces its siblings (ajv applies them: ajv_compat) */
 			s->has_refs = true;
 			cc->depth--;
 			return s;
@@ -1266,8 +1350,11 @@ walk_pointer(CompileCtx *cc, JsResource *r, const char *pointer,
 				found = js_array_get(cur.val.binary.data, (int) idx, &child);
 		}
 		if (!found)
-			schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-						 "cannot resolve \"$ref\": \"%s\": no such location", target);
+		{
+			ref_failure(cc, ref_base, ref_ptr,
+						psprintf("cannot resolve \"$ref\": \"%s\": no such location", target));
+			return NULL;
+		}
 		kind = next_kind(kind, tok.data, &child);
 		path = psprintf("%s/%s", path, pointer_escape(tok.data, tok.len));
 		cur = child;
@@ -1309,9 +1396,12 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 		JsSchema   *s;
 
 		if (doc == NULL)
-			schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-						 "cannot resolve \"%s\": no schema or registered document has the URI \"%s\"",
-						 p->target, docuri);
+		{
+			ref_failure(cc, ref_base, ref_ptr,
+						psprintf("cannot resolve \"%s\": no schema or registered document has the URI \"%s\"",
+								 p->target, docuri));
+			return NULL;
+		}
 		js_root_value(doc, &root);
 		s = compile_schema(cc, &root, NULL, docuri, "", p->owner->draft, JS_VOCAB_DEFAULT);
 		r = find_resource(cc, docuri);
@@ -1331,9 +1421,10 @@ resolve_target(CompileCtx *cc, PendingRef *p)
 		if (strcmp(a->name, frag) == 0)
 			return a->schema;
 	}
-	schema_error(ERRCODE_LJ_UNRESOLVED_REF, ref_base, ref_ptr,
-				 "cannot resolve \"%s\": no anchor \"%s\" in %s",
-				 p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema");
+	ref_failure(cc, ref_base, ref_ptr,
+				psprintf("cannot resolve \"%s\": no anchor \"%s\" in %s",
+						 p->target, frag, docuri[0] ? psprintf("\"%s\"", docuri) : "the schema"));
+	return NULL;
 }
 
 /* ---------- cycles without progress ---------- */
@@ -1361,9 +1452,26 @@ check_cycle_edge(CycleState *cs, JsSchema *from, JsSchema *to, const char *kw)
 		return;
 	e = hash_search(cs->state, &to, HASH_FIND, NULL);
 	if (e && e->state == 1)
-		schema_error(ERRCODE_LJ_REF_CYCLE, from->resource->uri, from->ptr,
-					 "\"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
-					 kw, to->resource->uri, to->ptr);
+	{
+		if (from->always_entered)
+			schema_error(ERRCODE_LJ_REF_CYCLE, from->resource->uri, from->ptr,
+						 "\"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
+						 kw, to->resource->uri, to->ptr);
+
+		/*
+		 * Entered only for some instances (under "properties", say) or never:
+		 * kept, raised if validation enters it (as ajv, whose validation
+		 * would overflow its stack there)
+		 */
+		if (from->deferred_error == NULL)
+		{
+			from->deferred_error =
+				psprintf("invalid JSON Schema at \"%s\": \"%s\" leads back to \"%s#%s\" without moving into the instance: the validation would never end",
+						 location_text(from->resource->uri, from->ptr), kw, to->resource->uri, to->ptr);
+			from->deferred_sqlstate = ERRCODE_LJ_REF_CYCLE;
+		}
+		return;
+	}
 	if (e == NULL)
 		check_cycles(cs, to);
 }
@@ -1400,6 +1508,94 @@ check_cycles(CycleState *cs, JsSchema *s)
 	cs->depth--;
 	e = hash_search(cs->state, &s, HASH_FIND, NULL);
 	e->state = 2;
+}
+
+/* ---------- reachability ---------- */
+
+typedef struct ReachEntry
+{
+	JsSchema   *key;
+	List	   *out;			/* JsSchema * */
+} ReachEntry;
+
+/* mark every schema validation can reach from root (lexical and reference edges) */
+static void
+mark_reachable(CompileCtx *cc, JsSchema *root)
+{
+	HASHCTL		hctl;
+	HTAB	   *adj;
+	ListCell   *lc;
+	List	   *todo;
+
+	if (root->is_bool)
+		return;
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(JsSchema *);
+	hctl.entrysize = sizeof(ReachEntry);
+	hctl.hcxt = CurrentMemoryContext;
+	adj = hash_create("jsonschema reachability", 64, &hctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, cc->edges)
+	{
+		SchemaEdge *e = lfirst(lc);
+		bool		found;
+		ReachEntry *r = hash_search(adj, &e->from, HASH_ENTER, &found);
+
+		if (!found)
+			r->out = NIL;
+		r->out = lappend(r->out, e->to);
+	}
+	root->reachable = true;
+	todo = list_make1(root);
+	while (todo != NIL)
+	{
+		JsSchema   *s = llast(todo);
+		ReachEntry *r;
+
+		todo = list_delete_last(todo);
+		CHECK_FOR_INTERRUPTS();
+		r = hash_search(adj, &s, HASH_FIND, NULL);
+		if (r == NULL)
+			continue;
+		foreach(lc, r->out)
+		{
+			JsSchema   *t = lfirst(lc);
+
+			if (!t->reachable)
+			{
+				t->reachable = true;
+				todo = lappend(todo, t);
+			}
+		}
+	}
+	hash_destroy(adj);
+}
+
+/*
+ * Mark the schemas every validation enters: the root and what in-place
+ * applicators and references lead to from it (the edges of check_cycles).
+ * A cycle there is an error whatever the instance.
+ */
+static void
+mark_always_entered(JsSchema *s, int depth)
+{
+	int			i;
+
+	if (s == NULL || s->is_bool || s->always_entered || depth >= JS_MAX_DEPTH)
+		return;
+	check_stack_depth();
+	s->always_entered = true;
+	mark_always_entered(s->ref, depth + 1);
+	mark_always_entered(s->dynref, depth + 1);
+	for (i = 0; i < s->n_all_of; i++)
+		mark_always_entered(s->all_of[i], depth + 1);
+	for (i = 0; i < s->n_any_of; i++)
+		mark_always_entered(s->any_of[i], depth + 1);
+	for (i = 0; i < s->n_one_of; i++)
+		mark_always_entered(s->one_of[i], depth + 1);
+	mark_always_entered(s->not, depth + 1);
+	mark_always_entered(s->if_, depth + 1);
+	mark_always_entered(s->then_, depth + 1);
+	mark_always_entered(s->else_, depth + 1);
 }
 
 /* ---------- entry points ---------- */
@@ -1443,21 +1639,57 @@ compile_document(Jsonb *schema, const JsCompileOptions *opts)
 							 "", opts->default_draft ? opts->default_draft : JS_DRAFT2020,
 							 JS_VOCAB_DEFAULT);
 
-	/* the list grows while it is walked: resolving may compile more */
+	/*
+	 * The list grows while it is walked: resolving may compile more.  A
+	 * reference that does not resolve is kept on its owner for now.
+	 */
+	cc.parent = NULL;
 	for (int i = 0; i < list_length(cc.pending); i++)
 	{
 		PendingRef *p = list_nth(cc.pending, i);
 		JsSchema   *t;
 
 		CHECK_FOR_INTERRUPTS();
+		cc.ref_failure = pstrdup("");
 		t = resolve_target(&cc, p);
+		if (t == NULL)
+		{
+			if (p->owner->deferred_error == NULL)
+			{
+				p->owner->deferred_error = cc.ref_failure;
+				p->owner->deferred_sqlstate = ERRCODE_LJ_UNRESOLVED_REF;
+			}
+		}
+		else if (!t->is_bool)
+		{
+			SchemaEdge *e = palloc(sizeof(SchemaEdge));
+
+			e->from = p->owner;
+			e->to = t;
+			cc.edges = lappend(cc.edges, e);
+		}
+		cc.ref_failure = NULL;
 		if (p->dynamic)
 			p->owner->dynref = t;
 		else
 			p->owner->ref = t;
 	}
+	mark_reachable(&cc, c->root);
+	/* a broken reference that validation can reach is an error, as before */
+	foreach(lc, cc.all)
+	{
+		JsSchema   *sch = lfirst(lc);
+
+		if (sch->deferred_error && sch->reachable)
+		{
+			if (compile_error_pointer)
+				strlcpy(compile_error_pointer, sch->ptr, JS_ERROR_POINTER_SIZE);
+			ereport(ERROR, (errcode(sch->deferred_sqlstate), errmsg_internal("%s", sch->deferred_error)));
+		}
+	}
 
 	/* check every compiled object schema for cycles, in a stable order */
+	mark_always_entered(c->root, 0);
 	{
 		CycleState	cs;
 
@@ -1476,6 +1708,13 @@ compile_document(Jsonb *schema, const JsCompileOptions *opts)
 				check_cycles(&cs, sch);
 		}
 		hash_destroy(cs.state);
+	}
+	foreach(lc, cc.all)
+	{
+		JsSchema   *sch = lfirst(lc);
+
+		if (sch->deferred_error)
+			c->warnings = lappend(c->warnings, (char *) sch->deferred_error);
 	}
 	hash_destroy(cc.memo);
 

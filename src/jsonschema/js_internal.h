@@ -114,6 +114,18 @@ struct JsSchema
 	bool		has_refs;		/* $ref, $dynamicRef or $recursiveRef */
 	bool		has_inplace;	/* allOf, anyOf, oneOf, not or if */
 
+	/*
+	 * A reference that does not resolve, or a cycle without progress, in a
+	 * part of the schema no validation reaches from the root: the error is
+	 * kept and raised only if validation enters this schema (as ajv, which
+	 * compiles only what is reachable); jsonschema_check reports it as a
+	 * warning.
+	 */
+	const char *deferred_error;
+	int			deferred_sqlstate;
+	bool		reachable;		/* from the root (compile time only) */
+	bool		always_entered;	/* by every validation (compile time only) */
+
 	/* references */
 	JsSchema   *ref;
 	const char *ref_text;

@@ -223,9 +223,99 @@ js_is_array(const JsonbValue *v)
 	return v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data);
 }
 
+/*
+ * Numerics read in place.  The on-disk layout of numeric (numeric.c, fixed
+ * by pg_upgrade compatibility): after the varlena header a uint16 header;
+ * its top bits say short (10), long positive (00), long negative (01) or
+ * special (11: NaN, infinities).  A short numeric keeps sign, display scale
+ * and a 7-bit weight in that header; a long one has an int16 weight next.
+ * Then the base-10000 digits (int16), normally without leading or trailing
+ * zero digits (make_result strips them; the code does not rely on it).
+ */
+#define JS_NUM_FLAGS(h)			((h) & 0xC000)
+#define JS_NUM_SHORT			0x8000
+#define JS_NUM_NEG				0x4000
+#define JS_NUM_SPECIAL			0xC000
+#define JS_NUM_SHORT_NEG		0x2000
+#define JS_NUM_SHORT_WSIGN		0x0040
+#define JS_NUM_SHORT_WMASK		0x003F
+
+typedef struct JsNumParts
+{
+	bool		special;
+	bool		neg;
+	int			weight;			/* of the first digit, in base-10000 places */
+	int			ndigits;
+	const char *digits;			/* int16 each, maybe unaligned */
+} JsNumParts;
+
+static inline void
+num_parts(Numeric n, JsNumParts *p)
+{
+	const char *d = VARDATA_ANY(n);
+	int			size = VARSIZE_ANY_EXHDR(n);
+	uint16		h;
+
+	memcpy(&h, d, sizeof(h));
+	p->special = JS_NUM_FLAGS(h) == JS_NUM_SPECIAL;
+	if (JS_NUM_FLAGS(h) == JS_NUM_SHORT)
+	{
+		p->neg = (h & JS_NUM_SHORT_NEG) != 0;
+		p->weight = (h & JS_NUM_SHORT_WSIGN) ? (int) (~JS_NUM_SHORT_WMASK | (h & JS_NUM_SHORT_WMASK))
+			: (int) (h & JS_NUM_SHORT_WMASK);
+		p->digits = d + sizeof(uint16);
+		p->ndigits = (size - (int) sizeof(uint16)) / (int) sizeof(int16);
+	}
+	else
+	{
+		int16		w;
+
+		memcpy(&w, d + sizeof(uint16), sizeof(w));
+		p->neg = JS_NUM_FLAGS(h) == JS_NUM_NEG;
+		p->weight = w;
+		p->digits = d + 2 * sizeof(uint16);
+		p->ndigits = (size - 2 * (int) sizeof(uint16)) / (int) sizeof(int16);
+	}
+}
+
+/* an integral numeric below 10^16 in magnitude as int64 */
+static inline bool
+num_small_int(Numeric n, int64 *out)
+{
+	JsNumParts	p;
+	int64		v = 0;
+
+	num_parts(n, &p);
+	if (p.special)
+		return false;
+	if (p.ndigits == 0)
+	{
+		*out = 0;
+		return true;
+	}
+	if (p.weight < 0 || p.weight > 3 || p.ndigits > p.weight + 1)
+		return false;			/* (a fraction, or not normalized: the slow way) */
+	for (int i = 0; i <= p.weight; i++)
+	{
+		int16		dig = 0;
+
+		if (i < p.ndigits)
+			memcpy(&dig, p.digits + i * sizeof(int16), sizeof(dig));
+		v = v * 10000 + dig;
+	}
+	*out = p.neg ? -v : v;
+	return true;
+}
+
 int
 js_numeric_cmp(Numeric a, Numeric b)
 {
+	int64		x,
+				y;
+
+	/* the common case of forms (ages, quantities, limits): no fmgr call */
+	if (num_small_int(a, &x) && num_small_int(b, &y))
+		return x < y ? -1 : x > y ? 1 : 0;
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 											 NumericGetDatum(a),
 											 NumericGetDatum(b)));
@@ -250,10 +340,22 @@ js_numeric_sign(Numeric n)
 bool
 js_numeric_is_integral(Numeric n)
 {
-	if (numeric_is_nan(n) || numeric_is_inf(n))
+	JsNumParts	p;
+
+	/* no digit after the point: every stored digit lies left of it */
+	num_parts(n, &p);
+	if (p.special)
 		return false;
-	return DatumGetInt32(DirectFunctionCall1(numeric_min_scale,
-											 NumericGetDatum(n))) == 0;
+	/* (digits past the point are zero when a value was not normalized) */
+	for (int i = Max(p.weight + 1, 0); i < p.ndigits; i++)
+	{
+		int16		dig;
+
+		memcpy(&dig, p.digits + i * sizeof(int16), sizeof(dig));
+		if (dig != 0)
+			return false;
+	}
+	return true;
 }
 
 /* length in characters (code points in UTF-8 databases) */

@@ -6,8 +6,9 @@
  *	  document table lowcode.schema_documents.
  *
  * Caches.  Each call site keeps (in fn_extra) a pin on the compiled schema
- * it used last; when the schema argument is a constant of the query, the
- * bytes are not even compared again.  Behind it a backend-wide LRU keyed by
+ * it used last; when the schema argument is a constant of the query (a
+ * Const, not a Param: PL/pgSQL reuses a call site while its variables
+ * change), the bytes are not even compared again.  Behind it a backend-wide LRU keyed by
  * the schema's bytes (hash, then full compare) and the default draft holds
  * at most lowcode.jsonschema_cache_size compiled schemas.  An entry that
  * loaded a document from the store is stale once the store generation has
@@ -45,6 +46,7 @@ typedef struct CacheEntry
 	dlist_node	node;
 	uint32		hash;
 	JsDraft		default_draft;
+	bool		ajv_compat;
 	JsCompiled *compiled;
 	uint64		generation;
 	int			pins;
@@ -122,7 +124,7 @@ same_schema(Jsonb *a, Jsonb *b)
 
 /* a compiled schema from the backend cache, compiling it if needed; pinned */
 static CacheEntry *
-cache_get(Jsonb *schema, JsDraft default_draft)
+cache_get(Jsonb *schema, JsDraft default_draft, bool ajv_compat)
 {
 	uint32		hash = hash_bytes((unsigned char *) schema, VARSIZE(schema));
 	dlist_mutable_iter it;
@@ -133,7 +135,7 @@ cache_get(Jsonb *schema, JsDraft default_draft)
 	dlist_foreach_modify(it, &lru)
 	{
 		e = dlist_container(CacheEntry, node, it.cur);
-		if (e->hash == hash && e->default_draft == default_draft &&
+		if (e->hash == hash && e->default_draft == default_draft && e->ajv_compat == ajv_compat &&
 			same_schema(e->compiled->schema, schema))
 		{
 			if (!entry_fresh(e))
@@ -153,6 +155,7 @@ cache_get(Jsonb *schema, JsDraft default_draft)
 											  ALLOCSET_DEFAULT_SIZES);
 	memset(&opts, 0, sizeof(opts));
 	opts.default_draft = default_draft;
+	opts.ajv_compat = ajv_compat;
 	opts.loader = js_store_load;
 	{
 		uint64		gen = js_store_generation();
@@ -162,6 +165,7 @@ cache_get(Jsonb *schema, JsDraft default_draft)
 		e = MemoryContextAllocZero(cache_context, sizeof(CacheEntry));
 		e->hash = hash;
 		e->default_draft = default_draft;
+		e->ajv_compat = ajv_compat;
 		e->compiled = c;
 		e->generation = gen;
 	}
@@ -183,9 +187,25 @@ call_cache_reset(void *arg)
 	cc->entry = NULL;
 }
 
+/*
+ * Is the schema argument a constant of the query?  Only a Const: a Param is
+ * "stable" for one execution (get_fn_expr_arg_stable) but PL/pgSQL evaluates
+ * a simple expression again and again with the same FmgrInfo while its
+ * variables change, so a Param is compared by its bytes each call.
+ */
+static bool
+schema_arg_is_const(FmgrInfo *flinfo)
+{
+	Node	   *expr = flinfo->fn_expr;
+
+	if (expr && IsA(expr, FuncExpr) && list_length(((FuncExpr *) expr)->args) >= 1)
+		return IsA(linitial(((FuncExpr *) expr)->args), Const);
+	return false;
+}
+
 /* the compiled schema for this call, using the call-site cache */
 static JsCompiled *
-get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft)
+get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft, bool ajv_compat)
 {
 	CallCache  *cc = fcinfo->flinfo->fn_extra;
 	CacheEntry *e;
@@ -201,17 +221,17 @@ get_compiled(FunctionCallInfo fcinfo, Datum raw, JsDraft default_draft)
 		cb->func = call_cache_reset;
 		cb->arg = cc;
 		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, cb);
-		cc->const_schema = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+		cc->const_schema = schema_arg_is_const(fcinfo->flinfo);
 		fcinfo->flinfo->fn_extra = cc;
 	}
 	e = cc->entry;
-	if (e && e->default_draft == default_draft && entry_fresh(e) &&
+	if (e && e->default_draft == default_draft && e->ajv_compat == ajv_compat && entry_fresh(e) &&
 		(cc->const_schema ||
 		 (raw_len == cc->raw_len && memcmp(cc->raw, DatumGetPointer(raw), raw_len) == 0)))
 		return e->compiled;
 
 	schema = DatumGetJsonbP(raw);
-	e = cache_get(schema, default_draft);
+	e = cache_get(schema, default_draft, ajv_compat);
 	if (cc->entry)
 		entry_unpin(cc->entry);
 	cc->entry = e;
@@ -234,6 +254,7 @@ typedef struct SqlOptions
 	JsValidateOptions v;
 	JsOutput	output;
 	JsDraft		default_draft;
+	bool		ajv_compat;
 } SqlOptions;
 
 static void
@@ -242,7 +263,7 @@ options_error(const char *fmt, const char *arg)
 	ereport(ERROR,
 			(errcode(ERRCODE_LJ_INVALID_OPTIONS),
 			 errmsg(fmt, arg),
-			 errhint("Valid options: \"output\": \"flag\" | \"basic\", \"max_errors\": N, \"format\": \"assert\" | \"annotate\", \"locale\": \"en\" | \"zh-CN\" | \"de\" | \"es\" | \"fr\" | \"ja\" | \"pt-BR\", \"draft\": \"4\" | \"6\" | \"7\" | \"2019-09\" | \"2020-12\".")));
+			 errhint("Valid options: \"output\": \"flag\" | \"basic\", \"max_errors\": N, \"format\": \"assert\" | \"annotate\", \"locale\": \"en\" | \"zh-CN\" | \"de\" | \"es\" | \"fr\" | \"ja\" | \"pt-BR\", \"draft\": \"4\" | \"6\" | \"7\" | \"2019-09\" | \"2020-12\", \"ajv_compat\": true | false.")));
 }
 
 static void
@@ -319,6 +340,12 @@ parse_options(Jsonb *options, SqlOptions *o)
 							  sval ? sval : "(not a string)");
 			o->default_draft = d;
 		}
+		else if (strcmp(key, "ajv_compat") == 0)
+		{
+			if (v.type != jbvBool)
+				options_error("option \"ajv_compat\" must be true or false%s", "");
+			o->ajv_compat = v.val.boolean;
+		}
 		else
 			options_error("unknown option \"%s\"", key);
 	}
@@ -365,7 +392,7 @@ Datum
 jsonschema_is_valid(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *instance = PG_GETARG_JSONB_P(1);
-	JsCompiled *c = get_compiled(fcinfo, PG_GETARG_DATUM(0), JS_DRAFT2020);
+	JsCompiled *c = get_compiled(fcinfo, PG_GETARG_DATUM(0), JS_DRAFT2020, false);
 	JsValidateOptions o;
 
 	memset(&o, 0, sizeof(o));
@@ -389,7 +416,7 @@ jsonschema_validate(PG_FUNCTION_ARGS)
 	if (o.output == JS_OUTPUT_FLAG)
 		o.v.collect = false;
 	o.v.annotate = (o.output == JS_OUTPUT_BASIC);
-	c = get_compiled(fcinfo, PG_GETARG_DATUM(0), o.default_draft);
+	c = get_compiled(fcinfo, PG_GETARG_DATUM(0), o.default_draft, o.ajv_compat);
 	memset(&r, 0, sizeof(r));
 	js_validate(c, instance, &o.v, &r);
 	PG_RETURN_DATUM(result_datum(&r, o.output));
@@ -425,6 +452,7 @@ jsonschema_check(PG_FUNCTION_ARGS)
 	parse_options(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &o);
 	memset(&copts, 0, sizeof(copts));
 	copts.default_draft = o.default_draft;
+	copts.ajv_compat = o.ajv_compat;
 	copts.loader = js_store_load;
 	copts.error_pointer = error_pointer;
 	error_pointer[0] = '\0';
@@ -472,7 +500,7 @@ jsonschema_check(PG_FUNCTION_ARGS)
 		escape_json(&ms, meta_uri);
 		appendStringInfoChar(&ms, '}');
 		e = cache_get(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(ms.data))),
-					  JS_DRAFT2020);
+					  JS_DRAFT2020, false);
 		PG_TRY();
 		{
 			js_validate(e->compiled, schema, &o.v, &r);
@@ -509,6 +537,25 @@ jsonschema_check(PG_FUNCTION_ARGS)
 	}
 	else
 		js_result_append_json(&buf, &r, o.output == JS_OUTPUT_FLAG ? JS_OUTPUT_FLAG : JS_OUTPUT_ERRORS);
+	/*
+	 * Broken references and cycles out of validation's reach: the schema is
+	 * usable, the problems are listed ("warnings", an array of messages)
+	 */
+	if (compiled && compiled->warnings != NIL && o.output != JS_OUTPUT_FLAG &&
+		buf.len > 0 && buf.data[buf.len - 1] == '}')
+	{
+		ListCell   *lc;
+
+		buf.len--;
+		appendStringInfoString(&buf, ", \"warnings\": [");
+		foreach(lc, compiled->warnings)
+		{
+			if (lc != list_head(compiled->warnings))
+				appendStringInfoString(&buf, ", ");
+			escape_json(&buf, (char *) lfirst(lc));
+		}
+		appendStringInfoString(&buf, "]}");
+	}
 	if (compiled)
 		MemoryContextDelete(compiled->mcxt);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));

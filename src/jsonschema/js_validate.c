@@ -1354,6 +1354,10 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		return false;
 	}
 
+	/* a broken reference or a cycle compile time found out of reach (js_compile.c) */
+	if (unlikely(s->deferred_error != NULL))
+		ereport(ERROR, (errcode(s->deferred_sqlstate), errmsg_internal("%s", s->deferred_error)));
+
 	/* our own error before the stack's, so that it carries our SQLSTATE */
 	if (v->depth >= JS_MAX_EVAL_DEPTH || stack_is_too_deep())
 		ereport(ERROR,

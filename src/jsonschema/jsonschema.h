@@ -98,6 +98,7 @@ typedef struct JsCompiled
 	bool		uses_dynamic_scope;	/* $dynamicRef or $recursiveRef present */
 	List	   *resources;
 	bool		has_ext;		/* some schema carries an extension (JsSchema.ext) */
+	List	   *warnings;		/* messages of the deferred errors (char *) */
 } JsCompiled;
 
 /*
@@ -119,6 +120,7 @@ typedef bool (*JsExtValidateFn) (void *ext, JsExtCall *call, void *arg);
 typedef struct JsCompileOptions
 {
 	JsDraft		default_draft;	/* when $schema is absent */
+	bool		ajv_compat;		/* ajv's extensions: const in draft 4, siblings of $ref up to draft 7 */
 	JsLoaderFn	loader;
 	void	   *loader_arg;
 	JsExtCompileFn ext_compile;	/* optional */

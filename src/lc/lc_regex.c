@@ -5,9 +5,11 @@
  *	  the entry points and the cache of compiled expressions.
  *
  * src/lc/ holds the project's shared libraries (see lc_host.h).  The
- * regular expression library is three files: lc_regex_charset.c (code
- * point sets), lc_regex_translate.c (the dialects' parsers, writing ARE)
- * and this one.
+ * regular expression library is four files: lc_regex_charset.c (code
+ * point sets), lc_regex_translate.c (the dialects' parsers, writing ARE),
+ * lc_regex_pcre2.c (the PCRE2 JIT matcher of ECMA-262 patterns, which a
+ * cache slot holds beside the ARE one when the pattern can go there) and
+ * this one.
  *
  * A pattern is parsed in its own dialect and rewritten into PostgreSQL's
  * ARE syntax, then compiled with pg_regcomp() under the C collation, as
@@ -37,6 +39,7 @@
 #include "common/hashfn.h"
 #include "lc/lc_regex.h"
 #include "lc/lc_regex_int.h"
+#include "lc/lc_regex_pcre2.h"
 #include "lc/lc_unicode.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -59,6 +62,7 @@ typedef struct CacheSlot
 	char	   *pattern;		/* in RegexCacheContext */
 	int			len;
 	regex_t		re;
+	LcPcre2    *pcre;			/* ECMA-262: the PCRE2 matcher, NULL: use re */
 	int			hash_next;		/* next slot in the bucket, -1 */
 	int			lru_prev;		/* towards most recently used, -1 */
 	int			lru_next;		/* towards least recently used, -1 */
@@ -167,6 +171,8 @@ cache_evict(void)
 	*link = s->hash_next;
 	lru_unlink(i);
 	pg_regfree(&s->re);
+	lc_pcre2_free(s->pcre);
+	s->pcre = NULL;
 	pfree(s->pattern);
 	s->serial = 0;
 	slots_used--;
@@ -246,6 +252,8 @@ cache_lookup(LcRegexDialect dialect, uint32 hash, const char *pattern, int len, 
 	s->dialect = dialect;
 	s->hash = hash;
 	s->re = re;
+	/* the pattern is valid ECMA-262 (it translated): match it with PCRE2 where it can */
+	s->pcre = dialect == LC_REGEX_ECMA262 ? lc_pcre2_compile_ecma(pattern, len) : NULL;
 	s->serial = next_serial++;
 	s->hash_next = buckets[hash % LC_REGEX_HASH_BUCKETS];
 	buckets[hash % LC_REGEX_HASH_BUCKETS] = i;
@@ -290,6 +298,8 @@ slot_search(int i, const char *subject, int len)
 	int			n;
 	int			rc;
 
+	if (s->pcre && (rc = lc_pcre2_search(s->pcre, subject, len)) >= 0)
+		return rc == 1;
 	/* a subject of up to 1 GB takes 4 bytes a character: allow a huge buffer */
 	wide = (len < lengthof(stackbuf)) ? stackbuf :
 		palloc_extended(sizeof(pg_wchar) * ((Size) len + 1), MCXT_ALLOC_HUGE);

@@ -248,8 +248,8 @@ out_source_set(Tr *t, CpSet *s)
 	out_set(t, s);
 }
 
-static inline int
-hexval(pg_wchar c)
+int
+lc_regex_hexval(pg_wchar c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -268,7 +268,7 @@ read_hex_fixed(Tr *t, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		int			h = hexval(tr_peek(t, i));
+		int			h = lc_regex_hexval(tr_peek(t, i));
 
 		if (h < 0)
 			return -1;
@@ -288,9 +288,9 @@ read_hex_braced(Tr *t)
 	if (tr_peek(t, 0) != '{')
 		return -1;
 	t->pos++;
-	while (!tr_eof(t) && hexval(tr_peek(t, 0)) >= 0)
+	while (!tr_eof(t) && lc_regex_hexval(tr_peek(t, 0)) >= 0)
 	{
-		v = v * 16 + hexval(tr_peek(t, 0));
+		v = v * 16 + lc_regex_hexval(tr_peek(t, 0));
 		if (v > UNICODE_MAX)
 		{
 			tr_error(t, "code point escape above U+10FFFF");

@@ -31,6 +31,6 @@ clang-14 -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno
   "$TOP"/src/cel/cel_lex.c "$TOP"/src/cel/cel_parse.c "$TOP"/src/cel/cel_eval.c \
   "$TOP"/src/cel/cel_value.c "$TOP"/src/cel/cel_stdlib.c "$TOP"/src/cel/cel_time.c \
   "$TOP"/src/cel/cel_strings_ext.c "$TOP"/src/cel/cel_math_ext.c "$TOP"/src/cel/cel_check.c \
-  -lm -o "$OUT/cel_fuzz"
+  "$(${PG_CONFIG:-pg_config} --pkglibdir)/libpgcommon.a" -lm -o "$OUT/cel_fuzz"
 exec "$OUT/cel_fuzz" -runs="$RUNS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
   -dict="$FUZZ/cel.dict" -artifact_prefix="$OUT/" -print_final_stats=1 "$@" "$FUZZ/corpus_cel" "$FUZZ/seeds_cel" "$OUT/seeds_spec"

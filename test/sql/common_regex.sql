@@ -134,3 +134,20 @@ SELECT lowcode.jsonschema_is_valid('{"pattern": "^a+$", "propertyNames": {"patte
 
 -- NULL in, NULL out
 SELECT lowcode.regex_test('ecma262', NULL, 'a') IS NULL AS strict;
+
+-- ECMA-262 patterns match on PCRE2 (JIT) where the rewrite can express them
+-- (see src/lc/lc_regex_pcre2.c); the same answers as ECMA-262 for what
+-- PCRE2 spells differently:
+SELECT p, s, lowcode.regex_test('ecma262', p, s) AS matches
+FROM (VALUES ('^\v$', E'\x0b'), ('^\s$', U&'\00A0'), ('^\s$', U&'\FEFF'), ('^\S$', U&'\2003'),
+             ('^.$', E'\r'), ('^.$', U&'\0085'), ('a$', E'a\n'), ('^[^]$', E'\n'), ('^a[]?b$', 'ab'),
+             ('^\cJ$', E'\n'), ('^\x41\u0042\u{43}$', 'ABC'), ('^\ud83d\udc32$', U&'\+01F432'),
+             ('^[[:alpha:]]$', 'a'), ('^[[:alpha:]]$', ':]'), ('^\w$', U&'\00E9'), ('\bé', U&'x\00E9'),
+             ('^(a)?\1b$', 'b'), ('^(?<y>\d{4})-\k<y>$', '2024-2024'), ('^\p{Lu}$', U&'\00C9'),
+             ('^\p{Script=Greek}$', U&'\03B1'), ('^(?<=a)b', 'b'), ('(?<=a+)b$', 'aab'), ('^[\S]$', ' ')) v(p, s);
+-- a backtracking engine needs a budget: a pattern that backtracks
+-- exponentially stops with 54000 instead of running without end
+SELECT lowcode.regex_test('ecma262', '^(a+)+$', repeat('a', 40) || 'b');
+SELECT lowcode.jsonschema_is_valid('{"pattern": "^(a+)+$"}', to_jsonb(repeat('a', 40) || 'b'));
+-- (CEL's RE2 patterns stay on PostgreSQL's engine, which has no such blow-up)
+SELECT lowcode.regex_test('re2', '^(a+)+$', repeat('a', 40) || 'b') AS re2_no_budget_needed;

@@ -145,3 +145,51 @@ SELECT e->'params' AS params, e->>'message' AS message
 FROM jsonb_array_elements(lowcode.jsonschema_check('{"$ref": "#/$defs/missing"}')->'errors') e;
 SELECT lowcode.jsonschema_check('{"$schema": "http://json-schema.org/draft-04/schema#", "exclusiveMinimum": 3}')->'valid' AS draft4_boolean_expected;
 
+-- one PL/pgSQL call site, the schema in a variable that changes: each call
+-- uses its own schema (a Param is not a constant of the call site)
+CREATE FUNCTION pg_temp.each_schema() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s jsonb; r text := '';
+BEGIN
+    FOREACH s IN ARRAY ARRAY['{"type": "string"}', '{"type": "integer"}', '{"type": "string"}']::jsonb[] LOOP
+        r := r || lowcode.jsonschema_is_valid(s, '3')::text || ' ' ||
+             (lowcode.jsonschema_validate(s, '3', '{"output": "flag"}')->>'valid') || '; ';
+    END LOOP;
+    RETURN r;
+END $$;
+SELECT pg_temp.each_schema();
+-- draft 4 named by $schema (not by the draft option): the root "id" is the
+-- base URI, and an embedded "id" names a resource that "$ref" finds
+SELECT lowcode.jsonschema_is_valid(s, '{"p": 3}') AS int_valid, lowcode.jsonschema_is_valid(s, '{"p": "x"}') AS string_valid
+FROM (SELECT '{"$schema": "http://json-schema.org/draft-04/schema#", "id": "http://x.example/a.json",
+               "properties": {"p": {"$ref": "c.json"}},
+               "definitions": {"c": {"id": "c.json", "type": "integer"}}}'::jsonb AS s) x;
+-- references are resolved where validation can reach them (as ajv): a broken
+-- reference or a cycle in an unused definition is a warning of
+-- jsonschema_check, not an error; reached, it is the error it always was
+-- (a cycle: entered by validation)
+SELECT lowcode.jsonschema_is_valid(s, '{"a": 1}') AS unused_broken_ok,
+       lowcode.jsonschema_check(s) AS check_warns
+FROM (SELECT '{"properties": {"a": {"type": "integer"}},
+               "$defs": {"broken": {"$ref": "#/$defs/nowhere"}, "loop": {"$ref": "#/$defs/loop"},
+                         "ext": {"$ref": "https://unknown.example/x.json"}}}'::jsonb AS s) x;
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/broken"}}, "$defs": {"broken": {"$ref": "#/$defs/nowhere"}}}', '{}') AS reachable_broken;
+-- a cycle under "properties" is entered only by instances with that property
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/loop"}}, "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{}') AS loop_not_entered;
+SELECT lowcode.jsonschema_is_valid('{"properties": {"a": {"$ref": "#/$defs/loop"}}, "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{"a": 1}') AS loop_entered;
+-- one every validation enters is a compile error
+SELECT lowcode.jsonschema_is_valid('{"allOf": [{"$ref": "#/$defs/loop"}], "$defs": {"loop": {"$ref": "#/$defs/loop"}}}', '{}') AS loop_always;
+SELECT lowcode.jsonschema_check('{"properties": {"a": {"$ref": "#/$defs/broken"}}, "$defs": {"broken": {"$ref": "#/$defs/nowhere"}}}')->'errors'->0->>'message' AS check_error;
+-- ajv_compat: ajv's answers where it extends a draft (const in draft 4,
+-- siblings of $ref up to draft 7); without it, the spec's
+SELECT o AS options,
+       lowcode.jsonschema_validate('{"$schema": "http://json-schema.org/draft-04/schema#", "const": 1}', '2', o)->'valid' AS draft4_const,
+       lowcode.jsonschema_validate('{"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {"s": {"type": "string"}},
+                                    "$ref": "#/definitions/s", "maxLength": 2}', '"abc"', o)->'valid' AS draft7_ref_sibling
+FROM (VALUES ('{}'::jsonb), ('{"ajv_compat": true}'), ('{"ajv_compat": false}')) v(o);
+SELECT lowcode.jsonschema_validate('{}', '1', '{"ajv_compat": 1}');
+-- numbers read in place: integers, fractions, signs, big and tiny values
+SELECT n, lowcode.jsonschema_is_valid('{"type": "integer"}', n) AS is_int,
+       lowcode.jsonschema_is_valid('{"minimum": -5, "maximum": 10000}', n) AS in_range,
+       lowcode.jsonschema_is_valid('{"exclusiveMinimum": 9999.5}', n) AS above_9999_5
+FROM unnest(ARRAY['0', '-0', '1.0', '-5', '-5.0001', '10000', '10000.0001', '9999.9', '1e2', '1.5e1',
+                  '12345678901234567890', '-0.000001', '1e-20', '1e20', '-10000000000000000']::jsonb[]) n;

@@ -32,6 +32,11 @@ SELECT lowcode.rule_eval('x + 1', '{"x": 41}'), lowcode.rule_eval('x * 2.0', '{"
 SELECT pg_temp.err('x + 1', '{"x": 2.5}');
 -- ... but double() converts, and comparisons work across numeric types
 SELECT lowcode.rule_eval('double(x) + 1.0', '{"x": 2}'), lowcode.rule_eval('x > 2', '{"x": 2.5}');
+-- doubles come back with their shortest exact digits (not float8_numeric's 15)
+SELECT lowcode.rule_eval('double(9007199254740992)') AS two53,
+       lowcode.rule_eval('double("6.02214e23")') AS avogadro,
+       lowcode.rule_eval('0.1 + 0.2') AS sum,
+       lowcode.rule_eval('[1.0 / 3.0, -2.5e-8, 1e20 * 10.0]') AS list;
 -- other jsonb values
 SELECT lowcode.rule_eval('[type(n), type(b), type(s), type(l), type(m)]',
                          '{"n": null, "b": true, "s": "x", "l": [1], "m": {"k": 1}}');
@@ -163,3 +168,18 @@ INSERT INTO pg_temp.orders VALUES ('{"amount": 0, "currency": "EUR"}');
 SELECT provolatile, proparallel FROM pg_proc
 WHERE oid IN ('lowcode.rule_eval(text,jsonb)'::regprocedure, 'lowcode.rule_test(text,jsonb)'::regprocedure,
               'lowcode.rule_check(text)'::regprocedure);
+-- cel.bind (cel-go's bindings extension): a name for a value, computed once
+SELECT lowcode.rule_eval('cel.bind(t, a + b, t * t + t)', '{"a": 2, "b": 3}') AS bound,
+       lowcode.rule_eval('cel.bind(xs, items.map(i, i.qty), xs.size() > 1 && xs.all(q, q > 0))',
+                         '{"items": [{"qty": 1}, {"qty": 2}]}') AS nested,
+       lowcode.rule_eval('cel.bind(a, 1, cel.bind(a, a + 1, a))') AS shadowing;
+SELECT pg_temp.err('cel.bind(1, 2, 3)');
+SELECT pg_temp.err('cel.bind(x, 1 / 0, 2)');
+-- the base64 encoders (cel-go's ext.Encoders)
+SELECT lowcode.rule_eval('base64.encode(b"hello")') AS enc,
+       lowcode.rule_eval('string(base64.decode("aGVsbG8="))') AS dec,
+       lowcode.rule_eval('string(base64.decode("aGVsbG8"))') AS dec_unpadded,
+       lowcode.rule_eval('base64.decode(base64.encode(b"\x00\xff")) == b"\x00\xff"') AS round_trip;
+SELECT pg_temp.err('base64.decode("a")');
+SELECT pg_temp.err('base64.encode("text")');
+SELECT (lowcode.rule_check('base64.encode(b) == "x" && cel.bind(y, 2, y > 1)')->'valid') AS checks;
