@@ -12,6 +12,11 @@ if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 
+# node and npm: the front-end kit (clients/js) and its tests. Debian's packages
+# unless a node is already on the PATH (the machine image may ship a newer one).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@
  * a JSON number that is integral and fits in 64 bits is a CEL `int`, any
  * other number a `double`; results come back as JSON values (int -> number).
  */
-import { evaluate as celEvaluate, parse as celParse } from '@marcbachmann/cel-js';
+import { Environment } from '@marcbachmann/cel-js';
 import jsonLogic from 'json-logic-js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -44,7 +44,8 @@ export function fromCelValue(v: unknown): Json {
     if (v === -Infinity) return '-Infinity';
     return v;
   }
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (v instanceof Uint8Array) return btoa(String.fromCharCode(...v));
+  if (v instanceof Date) return v.toISOString().replace('.000Z', 'Z');
   if (Array.isArray(v)) return v.map(fromCelValue);
   if (v instanceof Map) {
     const out: Record<string, Json> = {};
@@ -62,13 +63,21 @@ export function fromCelValue(v: unknown): Json {
   return v as Json;
 }
 
-const compiled = new Map<string, ReturnType<typeof celParse>>();
+/*
+ * The environment closest to pg_lowcode's CEL: variables are dynamic (form
+ * data has no declared types), list and map literals may mix types, and
+ * optional types (.?field, optional.of) are on, as in the database.
+ */
+const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false, enableOptionalTypes: true });
+
+type Compiled = ReturnType<Environment['parse']>;
+const compiled = new Map<string, Compiled>();
 
 /** Evaluate a CEL expression over JSON data (like lowcode.rule_eval). Throws on a parse or evaluation error. */
 export function evalCel(expr: string, data: Record<string, unknown> = {}): Json {
   let fn = compiled.get(expr);
   if (!fn) {
-    fn = celParse(expr);
+    fn = env.parse(expr);
     if (compiled.size > 500) compiled.clear();
     compiled.set(expr, fn);
   }
@@ -87,4 +96,3 @@ export function applyJsonLogic(rule: Json, data: Json = {}): Json {
   return jsonLogic.apply(rule as never, data as never) as Json;
 }
 
-export { celEvaluate };
