@@ -15,6 +15,8 @@ fi
 # node and npm: the front-end kit (clients/js) and its tests. Debian's packages
 # unless a node is already on the PATH (the machine image may ship a newer one).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+# chromium: the example app's browser tests (test/t/340), driven by playwright-core
+packages+=(chromium)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

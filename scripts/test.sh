@@ -140,7 +140,12 @@ run_clients() {
   else
     failed=1; cat "$log"; summary+=("clients/js: FAILED (see $log)")
   fi
-  chmod -R a+rX "$dir"
+  # the example app (its browser tests run in TAP 340)
+  echo "== examples/forms-app: npm ci, build"
+  if ! (cd "$TOP/examples/forms-app" && npm ci --no-audit --no-fund --loglevel=error && npm run build) >>"$log" 2>&1; then
+    failed=1; tail -30 "$log"; summary+=("examples/forms-app: build FAILED (see $log)")
+  fi
+  chmod -R a+rX "$dir" "$TOP/examples/forms-app"
 }
 
 # Both pg_regress suites against the sanitizer build (scripts/asan.sh).
@@ -155,7 +160,8 @@ case "$mode" in
   clients) run_clients ;;
   asan) run_asan ;;
   regress) run_regress "${names[@]}" ;;
-  tap) [ -f "$TOP/clients/js/dist/tools/rules-agreement.js" ] || run_clients; run_tap "${names[@]}" ;;
+  tap) [ -f "$TOP/clients/js/dist/tools/rules-agreement.js" ] && [ -f "$TOP/examples/forms-app/dist/app.js" ] || run_clients
+       run_tap "${names[@]}" ;;
 esac
 
 for s in "${summary[@]}"; do echo "$s"; done
