@@ -136,6 +136,22 @@ is($node->safe_psql('postgres', qq{SELECT count(*) FROM lowcode.submissions WHER
 is($node->safe_psql('postgres', qq{SELECT count(*) FROM lowcode.sessions WHERE tenant_id = '$acme'}), '1',
 	'signing in made a session for the acme user');
 
+# Types from the registry: lowcode-types reads the version through PostgREST.
+{
+	use Digest::SHA qw(hmac_sha256);
+	use MIME::Base64 qw(encode_base64url);
+	my $b64 = sub { encode_base64url($_[0]) };
+	my $head = $b64->('{"alg":"HS256","typ":"JWT"}');
+	my $body = $b64->(qq({"role":"authenticated","tenant_id":"$acme","sub":"ann\@acme.example","exp":@{[time + 600]}}));
+	my $jwt = "$head.$body." . $b64->(hmac_sha256("$head.$body", $secret));
+	my ($ts, $tserr) = ('', '');
+	IPC::Run::run([ 'node', "$top/clients/js/dist/bin/lowcode-types.js", '--url', "http://127.0.0.1:$pgrst_port",
+		'--token', $jwt, '--schema', 'lowcode', 'leave-request' ], '>', \$ts, '2>', \$tserr);
+	like($ts, qr/^export type LeaveRequest = \{$/m, 'lowcode-types names the type after the subject') or diag($tserr);
+	like($ts, qr/^  \/\*\* Employee \*\/\n  employee: string;$/m, 'a required field with its title');
+	like($ts, qr/^  days\?: number;$/m, 'an optional integer field');
+}
+
 $appsrv->kill_kill;
 $pgrst->kill_kill;
 $node->stop;

@@ -22,11 +22,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-export interface SchemaVersion {
+export interface FormSummary {
   subject: string;
-  version: number;
-  schema: Record<string, unknown>;
-  [k: string]: unknown;
+  latest_version: number;
+  description: string | null;
+  global: boolean;
 }
 
 export interface ValidationResult {
@@ -93,31 +93,36 @@ export class LowcodeClient {
 
   // --- registry -----------------------------------------------------------
 
-  /** The subjects (forms) of the tenant. */
-  listSubjects<T = Record<string, unknown>>(): Promise<T[]> {
-    return this.rpc<T[]>('list_subjects');
+  /** The forms (subjects) the tenant sees, with their latest enabled version (GET /forms). */
+  listForms<T = FormSummary>(): Promise<T[]> {
+    return this.request<T[]>('GET', '/forms?select=subject,latest_version,description,global&order=subject');
   }
 
-  /** A schema version (the latest when `version` is omitted), properties in the author's order. */
-  getSchema(subject: string, version?: number): Promise<SchemaVersion> {
-    return this.rpc<SchemaVersion>('get_schema', version === undefined ? { subject } : { subject, version });
+  /** The JSON Schema of a version of a subject (the latest enabled one when `version` is omitted). */
+  getSchema<T = Record<string, unknown>>(subject: string, version?: number): Promise<T> {
+    return this.rpc<T>('get_schema', version === undefined ? { subject } : { subject, version });
   }
 
   /** Register a new version of a subject; throws RegistryError (409) when it is incompatible. */
-  registerSchema(subject: string, schema: Record<string, unknown>): Promise<unknown> {
-    return this.rpc('register_schema', { subject, schema });
+  registerSchema(subject: string, schema: Record<string, unknown>, description?: string): Promise<unknown> {
+    return this.rpc('register_schema', description === undefined ? { subject, schema } : { subject, schema, description });
   }
 
   // --- validation and submissions -------------------------------------------
 
-  /** Validate data against a schema without storing anything. */
-  validate(schema: Record<string, unknown>, instance: unknown): Promise<unknown> {
-    return this.rpc('jsonschema_validate', { schema, instance });
+  /** Validate data against a registered subject without storing anything: {valid, errors}. */
+  validate(subject: string, instance: unknown, version?: number): Promise<ValidationResult> {
+    return this.rpc<ValidationResult>('validate', version === undefined ? { subject, instance } : { subject, instance, version });
   }
 
   /** Submit form data; throws ValidationError (422, LG012) with the error list when it does not validate. */
   submit<T = unknown>(subject: string, data: unknown, version?: number): Promise<T> {
     return this.rpc<T>('submit', version === undefined ? { subject, data } : { subject, data, version });
+  }
+
+  /** The tenant's submissions of a subject, newest first (GET /submissions). */
+  listSubmissions<T = Record<string, unknown>>(subject: string, limit = 50): Promise<T[]> {
+    return this.request<T[]>('GET', `/submissions?subject=eq.${encodeURIComponent(subject)}&order=created_at.desc&limit=${limit}`);
   }
 
   // --- sessions -------------------------------------------------------------

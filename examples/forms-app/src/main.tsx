@@ -75,21 +75,18 @@ function App() {
 
   const loadSubmissions = useCallback(async (s: string) => {
     if (!client) return;
-    const rows = await client.request<Submission[]>('GET',
-      `/submissions?select=id,subject,version,data,created_at,created_by&subject=eq.${encodeURIComponent(s)}&order=created_at.desc&limit=20`);
-    setSubmissions(rows);
+    setSubmissions(await client.listSubmissions<Submission>(s, 20));
   }, [client]);
 
   useEffect(() => {
     if (!client) return;
-    client.request<FormRow[]>('GET', '/forms?select=subject,latest_version,description&order=subject')
-      .then(setForms, show);
+    client.listForms<FormRow>().then(setForms, show);
   }, [client]);
 
   useEffect(() => {
     if (!client || !subject) return;
     setSchema(null); setFormData({}); setExtraErrors(undefined); setNotice(null); setProblem(null);
-    client.rpc<RJSFSchema>('get_schema', { subject }).then(setSchema, show);
+    client.getSchema<RJSFSchema>(subject).then(setSchema, show);
     loadSubmissions(subject).catch(show);
   }, [client, subject, loadSubmissions]);
 
