@@ -22,10 +22,11 @@ use HTTP::Tiny;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use LowcodeTest;
+use PostgrestHttp;
 
 my $top = $ENV{LOWCODE_TOP} // "$FindBin::Bin/../..";
 my $app = "$top/examples/forms-app";
-my $postgrest = ($ENV{LOWCODE_SHARED} // "$top/../shared") . "/bin/postgrest";
+my $postgrest = PostgrestHttp::binary() // '../shared/bin/postgrest';
 my $chromium = $ENV{CHROMIUM} // '/usr/bin/chromium';
 for my $need ("$app/dist/app.js", "$app/node_modules/playwright-core", $postgrest, $chromium)
 {
@@ -37,12 +38,8 @@ my $node = lowcode_node('forms_app', no_cron => 1);
 my $socket = $node->host;
 my $port = $node->port;
 
+PostgrestHttp->setup_roles($node);
 $node->safe_psql('postgres', q{
-CREATE ROLE anon NOLOGIN;
-CREATE ROLE authenticated NOLOGIN;
-CREATE ROLE authenticator LOGIN NOINHERIT;
-GRANT anon, authenticated TO authenticator;
-SELECT lowcode.grant_api_role('authenticated');
 CREATE ROLE app_idp LOGIN IN ROLE lowcode_operator;
 GRANT SELECT ON lowcode.tenants TO app_idp;
 });
@@ -67,33 +64,11 @@ SELECT lowcode.register_schema('leave-request', \$j\$
 \$j\$, 'Leave request');
 COMMIT;});
 
-# PostgREST on a free port of 127.0.0.1.
-my $secret = 'forms-app-test-secret-of-at-least-32-chars';
-my $pgrst_port = PostgreSQL::Test::Cluster::get_free_port();
-my $conf = "$PostgreSQL::Test::Utils::tmp_check/postgrest_forms_app.conf";
-open(my $fh, '>', $conf) or die $!;
-print $fh qq{db-uri = "postgres://authenticator\@/postgres?host=$socket&port=$port"
-db-schemas = "lowcode"
-db-anon-role = "anon"
-db-pre-request = "lowcode.pre_request"
-db-pool = 4
-jwt-secret = "$secret"
-server-host = "127.0.0.1"
-server-port = $pgrst_port
-log-level = "error"
-};
-close $fh;
-my ($pgrst_out, $pgrst_err) = ('', '');
-my $pgrst = IPC::Run::start([ $postgrest, $conf ], '>', \$pgrst_out, '2>', \$pgrst_err);
+# Real PostgREST on a free port of 127.0.0.1 (test/lib/PostgrestHttp.pm).
+my $pg = PostgrestHttp->new(node => $node, schemas => ['lowcode']);
+$pg->start;
 my $http = HTTP::Tiny->new(timeout => 5);
-my $up = 0;
-for (1 .. 100)
-{
-	my $r = $http->get("http://127.0.0.1:$pgrst_port/");
-	if ($r->{status} != 599) { $up = 1; last; }
-	select(undef, undef, undef, 0.1);
-}
-ok($up, 'PostgREST is up') or BAIL_OUT("PostgREST did not start: $pgrst_err");
+my $up;
 
 # The app server, as the identity back end of a deployment.
 my $app_port = PostgreSQL::Test::Cluster::get_free_port();
@@ -101,8 +76,8 @@ my ($app_out, $app_err) = ('', '');
 my $appsrv = IPC::Run::start([ 'node', "$app/server.mjs" ], '>', \$app_out, '2>', \$app_err,
 	init => sub {
 		$ENV{APP_PORT} = $app_port;
-		$ENV{PGRST_URL} = "http://127.0.0.1:$pgrst_port";
-		$ENV{PGRST_JWT_SECRET} = $secret;
+		$ENV{PGRST_URL} = $pg->url;
+		$ENV{PGRST_JWT_SECRET} = $pg->jwt_secret;
 		$ENV{API_SCHEMA} = 'lowcode';
 		$ENV{DATABASE_URL} = "postgres://app_idp\@localhost/postgres?host=$socket&port=$port";
 		$ENV{PGHOST} = $socket;
@@ -125,7 +100,7 @@ my $ok = IPC::Run::run([ 'node', '--test', '--test-reporter=tap', "$app/test/bro
 	'>', \$out, '2>', \$err,
 	init => sub { $ENV{APP_URL} = "http://127.0.0.1:$app_port/"; $ENV{SCREENSHOT_DIR} = $shots; $ENV{CHROMIUM} = $chromium; });
 ok($ok, 'every browser flow passed (screenshots in tmp_check/screenshots)')
-  or diag("browser tests:\n$out\n$err\napp server:\n$app_err\nPostgREST:\n$pgrst_err");
+  or diag("browser tests:\n$out\n$err\napp server:\n$app_err");
 note($out);
 
 # What the browser did is in the database, in the right tenant.
@@ -138,14 +113,9 @@ is($node->safe_psql('postgres', qq{SELECT count(*) FROM lowcode.sessions WHERE t
 
 # Types from the registry: lowcode-types reads the version through PostgREST.
 {
-	use Digest::SHA qw(hmac_sha256);
-	use MIME::Base64 qw(encode_base64url);
-	my $b64 = sub { encode_base64url($_[0]) };
-	my $head = $b64->('{"alg":"HS256","typ":"JWT"}');
-	my $body = $b64->(qq({"role":"authenticated","tenant_id":"$acme","sub":"ann\@acme.example","exp":@{[time + 600]}}));
-	my $jwt = "$head.$body." . $b64->(hmac_sha256("$head.$body", $secret));
+	my $jwt = $pg->jwt({ role => 'authenticated', tenant_id => $acme, sub => 'ann@acme.example' });
 	my ($ts, $tserr) = ('', '');
-	IPC::Run::run([ 'node', "$top/clients/js/dist/bin/lowcode-types.js", '--url', "http://127.0.0.1:$pgrst_port",
+	IPC::Run::run([ 'node', "$top/clients/js/dist/bin/lowcode-types.js", '--url', $pg->url,
 		'--token', $jwt, '--schema', 'lowcode', 'leave-request' ], '>', \$ts, '2>', \$tserr);
 	like($ts, qr/^export type LeaveRequest = \{$/m, 'lowcode-types names the type after the subject') or diag($tserr);
 	like($ts, qr/^  \/\*\* Employee \*\/\n  employee: string;$/m, 'a required field with its title');
@@ -153,6 +123,6 @@ is($node->safe_psql('postgres', qq{SELECT count(*) FROM lowcode.sessions WHERE t
 }
 
 $appsrv->kill_kill;
-$pgrst->kill_kill;
+$pg->stop;
 $node->stop;
 done_testing();
