@@ -50,7 +50,7 @@ my $globex = $node->safe_psql('postgres', q{SELECT lowcode.create_tenant('globex
 $node->safe_psql('postgres', qq{
 BEGIN;
 SELECT set_config('request.jwt.claims', '{"tenant_id": "$acme", "sub": "admin\@acme.example"}', true);
-SELECT lowcode.register_schema('leave-request', \$j\$
+SELECT lowcode.register_form('leave-request', \$j\$
 {"type": "object", "title": "Leave request",
  "required": ["employee", "start_date", "end_date"],
  "properties": {

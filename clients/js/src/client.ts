@@ -103,6 +103,19 @@ export class LowcodeClient {
     return this.rpc<T>('get_schema', version === undefined ? { subject } : { subject, version });
   }
 
+  /**
+   * The schema of a version in its author's key order (the order a form shows its fields): get_form returns the
+   * text given to register_form, where getSchema's jsonb has its own key order.
+   */
+  getForm<T = Record<string, unknown>>(subject: string, version?: number): Promise<T> {
+    return this.rpc<T>('get_form', version === undefined ? { subject } : { subject, version });
+  }
+
+  /** Register a new version of a subject keeping its key order (register_form); RegistryError (409) when incompatible. */
+  registerForm(subject: string, schema: Record<string, unknown>, description?: string): Promise<unknown> {
+    return this.rpc('register_form', description === undefined ? { subject, schema } : { subject, schema, description });
+  }
+
   /** Register a new version of a subject; throws RegistryError (409) when it is incompatible. */
   registerSchema(subject: string, schema: Record<string, unknown>, description?: string): Promise<unknown> {
     return this.rpc('register_schema', description === undefined ? { subject, schema } : { subject, schema, description });

@@ -86,7 +86,7 @@ function App() {
   useEffect(() => {
     if (!client || !subject) return;
     setSchema(null); setFormData({}); setExtraErrors(undefined); setNotice(null); setProblem(null);
-    client.getSchema<RJSFSchema>(subject).then(setSchema, show);
+    client.getForm<RJSFSchema>(subject).then(setSchema, show);
     loadSubmissions(subject).catch(show);
   }, [client, subject, loadSubmissions]);
 

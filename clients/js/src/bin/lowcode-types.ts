@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const client = new LowcodeClient({ url, token, schema: opts.schema });
-  const schema = await client.getSchema(rest[0], rest[1] ? Number(rest[1]) : undefined);
+  const schema = await client.getForm(rest[0], rest[1] ? Number(rest[1]) : undefined);
   process.stdout.write(schemaToTypeScript(schema, opts.name ?? rest[0]));
   return 0;
 }
