@@ -70,6 +70,9 @@ function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [submissions, setSubmissions] = useState<Submission[]>([]);
+  // a fresh form (after a submission or another form chosen) shows no errors until it is edited
+  const [formKey, setFormKey] = useState(0);
+  const [touched, setTouched] = useState(false);
 
   const show = (e: unknown) => setProblem(e instanceof LowcodeError ? `${e.code || e.status}: ${e.message}` : String(e));
 
@@ -85,7 +88,7 @@ function App() {
 
   useEffect(() => {
     if (!client || !subject) return;
-    setSchema(null); setFormData({}); setExtraErrors(undefined); setNotice(null); setProblem(null);
+    setSchema(null); setFormData({}); setExtraErrors(undefined); setNotice(null); setProblem(null); setTouched(false);
     client.getForm<RJSFSchema>(subject).then(setSchema, show);
     loadSubmissions(subject).catch(show);
   }, [client, subject, loadSubmissions]);
@@ -99,6 +102,8 @@ function App() {
       await withRetry(() => client.submit(subject, data));
       setNotice('Submitted.');
       setFormData({});
+      setTouched(false);
+      setFormKey((k) => k + 1);
       await loadSubmissions(subject);
     } catch (e) {
       if (e instanceof ValidationError) {
@@ -134,13 +139,14 @@ function App() {
           {problem && <p className="errors" role="alert" id="problem">{problem}</p>}
           {subject && schema && (
             <Form
+              key={formKey}
               className="rjsf"
               schema={schema}
               uiSchema={uiSchemaFor(schema)}
               validator={validator}
               formData={formData}
-              onChange={(e) => setFormData(e.formData)}
-              liveValidate
+              onChange={(e) => { setFormData(e.formData); setTouched(true); }}
+              liveValidate={touched}
               showErrorList={false}
               extraErrors={extraErrors as never}
               onSubmit={onSubmit as never}
