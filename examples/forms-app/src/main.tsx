@@ -65,14 +65,14 @@ function App() {
   const [forms, setForms] = useState<FormRow[]>([]);
   const [subject, setSubject] = useState<string | null>(null);
   const [schema, setSchema] = useState<RJSFSchema | null>(null);
-  const [formData, setFormData] = useState<unknown>({});
+  const [formData, setFormData] = useState<unknown>(undefined);
   const [extraErrors, setExtraErrors] = useState<Record<string, unknown> | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [submissions, setSubmissions] = useState<Submission[]>([]);
-  // a fresh form (after a submission or another form chosen) shows no errors until it is edited
+  // a fresh form (after a submission or when another form is chosen) is mounted anew without data, so that
+  // RJSF shows no errors until it is edited
   const [formKey, setFormKey] = useState(0);
-  const [touched, setTouched] = useState(false);
 
   const show = (e: unknown) => setProblem(e instanceof LowcodeError ? `${e.code || e.status}: ${e.message}` : String(e));
 
@@ -88,7 +88,7 @@ function App() {
 
   useEffect(() => {
     if (!client || !subject) return;
-    setSchema(null); setFormData({}); setExtraErrors(undefined); setNotice(null); setProblem(null); setTouched(false);
+    setSchema(null); setFormData(undefined); setExtraErrors(undefined); setNotice(null); setProblem(null);
     client.getForm<RJSFSchema>(subject).then(setSchema, show);
     loadSubmissions(subject).catch(show);
   }, [client, subject, loadSubmissions]);
@@ -101,8 +101,7 @@ function App() {
     try {
       await withRetry(() => client.submit(subject, data));
       setNotice('Submitted.');
-      setFormData({});
-      setTouched(false);
+      setFormData(undefined);
       setFormKey((k) => k + 1);
       await loadSubmissions(subject);
     } catch (e) {
@@ -145,8 +144,8 @@ function App() {
               uiSchema={uiSchemaFor(schema)}
               validator={validator}
               formData={formData}
-              onChange={(e) => { setFormData(e.formData); setTouched(true); }}
-              liveValidate={touched}
+              onChange={(e) => setFormData(e.formData)}
+              liveValidate
               showErrorList={false}
               extraErrors={extraErrors as never}
               onSubmit={onSubmit as never}
