@@ -32,6 +32,13 @@ ajv_deps() {
   return 0
 }
 
+# node and npm: the front-end kit (clients/js) and its tests. Debian's packages
+# unless a node is already on the PATH (the machine image may ship a newer one).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+# chromium: the example app's browser tests (test/t/340), driven by playwright-core
+packages+=(chromium)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@
 #                                        bad_input/NAME for the latter when both exist)
 #   scripts/test.sh --tap [FILE..]       only TAP (all, or the named test/t/FILE.pl)
 #   scripts/test.sh --asan               only the sanitizer run
+#   scripts/test.sh --clients            only the front-end kit's unit tests (clients/js)
 #   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
 #
 # Builds the extension, stages it into a private copy of PostgreSQL
@@ -26,8 +27,9 @@ while [ $# -gt 0 ]; do
     --regress) mode=regress ;;
     --tap) mode=tap ;;
     --asan) mode=asan ;;
+    --clients) mode=clients ;;
     --port) port=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
   esac
   shift
@@ -123,6 +125,29 @@ run_tap() {
   fi
 }
 
+# The front-end kit (clients/js): install its locked npm dependencies, build it
+# and run its unit tests (node's test runner).  TAP tests that use it
+# (330_client_rules_agreement) need the build.
+run_clients() {
+  local dir=$TOP/clients/js log=$CHECK/clients.log
+  echo "== clients/js: npm ci, build, unit tests"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "test.sh: node and npm are needed for clients/js (scripts/install-deps.sh installs them)" >&2
+    failed=1; summary+=("clients/js: FAILED (no node/npm)"); return
+  fi
+  if (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && npm test) >"$log" 2>&1; then
+    summary+=("clients/js: $(grep -E '^# pass' "$log" | awk '{print $3}') passed, $(grep -E '^# fail' "$log" | awk '{print $3}') failed")
+  else
+    failed=1; cat "$log"; summary+=("clients/js: FAILED (see $log)")
+  fi
+  # the example app (its browser tests run in TAP 340)
+  echo "== examples/forms-app: npm ci, build"
+  if ! (cd "$TOP/examples/forms-app" && npm ci --no-audit --no-fund --loglevel=error && npm run build) >>"$log" 2>&1; then
+    failed=1; tail -30 "$log"; summary+=("examples/forms-app: build FAILED (see $log)")
+  fi
+  chmod -R a+rX "$dir" "$TOP/examples/forms-app"
+}
+
 # Both pg_regress suites against the sanitizer build (scripts/asan.sh).
 run_asan() {
   echo "== sanitizers: pg_regress suites against an AddressSanitizer + UBSan build"
@@ -131,10 +156,12 @@ run_asan() {
 }
 
 case "$mode" in
-  all) run_regress; run_tap; run_asan ;;
+  all) run_regress; run_clients; run_tap; run_asan ;;
+  clients) run_clients ;;
   asan) run_asan ;;
   regress) run_regress "${names[@]}" ;;
-  tap) run_tap "${names[@]}" ;;
+  tap) [ -f "$TOP/clients/js/dist/tools/rules-agreement.js" ] && [ -f "$TOP/examples/forms-app/dist/app.js" ] || run_clients
+       run_tap "${names[@]}" ;;
 esac
 
 for s in "${summary[@]}"; do echo "$s"; done
