@@ -39,6 +39,9 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs)
 packages+=(chromium)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
+# Citus' build dependencies (scripts/build-citus.sh, the scale-out tests)
+packages+=(liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev libxslt1-dev libpam0g-dev libreadline-dev)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@
 # "postgres".  Options:
 #   conf => "extra postgresql.conf lines"
 #   no_cron => 1        do not preload pg_cron
+#   libs => "a,b"       shared_preload_libraries instead (e.g. "citus,pg_lowcode")
 #   no_start => 1       return the node initialised but not started
 #   no_extension => 1   do not CREATE EXTENSION
 #   allows_streaming => 1 (passed to init, for standbys)
@@ -26,7 +27,7 @@ sub lowcode_node
 	my %init;
 	$init{allows_streaming} = $opts{allows_streaming} if $opts{allows_streaming};
 	$node->init(%init);
-	my $libs = $opts{no_cron} ? 'pg_lowcode' : 'pg_lowcode,pg_cron';
+	my $libs = $opts{libs} // ($opts{no_cron} ? 'pg_lowcode' : 'pg_lowcode,pg_cron');
 	$node->append_conf('postgresql.conf', join("\n",
 		"shared_preload_libraries = '$libs'",
 		"cron.database_name = 'postgres'",

@@ -1,0 +1,55 @@
+# LowcodeCitus: a Citus cluster on loopback for pg_lowcode's scale-out tests.
+#
+# citus_cluster(NAME, workers => 2) returns ($coordinator, @workers): started
+# PostgreSQL::Test::Cluster nodes with shared_preload_libraries =
+# 'citus,pg_lowcode' (Citus first, as it requires), CREATE EXTENSION citus on
+# every node, the workers added to the coordinator, and pg_lowcode created on
+# the coordinator (Citus propagates CREATE EXTENSION to the workers).
+# Citus must be built into the private PostgreSQL copy first
+# (scripts/build-citus.sh; scripts/test.sh does it when a test needs it).
+package LowcodeCitus;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use LowcodeTest;
+
+our @EXPORT = qw(citus_cluster citus_available);
+
+# Is Citus installed in the PostgreSQL these tests run?
+sub citus_available
+{
+	my $libdir = `pg_config --pkglibdir`;
+	chomp $libdir;
+	return -f "$libdir/citus.so";
+}
+
+sub citus_cluster
+{
+	my ($name, %opts) = @_;
+	my $nworkers = $opts{workers} // 2;
+	my $conf = join("\n",
+		"max_connections = 100",
+		"citus.max_cached_conns_per_worker = 4",
+		"wal_level = logical",
+		$opts{conf} // '');
+	my @nodes;
+	for my $i (0 .. $nworkers)
+	{
+		my $n = lowcode_node($i == 0 ? "${name}_coord" : "${name}_w$i",
+			libs => 'citus,pg_lowcode', no_extension => 1, conf => $conf);
+		$n->safe_psql('postgres', 'CREATE EXTENSION citus');
+		push @nodes, $n;
+	}
+	my ($coord, @workers) = @nodes;
+	# Nodes reach each other over the Unix socket directory they share.
+	$coord->safe_psql('postgres', sprintf(q{SELECT citus_set_coordinator_host('%s', %d)}, $coord->host, $coord->port));
+	$coord->safe_psql('postgres', sprintf(q{SELECT citus_add_node('%s', %d)}, $_->host, $_->port)) for @workers;
+	$coord->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode') unless $opts{no_extension};
+	return ($coord, @workers);
+}
+
+1;
