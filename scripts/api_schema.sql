@@ -42,6 +42,11 @@ CREATE OR REPLACE VIEW api.tenant_usage WITH (security_invoker = true) AS SELECT
 
 CREATE OR REPLACE FUNCTION api.get_schema(subject text, version integer DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql STABLE AS $$ SELECT lowcode.get_schema(subject, version) $$;
+-- get_form / register_form: the schema as its author wrote it (field order), as json (issue 15).
+CREATE OR REPLACE FUNCTION api.get_form(subject text, version integer DEFAULT NULL) RETURNS json
+LANGUAGE sql STABLE AS $$ SELECT lowcode.get_form(subject, version) $$;
+CREATE OR REPLACE FUNCTION api.register_form(subject text, schema json, description text DEFAULT NULL) RETURNS integer
+LANGUAGE sql VOLATILE AS $$ SELECT lowcode.register_form(subject, schema, description) $$;
 CREATE OR REPLACE FUNCTION api.validate(subject text, instance jsonb, version integer DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql STABLE AS $$ SELECT lowcode.validate(subject, instance, version) $$;
 CREATE OR REPLACE FUNCTION api.check_compatibility(subject text, schema jsonb) RETURNS jsonb

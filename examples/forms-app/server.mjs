@@ -3,8 +3,8 @@
 // PostgREST (same origin, so the browser needs no CORS), and plays the
 // identity back end of a real deployment: /auth/login creates a pg_lowcode
 // session for a demo user (lowcode.create_session, as an operator role) and
-// mints the HS256 JWT PostgREST verifies, carrying the tenant, the session id
-// and the role; /auth/logout ends the session.
+// mints the HS256 JWT PostgREST verifies, carrying the tenant, the session id,
+// the session's proof (lowcode.session_proof of its token) and the role; /auth/logout ends the session.
 //
 // Settings (environment):
 //   APP_PORT          port to listen on, 127.0.0.1 (default 8080)
@@ -65,8 +65,10 @@ async function login(req, res) {
   if (t.rowCount === 0) return send(res, 401, { message: `no tenant ${tenant}` });
   const s = await pool.query('SELECT * FROM lowcode.create_session($1, $2)', [t.rows[0].id, user]);
   const row = s.rows[0];
+  // a session is proven by its token, never by its id alone: the JWT carries the proof (docs/sessions.md)
+  const proof = (await pool.query('SELECT lowcode.session_proof($1) AS p', [row.token])).rows[0].p;
   const now = Math.floor(Date.now() / 1000);
-  const token = mintJwt({ role: apiRole, tenant_id: t.rows[0].id, sid: row.session_id, sub: user, iat: now, exp: now + 3600 }, secret);
+  const token = mintJwt({ role: apiRole, tenant_id: t.rows[0].id, sid: row.session_id, sid_proof: proof, sub: user, iat: now, exp: now + 3600 }, secret);
   send(res, 200, { jwt: token, sessionToken: row.token, tenant, tenantId: t.rows[0].id, user, apiSchema, sessionHeader });
 }
 

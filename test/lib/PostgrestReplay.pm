@@ -390,6 +390,9 @@ sub _proc
 # arguments go through json_to_recordset with the parameters' types, so a GET
 # argument of type jsonb is the JSON string of the text (as over HTTP).
 # An unknown function (or arguments no function takes) answers 404 PGRST202.
+# rpc(function => NAME, args => HASH, ...): raw_body => TEXT sends that JSON text as
+# the request body instead of args encoded (key order kept, as PostgREST keeps it
+# for json arguments); args still name the arguments.
 sub rpc
 {
 	my ($self, %r) = @_;
@@ -430,7 +433,7 @@ sub rpc
 		sql => "WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar $from) "
 		  . "SELECT null::bigint AS total_result_set, 1 AS page_total, "
 		  . "$body AS body FROM (SELECT * FROM pgrst_source) _postgrest_t",
-		params => (@names ? [ $json->encode($payload) ] : []));
+		params => (@names ? [ $r{raw_body} // $json->encode($payload) ] : []));
 }
 
 # Decoded JSON body of a successful helper request.

@@ -38,7 +38,7 @@ sub submit_as
 {
 	my ($claims, $n) = @_;
 	my $res = $api->rpc(function => 'lowcode.submit', claims => $claims,
-		args => { subject => 'form', data => qq({"n": $n}) }, types => { data => 'jsonb' });
+		args => { subject => 'form', data => { n => $n } });
 	die "submit failed: $res->{status} " . join(" ", %{ $res->{error} // {} }) . " " . join(" ", %$res) unless $res->{status} == 200 || $res->{status} == 201;
 	return PostgrestReplay::body($res);
 }

@@ -26,7 +26,13 @@ sub rpc
 {
 	my ($fn, $args, %o) = @_;
 	my %types = (schema => ($fn eq 'register_form' ? 'json' : 'jsonb'), instance => 'jsonb', data => 'jsonb', version => 'int');
-	return $api->rpc(function => "lowcode.$fn", args => $args, claims => $claims,
+	# a JSON text given for a json/jsonb argument goes into the body as JSON, as a
+	# front end sends it (PostgREST keeps the text, so key order too)
+	my $body = '{' . join(', ', map {
+		my $v = $args->{$_};
+		$json->encode($_) . ': ' . (defined $types{$_} && $types{$_} =~ /^json/ && !ref $v && defined $v && $v =~ /^\s*[\[{]/
+			? $v : $json->encode($v)) } sort keys %$args) . '}';
+	return $api->rpc(function => "lowcode.$fn", args => $args, claims => $claims, raw_body => (uc($o{method} // "POST") eq "GET" ? undef : $body),
 		types => { map { $_ => $types{$_} } grep { $types{$_} } keys %$args }, %o);
 }
 sub scalar_of
@@ -55,7 +61,7 @@ my $order = {
 		fieldPath => '.address', reason => 'FieldValueRequired' } ] },
 	'x-rules' => [ { rule => 'self.lines.size() <= 10', message => 'a long order: consider splitting it', severity => 'warning' } ] };
 my $res = rpc('register_schema', { subject => 'order', schema => $json->encode($order) });
-is($res->{status}, 201, 'POST /rpc/register_schema with rules in items, $defs and then') or diag explain $res->{error};
+is($res->{status}, 200, 'POST /rpc/register_schema with rules in items, $defs and then') or diag explain $res->{error};
 
 $res = rpc('validate', { subject => 'order', instance => $json->encode({ pickup => JSON::PP::false, delivery => '2026-02-30',
 	lines => [ { sku => 'A', qty => 0 }, { sku => 'B', qty => 9, stock => 4 } ] }) }, method => 'GET');
@@ -93,9 +99,9 @@ my $claim = { type => 'object',
 		{ rule => "oldSelf.status != 'approved' || self.amount <= oldSelf.amount", message => 'an approved amount may not grow',
 		  fieldPath => '.amount' } ] };
 $res = rpc('register_schema', { subject => 'claim', schema => $json->encode($claim) });
-is($res->{status}, 201, 'a form with transition rules') or diag explain $res->{error};
+is($res->{status}, 200, 'a form with transition rules') or diag explain $res->{error};
 $res = rpc('submit', { subject => 'claim', data => '{"status": "approved", "amount": 10}' });
-is($res->{status}, 201, 'POST /rpc/submit: transition rules are skipped on create') or diag explain $res->{error};
+is($res->{status}, 200, 'POST /rpc/submit: transition rules are skipped on create') or diag explain $res->{error};
 my $id = scalar_of($res)->{id};
 $res = $api->update(table => 'lowcode.submissions', where => "id = $id", claims => $claims,
 	body => { data => { status => 'draft', amount => 10 } });
@@ -131,7 +137,7 @@ is($res->{status}, 422, 'POST /rpc/submit with an impossible date: 422');
 # --- the author's field order
 my $text = '{"type": "object", "properties": {"name": {"type": "string", "title": "Name"}, "email": {"type": "string", "format": "email"}, "age": {"type": "integer"}, "city": {"type": "string"}}}';
 $res = rpc('register_form', { subject => 'signup', schema => $text });
-is($res->{status}, 201, 'POST /rpc/register_form') or diag explain $res->{error};
+is($res->{status}, 200, 'POST /rpc/register_form') or diag explain $res->{error};
 sub key_order { my ($raw) = @_; my @k = ($raw =~ /"(\w+)": \{"type"/g); return \@k; }
 $res = rpc('get_form', { subject => 'signup' }, method => 'GET');
 is($res->{status}, 200, 'GET /rpc/get_form');

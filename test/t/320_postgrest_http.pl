@@ -50,8 +50,9 @@ $node->safe_psql('postgres', qq{
 	  api.raise(text), api.add_note(text) TO authenticated, anon;
 	GRANT USAGE ON SCHEMA api TO anon;
 });
-$node->safe_psql('postgres', q{SELECT lowcode.register_schema('common.address',
-	'{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}')});
+$node->safe_psql('postgres', q{BEGIN; SET LOCAL lowcode.registry_scope = global;   -- a global form, on purpose
+	SELECT lowcode.register_schema('common.address',
+	'{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}'); COMMIT;});
 
 my $pg = PostgrestHttp->new(node => $node, schemas => ['api'], extra_search_path => ['public', 'lowcode'], pool => 2);
 $pg->start;

@@ -38,7 +38,13 @@ sub rpc
 {
 	my ($who, $fn, $args, %o) = @_;
 	my %types = (definition => 'jsonb', record => 'jsonb', payload => 'jsonb', version => 'int');
+	# a JSON text given for a jsonb argument goes into the body as JSON, as a front end sends it
+	my $body = '{' . join(', ', map {
+		my $v = $args->{$_};
+		$json->encode($_) . ': ' . (defined $types{$_} && $types{$_} =~ /^json/ && !ref $v && defined $v && $v =~ /^\s*[\[{]/
+			? $v : $json->encode($v)) } sort keys %$args) . '}';
 	return $api->rpc(function => "lowcode.$fn", args => $args, claims => $claims{$who},
+		raw_body => (uc($o{method} // 'POST') eq 'GET' ? undef : $body),
 		types => { map { $_ => $types{$_} } grep { $types{$_} } keys %$args }, %o);
 }
 sub scalar_of
@@ -63,7 +69,7 @@ my $definition = {
 		approved => { type => 'final' } } };
 
 my $res = rpc('ann', 'register_workflow', { name => 'leave-approval', definition => $json->encode($definition) });
-is($res->{status}, 201, 'POST /rpc/register_workflow') or diag explain $res->{error};
+is($res->{status}, 200, 'POST /rpc/register_workflow') or diag explain $res->{error};
 is(scalar_of($res), 1, '...version 1');
 $res = rpc('ann', 'register_workflow', { name => 'leave-approval', definition => '{"initial": "x", "states": {}}' });
 is($res->{status}, 422, 'an invalid definition: 422');
@@ -90,7 +96,7 @@ is($res->{error}{message}, 'a leave request needs at least one day', "...with th
 
 $res = rpc('ann', 'fire', { record => $rec->('ann'), event => 'submit', payload => '{"note": "summer"}' },
 	headers => { traceparent => '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
-is($res->{status}, 201, 'POST /rpc/fire: 201 (as PostgREST answers a POST)') or diag explain $res->{error};
+is($res->{status}, 200, 'POST /rpc/fire: 200 (as PostgREST answers an RPC without Prefer: return=representation)') or diag explain $res->{error};
 is(scalar_of($res)->{to}, 'submitted', '...the new state');
 is(scalar_of($res)->{record}{state}, 'submitted', '...and the record as it is now');
 
@@ -103,7 +109,7 @@ is($res->{status}, 404, "another tenant's manager: 404, the record does not exis
 is($res->{error}{code}, 'LW404', '...LW404');
 
 $res = rpc('mia', 'fire', { record => $rec->('ann'), event => 'approve', payload => '{}' });
-is($res->{status}, 201, 'the manager approves') or diag explain $res->{error};
+is($res->{status}, 200, 'the manager approves') or diag explain $res->{error};
 is(scalar_of($res)->{record}{decided_by}, 'mia', '...the set action recorded who');
 
 $res = rpc('mia', 'fire', { record => '{"id": 1}', event => 'approve', payload => '{}' });
