@@ -418,15 +418,16 @@ my $deep = '{"role":"authenticated","tenant_id":"' . $t{a} . '","x":' . ('[' x 1
 }
 
 # ============================================================ sessions
-my ($sid) = split /\|/, $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t{a}', 'ann\@example.com')");
-my ($sid_b) = split /\|/, $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t{b}', 'bob\@example.com')");
-my %sess = (%{ $claims{a} }, sid => $sid);
+# a session is proven by its token: the JWT carries sid and sid_proof (lowcode.session_proof(token))
+my ($sid, $proof) = split /\|/, $node->safe_psql('postgres', "SELECT session_id, lowcode.session_proof(token) FROM lowcode.create_session('$t{a}', 'ann\@example.com')");
+my ($sid_b, $proof_b) = split /\|/, $node->safe_psql('postgres', "SELECT session_id, lowcode.session_proof(token) FROM lowcode.create_session('$t{b}', 'bob\@example.com')");
+my %sess = (%{ $claims{a} }, sid => $sid, sid_proof => $proof);
 $h = $pg->get('/rpc/session_info', claims => \%sess);
 check('GET /rpc/session_info with a session', $h, undef, status => 200);
 is($h->{body}[0]{principal}, 'ann@example.com', '...the session\'s principal');
 for my $c ([ 'unknown session', { %{ $claims{a} }, sid => '00000000-0000-4000-8000-000000000002' }, 'LS401' ],
 	[ 'malformed sid', { %{ $claims{a} }, sid => 'nope' }, 'LS401' ],
-	[ 'another tenant\'s session', { %{ $claims{a} }, sid => $sid_b }, 'LS442' ])
+	[ 'another tenant\'s session', { %{ $claims{a} }, sid => $sid_b, sid_proof => $proof_b }, 'LS442' ])
 {
 	$h = $pg->get('/notes', claims => $c->[1]);
 	$r = $replay->get(table => 'api.notes', claims => $c->[1]);
@@ -437,17 +438,17 @@ $node->safe_psql('postgres', "SELECT lowcode.revoke_session('$sid')");
 $h = $pg->get('/notes', claims => \%sess);
 $r = $replay->get(table => 'api.notes', claims => \%sess);
 check('session: revoked', $h, $r, status => 401, code => 'LS441', header => [ 'WWW-Authenticate', 'Bearer error="invalid_token"' ]);
-my ($sid2) = split /\|/, $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t{a}', 'ann\@example.com')");
-$h = $pg->post('/rpc/end_session', claims => { %{ $claims{a} }, sid => $sid2 }, body => {});
+my ($sid2, $proof2) = split /\|/, $node->safe_psql('postgres', "SELECT session_id, lowcode.session_proof(token) FROM lowcode.create_session('$t{a}', 'ann\@example.com')");
+$h = $pg->post('/rpc/end_session', claims => { %{ $claims{a} }, sid => $sid2, sid_proof => $proof2 }, body => {});
 check('POST /rpc/end_session', $h, undef, status => 200);
 is($h->{content}, 'true', '...true');
-$h = $pg->get('/notes', claims => { %{ $claims{a} }, sid => $sid2 });
+$h = $pg->get('/notes', claims => { %{ $claims{a} }, sid => $sid2, sid_proof => $proof2 });
 check('after sign-out', $h, undef, status => 401, code => 'LS441');
-my ($sid3) = split /\|/, $node->safe_psql('postgres',
-	"SELECT session_id FROM lowcode.create_session('$t{a}', 'ann\@example.com', idle_timeout => '1 second')");
+my ($sid3, $proof3) = split /\|/, $node->safe_psql('postgres',
+	"SELECT session_id, lowcode.session_proof(token) FROM lowcode.create_session('$t{a}', 'ann\@example.com', idle_timeout => '1 second')");
 sleep 2.2;
-$h = $pg->get('/notes', claims => { %{ $claims{a} }, sid => $sid3 });
-$r = $replay->get(table => 'api.notes', claims => { %{ $claims{a} }, sid => $sid3 });
+$h = $pg->get('/notes', claims => { %{ $claims{a} }, sid => $sid3, sid_proof => $proof3 });
+$r = $replay->get(table => 'api.notes', claims => { %{ $claims{a} }, sid => $sid3, sid_proof => $proof3 });
 check('session: idle past its timeout', $h, $r, status => 401, code => 'LS440', header => [ 'WWW-Authenticate', 'Bearer error="invalid_token"' ]);
 
 # ============================================================ rate limits and quotas
