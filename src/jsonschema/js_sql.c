@@ -22,7 +22,6 @@
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
@@ -547,32 +546,8 @@ jsonschema_cache_stats(PG_FUNCTION_ARGS)
 static Jsonb *
 schema_documents_loader(const char *uri, void *arg)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	Jsonb	   *result = NULL;
-	int			ret;
-
-	values[0] = CStringGetTextDatum(uri);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT document FROM lowcode.schema_documents WHERE uri OPERATOR(pg_catalog.=) $1",
-								1, argtypes, values, NULL, true, 1);
-	if (ret == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			result = DatumGetJsonbPCopy(d);
-			MemoryContextSwitchTo(spi);
-		}
-	}
-	SPI_finish();
-	return result;
+	return js_store_query_document("SELECT document FROM lowcode.schema_documents"
+								   " WHERE uri OPERATOR(pg_catalog.=) $1", uri);
 }
 
 void

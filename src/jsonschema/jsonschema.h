@@ -173,6 +173,13 @@ extern void js_store_register_loader(const char *name, JsStoreLoader loader,
 /* First loader's answer, or NULL.  Signature of a js_compile() loader. */
 extern Jsonb *js_store_load(const char *uri, void *arg);
 
+/*
+ * For loaders backed by a table: the jsonb that "query" (one text
+ * parameter, the URI; at most one row of one jsonb column) returns, copied
+ * into the caller's memory context, or NULL.  Runs through SPI, read-only.
+ */
+extern Jsonb *js_store_query_document(const char *query, const char *uri);
+
 /* Current generation: compiled forms older than this that loaded documents are stale. */
 extern uint64 js_store_generation(void);
 
