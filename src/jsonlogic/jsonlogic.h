@@ -184,6 +184,37 @@ jl_string(const char *s, int32 len)
 	return v;
 }
 
+/*
+ * Building an engine value tree (arrays and objects owned by the engine)
+ * from a stream of begin / key / value / end events, without recursion, so
+ * that any nesting depth builds: the SQL glue feeds it a jsonb iterator's
+ * tokens (rules), the fuzz harness its JSON reader.  Everything is
+ * palloc'd in CurrentMemoryContext; keys and strings are not copied.
+ */
+typedef struct JlBuildFrame JlBuildFrame;
+
+typedef struct JlBuilder
+{
+	JlBuildFrame *stack;
+	int32		depth;
+	int32		cap;
+	JlValue		result;			/* the top-level value, once complete */
+} JlBuilder;
+
+extern void jl_build_init(JlBuilder *b);
+/* open an array or an object */
+extern void jl_build_begin(JlBuilder *b, bool is_array);
+/* the key of the next member of the innermost object */
+extern void jl_build_key(JlBuilder *b, const char *key, int32 keylen);
+/* a scalar value; true when it was the whole (top-level) value */
+extern bool jl_build_value(JlBuilder *b, JlValue v);
+/* close the innermost container; true when it was the top-level one */
+extern bool jl_build_end(JlBuilder *b);
+/* inside an object whose next member's key has not come yet? */
+extern bool jl_build_wants_key(const JlBuilder *b);
+/* is the innermost open container an array? */
+extern bool jl_build_in_array(const JlBuilder *b);
+
 /* Number -> string as JavaScript's Number::toString; buf >= 32 bytes. */
 extern int	jl_format_number(double n, char *buf);
 
