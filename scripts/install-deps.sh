@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
   build-essential libipc-run-perl libdbd-pg-perl libjson-pp-perl python3
+  # PostgREST's run-time libraries (../shared/bin/postgrest, the HTTP tests and the demo), curl for the demo
+  libpq5 libgmp10 libffi8 zlib1g curl
 )
 # Optional tools: clang + its runtime for the fuzzers and sanitizer builds.
 if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
