@@ -36,6 +36,7 @@
 #include "lc/lc_regex.h"
 #include "cel/cel.h"
 #include "cel/cel_jsonb.h"
+#include "lc/lc_errcodes.h"
 #include "rules/rules.h"
 
 PG_FUNCTION_INFO_V1(rule_eval);
@@ -43,12 +44,6 @@ PG_FUNCTION_INFO_V1(rule_test);
 PG_FUNCTION_INFO_V1(rule_check);
 PG_FUNCTION_INFO_V1(cel_conformance_eval);
 PG_FUNCTION_INFO_V1(rule_functions_changed);
-
-#define ERRCODE_CEL_PARSE		MAKE_SQLSTATE('L', 'R', '0', '0', '1')
-#define ERRCODE_CEL_TOO_LONG	MAKE_SQLSTATE('L', 'R', '0', '0', '2')
-#define ERRCODE_CEL_DATA		MAKE_SQLSTATE('L', 'R', '0', '0', '3')
-#define ERRCODE_CEL_NOT_BOOL	MAKE_SQLSTATE('L', 'R', '0', '0', '4')
-#define ERRCODE_CEL_TOO_DEEP	MAKE_SQLSTATE('L', 'R', '0', '2', '1')
 
 /* ---- backend cache of compiled expressions ---- */
 

@@ -32,13 +32,9 @@
 
 #include "lib/stringinfo.h"
 
-/* SQLSTATEs of JsonLogic errors (class LR, codes LR1xx; CEL uses LR0xx). */
-#define ERRCODE_JSONLOGIC_UNKNOWN_OPERATOR	MAKE_SQLSTATE('L','R','1','0','1')
-#define ERRCODE_JSONLOGIC_TOO_DEEP			MAKE_SQLSTATE('L','R','1','0','2')
-#define ERRCODE_JSONLOGIC_COST_EXCEEDED		MAKE_SQLSTATE('L','R','1','0','3')
-#define ERRCODE_JSONLOGIC_RULE_TOO_LONG		MAKE_SQLSTATE('L','R','1','0','4')
-#define ERRCODE_JSONLOGIC_TYPE_ERROR		MAKE_SQLSTATE('L','R','1','0','5')
-#define ERRCODE_JSONLOGIC_VALUE_TOO_LARGE	MAKE_SQLSTATE('L','R','1','0','6')
+#include "lc/lc_errcodes.h"
+
+/* SQLSTATEs of JsonLogic errors: LR1xx of lc/lc_errcodes.h (CEL uses LR0xx) */
 
 /* JavaScript types a JsonLogic value can have. */
 typedef enum JlType

@@ -46,15 +46,9 @@
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
-/* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
-#define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')
-#define ERRCODE_LJ_UNKNOWN_DIALECT		MAKE_SQLSTATE('L','J','0','0','2')
-#define ERRCODE_LJ_INVALID_PATTERN		MAKE_SQLSTATE('L','J','0','0','3')
-#define ERRCODE_LJ_UNRESOLVED_REF		MAKE_SQLSTATE('L','J','0','0','4')
-#define ERRCODE_LJ_REF_CYCLE			MAKE_SQLSTATE('L','J','0','0','5')
-#define ERRCODE_LJ_TOO_DEEP				MAKE_SQLSTATE('L','J','0','0','6')
-#define ERRCODE_LJ_INVALID_OPTIONS		MAKE_SQLSTATE('L','J','0','0','7')
-#define ERRCODE_LJ_INVALID_DOCUMENT		MAKE_SQLSTATE('L','J','0','0','8')
+#include "lc/lc_errcodes.h"
+
+/* SQLSTATEs of the JSON Schema component: class LJ of lc/lc_errcodes.h */
 
 typedef enum JsDraft
 {

@@ -13,7 +13,7 @@
 #ifndef LC_HTTP_H
 #define LC_HTTP_H
 
-#define ERRCODE_PGRST	MAKE_SQLSTATE('P','G','R','S','T')
+#include "lc/lc_errcodes.h"
 
 /*
  * Raise an HTTP error.  "code" is the project's error code (as listed in
