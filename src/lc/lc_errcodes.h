@@ -6,7 +6,7 @@
  * src/lc/ holds the project's shared libraries (see lc_host.h).  Codes
  * raised from SQL (RAISE ... USING ERRCODE = 'LT001') are listed too, so
  * that this header and docs/errors.md are the same list:
- * test/t/004_error_codes.pl checks that each code here is documented and
+ * test/t/004_extension_error_codes.pl checks that each code here is documented and
  * each documented code is here.  Codes numbered 4xx in their last three
  * digits are answered as HTTP errors through PostgREST (PGRST, see
  * lc_http.h) with the code in the body's "code".  A new code goes here
