@@ -19,6 +19,9 @@
  *	  timestamp -> RFC 3339 string, duration -> "<seconds>s" string,
  *	  type -> its name, optional -> its value or null when empty.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

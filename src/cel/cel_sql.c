@@ -11,6 +11,9 @@
  * expressions that vary by row.  Evaluation allocates in a private memory
  * context reset after each call.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -8,6 +8,9 @@
  * their numeric value ("heterogeneous equality"); lists and maps compare
  * element-wise; NaN is unequal to everything.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

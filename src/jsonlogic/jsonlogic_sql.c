@@ -19,6 +19,9 @@
  *	- otherwise in a backend-wide LRU cache of at most lowcode.rules_cache_size
  *	  rules, keyed by the rule's jsonb bytes.
  *
+ * src/jsonlogic/ is the JsonLogic component: the pure engine core and its SQL
+ * glue (jsonlogic_sql.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -14,6 +14,9 @@
  *
  * Pure code: palloc, StringInfo, ereport only.
  *
+ * src/jsonlogic/ is the JsonLogic component: the pure engine core and its SQL
+ * glue (jsonlogic_sql.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

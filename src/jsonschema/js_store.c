@@ -4,6 +4,10 @@
  *	  Loader registry and invalidation generation of the JSON Schema
  *	  document store (see jsonschema.h for the design).
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

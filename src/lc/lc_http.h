@@ -8,6 +8,10 @@
  * that becomes the body, and the detail is {"status": N, "headers": {...}}.
  * Every such error of the project is listed in docs/errors.md.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LC_HTTP_H

@@ -17,6 +17,9 @@
  * API role, which must not need (and does not have) access to other
  * tenants' limits.  The queries are fixed and schema-qualified.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

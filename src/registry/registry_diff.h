@@ -14,6 +14,9 @@
  * documents their "$ref"s may point to ({"uri": schema, ...}, prepared by
  * the caller), and never opens a table.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef REGISTRY_DIFF_H

@@ -25,6 +25,9 @@
  * invalidation lowcode.registry_invalidate() queues; the store watches the
  * table, so compiled forms that loaded registry documents are recompiled.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -27,6 +27,9 @@
  * each rule's CEL program stays compiled); a failed rule, or one that cannot
  * be evaluated on the data, adds an error to the same list.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

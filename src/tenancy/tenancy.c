@@ -15,6 +15,10 @@
  * on lowcode.tenants itself call current_tenant(), and a query through the
  * executor would recurse into them.
  *
+ * src/tenancy/ is the tenancy component: the tenant context every row-level
+ * security policy reads, the tenant claim, and the tenancy step of
+ * pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
