@@ -115,9 +115,9 @@ SELECT pg_temp.t('current_tenant', 'SELECT count(lowcode.current_tenant()) FROM 
 SELECT pg_temp.t('jsonb_claims', $q$SELECT count(current_setting('request.jwt.claims', true)::jsonb ->> 'tenant_id') FROM generate_series(1, 1000000) g$q$);
 -- session mode: a session validated by pre_request() binds the tenant for the transaction
 SET lowcode.tenant_context = 'session';
-SELECT session_id AS sid FROM lowcode.create_session('00000000-0000-0000-0000-000000000042', 'bench') \gset
+SELECT session_id AS sid, lowcode.session_proof(token) AS proof FROM lowcode.create_session('00000000-0000-0000-0000-000000000042', 'bench') \gset
 BEGIN;
-SELECT set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', '00000000-0000-0000-0000-000000000042', 'sid', :'sid')::text, true);
+SELECT set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', '00000000-0000-0000-0000-000000000042', 'sid', :'sid', 'sid_proof', :'proof')::text, true);
 SELECT lowcode.pre_request();
 SELECT pg_temp.t('current_tenant_session', 'SELECT count(lowcode.current_tenant()) FROM generate_series(1, 1000000) g');
 DO $$ BEGIN IF lowcode.current_tenant() IS NULL THEN RAISE EXCEPTION 'session binding lost'; END IF; END $$;

@@ -31,6 +31,9 @@ lowcode.sweep_batch_delay = '${DELAY}ms'
 lowcode.worker_nice = $NICE
 lowcode.max_tracked_sessions = 200000"
 bench_start
+# The sessions below are named by id alone (synthetic token hashes), as in 0.2.0:
+# the migration setting accepts that (docs/sessions.md); a proof adds one SHA-256.
+bpsql -d postgres -q -c "ALTER SYSTEM SET lowcode.session_proof = optional" -c "SELECT pg_reload_conf()" >/dev/null
 W=$BENCH_DIR/scripts; as_server_user mkdir -p "$W"
 
 bpsql -d postgres <<'SQL'

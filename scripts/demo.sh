@@ -2,8 +2,12 @@
 # README command 1: installs what is needed, builds and installs pg_lowcode,
 # starts a throwaway PostgreSQL 15 cluster (data in ./demo, a free local
 # port, pg_lowcode and pg_cron preloaded), creates the extension and a demo
-# tenant, runs a short demo and prints how to connect.  Running it again
-# reuses the cluster.  Stop it with: scripts/demo.sh --stop
+# tenant, runs a short demo and prints how to connect.  When a PostgREST
+# binary is there ($LOWCODE_SHARED/bin/postgrest, i.e. ../shared/bin, or
+# postgrest on the PATH; LOWCODE_POSTGREST to choose one) it starts PostgREST
+# on 127.0.0.1 beside the cluster, serving schema api (scripts/api_schema.sql),
+# and shows the tour over HTTP with curl.  Running it again reuses the
+# cluster.  Stop both with: scripts/demo.sh --stop
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -13,7 +17,9 @@ DB=lowcode_demo
 
 pgctl() { as_server_user "$PG_BINDIR/pg_ctl" -D "$DATA" "$@"; }
 
+
 if [ "${1:-}" = "--stop" ]; then
+  postgrest_stop "$DEMO"
   [ -f "$DATA/postmaster.pid" ] && pgctl stop -m fast
   exit 0
 fi
@@ -73,7 +79,82 @@ fi
 "${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_lowcode" -c "ALTER EXTENSION pg_lowcode UPDATE" \
   -c "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 as_server_user tee "$DEMO/build-id" >/dev/null <<< "$build_id"
+# PostgREST's roles and the API schema it serves (docs/postgrest.md)
+"${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SET client_min_messages = warning;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
+END $$;
+GRANT anon, authenticated TO authenticator;
+SQL
+"${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -v api_roles=authenticated -f "$TOP/scripts/api_schema.sql" >/dev/null
 "${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$TOP/scripts/demo.sql"
+
+# ---------------------------------------------------------------- PostgREST
+postgrest_bin=$(postgrest_binary)
+postgrest_stop "$DEMO"    # a PostgREST of an earlier run
+if [ -z "$postgrest_bin" ]; then
+  cat <<MSG
+
+No PostgREST binary found (looked at \$LOWCODE_POSTGREST, $LOWCODE_SHARED/bin/postgrest and the PATH), so the
+tour above ran in SQL only. To see it over HTTP, get PostgREST 12 or newer
+(https://github.com/PostgREST/postgrest/releases, or build it from source; its run-time libraries are
+libpq5, libgmp10, libffi8 and zlib1g), put it on the PATH or set LOWCODE_POSTGREST=/path/to/postgrest,
+and run scripts/demo.sh again.
+MSG
+else
+  # A JWT secret of the demo, made once.
+  [ -s "$DEMO/jwt-secret" ] || new_jwt_secret | as_server_user tee "$DEMO/jwt-secret" >/dev/null
+  secret=$(cat "$DEMO/jwt-secret")
+  postgrest_start "$postgrest_bin" "$DEMO" "postgresql://authenticator@/$DB?host=$DEMO&port=$port" "$secret"
+  URL=$POSTGREST_URL
+  jwt() { jwt_hs256 "$secret" "$1"; }
+  # show METHOD PATH [JWT] [BODY]: the request with curl, then status, the interesting headers and the body
+  show() {
+    local args=(-s -i -X "$1" "$URL$2")
+    [ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
+    [ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' -d "$4")
+    echo "\$ curl -X $1 '$URL$2'${3:+ -H 'Authorization: Bearer \$JWT'}${4:+ -d '$4'}"
+    curl "${args[@]}" | tr -d '\r' | awk 'NR == 1 || tolower($0) ~ /^(www-authenticate|retry-after|content-range):/ { print "  " $0; next }
+                                          /^$/ { body = 1; next } body { print "  " $0 }'
+  }
+  tenant=$("${PSQL[@]}" -d "$DB" -tAc "SELECT id FROM lowcode.tenants WHERE slug = 'demo'")
+  limited=$("${PSQL[@]}" -d "$DB" -tAc "SELECT coalesce((SELECT id FROM lowcode.tenants WHERE slug = 'demo-limited'),
+    lowcode.create_tenant('demo-limited', 'A tenant limited to 1 request per second', 'free'))")
+  "${PSQL[@]}" -d "$DB" -tAc "SELECT lowcode.set_tenant_limit('$limited', 'requests_per_second', 1),
+    lowcode.set_tenant_limit('$limited', 'request_burst', 2)" >/dev/null
+  JWT=$(jwt "{\"role\":\"authenticated\",\"tenant_id\":\"$tenant\",\"sub\":\"ann@example.com\"}")
+  echo
+  echo "== Over HTTP: PostgREST $("$postgrest_bin" --version | sed 's/^PostgREST //') at $URL (schema api)"
+  show GET '/contacts?select=name,email' "$JWT"
+  echo '...without a JWT, pre_request() refuses:'
+  show GET '/contacts'
+  echo '...a validated form submission refused with 422 and every error:'
+  show POST /rpc/submit "$JWT" '{"subject": "leave-request", "data": {"name": "Ann", "start_date": "2026-05-02", "end_date": "2026-05-01"}}'
+  echo '...and accepted:'
+  show POST /rpc/submit "$JWT" '{"subject": "leave-request", "data": {"name": "Ann", "start_date": "2026-05-02", "end_date": "2026-05-04"}}'
+  echo '...a tenant over its rate (1 request per second, burst 2) gets 429 with Retry-After:'
+  JWT_LIMITED=$(jwt "{\"role\":\"authenticated\",\"tenant_id\":\"$limited\"}")
+  for _ in 1 2; do curl -s -o /dev/null -H "Authorization: Bearer $JWT_LIMITED" "$URL/contacts"; done
+  show GET /contacts "$JWT_LIMITED"
+  sid=$("${PSQL[@]}" -d "$DB" -tAc "SELECT session_id FROM lowcode.create_session('$tenant', 'ann@example.com')")
+  JWT_SESSION=$(jwt "{\"role\":\"authenticated\",\"tenant_id\":\"$tenant\",\"sid\":\"$sid\"}")
+  echo "...a session ($sid), then revoked: its next request gets 401"
+  show GET /rpc/session_info "$JWT_SESSION"
+  "${PSQL[@]}" -d "$DB" -tAc "SELECT lowcode.revoke_session('$sid')" >/dev/null
+  show GET /contacts "$JWT_SESSION"
+  cat <<MSG
+
+PostgREST is running.
+  URL:      $URL   (OpenAPI description: curl $URL/ -H "Authorization: Bearer \$JWT")
+  JWT:      $JWT
+            (role authenticated, tenant demo; signed with the secret in $DEMO/jwt-secret)
+  try:      curl "$URL/contacts" -H "Authorization: Bearer $JWT"
+  log:      $DEMO/postgrest.log
+MSG
+fi
 
 cat <<MSG
 
@@ -81,5 +162,5 @@ pg_lowcode is running.
   connect:  psql -h $DEMO -p $port -U postgres $DB
   or:       psql "postgresql://postgres@localhost:$port/$DB"
   log:      $DEMO/server.log
-  stop:     scripts/demo.sh --stop
+  stop:     scripts/demo.sh --stop   (PostgreSQL and PostgREST)
 MSG

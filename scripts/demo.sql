@@ -6,15 +6,13 @@ SELECT coalesce((SELECT id FROM lowcode.tenants WHERE slug = 'demo'),
                 lowcode.create_tenant('demo', 'Demo Company', 'pro')) AS tenant \gset
 SELECT slug, name, tier, status FROM lowcode.tenants WHERE slug = 'demo';
 
-\echo '== A user table made tenant-safe (tenant_id column, index, RLS forced, policies)'
+\echo '== A user table made tenant-safe (tenant_id column, index, RLS forced, policies), in the API schema'
 SET client_min_messages = warning;
-CREATE TABLE IF NOT EXISTS public.contacts (id bigint GENERATED ALWAYS AS IDENTITY, name text NOT NULL, email text);
-SELECT lowcode.make_tenant_table('public.contacts') \gset
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated; END IF;
-END $$;
+-- schema api (scripts/api_schema.sql, run by demo.sh) is what PostgREST serves
+CREATE TABLE IF NOT EXISTS api.contacts (id bigint GENERATED ALWAYS AS IDENTITY, name text NOT NULL, email text);
+SELECT lowcode.make_tenant_table('api.contacts') \gset
 SELECT lowcode.grant_api_role('authenticated') \gset
-GRANT SELECT, INSERT, UPDATE, DELETE ON public.contacts TO authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE ON api.contacts TO authenticated;
 
 \echo '== JSON Schema: errors a front end can put next to each field'
 SELECT e ->> 'instancePath' AS field, e ->> 'keyword' AS keyword, e -> 'params' AS params, e ->> 'message' AS message
@@ -43,7 +41,7 @@ SELECT set_config('role', 'authenticated', true),
        set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant')::text, true),
        set_config('request.method', 'POST', true) \gset
 SELECT lowcode.pre_request() \gset
-INSERT INTO public.contacts (name, email) VALUES ('Ada', 'ada@example.com')
+INSERT INTO api.contacts (name, email) VALUES ('Ada', 'ada@example.com')
   RETURNING name, email, tenant_id = lowcode.current_tenant() AS in_my_tenant;
 COMMIT;
 \echo '...without a tenant, pre_request() answers 401 in PostgREST''s error form:'
@@ -69,12 +67,12 @@ SELECT e ->> 'instancePath' AS field, e ->> 'message' AS message
 SELECT lowcode.submit('leave-request', '{"name": "Ann", "start_date": "2026-05-02", "end_date": "2026-05-04"}') ->> 'version' AS submitted_under_version;
 COMMIT;
 
-\echo '== Sessions: created by the identity back end, validated by pre_request() (claim "sid")'
-SELECT session_id AS sid, token, expires_at FROM lowcode.create_session(:'tenant', 'ann@example.com') \gset
-\echo 'session' :sid 'expires at' :expires_at '(the token is shown once; only its SHA-256 is stored)'
+\echo '== Sessions: created by the identity back end, validated by pre_request() (claims "sid" and "sid_proof")'
+SELECT session_id AS sid, token, lowcode.session_proof(token) AS proof, expires_at FROM lowcode.create_session(:'tenant', 'ann@example.com') \gset
+\echo 'session' :sid 'expires at' :expires_at '(the token is shown once; the JWT carries its proof; only the proof''s SHA-256 is stored)'
 BEGIN READ ONLY;
 SELECT set_config('role', 'authenticated', true),
-       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid')::text, true) \gset
+       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid', 'sid_proof', :'proof')::text, true) \gset
 SELECT lowcode.pre_request() \gset
 SELECT principal, expires_at > now() AS active FROM lowcode.session_info();
 COMMIT;
@@ -83,7 +81,7 @@ SELECT lowcode.revoke_session(:'sid') AS revoked;
 \set ON_ERROR_STOP off
 BEGIN READ ONLY;
 SELECT set_config('role', 'authenticated', true),
-       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid')::text, true) \gset
+       set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'tenant_id', :'tenant', 'sid', :'sid', 'sid_proof', :'proof')::text, true) \gset
 SELECT lowcode.pre_request();
 ROLLBACK;
 \set ON_ERROR_STOP on

@@ -24,7 +24,7 @@ COMMENT ON TABLE lowcode.tiers IS 'Service tiers and their limits; every value l
 -- tier name therefore updates it instead of failing (this is what lets
 -- pg_dump/pg_restore keep an operator's changes to the seeded tiers).
 CREATE FUNCTION lowcode.tiers_upsert() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   IF pg_trigger_depth() = 1 AND EXISTS (SELECT 1 FROM lowcode.tiers WHERE name = NEW.name) THEN
     UPDATE lowcode.tiers t SET
@@ -73,7 +73,7 @@ SELECT pg_catalog.pg_extension_config_dump('lowcode.tenants', '');
 -----------------------------------------------------------------------------
 CREATE FUNCTION lowcode.current_tenant() RETURNS uuid
 AS 'MODULE_PATHNAME', 'lowcode_current_tenant'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL RESTRICTED;  -- the context lives in the leader (issue 13)
 COMMENT ON FUNCTION lowcode.current_tenant() IS
   'The tenant of the current request, or NULL when there is none (then every policy denies).';
 
@@ -98,7 +98,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON lowcode.tenants, lowcode.tiers TO lowcod
 -----------------------------------------------------------------------------
 CREATE FUNCTION lowcode.create_tenant(slug text, name text DEFAULT NULL, tier text DEFAULT 'free')
 RETURNS uuid
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   new_id uuid;
 BEGIN
@@ -126,7 +126,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.tenant_must_exist(tenant uuid) RETURNS void
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   IF tenant IS NULL OR NOT EXISTS (SELECT 1 FROM lowcode.tenants t WHERE t.id = tenant) THEN
     RAISE EXCEPTION USING ERRCODE = 'LT004', MESSAGE = format('no tenant with id %s', coalesce(tenant::text, 'NULL'));
@@ -135,7 +135,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.suspend_tenant(tenant uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   PERFORM lowcode.tenant_must_exist(tenant);
   UPDATE lowcode.tenants SET status = 'suspended' WHERE id = tenant;
@@ -143,7 +143,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.resume_tenant(tenant uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   PERFORM lowcode.tenant_must_exist(tenant);
   UPDATE lowcode.tenants SET status = 'active' WHERE id = tenant;
@@ -151,7 +151,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.set_tenant_tier(tenant uuid, tier text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   PERFORM lowcode.tenant_must_exist(tenant);
   IF tier IS NULL OR NOT EXISTS (SELECT 1 FROM lowcode.tiers t WHERE t.name = set_tenant_tier.tier) THEN

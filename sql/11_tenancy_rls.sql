@@ -3,16 +3,100 @@
 -----------------------------------------------------------------------------
 -- make_tenant_table
 -----------------------------------------------------------------------------
+-- The four tenant policies of make_tenant_table, as one expression.
+CREATE FUNCTION lowcode.tenant_policy_expr() RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT 'tenant_id = (SELECT lowcode.current_tenant())'::text
+$$;
+
+-- A table and, when it is partitioned, every partition of it (all levels).
+CREATE FUNCTION lowcode.tenant_tree(tbl regclass) RETURNS TABLE (relid regclass)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT tbl
+  UNION
+  SELECT t.relid FROM pg_catalog.pg_partition_tree(tbl) t
+$$;
+
+-- Permissive policies of a table (and its partitions) that do not restrict rows to the
+-- current tenant or to operators: the same test as the report's policy_not_tenant_scoped.
+CREATE FUNCTION lowcode.open_policies(tbl regclass)
+RETURNS TABLE (polname name, relname text, expr text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT p.polname, p.polrelid::regclass::text,
+         coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), 'true')
+    FROM lowcode.tenant_tree(tbl) r JOIN pg_policy p ON p.polrelid = r.relid
+   WHERE p.polpermissive AND p.polname NOT LIKE 'lowcode\_tenant\_%'
+     AND coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), '')
+         !~ '(current_tenant\(\)|pg_has_role\([^)]*''lowcode_operator''::name)'
+   ORDER BY 2, 1
+$$;
+
+-- Row security forced and the four tenant policies on one relation.  With
+-- recreate, existing lowcode_tenant_* policies are dropped and made again;
+-- without, only what is missing is added (the partition guard).  Policies
+-- first, ALTER TABLE last: the guard fires on that ALTER TABLE and must find
+-- nothing left to do.
+CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  p record;
+  e constant text := lowcode.tenant_policy_expr();
+BEGIN
+  IF recreate THEN
+    FOR p IN SELECT pol.polname FROM pg_policy pol
+              WHERE pol.polrelid = rel AND pol.polname LIKE 'lowcode\_tenant\_%'
+    LOOP
+      EXECUTE format('DROP POLICY %I ON %s', p.polname, rel);
+    END LOOP;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = rel AND pol.polname = 'lowcode_tenant_select') THEN
+    EXECUTE format('CREATE POLICY lowcode_tenant_select ON %s FOR SELECT USING (%s)', rel, e);
+    EXECUTE format('CREATE POLICY lowcode_tenant_insert ON %s FOR INSERT WITH CHECK (%s)', rel, e);
+    -- WITH CHECK on UPDATE: a row cannot be moved to another tenant.
+    EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', rel, e, e);
+    EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', rel, e);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = rel AND c.relrowsecurity AND c.relforcerowsecurity) THEN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', rel);
+  END IF;
+END
+$$;
+
+-- Event trigger: a partition created in, or attached to, the tree of a tenant
+-- table (one whose root has the lowcode_tenant_select policy) gets forced row
+-- security and the tenant policies at once, in the same transaction.
+CREATE FUNCTION lowcode.tenant_partitions_guard() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  root regclass;
+  r record;
+BEGIN
+  FOR root IN
+    SELECT DISTINCT coalesce(pg_partition_root(c.objid), c.objid)::regclass
+      FROM pg_event_trigger_ddl_commands() c
+     WHERE c.classid = 'pg_catalog.pg_class'::regclass AND c.objsubid = 0
+       AND EXISTS (SELECT 1 FROM pg_class k WHERE k.oid = c.objid AND (k.relispartition OR k.relkind = 'p'))
+  LOOP
+    CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = root AND pol.polname = 'lowcode_tenant_select');
+    FOR r IN SELECT t.relid FROM lowcode.tenant_tree(root) t WHERE t.relid <> root LOOP
+      PERFORM lowcode.tenant_secure_relation(r.relid, false);
+    END LOOP;
+  END LOOP;
+END
+$$;
+CREATE EVENT TRIGGER lowcode_tenant_partitions ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+  EXECUTE FUNCTION lowcode.tenant_partitions_guard();
+
 CREATE FUNCTION lowcode.make_tenant_table(tbl regclass, existing_rows_tenant uuid DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   rel       record;
   att       record;
   has_rows  boolean;
   con       record;
   tenant_attnum int2;
-  policy_expr constant text := 'tenant_id = (SELECT lowcode.current_tenant())';
   qualified text;
 BEGIN
   IF tbl IS NULL THEN
@@ -33,12 +117,22 @@ BEGIN
   IF rel.relispartition THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
       MESSAGE = format('make_tenant_table: %s is a partition', qualified),
-      HINT = 'Call it for the partitioned table; revoke direct access to its partitions.';
+      HINT = 'Call it for the partitioned table: it secures every partition, present and future.';
   END IF;
   IF rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
       MESSAGE = format('make_tenant_table: %s is in a system or extension schema', qualified);
   END IF;
+
+  -- A permissive policy that does not restrict rows to the current tenant
+  -- opens the table (permissive policies are OR-ed): refuse before changing
+  -- anything rather than leave it in force (issue 13).
+  FOR con IN SELECT * FROM lowcode.open_policies(tbl) LOOP
+    RAISE EXCEPTION USING ERRCODE = 'LT011',
+      MESSAGE = format('make_tenant_table: policy %I on %s would open the table to every tenant', con.polname, con.relname),
+      DETAIL = format('It is permissive and does not compare tenant_id with lowcode.current_tenant(): %s', con.expr),
+      HINT = format('Drop it (DROP POLICY %I ON %s) or make it restrictive (AS RESTRICTIVE), then call make_tenant_table again.', con.polname, con.relname);
+  END LOOP;
 
   SELECT a.attnum, a.atttypid, a.attnotnull, a.atthasdef INTO att
     FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
@@ -81,19 +175,13 @@ BEGIN
     EXECUTE format('CREATE INDEX %I ON %s (tenant_id)', left(rel.relname, 48) || '_tenant_id_idx', qualified);
   END IF;
 
-  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', qualified);
-  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', qualified);
-
-  FOR con IN SELECT p.polname FROM pg_policy p
-              WHERE p.polrelid = tbl AND p.polname LIKE 'lowcode\_tenant\_%'
-  LOOP
-    EXECUTE format('DROP POLICY %I ON %s', con.polname, qualified);
+  -- Row security on the table and on every partition: a partition is a
+  -- table of its own, reachable directly (GRANT ... ON ALL TABLES IN SCHEMA),
+  -- and the parent's policies do not apply there (issue 13).  Partitions
+  -- created or attached later get the same through lowcode.tenant_partitions_guard.
+  FOR con IN SELECT r.relid FROM lowcode.tenant_tree(tbl) r LOOP
+    PERFORM lowcode.tenant_secure_relation(con.relid, true);
   END LOOP;
-  EXECUTE format('CREATE POLICY lowcode_tenant_select ON %s FOR SELECT USING (%s)', qualified, policy_expr);
-  EXECUTE format('CREATE POLICY lowcode_tenant_insert ON %s FOR INSERT WITH CHECK (%s)', qualified, policy_expr);
-  -- WITH CHECK on UPDATE: a row cannot be moved to another tenant.
-  EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', qualified, policy_expr, policy_expr);
-  EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', qualified, policy_expr);
   PERFORM lowcode.attach_quota_trigger(tbl);  -- row/storage quotas (sql/50_quota.sql)
 
   -- Unique keys without tenant_id leak existence across tenants (a unique
@@ -119,23 +207,34 @@ COMMENT ON FUNCTION lowcode.make_tenant_table(regclass, uuid) IS
 -----------------------------------------------------------------------------
 CREATE FUNCTION lowcode.isolation_report()
 RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   WITH tenant_tables AS (
+    -- partitions too: each is a table of its own, reachable directly (issue 13)
     SELECT c.oid, c.relname, n.nspname, c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum,
-           c.relkind
+           c.relkind, c.relispartition
       FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
      WHERE c.relkind IN ('r', 'p')
-       AND NOT c.relispartition
        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
   ),
   api AS (
     SELECT r.oid, r.rolname FROM pg_roles r JOIN lowcode.api_roles a ON a.role_name = r.rolname
   )
   SELECT 'error', 'rls_disabled', 'table', format('%I.%I', t.nspname, t.relname),
-         'tenant table without row level security', 'Call lowcode.make_tenant_table() on it.'
+         CASE WHEN t.relispartition THEN 'partition of a tenant table without row level security: it is readable directly'
+              ELSE 'tenant table without row level security' END,
+         CASE WHEN t.relispartition THEN 'Call lowcode.make_tenant_table() on the partitioned table: it secures every partition.'
+              ELSE 'Call lowcode.make_tenant_table() on it.' END
     FROM tenant_tables t WHERE NOT t.relrowsecurity
+  UNION ALL
+  SELECT 'error', 'partition_without_tenant_policies', 'table', format('%I.%I', t.nspname, t.relname),
+         'partition of a tenant table without the tenant policies lowcode_tenant_*: the partitioned table''s policies do not apply to it when it is queried directly',
+         'Call lowcode.make_tenant_table() on the partitioned table: it secures every partition.'
+    FROM tenant_tables t
+   WHERE t.relispartition
+     AND EXISTS (SELECT 1 FROM pg_policy rp WHERE rp.polrelid = pg_partition_root(t.oid) AND rp.polname = 'lowcode_tenant_select')
+     AND NOT EXISTS (SELECT 1 FROM pg_policy pp WHERE pp.polrelid = t.oid AND pp.polname = 'lowcode_tenant_select')
   UNION ALL
   SELECT 'error', 'rls_not_forced', 'table', format('%I.%I', t.nspname, t.relname),
          'row level security is enabled but not forced: the owner bypasses it',
@@ -154,12 +253,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
          'a primary key or unique constraint of a tenant table does not include tenant_id: it reveals across tenants whether a value exists',
          'Recreate it as (tenant_id, ...).'
     FROM tenant_tables t JOIN pg_constraint con ON con.conrelid = t.oid
-   WHERE con.contype IN ('p', 'u') AND NOT (t.tenant_attnum = ANY (con.conkey))
+   WHERE con.contype IN ('p', 'u') AND NOT (t.tenant_attnum = ANY (con.conkey)) AND NOT t.relispartition
   UNION ALL
   SELECT 'warning', 'unique_index_without_tenant', 'index', format('%I.%I', t.nspname, ic.relname),
          'a unique index of a tenant table does not include tenant_id', 'Recreate it with tenant_id as its first column.'
     FROM tenant_tables t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
-   WHERE i.indisunique AND NOT (t.tenant_attnum = ANY (i.indkey::int2[]))
+   WHERE i.indisunique AND NOT (t.tenant_attnum = ANY (i.indkey::int2[])) AND NOT t.relispartition
      AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
   UNION ALL
   SELECT DISTINCT 'error', 'view_without_security_invoker', 'view', format('%I.%I', vn.nspname, v.relname),
@@ -190,6 +289,23 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
    WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
      AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%')
   UNION ALL
+  -- pg_temp is searched first for relations and types unless the path names it (last) (issue 13)
+  SELECT 'warning', 'security_definer_search_path_temp_first', 'function', p.oid::regprocedure::text,
+         'SECURITY DEFINER function whose search_path does not end with pg_temp: a caller''s temporary table or type is found before the schemas it names',
+         format('ALTER FUNCTION %s SET search_path = %s, pg_temp', p.oid::regprocedure,
+                (SELECT substr(cfg, 13) FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%' LIMIT 1))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%' AND cfg !~ 'pg_temp"?\s*$')
+  UNION ALL
+  -- the tenant context lives in the leader: a wrapper declared PARALLEL SAFE may run in a worker (issue 13)
+  SELECT 'error', 'parallel_safe_wrapper_of_current_tenant', 'function', p.oid::regprocedure::text,
+         'a function declared PARALLEL SAFE calls lowcode.current_tenant(): in a parallel worker it raises LT010',
+         format('ALTER FUNCTION %s PARALLEL RESTRICTED', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.proparallel = 's' AND p.prosrc ~ 'current_tenant\s*\('
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lowcode')
+  UNION ALL
   SELECT 'error', 'api_role_bypasses_rls', 'role', a.rolname,
          format('API role %I %s', a.rolname,
                 CASE WHEN r.oid = a.oid THEN 'itself has ' ELSE format('is a member of role %I, which has ', r.rolname) END
@@ -217,6 +333,24 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
          format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, %I', current_database(), a.rolname)
     FROM api a WHERE has_database_privilege(a.oid, current_database(), 'TEMPORARY')
   UNION ALL
+  -- Large objects have no tenant: every tenant of one API role shares them (issue 13).
+  SELECT 'error', 'api_role_can_create_large_objects', 'database', current_database()::text,
+         format('API role %I may create large objects: they belong to the role, not to a tenant, so every tenant of the role can read and change them', a.rolname),
+         'REVOKE EXECUTE ON FUNCTION pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer), pg_catalog.lo_from_bytea(oid, bytea), '
+         || 'pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid) FROM PUBLIC (then GRANT them to the roles that need them)'
+    FROM api a
+   WHERE has_function_privilege(a.oid, 'pg_catalog.lo_create(oid)', 'EXECUTE')
+      OR has_function_privilege(a.oid, 'pg_catalog.lo_creat(integer)', 'EXECUTE')
+      OR has_function_privilege(a.oid, 'pg_catalog.lo_from_bytea(oid, bytea)', 'EXECUTE')
+  UNION ALL
+  SELECT 'error', 'api_role_has_large_object', 'large object', m.oid::text,
+         format('API role %I owns or may read this large object: every tenant of the role can', a.rolname),
+         format('SELECT pg_catalog.lo_unlink(%s) (after moving its content into a tenant table)', m.oid)
+    FROM pg_largeobject_metadata m CROSS JOIN api a
+   WHERE pg_has_role(a.oid, m.lomowner, 'MEMBER')
+      OR EXISTS (SELECT 1 FROM aclexplode(m.lomacl) x
+                  WHERE (x.grantee = 0 OR pg_has_role(a.oid, x.grantee, 'MEMBER')) AND x.privilege_type IN ('SELECT', 'UPDATE'))
+  UNION ALL
   SELECT 'error', 'api_role_can_create_in_schema', 'schema', n.nspname::text,
          format('API role %I may create objects in schema %I: functions, views or tables that shadow or intercept other tenants'' requests', a.rolname, n.nspname),
          format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, %I', n.nspname, a.rolname)
@@ -231,7 +365,7 @@ COMMENT ON FUNCTION lowcode.isolation_report() IS
 -- API roles
 -----------------------------------------------------------------------------
 CREATE FUNCTION lowcode.grant_api_role(role name) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   r record;
   g record;

@@ -63,7 +63,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION lowcode.jsonschema_store_changed();
 CREATE FUNCTION lowcode.register_document(uri text, document jsonb)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, lowcode
+SET search_path = pg_catalog, lowcode, pg_temp
 AS $$
 DECLARE
     u text := uri;
@@ -111,7 +111,7 @@ $$;
 CREATE FUNCTION lowcode.unregister_document(uri text)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = pg_catalog, lowcode
+SET search_path = pg_catalog, lowcode, pg_temp
 AS $$
 DECLARE
     u text := uri;

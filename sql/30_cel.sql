@@ -64,7 +64,7 @@ REVOKE ALL ON FUNCTION lowcode._rule_functions_changed() FROM PUBLIC;
 CREATE FUNCTION lowcode.register_rule_function(name text, fn regprocedure)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, lowcode
+SET search_path = pg_catalog, lowcode, pg_temp
 AS $$
 DECLARE
   p pg_catalog.pg_proc;

@@ -21,7 +21,7 @@ CREATE TABLE lowcode.sessions (
   tenant_id            uuid NOT NULL REFERENCES lowcode.tenants (id) ON DELETE CASCADE,
   id                   uuid NOT NULL DEFAULT gen_random_uuid(),
   principal            text NOT NULL CHECK (length(principal) BETWEEN 1 AND 256),
-  token_hash           bytea NOT NULL CHECK (length(token_hash) = 32),   -- SHA-256 of the token
+  token_hash           bytea NOT NULL CHECK (length(token_hash) = 32),   -- SHA-256 of the token's proof
   created_at           timestamptz NOT NULL DEFAULT now(),
   last_seen_at         timestamptz NOT NULL DEFAULT now(),
   -- A pure duration (no day or month part), so that "last_seen_at +
@@ -102,7 +102,7 @@ COMMENT ON TABLE lowcode.session_timers IS
   'When the database worker looks at a session again: its expiry (a lower bound), or the end of its retention.';
 
 CREATE FUNCTION lowcode.session_timers_on_insert() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   INSERT INTO lowcode.session_timers (due_at, tenant_id, session_id, purge)
   SELECT CASE WHEN n.state = 'active' THEN n.expires_at ELSE coalesce(n.ended_at, now()) END,
@@ -120,7 +120,7 @@ CREATE TRIGGER sessions_timers_insert AFTER INSERT ON lowcode.sessions
 -- worker's own updates (state 'expired', expires_at moved later, last-seen
 -- flush) match neither condition, so this trigger costs them nothing.
 CREATE FUNCTION lowcode.session_timers_on_update() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   INSERT INTO lowcode.session_timers (due_at, tenant_id, session_id, purge)
   VALUES (CASE WHEN NEW.state = 'active' THEN NEW.expires_at ELSE coalesce(NEW.ended_at, now()) END,
@@ -146,9 +146,16 @@ CREATE FUNCTION lowcode.session_new_token() RETURNS text
 AS 'MODULE_PATHNAME', 'lowcode_session_new_token'
 LANGUAGE C VOLATILE STRICT;
 
--- SHA-256 of a token, as stored in sessions.token_hash.
+-- The proof of a token, for the JWT claim "sid_proof": "lcp_" || base64url(SHA-256(token)).
+CREATE FUNCTION lowcode.session_proof(token text) RETURNS text
+AS 'MODULE_PATHNAME', 'lowcode_session_proof'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lowcode.session_proof(text) IS
+  'The value of the JWT claim "sid_proof" for the session of this token (a session id alone proves nothing).';
+
+-- SHA-256 of the token's proof (SHA-256 of SHA-256 of the token), as stored in sessions.token_hash.
 CREATE FUNCTION lowcode.session_token_hash(token text) RETURNS bytea
-AS 'MODULE_PATHNAME', 'lowcode_session_token_hash'
+AS 'MODULE_PATHNAME', 'lowcode_session_token_hash_v2'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The session validated by pre_request() in this transaction, or NULL.
@@ -178,7 +185,7 @@ LANGUAGE C VOLATILE;
 CREATE FUNCTION lowcode.sweep(OUT flushed bigint, OUT expired bigint, OUT deleted_sessions bigint,
                               OUT deleted_events bigint)
 AS 'MODULE_PATHNAME', 'lowcode_sweep'
-LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, lowcode;
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp;
 COMMENT ON FUNCTION lowcode.sweep() IS
   'Run one sweep of the database worker now: flush last-seen times, expire sessions, delete old sessions and events.';
 
@@ -190,7 +197,7 @@ CREATE FUNCTION lowcode.create_session(tenant uuid, principal text, attributes j
                                        lifetime interval DEFAULT NULL,
                                        ip inet DEFAULT NULL, user_agent text DEFAULT NULL)
 RETURNS TABLE (session_id uuid, token text, expires_at timestamptz)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   t        record;
   idle     interval;
@@ -262,7 +269,7 @@ COMMENT ON FUNCTION lowcode.create_session(uuid, text, jsonb, interval, interval
 
 CREATE FUNCTION lowcode.revoke_session(session_id uuid, reason text DEFAULT 'revoked')
 RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   n int;
 BEGIN
@@ -284,7 +291,7 @@ COMMENT ON FUNCTION lowcode.revoke_session(uuid, text) IS
 
 CREATE FUNCTION lowcode.revoke_sessions(tenant uuid, principal text, reason text DEFAULT 'revoked')
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   n int;
 BEGIN
@@ -304,7 +311,7 @@ COMMENT ON FUNCTION lowcode.revoke_sessions(uuid, text, text) IS
 
 CREATE FUNCTION lowcode.revoke_tenant_sessions(tenant uuid, reason text DEFAULT 'revoked')
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   n int;
 BEGIN
@@ -324,7 +331,7 @@ CREATE FUNCTION lowcode.session_info()
 RETURNS TABLE (session_id uuid, tenant_id uuid, principal text, created_at timestamptz,
                last_seen_at timestamptz, expires_at timestamptz, absolute_expires_at timestamptz,
                attributes jsonb)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT s.id, s.tenant_id, s.principal, s.created_at,
          greatest(s.last_seen_at, lowcode.session_last_seen(s.tenant_id, s.id)),
          least(greatest(s.last_seen_at, lowcode.session_last_seen(s.tenant_id, s.id)) + s.idle_timeout,
@@ -340,7 +347,7 @@ COMMENT ON FUNCTION lowcode.session_info() IS
 
 -- The caller's own sign-out: revokes the current request's session.
 CREATE FUNCTION lowcode.end_session() RETURNS boolean
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   WITH r AS (
     UPDATE lowcode.sessions s
        SET state = 'revoked', revoked_at = now(), ended_at = now(), revoke_reason = 'signed out'

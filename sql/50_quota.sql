@@ -25,7 +25,7 @@ SELECT pg_catalog.pg_extension_config_dump('lowcode.tenant_limits', '');
 -- The limits, their tier column and whether NULL (unlimited) is allowed.
 CREATE FUNCTION lowcode.limit_names()
 RETURNS TABLE (ord int, name text, nullable boolean, min_value bigint, description text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   VALUES (1, 'requests_per_second', false, 1::bigint, 'requests admitted per second (token bucket refill rate)'),
          (2, 'request_burst',       false, 1, 'requests admitted at once (token bucket size)'),
          (3, 'max_rows',            true,  0, 'rows in the tenant''s tables, all tables together'),
@@ -40,7 +40,7 @@ $$;
 -- limits and the operator everyone's.
 CREATE FUNCTION lowcode.tenant_limits_of(tenant uuid)
 RETURNS TABLE (name text, value bigint, source text, tier_value bigint)
-LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT d.name,
          CASE WHEN o.tenant_id IS NOT NULL THEN o.value ELSE d.tier_value END,
          CASE WHEN o.tenant_id IS NOT NULL THEN 'override' ELSE 'tier ' || t.tier END,
@@ -62,7 +62,7 @@ $$;
 
 CREATE FUNCTION lowcode.tenant_limits(tenant uuid)
 RETURNS TABLE (name text, value bigint, source text, tier_value bigint)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   RETURN QUERY SELECT * FROM lowcode.tenant_limits_of(tenant);
   IF NOT FOUND THEN
@@ -78,7 +78,7 @@ COMMENT ON FUNCTION lowcode.tenant_limits(uuid) IS
 CREATE FUNCTION lowcode.quota_effective_limits(tenant uuid)
 RETURNS TABLE (tier text, requests_per_second bigint, request_burst bigint, max_rows bigint,
                max_storage_bytes bigint, max_sessions bigint, statement_timeout_ms bigint, work_mem_kb bigint)
-LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT (SELECT t.tier FROM lowcode.tenants t WHERE t.id = tenant),
          max(value) FILTER (WHERE name = 'requests_per_second'),
          max(value) FILTER (WHERE name = 'request_burst'),
@@ -92,7 +92,7 @@ $$;
 
 CREATE FUNCTION lowcode.set_tenant_limit(tenant uuid, name text, value bigint)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   lim record;
 BEGIN
@@ -130,7 +130,7 @@ COMMENT ON FUNCTION lowcode.set_tenant_limit(uuid, text, bigint) IS
 
 CREATE FUNCTION lowcode.reset_tenant_limit(tenant uuid, name text)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   PERFORM lowcode.tenant_must_exist(tenant);
   IF NOT EXISTS (SELECT 1 FROM lowcode.limit_names() l WHERE l.name = reset_tenant_limit.name) THEN
@@ -330,7 +330,7 @@ COMMENT ON FUNCTION lowcode.quota_row_trigger() IS
 
 -- A TRUNCATE removes every tenant's rows: storage figures are rebuilt.
 CREATE FUNCTION lowcode.quota_truncate_trigger() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   PERFORM lowcode.reconcile_storage();
   RETURN NULL;
@@ -338,7 +338,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.attach_quota_trigger(tbl regclass) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   has_rows boolean;
 BEGIN
@@ -363,7 +363,7 @@ COMMENT ON FUNCTION lowcode.attach_quota_trigger(regclass) IS
 
 -- The tables whose rows count against the row and storage quotas.
 CREATE FUNCTION lowcode.quota_tables() RETURNS SETOF regclass
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT DISTINCT tg.tgrelid::regclass FROM pg_trigger tg
    WHERE tg.tgname = 'lowcode_quota' AND tg.tgfoid = 'lowcode.quota_row_trigger()'::regprocedure
 $$;
@@ -372,7 +372,7 @@ $$;
 -- figures in shared memory are reloaded from the result at commit.
 CREATE FUNCTION lowcode.reconcile_storage()
 RETURNS TABLE (tenant_id uuid, rows bigint, bytes bigint, rows_before bigint, bytes_before bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
   q text;
@@ -414,7 +414,7 @@ GRANT EXECUTE ON FUNCTION lowcode.reconcile_storage(), lowcode.attach_quota_trig
 CREATE FUNCTION lowcode.rollup_usage(keep_minutes interval DEFAULT interval '2 days',
                                      keep_days interval DEFAULT interval '400 days')
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   cutoff timestamptz := date_trunc('day', now() - keep_minutes, 'UTC');
   n bigint;
@@ -461,7 +461,7 @@ COMMENT ON FUNCTION lowcode.rollup_usage(interval, interval) IS
 -- log exists, audit rows older than audit_retention).
 CREATE FUNCTION lowcode.run_retention(audit_retention interval DEFAULT interval '400 days')
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   n bigint;
   m bigint := 0;
@@ -500,7 +500,7 @@ CREATE FUNCTION lowcode.maintenance_jobs(rollup_schedule text DEFAULT '*/5 * * *
                                          reconcile_schedule text DEFAULT '17 * * * *',
                                          retention_schedule text DEFAULT '23 * * * *')
 RETURNS TABLE (job_name text, schedule text, command text)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   VALUES (format('lowcode:%s:usage-rollup', current_database()), rollup_schedule,
           'SELECT lowcode.flush_usage(); SELECT lowcode.rollup_usage()'),
          (format('lowcode:%s:storage-reconcile', current_database()), reconcile_schedule,
@@ -511,7 +511,7 @@ $$;
 
 -- Where pg_cron is: 'here', 'elsewhere' (another database, cron.database_name) or 'missing'.
 CREATE FUNCTION lowcode.pg_cron_location() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT CASE
     WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN 'here'
     WHEN current_setting('cron.database_name', true) IS NOT NULL
@@ -523,7 +523,7 @@ CREATE FUNCTION lowcode.schedule_maintenance(rollup_schedule text DEFAULT '*/5 *
                                              reconcile_schedule text DEFAULT '17 * * * *',
                                              retention_schedule text DEFAULT '23 * * * *')
 RETURNS TABLE (job_name text, schedule text, jobid bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
   j record;
@@ -563,7 +563,7 @@ COMMENT ON FUNCTION lowcode.schedule_maintenance(text, text, text) IS
 
 CREATE FUNCTION lowcode.unschedule_maintenance(quiet boolean DEFAULT false)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   loc text := lowcode.pg_cron_location();
   n bigint := 0;

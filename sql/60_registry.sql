@@ -37,15 +37,17 @@ REVOKE ALL ON FUNCTION lowcode.registry_invalidate() FROM PUBLIC;
 -----------------------------------------------------------------------------
 -- Helpers: scopes, actors, names
 -----------------------------------------------------------------------------
+-- No SET clause, so that policies inline it as a constant; the type is qualified
+-- instead, since an inlined body is parsed under the caller's search_path (issue 13).
 CREATE FUNCTION lowcode.registry_global() RETURNS uuid
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '00000000-0000-0000-0000-000000000000'::uuid $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid $$;
 COMMENT ON FUNCTION lowcode.registry_global() IS
   'The tenant_id of global (operator-owned) registry rows: the nil uuid.';
 
 -- The role that called: PostgREST's SET ROLE (authenticated...), else the login role.
 -- (Inside SECURITY DEFINER functions current_user is the owner; the role GUC is not.)
 CREATE FUNCTION lowcode.registry_actor_role() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT CASE WHEN coalesce(current_setting('role', true), 'none') NOT IN ('none', '')
               THEN current_setting('role', true) ELSE session_user::text END
 $$;
@@ -63,35 +65,42 @@ LANGUAGE C STABLE PARALLEL SAFE;
 
 -- Who, for created_by / deleted_by / updated_by: the end user, else the role.
 CREATE FUNCTION lowcode.registry_actor() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT coalesce(lowcode.registry_actor_sub(), lowcode.registry_actor_role())
 $$;
 
 CREATE FUNCTION lowcode.registry_is_operator() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT pg_has_role(lowcode.registry_actor_role(), 'lowcode_operator', 'MEMBER')
 $$;
 
--- The scope the caller writes to: its tenant, or the global scope for an operator without one.
+-- The scope the caller works in: its tenant; the global scope only on purpose,
+-- for an operator who set lowcode.registry_scope = global (issue 13: a call
+-- without a tenant context used to create global subjects by accident).
 CREATE FUNCTION lowcode.registry_scope() RETURNS uuid
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   t uuid := lowcode.current_tenant();
 BEGIN
+  IF pg_catalog.current_setting('lowcode.registry_scope', true) = 'global' THEN
+    IF lowcode.registry_is_operator() THEN
+      RETURN lowcode.registry_global();
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'LG006', MESSAGE = 'only platform operators may use the global registry scope',
+      DETAIL = 'lowcode.registry_scope is global and the caller is not a member of lowcode_operator.',
+      HINT = 'RESET lowcode.registry_scope to work in the tenant of the request.';
+  END IF;
   IF t IS NOT NULL THEN
     RETURN t;
   END IF;
-  IF lowcode.registry_is_operator() THEN
-    RETURN lowcode.registry_global();
-  END IF;
   RAISE EXCEPTION USING ERRCODE = 'LG006', MESSAGE = 'the schema registry needs a tenant context',
-    DETAIL = 'lowcode.current_tenant() is NULL and the caller is not a platform operator.',
-    HINT = 'Call it through PostgREST with a tenant_id claim, or as a member of lowcode_operator for global subjects.';
+    DETAIL = 'lowcode.current_tenant() is NULL: there is no tenant of the request (outside pre_request(), or after the transaction that ran it ended).',
+    HINT = 'Call it in a request with a tenant (pre_request() in the same transaction); for a global subject, an operator runs SET LOCAL lowcode.registry_scope = global first.';
 END
 $$;
 
 CREATE FUNCTION lowcode.registry_check_subject_name(subject text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF subject IS NULL OR subject !~ '^[A-Za-z][A-Za-z0-9_.-]{0,127}$' THEN
     RAISE EXCEPTION USING ERRCODE = 'LG001',
@@ -103,7 +112,7 @@ END
 $$;
 
 CREATE FUNCTION lowcode.registry_check_mode(mode text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF mode IS NULL OR upper(mode) NOT IN ('NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD',
                                          'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE') THEN
@@ -119,7 +128,7 @@ $$;
 CREATE FUNCTION lowcode.registry_raise(status int, code text, message text, details jsonb DEFAULT NULL,
                                        hint text DEFAULT NULL)
 RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT lowcode.raise_http(status, code, message, details::text, hint, NULL)
 $$;
 
@@ -188,7 +197,7 @@ CREATE INDEX schema_references_target_idx ON lowcode.schema_references (ref_tena
 
 CREATE TABLE lowcode.registry_audit (
   tenant_id  uuid NOT NULL,
-  id         bigint GENERATED ALWAYS AS IDENTITY,
+  id         bigint NOT NULL DEFAULT lowcode.new_id(),
   created_at timestamptz NOT NULL DEFAULT now(),
   actor_role text NOT NULL,
   actor_sub  text,
@@ -204,7 +213,7 @@ COMMENT ON TABLE lowcode.registry_audit IS
 
 CREATE TABLE lowcode.submissions (
   tenant_id  uuid NOT NULL DEFAULT lowcode.current_tenant(),
-  id         bigint GENERATED ALWAYS AS IDENTITY,
+  id         bigint NOT NULL DEFAULT lowcode.new_id(),
   subject    text NOT NULL,
   version    integer,              -- pinned at insert: the latest enabled version when not given
   data       jsonb NOT NULL,
@@ -228,11 +237,6 @@ BEGIN
     EXECUTE format('ALTER TABLE lowcode.%I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE lowcode.%I FORCE ROW LEVEL SECURITY', t);
     PERFORM pg_catalog.pg_extension_config_dump(format('lowcode.%I', t)::regclass, '');
-  END LOOP;
-  -- identity sequences too, so that a restored database goes on numbering after the restored rows
-  FOREACH t IN ARRAY ARRAY['registry_audit', 'submissions'] LOOP
-    PERFORM pg_catalog.pg_extension_config_dump(
-      pg_catalog.pg_get_serial_sequence(format('lowcode.%I', t), 'id')::regclass, '');
   END LOOP;
 END
 $$;
@@ -261,7 +265,7 @@ CREATE POLICY submissions_delete ON lowcode.submissions FOR DELETE
 
 -- Versions are immutable: only the state and the soft deletion may change.
 CREATE FUNCTION lowcode.schema_versions_immutable() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   IF (NEW.tenant_id, NEW.subject, NEW.version, NEW.schema, NEW.fingerprint, NEW.description,
       NEW.created_at, NEW.created_by)
@@ -284,7 +288,7 @@ CREATE TRIGGER schema_versions_immutable BEFORE UPDATE ON lowcode.schema_version
 CREATE FUNCTION lowcode.registry_record(tenant uuid, action text, subject text, version integer,
                                         details jsonb DEFAULT '{}')
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
   VALUES (tenant, lowcode.registry_actor_role(), lowcode.registry_actor_sub(), action, subject, version,
@@ -302,7 +306,7 @@ REVOKE ALL ON FUNCTION lowcode.registry_record(uuid, text, text, integer, jsonb)
 -- The owner of the subject a scope sees under this name: the scope itself,
 -- else the global scope; NULL when it sees none.
 CREATE FUNCTION lowcode.registry_owner(scope uuid, subject text) RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT s.tenant_id FROM lowcode.subjects s
    WHERE s.name = subject AND s.tenant_id IN (scope, lowcode.registry_global())
    ORDER BY s.tenant_id = scope DESC
@@ -314,7 +318,7 @@ REVOKE ALL ON FUNCTION lowcode.registry_owner(uuid, text) FROM PUBLIC;
 -- else that number (soft-deleted versions stay resolvable by number).
 CREATE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.schema_versions v
    WHERE v.tenant_id = lowcode.registry_owner(scope, subject) AND v.subject = registry_lookup.subject
      AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
@@ -326,7 +330,7 @@ REVOKE ALL ON FUNCTION lowcode.registry_lookup(uuid, text, integer) FROM PUBLIC;
 
 -- Reference URIs: lowcode:<subject> (latest enabled version) or lowcode:<subject>/<version>.
 CREATE FUNCTION lowcode.registry_parse_uri(uri text, OUT subject text, OUT version integer)
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT m[1], m[2]::integer
     FROM regexp_match(uri, '^lowcode:([A-Za-z][A-Za-z0-9_.-]{0,127})(?:/([1-9][0-9]{0,8}))?$') m
 $$;
@@ -335,7 +339,7 @@ $$;
 -- lowcode: URIs through this, as the caller sees subjects: its tenant's
 -- first, then global ones; NULL when it sees none.
 CREATE FUNCTION lowcode.registry_load_document(uri text) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT (lowcode.registry_lookup(coalesce(lowcode.current_tenant(), lowcode.registry_global()), p.subject, p.version)).schema
     FROM lowcode.registry_parse_uri(uri) p
    WHERE p.subject IS NOT NULL
@@ -343,7 +347,7 @@ $$;
 
 -- The lowcode: URIs (without fragment) a schema's "$ref"s name.
 CREATE FUNCTION lowcode.registry_ref_uris(schema jsonb) RETURNS text[]
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT coalesce(array_agg(DISTINCT split_part(r #>> '{}', '#', 1)), '{}')
     FROM jsonb_path_query(schema, 'strict $.**."$ref"') r
    WHERE jsonb_typeof(r) = 'string' AND r #>> '{}' LIKE 'lowcode:%'
@@ -352,7 +356,7 @@ $$;
 -- Every document the schemas reach through lowcode: references, transitively,
 -- as the scope sees them: {"lowcode:address": {...}, ...}.  Unresolvable ones are left out.
 CREATE FUNCTION lowcode.registry_collect_refs(scope uuid, schemas jsonb[]) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   WITH RECURSIVE r(uri, schema) AS (
     SELECT u, (lowcode.registry_lookup(scope, p.subject, p.version)).schema
       FROM unnest(schemas) s, unnest(lowcode.registry_ref_uris(s)) u, lowcode.registry_parse_uri(u) p
@@ -372,7 +376,7 @@ REVOKE ALL ON FUNCTION lowcode.registry_collect_refs(uuid, jsonb[]) FROM PUBLIC;
 
 -- The mode of a subject: its own, else its tenant's, else the platform's, else BACKWARD.
 CREATE FUNCTION lowcode.registry_mode(owner uuid, subject text) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT coalesce(
     (SELECT s.compatibility FROM lowcode.subjects s WHERE s.tenant_id = owner AND s.name = subject),
     (SELECT r.compatibility FROM lowcode.registry_settings r WHERE r.tenant_id = owner),
@@ -383,7 +387,7 @@ REVOKE ALL ON FUNCTION lowcode.registry_mode(uuid, text) FROM PUBLIC;
 
 -- The compatibility report of a candidate schema for a subject of the scope.
 CREATE FUNCTION lowcode.registry_compatibility(scope uuid, subject text, schema jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   mode text := lowcode.registry_mode(scope, subject);
   transitive boolean := mode LIKE '%_TRANSITIVE';
@@ -421,7 +425,7 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_compatibility(uuid, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION lowcode.check_compatibility(subject text, schema jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
 BEGIN
@@ -441,7 +445,7 @@ COMMENT ON FUNCTION lowcode.check_compatibility(text, jsonb) IS
 
 -- The subject of the caller's own scope, locked for a change; NULL when it has none.
 CREATE FUNCTION lowcode.registry_lock_subject(scope uuid, subject text, create_missing boolean) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   PERFORM 1 FROM lowcode.subjects s WHERE s.tenant_id = scope AND s.name = subject FOR UPDATE;
   IF FOUND THEN
@@ -466,7 +470,7 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_lock_subject(uuid, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION lowcode.registry_not_found(subject text, version integer DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 BEGIN
   IF version IS NULL THEN
     PERFORM lowcode.registry_raise(404, 'LG002', format('subject %s not found', subject), NULL,
@@ -479,7 +483,7 @@ $$;
 
 CREATE FUNCTION lowcode.register_schema(subject text, schema jsonb, description text DEFAULT NULL)
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   fp text;
@@ -563,7 +567,7 @@ COMMENT ON FUNCTION lowcode.register_schema(text, jsonb, text) IS
   'Register a schema as the next version of a subject of the caller''s scope (or return the version with identical content). Incompatible schemas are refused (HTTP 409).';
 
 CREATE FUNCTION lowcode.get_schema(subject text, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v lowcode.schema_versions;
 BEGIN
@@ -579,7 +583,7 @@ COMMENT ON FUNCTION lowcode.get_schema(text, integer) IS
   'The schema of a version of a subject (own or global): the latest enabled one when version is NULL.';
 
 CREATE FUNCTION lowcode.set_compatibility(subject text, mode text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   m text := CASE WHEN mode IS NULL THEN NULL ELSE lowcode.registry_check_mode(mode) END;
@@ -607,7 +611,7 @@ COMMENT ON FUNCTION lowcode.set_compatibility(text, text) IS
 
 CREATE FUNCTION lowcode.registry_own_version(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v lowcode.schema_versions;
 BEGIN
@@ -632,7 +636,7 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_own_version(uuid, text, integer) FROM PUBLIC;
 
 CREATE FUNCTION lowcode.set_schema_state(subject text, version integer, state text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   v lowcode.schema_versions;
@@ -661,7 +665,7 @@ COMMENT ON FUNCTION lowcode.set_schema_state(text, integer, text) IS
   'Enable, deprecate or disable a version. Deprecated versions still validate when asked for by number; disabled ones do not.';
 
 CREATE FUNCTION lowcode.deprecate_schema(subject text, version integer) RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT lowcode.set_schema_state(subject, version, 'deprecated')
 $$;
 COMMENT ON FUNCTION lowcode.deprecate_schema(text, integer) IS
@@ -669,7 +673,7 @@ COMMENT ON FUNCTION lowcode.deprecate_schema(text, integer) IS
 
 CREATE FUNCTION lowcode.delete_schema(subject text, version integer, permanent boolean DEFAULT false)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   v lowcode.schema_versions;
@@ -735,7 +739,7 @@ COMMENT ON FUNCTION lowcode.delete_schema(text, integer, boolean) IS
 -- Cross-field rules: "x-rules": [{"rule": "<CEL>", "message": "...", "path": "/end_date"}]
 -- at the root of a schema or of subschemas reached through "properties".
 CREATE FUNCTION lowcode.registry_check_rules(schema jsonb, subject text, base text DEFAULT '') RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   r jsonb;
   i integer := 0;
@@ -777,7 +781,7 @@ $$;
 -- The version a new validation or submission uses (latest enabled when NULL); errors when unusable.
 CREATE FUNCTION lowcode.registry_usable_version(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   v lowcode.schema_versions;
 BEGIN
@@ -798,7 +802,7 @@ REVOKE ALL ON FUNCTION lowcode.registry_usable_version(uuid, text, integer) FROM
 -- for a subject: the version, its schema, and the schema again when it has x-rules.
 CREATE FUNCTION lowcode.registry_validation_target(subject text, requested integer,
                                                    OUT version integer, OUT schema jsonb, OUT rules_schema jsonb)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   scope uuid := lowcode.registry_scope();
   v lowcode.schema_versions := lowcode.registry_usable_version(scope, subject, requested);
@@ -840,52 +844,29 @@ LANGUAGE C;
 CREATE TRIGGER submissions_validate BEFORE INSERT OR UPDATE ON lowcode.submissions
   FOR EACH ROW EXECUTE FUNCTION lowcode.registry_validate_trigger('submissions');
 
--- Audit rows and events of submissions, written once per statement for all its
--- rows (the same rows and NOTIFYs as lowcode.registry_record/emit_event would write).
+-- The audit row and the event of each submission (C, src/registry/registry_record.c):
+-- in the submitting transaction, one saved plan per row, the notification queued for
+-- the commit (issue 21: the PL/pgSQL statement trigger cost ~250 us per submission).
 CREATE FUNCTION lowcode.submissions_record() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
-DECLARE
-  action text := CASE TG_OP WHEN 'INSERT' THEN 'submission_created' ELSE 'submission_updated' END;
-  role text := lowcode.registry_actor_role();
-  sub text := lowcode.registry_actor_sub();
-  trace text := lowcode.registry_trace_id();
-  notified bigint;
-BEGIN
-  -- rows written by a superuser without a tenant context (pg_restore) are not new submissions
-  IF lowcode.current_tenant() IS NULL THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO lowcode.registry_audit (tenant_id, actor_role, actor_sub, action, subject, version, details, trace_id)
-  SELECT n.tenant_id, role, sub, action, n.subject, n.version, jsonb_build_object('id', n.id, 'status', n.status), trace
-    FROM new_rows n ORDER BY n.id;
-  WITH ins AS (
-    INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
-    SELECT n.tenant_id, 'registry.' || action,
-           jsonb_build_object('subject', n.subject, 'version', n.version, 'id', n.id, 'status', n.status), trace
-      FROM new_rows n ORDER BY n.id
-    RETURNING tenant_id, id, type)
-  SELECT count(pg_notify('lowcode_events', json_build_object('tenant_id', e.tenant_id, 'id', e.id, 'type', e.type)::text))
-    INTO notified
-    FROM (SELECT * FROM ins ORDER BY id) e;
-  RETURN NULL;
-END
-$$;
-CREATE TRIGGER submissions_record_insert AFTER INSERT ON lowcode.submissions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
-CREATE TRIGGER submissions_record_update AFTER UPDATE ON lowcode.submissions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lowcode.submissions_record();
+AS 'MODULE_PATHNAME', 'lowcode_submissions_record_row'
+LANGUAGE C;
+CREATE TRIGGER submissions_record AFTER INSERT OR UPDATE ON lowcode.submissions
+  FOR EACH ROW EXECUTE FUNCTION lowcode.submissions_record();
 
+-- In C (src/registry/registry_record.c, issue 21): without a tenant context LG006 (issue 13,
+-- rather than the NOT NULL violation of tenant_id); then the INSERT below from a plan saved per
+-- backend, as the caller; a LANGUAGE sql function planned it again in every statement.
+--   INSERT INTO lowcode.submissions (subject, data, version) VALUES (subject, data, version)
+--   RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
+--                                'created_at', created_at)
 CREATE FUNCTION lowcode.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql SET search_path = pg_catalog, lowcode AS $$
-  INSERT INTO lowcode.submissions (subject, version, data) VALUES (subject, version, data)
-  RETURNING jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status,
-                               'created_at', created_at)
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_submit'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
   'Submit form data: validated against the subject''s latest enabled version (or the given one); HTTP 422 with every error when invalid.';
 
 CREATE FUNCTION lowcode.attach_validation(tbl regclass, col name, subject text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   typ regtype;
   trg text;

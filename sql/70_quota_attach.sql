@@ -4,12 +4,12 @@
 -- with or without them.
 
 -- Session limit: an insert of an active session past the tenant's
--- max_sessions fails with HTTP 403.  A per-tenant advisory lock serialises
+-- max_sessions fails with HTTP 403.  A lock on the tenant's row serialises
 -- concurrent session creations of one tenant, so the limit is exact.
 -- Sessions past their expiry count until the worker marks them expired
 -- (at most one sweep interval).
 CREATE FUNCTION lowcode.quota_session_trigger() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   lim bigint;
   n bigint;
@@ -21,7 +21,12 @@ BEGIN
   IF lim IS NULL THEN
     RETURN NEW;
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtext('lowcode.sessions'), hashtext(NEW.tenant_id::text));
+  -- Serialise on the tenant's row, not on an advisory lock: advisory locks
+  -- have no privileges, so any role could take the key and block the
+  -- tenant's sign-ins; this row lock needs UPDATE on lowcode.tenants, which
+  -- only operators have (NO KEY UPDATE does not wait for the KEY SHARE
+  -- locks of foreign-key checks) (issue 13).
+  PERFORM 1 FROM lowcode.tenants t WHERE t.id = NEW.tenant_id FOR NO KEY UPDATE;
   SELECT count(*) INTO n FROM lowcode.sessions s WHERE s.tenant_id = NEW.tenant_id AND s.state = 'active';
   IF n >= lim THEN
     PERFORM lowcode.quota_count_rejection(NEW.tenant_id, 'sessions');

@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "pg_lowcode.h"
+#include "events/events.h"
 
 PG_MODULE_MAGIC;
 
@@ -34,6 +35,7 @@ _PG_init(void)
 	session_init();
 	quota_init();
 	worker_init();
+	events_init();
 
 	/* Unknown lowcode.* settings are typos: reject them instead of keeping placeholders. */
 #if PG_VERSION_NUM >= 150000

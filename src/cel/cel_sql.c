@@ -38,6 +38,7 @@
 
 #include "lc/lc_regex.h"
 #include "cel/cel.h"
+#include "lc/lc_trusted.h"
 #include "cel/cel_jsonb.h"
 #include "lc/lc_errcodes.h"
 #include "rules/rules.h"
@@ -337,14 +338,21 @@ static void
 load_registered(void)
 {
 	MemoryContext old;
+	LcTrusted	trusted;
 	int			i;
 
 	ensure_inval_callback();
 	if (nregistered >= 0 && registered_generation == cache_generation)
 		return;
+	/*
+	 * The list is cached for the backend (later requests of other tenants on
+	 * a pooled connection use it): the caller's search_path must not choose
+	 * the cast or the type (issue 13).
+	 */
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT name, fn::oid FROM lowcode.rule_functions", true, 0) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT name, fn::pg_catalog.oid FROM lowcode.rule_functions", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "cannot read lowcode.rule_functions");
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	registered = palloc(Max(SPI_processed, 1) * sizeof(RegisteredFn));
@@ -360,6 +368,7 @@ load_registered(void)
 	nregistered = (int) SPI_processed;
 	MemoryContextSwitchTo(old);
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	registered_generation = cache_generation;
 }
 

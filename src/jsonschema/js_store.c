@@ -21,6 +21,7 @@
 #include "utils/memutils.h"
 
 #include "jsonschema/js_internal.h"
+#include "lc/lc_trusted.h"
 
 #define MAX_LOADERS		8
 #define MAX_WATCHED		8
@@ -156,7 +157,9 @@ js_store_init(void)
  * The body of a loader backed by a table: run "query" (one text parameter,
  * $1 = the URI; read-only, at most one row, one jsonb column) through SPI
  * and return its jsonb, copied into the caller's memory context, or NULL
- * when there is no row or the value is NULL.
+ * when there is no row or the value is NULL.  The documents are cached for
+ * the backend, so the query never runs under the caller's search_path
+ * (lc_trusted.h).
  */
 Jsonb *
 js_store_query_document(const char *query, const char *uri)
@@ -166,8 +169,10 @@ js_store_query_document(const char *query, const char *uri)
 	Datum		values[1];
 	Jsonb	   *result = NULL;
 	int			ret;
+	LcTrusted	trusted;
 
 	values[0] = CStringGetTextDatum(uri);
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args(query, 1, argtypes, values, NULL, true, 1);
@@ -185,5 +190,6 @@ js_store_query_document(const char *query, const char *uri)
 		}
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }

@@ -69,5 +69,6 @@ quota_init(void)
 	if (process_shared_preload_libraries_in_progress)
 		quota_shmem_init();
 	quota_xact_init();
+	quota_guard_init();
 }
 

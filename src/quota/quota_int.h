@@ -161,6 +161,8 @@ extern QuotaEntry *quota_iter_next(QuotaIter *it);
 extern int64 quota_capacity(void);
 extern void quota_count_now(const pg_uuid_t *tenant, QuotaCounter c);
 extern void quota_xact_init(void);
+extern void quota_guard_init(void);
+extern void quota_guard_arm(int64 timeout_ms, int64 work_mem_kb);
 extern void quota_note_limits_changed(void);
 extern void quota_note_storage_reset(void);
 extern void quota_note_flushed(const pg_uuid_t *tenant, const int64 *counters,

@@ -15,7 +15,9 @@
  *
  * The tables are read as the bootstrap superuser: pre_request() runs as the
  * API role, which must not need (and does not have) access to other
- * tenants' limits.  The queries are fixed and schema-qualified.
+ * tenants' limits.  The queries are fixed and schema-qualified, and run under
+ * the forced search_path of lc_trusted.h (the caller's cannot choose an
+ * operator they use).
  *
  * src/quota/ is the quotas component: limits, rate limits, usage counters in
  * shared memory, and the quota step of pre_request().
@@ -32,6 +34,7 @@
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_trusted.h"
 #include "pg_lowcode.h"
 #include "quota/quota_int.h"
 
@@ -39,23 +42,21 @@
 static int
 run_as_owner(const char *sql, const pg_uuid_t *tenant)
 {
-	Oid			save_userid;
-	int			save_sec;
+	LcTrusted	trusted;
 	Oid			argtypes[1] = {UUIDOID};
 	Datum		values[1];
 	SPIPlanPtr	plan;
 	int			rc;
 
 	values[0] = UUIDPGetDatum(tenant);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	/* the caller's search_path must not choose our operators (issue 13) */
+	lc_trusted_begin(&trusted, true);
 	plan = SPI_prepare(sql, 1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "pg_lowcode: could not prepare quota query: %s", SPI_result_code_string(SPI_result));
 	rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,
 							  true, false, 1);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	lc_trusted_end(&trusted);
 	return rc;
 }
 

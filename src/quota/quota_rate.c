@@ -226,6 +226,8 @@ quota_pre_request(PreRequest *req)
 	{
 		apply_setting("statement_timeout", limits.statement_timeout_ms, StatementTimeout);
 		apply_setting("work_mem", limits.work_mem_kb, work_mem);
+		/* and the request may not raise them again (quota_guard.c) */
+		quota_guard_arm(limits.statement_timeout_ms, limits.work_mem_kb);
 	}
 }
 

@@ -36,6 +36,7 @@
 #include "utils/uuid.h"
 
 #include "lc/lc_http.h"
+#include "lc/lc_trusted.h"
 #include "pg_lowcode.h"
 #include "quota/quota.h"
 #include "quota/quota_int.h"
@@ -466,8 +467,7 @@ lowcode_quota_active_sessions(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *tenant;
 	Oid			nsp = get_namespace_oid(LOWCODE_SCHEMA, true);
-	Oid			save_userid;
-	int			save_sec;
+	LcTrusted	trusted;
 	Oid			argtypes[1] = {UUIDOID};
 	Datum		values[1];
 	int64		n = 0;
@@ -484,9 +484,8 @@ lowcode_quota_active_sessions(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 	}
 	values[0] = UUIDPGetDatum(tenant);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	/* as the superuser, under a search_path the caller cannot choose */
+	lc_trusted_begin(&trusted, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_lowcode: SPI_connect failed");
 	if (SPI_execute_with_args("SELECT count(*) FROM lowcode.sessions WHERE tenant_id = $1 AND state = 'active'",
@@ -498,7 +497,7 @@ lowcode_quota_active_sessions(PG_FUNCTION_ARGS)
 			n = DatumGetInt64(d);
 	}
 	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	lc_trusted_end(&trusted);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(n);
@@ -633,8 +632,7 @@ flush_counters(void)
 		Datum	   *ids = palloc(sizeof(Datum) * n);
 		Datum		args[QC_NUM + 3];
 		Oid			types[QC_NUM + 3];
-		Oid			save_userid;
-		int			save_sec;
+		LcTrusted	trusted;
 		int			rc;
 
 		for (int i = 0; i < n; i++)
@@ -647,9 +645,7 @@ flush_counters(void)
 			types[i + 1] = INT8ARRAYOID;
 		}
 
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-							   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		lc_trusted_begin(&trusted, true);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pg_lowcode: SPI_connect failed");
 		rc = SPI_execute_with_args(
@@ -694,7 +690,7 @@ flush_counters(void)
 				elog(ERROR, "pg_lowcode: flushing storage failed: %s", SPI_result_code_string(rc));
 		}
 		SPI_finish();
-		SetUserIdAndSecContext(save_userid, save_sec);
+		lc_trusted_end(&trusted);
 	}
 	return n;
 }
@@ -915,9 +911,15 @@ lowcode_quota_drop_guard(PG_FUNCTION_ARGS)
 	if (!drops_us)
 		PG_RETURN_VOID();
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pg_lowcode: SPI_connect failed");
-	SPI_execute("SELECT lowcode.unschedule_maintenance(quiet => true)", false, 0);
-	SPI_finish();
+	{
+		LcTrusted	trusted;
+
+		lc_trusted_begin(&trusted, false);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pg_lowcode: SPI_connect failed");
+		SPI_execute("SELECT lowcode.unschedule_maintenance(quiet => true)", false, 0);
+		SPI_finish();
+		lc_trusted_end(&trusted);
+	}
 	PG_RETURN_VOID();
 }

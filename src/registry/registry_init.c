@@ -22,6 +22,7 @@
 
 #include "catalog/namespace.h"
 #include "fmgr.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
@@ -29,6 +30,19 @@
 #include "registry/registry.h"
 
 uint64		registry_generation = 1;
+
+/*
+ * lowcode.registry_scope: "tenant" (the default) or "global".  A registry
+ * call without a tenant context used to write global subjects silently; a
+ * global subject is now made only on purpose, by an operator who sets this
+ * (issue 13).  Read by lowcode.registry_scope() through current_setting().
+ */
+static int	registry_scope_setting = 0;
+static const struct config_enum_entry registry_scope_options[] = {
+	{"tenant", 0, false},
+	{"global", 1, false},
+	{NULL, 0, false}
+};
 
 static Oid	schema_versions_relid = InvalidOid;
 
@@ -56,6 +70,11 @@ registry_schema_versions_relid(void)
 void
 registry_init(void)
 {
+	DefineCustomEnumVariable("lowcode.registry_scope",
+							 "Scope of the schema registry calls without a tenant context: tenant (refused) or global.",
+							 "Only members of lowcode_operator may use the global scope.",
+							 &registry_scope_setting, 0, registry_scope_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
 	registry_store_init();
 }

@@ -54,6 +54,7 @@
 #include "utils/uuid.h"
 
 #include "lc/lc_http.h"
+#include "lc/lc_trusted.h"
 
 #include "jsonschema/jsonschema.h"
 #include "quota/quota.h"
@@ -268,11 +269,13 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	Jsonb	   *rules = NULL;
 	int32		version = 0;
 	int			ret;
+	LcTrusted	trusted;
 
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
 	if (requested == REG_LATEST)
 		nulls[1] = 'n';
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT version, schema, rules_schema FROM lowcode.registry_validation_target($1, $2)",
@@ -297,6 +300,7 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	if (schema == NULL || version <= 0)
 		elog(ERROR, "registry_validation_target returned no schema");
 

@@ -66,7 +66,20 @@ extern void session_shmem_stats(int64 *capacity, int64 *entries, int64 *dropped,
 
 /* Tokens (session_token.c). */
 #define SESSION_TOKEN_HASH_LEN 32	/* SHA-256 */
-extern void session_token_hash(const char *token, size_t len, uint8 *out);
+/*
+ * A session's secrets (issue 13): the token T; its proof P = SHA-256(T),
+ * which a JWT may carry in claim "sid_proof" as "lcp_" + base64url(P); the
+ * stored token_hash H = SHA-256(P).  Only the holder of T (or of a JWT
+ * made from it) has P; a copy of the table has H only.
+ */
+extern void session_sha256(const uint8 *data, size_t len, uint8 *out);
+extern void session_token_hash(const char *token, size_t len, uint8 *out);	/* T -> H */
+extern bool session_parse_proof(const char *text, uint8 *proof);	/* "lcp_..." -> P */
+
+/* lowcode.session_proof: whether a "sid" claim needs its "sid_proof". */
+#define SESSION_PROOF_REQUIRED 0
+#define SESSION_PROOF_OPTIONAL 1
+extern int	session_proof_mode;
 
 /*
  * Sweep steps (session_sweep.c).  Each runs inside the caller's

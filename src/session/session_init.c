@@ -46,6 +46,13 @@
 
 int			session_max_tracked = 65536;
 char	   *session_token_header = NULL;
+int			session_proof_mode = SESSION_PROOF_REQUIRED;
+
+static const struct config_enum_entry session_proof_options[] = {
+	{"required", SESSION_PROOF_REQUIRED, false},
+	{"optional", SESSION_PROOF_OPTIONAL, false},
+	{NULL, 0, false}
+};
 int			session_sweep_batch_size = 5000;
 int			session_retention_s = 7 * 24 * 3600;
 
@@ -77,6 +84,11 @@ session_init(void)
 							   &session_token_header,
 							   "x-session-token",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("lowcode.session_proof",
+							 "Whether a JWT naming a session (claim \"sid\") must prove it (claim \"sid_proof\").",
+							 "optional accepts a sid alone, as 0.2.0 did: anyone who can set request.jwt.claims and knows a session id then acts as that session. For the migration only.",
+							 &session_proof_mode, SESSION_PROOF_REQUIRED, session_proof_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("lowcode.sweep_batch_size",
 							"Rows the database worker changes per transaction when it flushes, expires or deletes.",
 							NULL,

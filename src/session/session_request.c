@@ -4,9 +4,11 @@
  *	  The session step of lowcode.pre_request(), and current_session_id().
  *
  * The session step runs first in pre_request() (see request/pre_request.h).
- * It finds the session named by the JWT claim "sid" (or, when there is no
- * such claim, by the opaque token in the request header named by
- * lowcode.session_token_header), rejects an unknown, expired or revoked one
+ * It finds the session proven by the JWT claim "sid_proof" (the token's
+ * proof; a "sid" beside it must name the same session) or, when the JWT
+ * has no session claim, by the opaque token in the request header named by
+ * lowcode.session_token_header.  A "sid" without its proof is refused
+ * unless lowcode.session_proof = optional (the id is not a secret).  It rejects an unknown, expired or revoked one
  * with HTTP 401, binds its tenant for the transaction and records in shared
  * memory that it was seen.
  *
@@ -36,6 +38,9 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "parser/parse_relation.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -208,6 +213,16 @@ session_lookup(bool by_token, Datum key, SessionRow *row)
 	return found;
 }
 
+/* Whether the installed SQL has session proofs (0.3.0 or later). */
+static bool
+sql_has_proofs(void)
+{
+	Oid			argtypes[1] = {TEXTOID};
+
+	return OidIsValid(LookupFuncName(list_make2(makeString(LOWCODE_SCHEMA), makeString("session_proof")),
+									 1, argtypes, true));
+}
+
 static void
 reject(const char *code, const char *message, const char *details)
 {
@@ -233,30 +248,67 @@ session_pre_request(PreRequest *req)
 	uint8		hash[SESSION_TOKEN_HASH_LEN];
 	bytea	   *hash_datum = NULL;
 
-	switch (tenancy_read_claim("sid", &sid_text, &why))
+	ClaimStatus sid_status;
+	char	   *proof_text = NULL;
+	bool		check_sid = false;
+
+	sid_status = tenancy_read_claim("sid", &sid_text, &why);
+	if (sid_status == CLAIM_NOT_JSON)
+		return;					/* the tenancy step reports malformed claims */
+	if (sid_status == CLAIM_MALFORMED)
+		reject("LS401", "invalid session claim", why);
+	if (sid_status == CLAIM_OK && !lc_parse_uuid(sid_text, &sid))
+		reject("LS401", "invalid session claim", "claim \"sid\" is not a uuid");
+
+	/*
+	 * A session is proven by a secret, never by its id alone (issue 13): the
+	 * id is in JWTs, session_info() and events.  The JWT carries the token's
+	 * proof in "sid_proof"; the row is found by the proof's hash, and a "sid"
+	 * beside it must name the same session.
+	 */
+	switch (tenancy_read_claim("sid_proof", &proof_text, &why))
 	{
 		case CLAIM_NOT_JSON:
-			return;				/* the tenancy step reports malformed claims */
+			return;
 		case CLAIM_MALFORMED:
-			reject("LS401", "invalid session claim", why);
+			reject("LS401", "invalid session proof", why);
 			break;
 		case CLAIM_OK:
-			if (!lc_parse_uuid(sid_text, &sid))
-				reject("LS401", "invalid session claim", "claim \"sid\" is not a uuid");
+			{
+				uint8		proof[SESSION_TOKEN_HASH_LEN];
+
+				if (!session_parse_proof(proof_text, proof))
+					reject("LS401", "invalid session proof",
+						   "claim \"sid_proof\" is not \"lcp_\" followed by 43 base64url characters");
+				session_sha256(proof, sizeof(proof), hash);
+				explicit_bzero(proof, sizeof(proof));
+				by_token = true;
+				check_sid = (sid_status == CLAIM_OK);
+			}
 			break;
 		case CLAIM_ABSENT:
+			if (sid_status == CLAIM_OK)
+			{
+				if (session_proof_mode == SESSION_PROOF_REQUIRED)
+					reject("LS401", "session claim without proof",
+						   "claim \"sid\" names a session but claim \"sid_proof\" is missing: a session id is not a secret");
+				break;			/* lowcode.session_proof = optional: the id alone (0.2.0) */
+			}
 			{
 				char	   *token = request_header(session_token_header);
 
 				if (token == NULL || token[0] == '\0')
 					return;		/* no session: the tenancy step decides */
 				session_token_hash(token, strlen(token), hash);
-				hash_datum = palloc(VARHDRSZ + SESSION_TOKEN_HASH_LEN);
-				SET_VARSIZE(hash_datum, VARHDRSZ + SESSION_TOKEN_HASH_LEN);
-				memcpy(VARDATA(hash_datum), hash, SESSION_TOKEN_HASH_LEN);
 				by_token = true;
 			}
 			break;
+	}
+	if (by_token)
+	{
+		hash_datum = palloc(VARHDRSZ + SESSION_TOKEN_HASH_LEN);
+		SET_VARSIZE(hash_datum, VARHDRSZ + SESSION_TOKEN_HASH_LEN);
+		memcpy(VARDATA(hash_datum), hash, SESSION_TOKEN_HASH_LEN);
 	}
 
 	/* Last-seen times need the shared hash: no silent half-working sessions. */
@@ -265,9 +317,35 @@ session_pre_request(PreRequest *req)
 	n = session_lookup(by_token,
 					   by_token ? PointerGetDatum(hash_datum) : UUIDPGetDatum(&sid),
 					   &row);
+	if (n == 0 && by_token && !sql_has_proofs())
+	{
+		/*
+		 * This library with the SQL of 0.2.0 or older, before ALTER EXTENSION
+		 * UPDATE: the table holds the token's SHA-256 (the proof itself).
+		 * Never once the SQL is 0.3.0: a stored hash must not be a proof.
+		 */
+		if (proof_text != NULL)
+		{
+			uint8		proof[SESSION_TOKEN_HASH_LEN];
+
+			(void) session_parse_proof(proof_text, proof);
+			memcpy(VARDATA(hash_datum), proof, SESSION_TOKEN_HASH_LEN);
+			explicit_bzero(proof, sizeof(proof));
+		}
+		else
+		{
+			char	   *token = request_header(session_token_header);
+
+			session_sha256((const uint8 *) token, strlen(token), (uint8 *) VARDATA(hash_datum));
+		}
+		n = session_lookup(true, PointerGetDatum(hash_datum), &row);
+	}
 	if (n != 1)
 		reject("LS401", "unknown session",
+			   proof_text ? "no session has this proof" :
 			   by_token ? "no session has this token" : "no session has this id");
+	if (check_sid && memcmp(&row.id, &sid, sizeof(pg_uuid_t)) != 0)
+		reject("LS401", "unknown session", "claim \"sid\" names another session than claim \"sid_proof\"");
 
 	if (strcmp(row.state, "revoked") == 0)
 		reject("LS441", "session revoked", "the session was revoked");

@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "lc/lc_trusted.h"
 #include "pg_lowcode.h"
 #include "session/session.h"
 
@@ -129,9 +130,7 @@ static const char *expire_sql =
 "         $1 + interval '7 days'"
 "    FROM x"
 "  RETURNING tenant_id, id)"
-" SELECT (SELECT count(pg_notify('lowcode_events',"
-"                 '{\"tenant_id\" : \"' || e.tenant_id || '\", \"id\" : ' || e.id"
-"                 || ', \"type\" : \"session.expired\"}'))"
+" SELECT (SELECT count(lowcode.event_queue(e.tenant_id, e.id, 'session.expired'))"
 "           FROM e),"
 "        (SELECT count(*) FROM f)";
 
@@ -161,7 +160,7 @@ static const char *delete_events_sql =
 " WHERE e.ctid = ANY (ARRAY("
 "  SELECT ctid FROM lowcode.events"
 "   WHERE deadline < $1"
-"   ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED))";
+"   LIMIT $2 FOR UPDATE SKIP LOCKED))";	/* any order: the BRIN index on deadline gives none */
 
 /*
  * A session without a timer would stay 'active' in the table (pre_request()
@@ -185,9 +184,11 @@ run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result
 	Datum		values[2];
 	int			rc;
 	int64		result;
+	LcTrusted	trusted;
 
 	values[0] = TimestampTzGetDatum(ts);
 	values[1] = Int32GetDatum(limit);
+	lc_trusted_begin(&trusted, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(sql, 2, types, values, NULL, false, 0);
 	if (rc < 0)
@@ -203,6 +204,7 @@ run_limit_query(const char *sql, TimestampTz ts, int limit, bool count_in_result
 	else
 		result = (int64) SPI_processed;
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 
@@ -217,6 +219,7 @@ session_sweep_flush(SessionTouch *touches, int n)
 	int			i;
 	int			rc;
 	int64		result;
+	LcTrusted	trusted;
 
 	if (n <= 0)
 		return 0;
@@ -233,12 +236,14 @@ session_sweep_flush(SessionTouch *touches, int n)
 	values[1] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	values[2] = PointerGetDatum(construct_array(seens, n, TIMESTAMPTZOID, sizeof(TimestampTz),
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	lc_trusted_begin(&trusted, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(flush_sql, 3, types, values, NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
 	result = (int64) SPI_processed;
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 
@@ -262,14 +267,17 @@ session_sweep_reconcile_timers(TimestampTz now)
 	Datum		values[1];
 	int			rc;
 	int64		result;
+	LcTrusted	trusted;
 
 	values[0] = TimestampTzGetDatum(now);
+	lc_trusted_begin(&trusted, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(reconcile_sql, 1, types, values, NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "lowcode sweep: SPI_execute failed: %s", SPI_result_code_string(rc));
 	result = (int64) SPI_processed;
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	return result;
 }
 

@@ -5,7 +5,9 @@
  *	  through PostgreSQL's cryptohash API).
  *
  * A token is "lcs_" followed by the unpadded base64url encoding of 32
- * random bytes (256 bits).  Only its SHA-256 is stored, so a copy of the
+ * random bytes (256 bits).  Its proof is its SHA-256, which a JWT carries
+ * (claim "sid_proof") so that a session is proven by a secret and never by
+ * its id alone; only the SHA-256 of the proof is stored, so a copy of the
  * sessions table does not let anyone act as a user.  The prefix makes
  * leaked tokens easy to recognise by secret scanners.
  *
@@ -24,6 +26,8 @@
 
 #define TOKEN_RANDOM_BYTES 32
 #define TOKEN_PREFIX "lcs_"
+#define PROOF_PREFIX "lcp_"
+#define PROOF_CHARS 43		/* unpadded base64url of 32 bytes */
 
 static const char b64url[] =
 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -63,13 +67,13 @@ base64url_encode(const uint8 *src, int len, char *dst)
 }
 
 void
-session_token_hash(const char *token, size_t len, uint8 *out)
+session_sha256(const uint8 *data, size_t len, uint8 *out)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 
 	if (ctx == NULL ||
 		pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) token, len) < 0 ||
+		pg_cryptohash_update(ctx, data, len) < 0 ||
 		pg_cryptohash_final(ctx, out, SESSION_TOKEN_HASH_LEN) < 0)
 	{
 		const char *why = ctx ? pg_cryptohash_error(ctx) : "out of memory";
@@ -80,6 +84,60 @@ session_token_hash(const char *token, size_t len, uint8 *out)
 				 errmsg("could not compute the SHA-256 of a session token: %s", why)));
 	}
 	pg_cryptohash_free(ctx);
+}
+
+/* The stored hash of a token: SHA-256 of its proof (see session.h). */
+void
+session_token_hash(const char *token, size_t len, uint8 *out)
+{
+	uint8		proof[SESSION_TOKEN_HASH_LEN];
+
+	session_sha256((const uint8 *) token, len, proof);
+	session_sha256(proof, sizeof(proof), out);
+	explicit_bzero(proof, sizeof(proof));
+}
+
+static int
+b64url_value(char c)
+{
+	const char *p = (c != '\0') ? strchr(b64url, c) : NULL;
+
+	return p ? (int) (p - b64url) : -1;
+}
+
+/*
+ * Parse a proof "lcp_" + 43 base64url characters (32 bytes, unpadded).
+ * False when malformed.
+ */
+bool
+session_parse_proof(const char *text, uint8 *proof)
+{
+	const char *p;
+	uint32		acc = 0;
+	int			bits = 0,
+				n = 0;
+
+	if (text == NULL || strncmp(text, PROOF_PREFIX, strlen(PROOF_PREFIX)) != 0 ||
+		strlen(text) != strlen(PROOF_PREFIX) + PROOF_CHARS)
+		return false;
+	for (p = text + strlen(PROOF_PREFIX); *p; p++)
+	{
+		int			v = b64url_value(*p);
+
+		if (v < 0)
+			return false;
+		acc = (acc << 6) | (uint32) v;
+		bits += 6;
+		if (bits >= 8)
+		{
+			bits -= 8;
+			if (n < SESSION_TOKEN_HASH_LEN)
+				proof[n++] = (uint8) (acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/* 43 characters carry 258 bits: the last 2 must be zero (canonical form) */
+	return n == SESSION_TOKEN_HASH_LEN && acc == 0;
 }
 
 PG_FUNCTION_INFO_V1(lowcode_session_new_token);
@@ -103,7 +161,13 @@ lowcode_session_new_token(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(lowcode_session_token_hash);
 
-/* lowcode.session_token_hash(token text) RETURNS bytea */
+/*
+ * The 0.1.0 and 0.2.0 lowcode.session_token_hash(token): the token's
+ * SHA-256, which those versions stored.  Kept for a database whose SQL is
+ * not yet updated to 0.3.0 while this library is installed: its
+ * create_session stores what its sessions table holds, and the update
+ * converts every row (sql/pg_lowcode--0.2.0--0.3.0.sql).
+ */
 Datum
 lowcode_session_token_hash(PG_FUNCTION_ARGS)
 {
@@ -111,6 +175,40 @@ lowcode_session_token_hash(PG_FUNCTION_ARGS)
 	bytea	   *result = palloc(VARHDRSZ + SESSION_TOKEN_HASH_LEN);
 
 	SET_VARSIZE(result, VARHDRSZ + SESSION_TOKEN_HASH_LEN);
+	session_sha256((const uint8 *) VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), (uint8 *) VARDATA(result));
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_session_token_hash_v2);
+
+/* lowcode.session_token_hash(token text) RETURNS bytea: the stored hash, SHA-256 of the proof. */
+Datum
+lowcode_session_token_hash_v2(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	bytea	   *result = palloc(VARHDRSZ + SESSION_TOKEN_HASH_LEN);
+
+	SET_VARSIZE(result, VARHDRSZ + SESSION_TOKEN_HASH_LEN);
 	session_token_hash(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), (uint8 *) VARDATA(result));
 	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_session_proof);
+
+/*
+ * lowcode.session_proof(token text) RETURNS text: the value of the JWT claim
+ * "sid_proof" for the session of this token, "lcp_" + base64url(SHA-256).
+ */
+Datum
+lowcode_session_proof(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	uint8		proof[SESSION_TOKEN_HASH_LEN];
+	char		buf[sizeof(PROOF_PREFIX) + PROOF_CHARS + 2];
+
+	session_sha256((const uint8 *) VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), proof);
+	strcpy(buf, PROOF_PREFIX);
+	base64url_encode(proof, sizeof(proof), buf + strlen(PROOF_PREFIX));
+	explicit_bzero(proof, sizeof(proof));
+	PG_RETURN_TEXT_P(cstring_to_text(buf));
 }

@@ -26,6 +26,7 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -262,6 +263,24 @@ bool
 tenancy_current_tenant(pg_uuid_t *tenant)
 {
 	LocalTransactionId lxid = MyProc->lxid;
+
+	/*
+	 * The pinned or bound tenant lives in the leader's memory: a parallel
+	 * worker would see no session tenant (silently empty answers) and, in
+	 * claims mode, would read the claims GUC again, which the request may
+	 * have changed after pre_request().  current_tenant() is PARALLEL
+	 * RESTRICTED, so the planner evaluates it in the leader (policies call
+	 * it as an InitPlan whose value is passed to the workers); reaching this
+	 * point in a worker means a wrapper declared PARALLEL SAFE wrongly, and
+	 * we refuse rather than answer from the wrong state (issue 13).
+	 */
+	if (IsParallelWorker())
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE('L', 'T', '0', '1', '0')),
+				 errmsg("lowcode.current_tenant() cannot run in a parallel worker"),
+				 errdetail("The tenant context lives in the leader process of the query."),
+				 errhint("Do not wrap lowcode.current_tenant() in a function declared PARALLEL SAFE; "
+						 "declare the wrapper PARALLEL RESTRICTED.")));
 
 	if (tenancy_context_source == TENANT_CONTEXT_SESSION)
 	{

@@ -17,7 +17,7 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(lowcode_node shared_testdata read_json_file);
+our @EXPORT = qw(lowcode_node shared_testdata read_json_file leave_form);
 
 sub lowcode_node
 {
@@ -31,11 +31,33 @@ sub lowcode_node
 		"shared_preload_libraries = '$libs'",
 		"cron.database_name = 'postgres'",
 		"max_worker_processes = 32",
+		# legacy_sid: the test names sessions by id alone, as 0.2.0 did; what it
+		# tests is not session proofs (test/t/090 and test/sql/session_basic do)
+		($opts{legacy_sid} ? "lowcode.session_proof = optional" : ''),
 		$opts{conf} // '') . "\n");
 	return $node if $opts{no_start};
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode') unless $opts{no_extension};
 	return $node;
+}
+
+# The registry tests' leave-request form (as a Perl structure): required
+# fields, a lowcode: reference to the global subject common.address (which the
+# test registers), no other properties, and an x-rules cross-field rule.
+sub leave_form
+{
+	require JSON::PP;
+	return {
+		type => 'object',
+		properties => {
+			name => { type => 'string', minLength => 1 },
+			start_date => { type => 'string' },
+			end_date => { type => 'string' },
+			address => { '$ref' => 'lowcode:common.address' } },
+		required => [ 'name', 'start_date', 'end_date' ],
+		additionalProperties => JSON::PP::false(),
+		'x-rules' => [ { rule => 'end_date >= start_date', message => 'the end date must not be before the start date',
+			path => '/end_date' } ] };
 }
 
 # Directory of the shared conformance data (../shared/testdata), read in place.

@@ -13,6 +13,7 @@
 # Usage:
 #   use PostgrestHttp;
 #   PostgrestHttp->setup_roles($node);        # authenticator, anon, authenticated (as PostgrestReplay)
+#   PostgrestHttp->create_api_schema($node);  # schema api of scripts/api_schema.sql (optional)
 #   my $pg = PostgrestHttp->new(node => $node,
 #       schemas => ['api'],                   # db-schemas (the first is the default profile)
 #       extra_search_path => ['public', 'lowcode'],
@@ -87,6 +88,17 @@ sub setup_roles
 		GRANT anon, authenticated TO authenticator;
 		SELECT lowcode.grant_api_role('authenticated');
 	});
+}
+
+# The API schema of scripts/api_schema.sql (the endpoints a tenant may call),
+# granted to the given roles (default authenticated).
+sub create_api_schema
+{
+	my ($class, $node, %o) = @_;
+	my $top = $ENV{LOWCODE_TOP} // croak 'PostgrestHttp: LOWCODE_TOP is not set';
+	my $sql = PostgreSQL::Test::Utils::slurp_file("$top/scripts/api_schema.sql");
+	$node->safe_psql($o{dbname} // 'postgres', $sql,
+		extra_params => [ '-v', 'api_roles=' . ($o{roles} // 'authenticated') ]);
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on now.

@@ -64,6 +64,8 @@ SELECT session_id AS s1 FROM lowcode.create_session(:'two_id', 'qrate-user-1') \
 SELECT session_id AS s2 FROM lowcode.create_session(:'two_id', 'qrate-user-2') \gset
 SET lowcode.session_requests_per_second = 1;
 SET lowcode.session_request_burst = 2;
+-- sessions named by id alone, as 0.2.0 did (session proofs are tested in session_basic)
+SET lowcode.session_proof = optional;
 SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'two_id', 'sid', :'s1')::text, false) IS NOT NULL AS set;
 SELECT lowcode.pre_request();
 SELECT lowcode.pre_request();

@@ -19,8 +19,10 @@ EXCEPTION WHEN OTHERS THEN
   RETURN st || ': ' || msg || CASE WHEN st = 'PGRST' THEN ' ' || det ELSE '' END;
 END
 $$;
+-- a NULL tenant: the operator working on global subjects, on purpose (lowcode.registry_scope)
 CREATE FUNCTION pg_temp.as_tenant(t uuid, sub text DEFAULT NULL) RETURNS boolean LANGUAGE sql AS $$
   SELECT set_config('request.jwt.claims', CASE WHEN t IS NULL THEN '' ELSE json_build_object('tenant_id', t, 'sub', sub)::text END, false) IS NOT NULL
+     AND set_config('lowcode.registry_scope', CASE WHEN t IS NULL THEN 'global' ELSE 'tenant' END, false) IS NOT NULL
 $$;
 CREATE FUNCTION pg_temp.compat(subject text, schema jsonb) RETURNS text LANGUAGE sql AS $$
   SELECT (r ->> 'mode') || ' ' || CASE WHEN (r ->> 'compatible')::boolean THEN 'compatible' ELSE 'incompatible' END
@@ -36,6 +38,11 @@ SELECT lowcode.create_tenant('reg-b') AS tb \gset
 -----------------------------------------------------------------------------
 -- Global subjects (operator, no tenant context)
 -----------------------------------------------------------------------------
+-- without a tenant and without asking for the global scope: refused, nothing made (issue 13)
+SELECT pg_temp.err($$SELECT lowcode.register_schema('common.address', '{}')$$) AS no_tenant_context;
+SELECT pg_temp.err($$SELECT lowcode.submit('common.address', '{}')$$) AS submit_without_tenant;
+SELECT count(*) AS no_subject_made FROM lowcode.subjects;
+SELECT pg_temp.as_tenant(NULL);
 SELECT lowcode.register_schema('common.address', '{"type": "object", "properties": {"city": {"type": "string"}, "zip": {"type": "string", "pattern": "^[0-9]{5}$"}}, "required": ["city"]}', 'postal address') AS v;
 SELECT lowcode.register_schema('common.address', '{"properties": {"zip": {"pattern": "^[0-9]{5}$", "type": "string"}, "city": {"type": "string"}}, "required": ["city"], "type": "object"}') AS same_content_same_version;
 SELECT subject, global, latest_version, description FROM lowcode.forms ORDER BY subject;

@@ -99,6 +99,20 @@ SELECT count(*) AS after_revoke FROM lowcode.create_session(:'tc', 'u3');
 -----------------------------------------------------------------------------
 -- pre_request(): claims mode
 -----------------------------------------------------------------------------
+-- a session is proven by its secret (claim sid_proof), never by its id alone (issue 13)
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid', :'s1')) AS sid_without_proof;
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid', :'s1', 'sid_proof', lowcode.session_proof(:'tok1'))) AS sid_with_proof;
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid_proof', lowcode.session_proof(:'tok1'))) AS proof_alone;
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid', :'s1', 'sid_proof', lowcode.session_proof(:'tokb'))) AS proof_of_another_session;
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid_proof', lowcode.session_proof(:'tok1' || 'x'))) AS wrong_proof;
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid_proof', 'lcp_short')) AS malformed_proof;
+SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid_proof', 42)) AS proof_not_a_string;
+SELECT lowcode.session_proof(:'tok1') ~ '^lcp_[A-Za-z0-9_-]{43}$' AS proof_shape,
+       NOT EXISTS (SELECT 1 FROM lowcode.sessions WHERE token_hash = sha256(convert_to(:'tok1', 'UTF8'))
+                                                  OR token_hash = sha256(convert_to(lowcode.session_proof(:'tok1'), 'UTF8')))
+         AS table_holds_neither_proof_nor_token_hash;
+-- the rest of this file names sessions by id alone, as 0.2.0 did (the migration setting)
+SET lowcode.session_proof = optional;
 SELECT pg_temp.req(jsonb_build_object('tenant_id', :'ta', 'sid', :'s1')) AS valid;
 SELECT pg_temp.req(jsonb_build_object('tenant_id', :'tb', 'sid', :'sb')) AS valid_other_tenant;
 -- the session's tenant must be the claim's

@@ -63,7 +63,7 @@ note "random seed $seed (LOWCODE_CRASH_SEED=$seed replays the kill points)";
 my $loss_bound = 1.0;
 my $interval_ms = 200;
 
-my $node = lowcode_node('crash', conf => join("\n",
+my $node = lowcode_node('crash', legacy_sid => 1, conf => join("\n",
 	'restart_after_crash = on',
 	'synchronous_commit = on',
 	"lowcode.sweep_interval = '${interval_ms}ms'",

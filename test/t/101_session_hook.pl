@@ -12,7 +12,7 @@ use Test::More;
 use LowcodeTest;
 use PostgrestReplay;
 
-my $node = lowcode_node('session_hook', conf => "lowcode.sweep_interval = '200ms'\n");
+my $node = lowcode_node('session_hook', legacy_sid => 1, conf => "lowcode.sweep_interval = '200ms'\n");
 PostgrestReplay->setup_roles($node);
 
 my ($ta, $tb, $tc) = map {
@@ -132,7 +132,7 @@ ok($node->poll_query_until('postgres',
 my ($s_out) = create_session($tb, 'bob');
 $res = $api->request(method => 'POST', path => '/rpc/end_session', claims => claims($tb, $s_out),
 	sql => 'select lowcode.end_session() as ended');
-is($res->{status}, 201, 'end_session through the API');
+is($res->{status}, 200, 'end_session through the API (POST /rpc: 200)');
 is($res->{rows}[0]{ended}, 1, 'it ended the session');
 $res = $api->request(method => 'GET', claims => claims($tb, $s_out), sql => $info_sql);
 is($res->{status}, 401, 'the signed-out session is rejected');

@@ -11,7 +11,7 @@ use Test::More;
 use Time::HiRes qw(time);
 use LowcodeTest;
 
-my $node = lowcode_node('workers', conf => "lowcode.sweep_interval = '200ms'\nrestart_after_crash = on\n");
+my $node = lowcode_node('workers', legacy_sid => 1, conf => "lowcode.sweep_interval = '200ms'\nrestart_after_crash = on\n");
 
 sub worker_pid
 {
@@ -55,20 +55,24 @@ cmp_ok($delay, '<', 2, "expiry delay ${delay}s is under 2 s");
 # --- the NOTIFY of a session.expired event carries what lowcode.emit_event()'s does:
 # json_build_object('tenant_id', 'id', 'type') of the outbox row, to the byte
 my $s2 = $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t', 'v')");
+# (issue 13.7: on the tenant's channel; issue 21: sent by the worker just after the commit)
+my $chan = $node->safe_psql('postgres', "SELECT lowcode.event_channel('$t')");
 my $heard = $node->safe_psql('postgres', qq{
-	LISTEN lowcode_events;
+	LISTEN "$chan";
 	BEGIN;
 	UPDATE lowcode.sessions SET absolute_expires_at = now() - interval '1 second',
 	                            expires_at = now() - interval '1 second' WHERE id = '$s2';
 	SELECT expired FROM lowcode.sweep();
 	COMMIT;
+	SELECT pg_sleep(1);
+	SELECT 1;
 });
 my $expected = $node->safe_psql('postgres', qq{
-	SELECT json_build_object('tenant_id', tenant_id, 'id', id, 'type', type)::text
+	SELECT format('{"tenant_id":"%s","id":%s,"type":"%s"}', tenant_id, id, type)
 	  FROM lowcode.events WHERE type = 'session.expired' AND payload ->> 'session_id' = '$s2'});
 like($heard, qr/^1$/m, 'lowcode.sweep() expired the session');
-like($heard, qr/Asynchronous notification "lowcode_events" with payload "\Q$expected\E" received/,
-	'its NOTIFY payload is the one emit_event() would send');
+like($heard, qr/Asynchronous notification "\Q$chan\E" with payload "\Q$expected\E" received/,
+	'its notification payload is the one emit_event() sends');
 
 # --- retention: ended sessions and events past their deadline are deleted
 $node->safe_psql('postgres', "ALTER SYSTEM SET lowcode.session_retention = '1s'");

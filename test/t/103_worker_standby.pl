@@ -10,7 +10,7 @@ use LowcodeTest;
 
 # The primary sweeps once at start, then not again for an hour: the session
 # created below expires while only the standby is running.
-my $primary = lowcode_node('primary', allows_streaming => 1,
+my $primary = lowcode_node('primary', legacy_sid => 1, allows_streaming => 1,
 	conf => "lowcode.sweep_interval = '1h'\n");
 $primary->backup('b1');
 my $standby = PostgreSQL::Test::Cluster->new('standby');

@@ -9,7 +9,7 @@ use Test::More;
 use LowcodeTest;
 
 # 128 entries, and no sweep by the worker during the test.
-my $node = lowcode_node('memory', conf => "lowcode.max_tracked_sessions = 128\nlowcode.sweep_interval = '1h'\n");
+my $node = lowcode_node('memory', legacy_sid => 1, conf => "lowcode.max_tracked_sessions = 128\nlowcode.sweep_interval = '1h'\n");
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('memory-a', NULL, 'enterprise')");
 $node->safe_psql('postgres', qq{
 	CREATE TABLE sids AS SELECT s.session_id AS id, g AS n
@@ -42,11 +42,11 @@ $plain->init;
 $plain->start;
 $plain->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
 my $tp = $plain->safe_psql('postgres', "SELECT lowcode.create_tenant('plain-a')");
-my $sp = $plain->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$tp', 'u')");
+my ($sp, $pp) = split / /, $plain->safe_psql('postgres', "SELECT session_id || ' ' || lowcode.session_proof(token) FROM lowcode.create_session('$tp', 'u')");
 ok($sp, 'create_session works without shared_preload_libraries');
 my ($rc, $out, $err) = $plain->psql('postgres', qq{
 	BEGIN READ ONLY;
-	SELECT set_config('request.jwt.claims', '{"tenant_id":"$tp","sid":"$sp"}', true);
+	SELECT set_config('request.jwt.claims', '{"tenant_id":"$tp","sid":"$sp","sid_proof":"$pp"}', true);
 	SELECT lowcode.pre_request();
 });
 like($err, qr/requires pg_lowcode in shared_preload_libraries/, 'validating a session needs the preloaded library');

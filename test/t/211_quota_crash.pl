@@ -9,7 +9,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
 
-my $node = lowcode_node('quota_crash', conf => "restart_after_crash = on\n");
+my $node = lowcode_node('quota_crash', legacy_sid => 1, conf => "restart_after_crash = on\n");
 my $sql = sub { $node->safe_psql('postgres', $_[0]) };
 
 my $t = $sql->("SELECT lowcode.create_tenant('crash-co', NULL, 'enterprise')");

@@ -2,7 +2,7 @@
 -- request.jwt.claims (JSON text, parsed by pg_lowcode, so anything can arrive there, including
 -- escapes JSON allows but jsonb refuses), request.headers, request.method.
 -- Documented (docs/errors.md, PGRST form): LT401 no tenant, LT400 claim not a uuid string or claims
--- not JSON, LT403 unknown tenant, LS401 bad sid claim.
+-- not JSON, LT403 unknown tenant, LS401 bad sid or sid_proof claim, a sid without its proof.
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set helpers :abs_srcdir '/sql/include/helpers.sql'
 \i :helpers
@@ -45,6 +45,13 @@ SELECT q, pg_temp.try(q) FROM (VALUES
   ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "tenant_id": "00000000-0000-0000-0000-000000000000"}')$$),
   ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid": 42}')$$),
   ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid": "\u0000"}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid": "' || gen_random_uuid() || '"}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid_proof": 42}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid_proof": "lcp_"}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid_proof": "lcp_' || repeat('A', 42) || 'B"}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid_proof": "lcp_' || repeat('*', 43) || '"}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid_proof": "' || repeat('a', 10000000) || '"}')$$),
+  ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '", "sid_proof": "lcp_' || repeat('A', 43) || '", "sid": "x"}')$$),
   ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '"}', 'not json')$$),
   ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '"}', '[]')$$),
   ($$SELECT pg_temp.req('{"tenant_id": "' || current_setting('bi.t') || '"}', '{"x-session-token": "' || repeat('a', 10000000) || '"}')$$),
