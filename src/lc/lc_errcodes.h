@@ -26,6 +26,8 @@
 #define ERRCODE_LT_UNKNOWN_ROLE                  MAKE_SQLSTATE('L','T','0','0','6')
 #define ERRCODE_LT_API_ROLE_BYPASSES_RLS         MAKE_SQLSTATE('L','T','0','0','7')
 #define ERRCODE_LT_INVALID_EVENT                 MAKE_SQLSTATE('L','T','0','0','8')
+#define ERRCODE_LT_CONTEXT_IN_PARALLEL_WORKER    MAKE_SQLSTATE('L','T','0','1','0')
+#define ERRCODE_LT_OPEN_POLICY                   MAKE_SQLSTATE('L','T','0','1','1')
 #define ERRCODE_LT_HTTP_400                      MAKE_SQLSTATE('L','T','4','0','0')
 #define ERRCODE_LT_HTTP_401                      MAKE_SQLSTATE('L','T','4','0','1')
 #define ERRCODE_LT_HTTP_403                      MAKE_SQLSTATE('L','T','4','0','3')
@@ -52,6 +54,7 @@
 #define ERRCODE_LQ_HTTP_431                      MAKE_SQLSTATE('L','Q','4','3','1')
 #define ERRCODE_LQ_HTTP_432                      MAKE_SQLSTATE('L','Q','4','3','2')
 #define ERRCODE_LQ_HTTP_433                      MAKE_SQLSTATE('L','Q','4','3','3')
+#define ERRCODE_LQ_TIER_SETTING_RAISED           MAKE_SQLSTATE('L','Q','4','3','4')
 
 /* JSON Schema: class LJ */
 #define ERRCODE_LJ_INVALID_SCHEMA                MAKE_SQLSTATE('L','J','0','0','1')
