@@ -7,6 +7,9 @@
  *	  lists and maps, so that `c in ["x", "y"]` does not rebuild its list
  *	  for every row.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

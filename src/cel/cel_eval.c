@@ -10,6 +10,9 @@
  * cost-exceeded error); comprehensions answer to query cancellation.  The
  * recursion is bounded by the tree height the parser allowed.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

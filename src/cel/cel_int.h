@@ -5,6 +5,9 @@
  *	  lexer's tokens, cost and allocation guards, and the function library.
  *	  Only the engine's own files include it; others use cel.h.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef CEL_INT_H

@@ -19,6 +19,9 @@
  *	  timestamp -> RFC 3339 string, duration -> "<seconds>s" string,
  *	  type -> its name, optional -> its value or null when empty.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,6 +35,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
 #include "cel/cel_jsonb.h"
+#include "lc/lc_errcodes.h"
 
 /* ---- numeric decoding ---- */
 
@@ -554,27 +558,27 @@ cel_error_sqlstate(CelErrorCode code)
 	switch (code)
 	{
 		case CEL_ERR_NO_SUCH_KEY:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '0');
+			return ERRCODE_CEL_NO_SUCH_KEY;
 		case CEL_ERR_OVERFLOW:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '1');
+			return ERRCODE_CEL_OVERFLOW;
 		case CEL_ERR_DIVISION_BY_ZERO:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '2');
+			return ERRCODE_CEL_DIVISION_BY_ZERO;
 		case CEL_ERR_NO_OVERLOAD:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '3');
+			return ERRCODE_CEL_NO_MATCHING_OVERLOAD;
 		case CEL_ERR_UNKNOWN_VARIABLE:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '4');
+			return ERRCODE_CEL_UNKNOWN_VARIABLE;
 		case CEL_ERR_INDEX_OUT_OF_RANGE:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '5');
+			return ERRCODE_CEL_INDEX_OUT_OF_RANGE;
 		case CEL_ERR_CONVERSION:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '6');
+			return ERRCODE_CEL_CONVERSION_ERROR;
 		case CEL_ERR_INVALID_ARGUMENT:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '7');
+			return ERRCODE_CEL_INVALID_ARGUMENT;
 		case CEL_ERR_UNKNOWN_FUNCTION:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '8');
+			return ERRCODE_CEL_UNKNOWN_FUNCTION;
 		case CEL_ERR_FUNCTION_FAILED:
-			return MAKE_SQLSTATE('L', 'R', '0', '1', '9');
+			return ERRCODE_CEL_FUNCTION_FAILED;
 		default:
-			return MAKE_SQLSTATE('L', 'R', '0', '0', '9');
+			return ERRCODE_CEL_EVALUATION_ERROR;
 	}
 }
 

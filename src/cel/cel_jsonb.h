@@ -3,6 +3,9 @@
  * cel_jsonb.h
  *	  Mapping between jsonb and CEL values (cel_jsonb.c).
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef CEL_JSONB_H

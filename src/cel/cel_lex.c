@@ -9,6 +9,9 @@
  * reserved words and operators.  Errors come back as T_ERROR tokens with a
  * message, so that the parser can report the position.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -9,6 +9,9 @@
  * return the winning argument unchanged, compared with CEL's heterogeneous
  * numeric ordering.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

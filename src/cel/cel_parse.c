@@ -28,6 +28,9 @@
  * the stack.  Syntax errors never throw: the first one is kept with its
  * byte position and parsing stops.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

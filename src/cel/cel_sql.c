@@ -11,6 +11,9 @@
  * expressions that vary by row.  Evaluation allocates in a private memory
  * context reset after each call.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -39,6 +42,7 @@
 #include "cel/cel.h"
 #include "lc/lc_trusted.h"
 #include "cel/cel_jsonb.h"
+#include "lc/lc_errcodes.h"
 #include "rules/rules.h"
 
 PG_FUNCTION_INFO_V1(rule_eval);
@@ -46,12 +50,6 @@ PG_FUNCTION_INFO_V1(rule_test);
 PG_FUNCTION_INFO_V1(rule_check);
 PG_FUNCTION_INFO_V1(cel_conformance_eval);
 PG_FUNCTION_INFO_V1(rule_functions_changed);
-
-#define ERRCODE_CEL_PARSE		MAKE_SQLSTATE('L', 'R', '0', '0', '1')
-#define ERRCODE_CEL_TOO_LONG	MAKE_SQLSTATE('L', 'R', '0', '0', '2')
-#define ERRCODE_CEL_DATA		MAKE_SQLSTATE('L', 'R', '0', '0', '3')
-#define ERRCODE_CEL_NOT_BOOL	MAKE_SQLSTATE('L', 'R', '0', '0', '4')
-#define ERRCODE_CEL_TOO_DEEP	MAKE_SQLSTATE('L', 'R', '0', '2', '1')
 
 /* ---- backend cache of compiled expressions ---- */
 

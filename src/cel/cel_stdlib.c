@@ -9,6 +9,9 @@
  * conversion: 1 + 1.0 has no matching overload, as the specification says.
  * Comparisons (<, <=, >, >=, ==, !=) do work across int, uint and double.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -10,6 +10,9 @@
  * a string checks the size against the host's allocation limit (lc_host.h)
  * and charges cost.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

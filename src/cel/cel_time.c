@@ -10,6 +10,9 @@
  * name, resolved by the host (lc_host.h: in the server PostgreSQL's own time
  * zone library), or a fixed offset "+HH:MM" / "-HH:MM" / "HH:MM".
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

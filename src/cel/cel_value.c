@@ -8,6 +8,9 @@
  * their numeric value ("heterogeneous equality"); lists and maps compare
  * element-wise; NaN is unequal to everything.
  *
+ * src/cel/ is the CEL component: the pure engine core and its SQL glue
+ * (cel_sql.c, cel_jsonb.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -17,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "cel/cel_int.h"
+#include "lc/lc_errcodes.h"
 #include "lc/lc_host.h"
 
 void
@@ -409,7 +413,7 @@ void
 cel_cost_exceeded(CelEnv *env)
 {
 	ereport(ERROR,
-			(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '0')),
+			(errcode(ERRCODE_CEL_COST_EXCEEDED),
 			 errmsg("CEL expression exceeded the cost limit of " INT64_FORMAT " units",
 					env->max_cost),
 			 errhint("Simplify the rule or raise lowcode.rules_max_cost.")));
@@ -422,7 +426,7 @@ cel_check_alloc(Size n, const char *what)
 {
 	if (n >= lc_engine_host->max_alloc / 2)
 		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE('L', 'R', '0', '2', '2')),
+				(errcode(ERRCODE_CEL_VALUE_TOO_LARGE),
 				 errmsg("CEL %s would exceed the maximum allocation size", what)));
 }
 

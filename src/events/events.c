@@ -48,6 +48,10 @@
  * shared sequence did: the gap between two of my ids was everybody's
  * volume).  No sequence either: a nextval is a lock on one shared buffer.
  *
+ * src/events/ is the events component: the event outbox's notifications on
+ * per-tenant channels, and identifiers that reveal nothing about other
+ * tenants' volume.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

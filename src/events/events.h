@@ -5,6 +5,10 @@
  *	  per-tenant channels (issue 13.7), and identifiers that reveal nothing
  *	  about other tenants' volume.  See events.c.
  *
+ * src/events/ is the events component: the event outbox's notifications on
+ * per-tenant channels, and identifiers that reveal nothing about other
+ * tenants' volume.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LOWCODE_EVENTS_H

@@ -32,13 +32,9 @@
 
 #include "lib/stringinfo.h"
 
-/* SQLSTATEs of JsonLogic errors (class LR, codes LR1xx; CEL uses LR0xx). */
-#define ERRCODE_JSONLOGIC_UNKNOWN_OPERATOR	MAKE_SQLSTATE('L','R','1','0','1')
-#define ERRCODE_JSONLOGIC_TOO_DEEP			MAKE_SQLSTATE('L','R','1','0','2')
-#define ERRCODE_JSONLOGIC_COST_EXCEEDED		MAKE_SQLSTATE('L','R','1','0','3')
-#define ERRCODE_JSONLOGIC_RULE_TOO_LONG		MAKE_SQLSTATE('L','R','1','0','4')
-#define ERRCODE_JSONLOGIC_TYPE_ERROR		MAKE_SQLSTATE('L','R','1','0','5')
-#define ERRCODE_JSONLOGIC_VALUE_TOO_LARGE	MAKE_SQLSTATE('L','R','1','0','6')
+#include "lc/lc_errcodes.h"
+
+/* SQLSTATEs of JsonLogic errors: LR1xx of lc/lc_errcodes.h (CEL uses LR0xx) */
 
 /* JavaScript types a JsonLogic value can have. */
 typedef enum JlType
@@ -183,6 +179,37 @@ jl_string(const char *s, int32 len)
 	v.len = len;
 	return v;
 }
+
+/*
+ * Building an engine value tree (arrays and objects owned by the engine)
+ * from a stream of begin / key / value / end events, without recursion, so
+ * that any nesting depth builds: the SQL glue feeds it a jsonb iterator's
+ * tokens (rules), the fuzz harness its JSON reader.  Everything is
+ * palloc'd in CurrentMemoryContext; keys and strings are not copied.
+ */
+typedef struct JlBuildFrame JlBuildFrame;
+
+typedef struct JlBuilder
+{
+	JlBuildFrame *stack;
+	int32		depth;
+	int32		cap;
+	JlValue		result;			/* the top-level value, once complete */
+} JlBuilder;
+
+extern void jl_build_init(JlBuilder *b);
+/* open an array or an object */
+extern void jl_build_begin(JlBuilder *b, bool is_array);
+/* the key of the next member of the innermost object */
+extern void jl_build_key(JlBuilder *b, const char *key, int32 keylen);
+/* a scalar value; true when it was the whole (top-level) value */
+extern bool jl_build_value(JlBuilder *b, JlValue v);
+/* close the innermost container; true when it was the top-level one */
+extern bool jl_build_end(JlBuilder *b);
+/* inside an object whose next member's key has not come yet? */
+extern bool jl_build_wants_key(const JlBuilder *b);
+/* is the innermost open container an array? */
+extern bool jl_build_in_array(const JlBuilder *b);
 
 /* Number -> string as JavaScript's Number::toString; buf >= 32 bytes. */
 extern int	jl_format_number(double n, char *buf);

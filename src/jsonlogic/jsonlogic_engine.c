@@ -18,6 +18,9 @@
  * Pure code: palloc, StringInfo, ereport, CHECK_FOR_INTERRUPTS,
  * check_stack_depth only.
  *
+ * src/jsonlogic/ is the JsonLogic component: the pure engine core and its SQL
+ * glue (jsonlogic_sql.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

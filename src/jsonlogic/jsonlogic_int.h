@@ -6,6 +6,9 @@
  *	  operations of jsonlogic_value.c.  Only the engine's own files (and the
  *	  fuzz harness, which tests them directly) include it.
  *
+ * src/jsonlogic/ is the JsonLogic component: the pure engine core and its SQL
+ * glue (jsonlogic_sql.c).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef JSONLOGIC_INT_H

@@ -19,6 +19,9 @@
  *	- otherwise in a backend-wide LRU cache of at most lowcode.rules_cache_size
  *	  rules, keyed by the rule's jsonb bytes.
  *
+ * src/jsonlogic/ is the JsonLogic component: the pure engine core and its SQL
+ * glue (jsonlogic_sql.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -238,46 +241,7 @@ jsonb_root_value(Jsonb *jb)
 	return v;
 }
 
-/*
- * A rule document as an engine value tree owned by the engine (it outlives
- * the jsonb when cached).  Iterative, so any nesting converts; the compiler
- * enforces lowcode.rules_max_depth afterwards, with the path in its message.
- */
-typedef struct RuleFrame
-{
-	bool		is_array;
-	int32		n;
-	int32		cap;
-	JlValue    *items;
-	JlObjectEntry *entries;
-	char	   *key;			/* pending object key */
-	int32		keylen;
-} RuleFrame;
-
-static void
-frame_add(RuleFrame *f, JlValue v)
-{
-	if (f->n == f->cap)
-	{
-		f->cap = f->cap ? f->cap * 2 : 4;
-		if (f->is_array)
-			f->items = f->items ? repalloc(f->items, sizeof(JlValue) * f->cap)
-				: palloc(sizeof(JlValue) * f->cap);
-		else
-			f->entries = f->entries ? repalloc(f->entries, sizeof(JlObjectEntry) * f->cap)
-				: palloc(sizeof(JlObjectEntry) * f->cap);
-	}
-	if (f->is_array)
-		f->items[f->n++] = v;
-	else
-	{
-		f->entries[f->n].key = f->key;
-		f->entries[f->n].keylen = f->keylen;
-		f->entries[f->n].val = v;
-		f->n++;
-	}
-}
-
+/* a scalar of a rule, strings copied (the rule outlives its jsonb) */
 static JlValue
 rule_scalar(const JsonbValue *jv)
 {
@@ -295,18 +259,22 @@ rule_scalar(const JsonbValue *jv)
 	return v;
 }
 
+/*
+ * A rule document as an engine value tree owned by the engine (it outlives
+ * the jsonb when cached).  Iterative, so any nesting converts; the compiler
+ * enforces lowcode.rules_max_depth afterwards, with the path in its message.
+ */
 static JlValue
 jsonb_to_rule_value(Jsonb *jb)
 {
 	JsonbIterator *it = JsonbIteratorInit(&jb->root);
 	JsonbIteratorToken tok;
 	JsonbValue	jv;
-	RuleFrame  *stack = NULL;
-	int32		depth = 0;
-	int32		cap = 0;
+	JlBuilder	b;
 	bool		raw_scalar = false;
 	JlValue		result = jl_undefined();
 
+	jl_build_init(&b);
 	while ((tok = JsonbIteratorNext(&it, &jv, false)) != WJB_DONE)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -319,58 +287,24 @@ jsonb_to_rule_value(Jsonb *jb)
 					raw_scalar = true;
 					break;
 				}
-				if (depth == cap)
-				{
-					cap = cap ? cap * 2 : 16;
-					stack = stack ? repalloc(stack, sizeof(RuleFrame) * cap)
-						: palloc(sizeof(RuleFrame) * cap);
-				}
-				memset(&stack[depth], 0, sizeof(RuleFrame));
-				stack[depth].is_array = (tok == WJB_BEGIN_ARRAY);
-				depth++;
+				jl_build_begin(&b, tok == WJB_BEGIN_ARRAY);
 				break;
 			case WJB_KEY:
-				stack[depth - 1].key = (char *) rule_scalar(&jv).u.s;
-				stack[depth - 1].keylen = jv.val.string.len;
+				jl_build_key(&b, rule_scalar(&jv).u.s, jv.val.string.len);
 				break;
 			case WJB_VALUE:
 			case WJB_ELEM:
-				if (raw_scalar && depth == 0)
+				if (raw_scalar && b.depth == 0)
 					result = rule_scalar(&jv);
 				else
-					frame_add(&stack[depth - 1], rule_scalar(&jv));
+					(void) jl_build_value(&b, rule_scalar(&jv));
 				break;
 			case WJB_END_ARRAY:
 			case WJB_END_OBJECT:
-				if (raw_scalar && depth == 0)
+				if (raw_scalar && b.depth == 0)
 					break;
-				{
-					RuleFrame  *f = &stack[--depth];
-					JlValue		v = jl_undefined();
-
-					if (f->is_array)
-					{
-						JlArray    *a = palloc(sizeof(JlArray));
-
-						a->len = f->n;
-						a->items = f->items;
-						v.type = JL_ARRAY;
-						v.u.a = a;
-					}
-					else
-					{
-						JlObject   *o = palloc(sizeof(JlObject));
-
-						o->len = f->n;
-						o->entries = f->entries;
-						v.type = JL_OBJECT;
-						v.u.o = o;
-					}
-					if (depth == 0)
-						result = v;
-					else
-						frame_add(&stack[depth - 1], v);
-				}
+				if (jl_build_end(&b))
+					result = b.result;
 				break;
 			default:
 				elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);

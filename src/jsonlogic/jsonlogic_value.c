@@ -3,8 +3,8 @@
  * jsonlogic_value.c
  *	  JavaScript value semantics for the JsonLogic engine: conversions
  *	  (ToNumber, ToString, parseFloat), equality (== and ===), relational
- *	  comparison, Number::toString formatting, UTF-16 string indexing and
- *	  JSON.stringify.
+ *	  comparison, Number::toString formatting, UTF-16 string indexing,
+ *	  JSON.stringify, and the builder of value trees.
  *
  * Everything follows the ECMAScript abstract operations that json-logic-js
  * relies on, so a rule gives here what it gives in a browser.  Strings are
@@ -13,6 +13,9 @@
  * hold a lone surrogate.
  *
  * Pure code: palloc, StringInfo, ereport only.
+ *
+ * src/jsonlogic/ is the JsonLogic component: the pure engine core and its SQL
+ * glue (jsonlogic_sql.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -1143,4 +1146,125 @@ void
 jl_to_json(JlContext *cx, JlValue v, StringInfo out)
 {
 	to_json_rec(cx, v, out, false);
+}
+
+/* ------------------------------------------------------- building trees */
+
+struct JlBuildFrame
+{
+	bool		is_array;
+	int32		n;
+	int32		cap;
+	JlValue    *items;
+	JlObjectEntry *entries;
+	const char *key;			/* pending object key, NULL when none */
+	int32		keylen;
+};
+
+void
+jl_build_init(JlBuilder *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->result = jl_undefined();
+}
+
+static void
+frame_add(JlBuildFrame *f, JlValue v)
+{
+	if (f->n == f->cap)
+	{
+		f->cap = f->cap ? f->cap * 2 : 4;
+		if (f->is_array)
+			f->items = f->items ? repalloc(f->items, sizeof(JlValue) * f->cap)
+				: palloc(sizeof(JlValue) * f->cap);
+		else
+			f->entries = f->entries ? repalloc(f->entries, sizeof(JlObjectEntry) * f->cap)
+				: palloc(sizeof(JlObjectEntry) * f->cap);
+	}
+	if (f->is_array)
+		f->items[f->n++] = v;
+	else
+	{
+		f->entries[f->n].key = f->key;
+		f->entries[f->n].keylen = f->keylen;
+		f->entries[f->n].val = v;
+		f->n++;
+		f->key = NULL;
+	}
+}
+
+void
+jl_build_begin(JlBuilder *b, bool is_array)
+{
+	if (b->depth == b->cap)
+	{
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->stack = b->stack ? repalloc(b->stack, sizeof(JlBuildFrame) * b->cap)
+			: palloc(sizeof(JlBuildFrame) * b->cap);
+	}
+	memset(&b->stack[b->depth], 0, sizeof(JlBuildFrame));
+	b->stack[b->depth].is_array = is_array;
+	b->depth++;
+}
+
+void
+jl_build_key(JlBuilder *b, const char *key, int32 keylen)
+{
+	Assert(b->depth > 0 && !b->stack[b->depth - 1].is_array);
+	b->stack[b->depth - 1].key = key;
+	b->stack[b->depth - 1].keylen = keylen;
+}
+
+bool
+jl_build_value(JlBuilder *b, JlValue v)
+{
+	if (b->depth == 0)
+	{
+		b->result = v;
+		return true;
+	}
+	frame_add(&b->stack[b->depth - 1], v);
+	return false;
+}
+
+bool
+jl_build_end(JlBuilder *b)
+{
+	JlBuildFrame *f;
+	JlValue		v = jl_undefined();
+
+	Assert(b->depth > 0);
+	f = &b->stack[--b->depth];
+	if (f->is_array)
+	{
+		JlArray    *a = palloc(sizeof(JlArray));
+
+		a->len = f->n;
+		a->items = f->items;
+		v.type = JL_ARRAY;
+		v.u.a = a;
+	}
+	else
+	{
+		JlObject   *o = palloc(sizeof(JlObject));
+
+		o->len = f->n;
+		o->entries = f->entries;
+		v.type = JL_OBJECT;
+		v.u.o = o;
+	}
+	return jl_build_value(b, v);
+}
+
+bool
+jl_build_wants_key(const JlBuilder *b)
+{
+	return b->depth > 0 && !b->stack[b->depth - 1].is_array &&
+		b->stack[b->depth - 1].key == NULL;
+}
+
+bool
+jl_build_in_array(const JlBuilder *b)
+{
+	return b->depth > 0 && b->stack[b->depth - 1].is_array;
 }

@@ -26,6 +26,10 @@
  *
  * Every error names the schema location as URI#pointer.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -16,6 +16,10 @@
  * The checkers are pure: no table access and no error for a bad value, so
  * the validator can call them on any input.  Values are UTF-8.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -7,6 +7,10 @@
  * (js_format.c).  Text arrives in the database encoding and is converted to
  * UTF-8, which is what js_format works on.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

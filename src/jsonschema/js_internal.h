@@ -18,6 +18,10 @@
  * loader callback given to js_compile() (see jsonschema.h, "The document
  * store", for the SQL side).
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef JS_INTERNAL_H

@@ -8,6 +8,10 @@
  * the JEntry arrays directly (the layout documented in utils/jsonb.h) and
  * fills caller-owned JsonbValues that point into the container.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

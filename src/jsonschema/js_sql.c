@@ -16,6 +16,10 @@
  * call site are freed when the last pin goes (the call site's memory
  * context reset callback).
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,7 +27,6 @@
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
@@ -36,7 +39,6 @@
 #include "utils/resowner.h"
 
 #include "jsonschema/js_internal.h"
-#include "lc/lc_trusted.h"
 
 int			jsonschema_cache_size = 128;
 int			lowcode_locale = JS_LOCALE_EN;
@@ -594,36 +596,8 @@ jsonschema_cache_stats(PG_FUNCTION_ARGS)
 static Jsonb *
 schema_documents_loader(const char *uri, void *arg)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	Jsonb	   *result = NULL;
-	int			ret;
-	LcTrusted	trusted;
-
-	values[0] = CStringGetTextDatum(uri);
-	/* documents are cached for the backend: not under the caller's search_path */
-	lc_trusted_begin(&trusted, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT document FROM lowcode.schema_documents WHERE uri OPERATOR(pg_catalog.=) $1",
-								1, argtypes, values, NULL, true, 1);
-	if (ret == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			result = DatumGetJsonbPCopy(d);
-			MemoryContextSwitchTo(spi);
-		}
-	}
-	SPI_finish();
-	lc_trusted_end(&trusted);
-	return result;
+	return js_store_query_document("SELECT document FROM lowcode.schema_documents"
+								   " WHERE uri OPERATOR(pg_catalog.=) $1", uri);
 }
 
 void

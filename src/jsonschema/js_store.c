@@ -4,16 +4,24 @@
  *	  Loader registry and invalidation generation of the JSON Schema
  *	  document store (see jsonschema.h for the design).
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "jsonschema/js_internal.h"
+#include "lc/lc_trusted.h"
 
 #define MAX_LOADERS		8
 #define MAX_WATCHED		8
@@ -143,4 +151,45 @@ void
 js_store_init(void)
 {
 	CacheRegisterRelcacheCallback(store_relcache_callback, (Datum) 0);
+}
+
+/*
+ * The body of a loader backed by a table: run "query" (one text parameter,
+ * $1 = the URI; read-only, at most one row, one jsonb column) through SPI
+ * and return its jsonb, copied into the caller's memory context, or NULL
+ * when there is no row or the value is NULL.  The documents are cached for
+ * the backend, so the query never runs under the caller's search_path
+ * (lc_trusted.h).
+ */
+Jsonb *
+js_store_query_document(const char *query, const char *uri)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	Jsonb	   *result = NULL;
+	int			ret;
+	LcTrusted	trusted;
+
+	values[0] = CStringGetTextDatum(uri);
+	lc_trusted_begin(&trusted, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(query, 1, argtypes, values, NULL, true, 1);
+	if (ret == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			result = DatumGetJsonbPCopy(d);
+			MemoryContextSwitchTo(spi);
+		}
+	}
+	SPI_finish();
+	lc_trusted_end(&trusted);
+	return result;
 }

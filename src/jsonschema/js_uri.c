@@ -8,6 +8,10 @@
  * "no base URI" (a schema without $id): references then stay relative and
  * are still resolved against each other consistently.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

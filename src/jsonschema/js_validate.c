@@ -19,6 +19,10 @@
  * instance, passed down to in-place applicators and merged only from valid
  * subschemas, as the specification drops annotations of failing ones.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

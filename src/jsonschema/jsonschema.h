@@ -47,15 +47,9 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-/* SQLSTATEs of the JSON Schema component (class LJ); see docs/errors.md */
-#define ERRCODE_LJ_INVALID_SCHEMA		MAKE_SQLSTATE('L','J','0','0','1')
-#define ERRCODE_LJ_UNKNOWN_DIALECT		MAKE_SQLSTATE('L','J','0','0','2')
-#define ERRCODE_LJ_INVALID_PATTERN		MAKE_SQLSTATE('L','J','0','0','3')
-#define ERRCODE_LJ_UNRESOLVED_REF		MAKE_SQLSTATE('L','J','0','0','4')
-#define ERRCODE_LJ_REF_CYCLE			MAKE_SQLSTATE('L','J','0','0','5')
-#define ERRCODE_LJ_TOO_DEEP				MAKE_SQLSTATE('L','J','0','0','6')
-#define ERRCODE_LJ_INVALID_OPTIONS		MAKE_SQLSTATE('L','J','0','0','7')
-#define ERRCODE_LJ_INVALID_DOCUMENT		MAKE_SQLSTATE('L','J','0','0','8')
+#include "lc/lc_errcodes.h"
+
+/* SQLSTATEs of the JSON Schema component: class LJ of lc/lc_errcodes.h */
 
 typedef enum JsDraft
 {
@@ -265,6 +259,13 @@ extern void js_store_register_loader(const char *name, JsStoreLoader loader,
 
 /* First loader's answer, or NULL.  Signature of a js_compile() loader. */
 extern Jsonb *js_store_load(const char *uri, void *arg);
+
+/*
+ * For loaders backed by a table: the jsonb that "query" (one text
+ * parameter, the URI; at most one row of one jsonb column) returns, copied
+ * into the caller's memory context, or NULL.  Runs through SPI, read-only.
+ */
+extern Jsonb *js_store_query_document(const char *query, const char *uri);
 
 /* Current generation: compiled forms older than this that loaded documents are stale. */
 extern uint64 js_store_generation(void);

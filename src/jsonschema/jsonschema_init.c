@@ -4,6 +4,10 @@
  *	  Entry point of the jsonschema component, called from _PG_init():
  *	  settings, and the document store's loader and invalidation callback.
  *
+ * src/jsonschema/ is the JSON Schema component: the pure compiler and
+ * validator, its format checkers, and its SQL glue (the lowcode.jsonschema_*
+ * functions and the document store).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,6 +4,10 @@
  *	  Raise errors in the form PostgREST maps to HTTP responses, from C and
  *	  from SQL (lowcode.raise_http).
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -8,12 +8,16 @@
  * that becomes the body, and the detail is {"status": N, "headers": {...}}.
  * Every such error of the project is listed in docs/errors.md.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LC_HTTP_H
 #define LC_HTTP_H
 
-#define ERRCODE_PGRST	MAKE_SQLSTATE('P','G','R','S','T')
+#include "lc/lc_errcodes.h"
 
 /*
  * Raise an HTTP error.  "code" is the project's error code (as listed in

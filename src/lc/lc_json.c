@@ -8,6 +8,10 @@
  * request: the JWT claims (keys matched exactly) and the request headers
  * (HTTP header names are case-insensitive).  Both go through here.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

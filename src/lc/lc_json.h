@@ -5,6 +5,10 @@
  *	  (request.jwt.claims, request.headers), and uuids, without raising
  *	  errors: the callers decide what a missing or malformed value means.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LC_JSON_H

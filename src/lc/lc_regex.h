@@ -18,6 +18,10 @@
  * and an error message instead, so that callers can report where the
  * pattern was.  Both answer to query cancellation.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LC_REGEX_H

@@ -9,6 +9,10 @@
  * Text arrives in the database encoding and is converted to UTF-8, which
  * is what lc_regex works on.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,6 +4,10 @@
  *	  A forced search_path (and optionally the bootstrap superuser) for the
  *	  SQL texts the extension runs through SPI; see lc_trusted.h for why.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

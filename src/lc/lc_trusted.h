@@ -17,6 +17,10 @@
  * superuser in a security-restricted operation.  lc_trusted_end() undoes
  * both; on an error, transaction or subtransaction abort undoes them.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LC_TRUSTED_H

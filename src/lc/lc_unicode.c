@@ -6,6 +6,10 @@
  * Every table is a sorted array of disjoint runs, so each lookup is a
  * binary search; code points outside every run have the table's default.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -9,6 +9,10 @@
  * translator (\p{...}, case-insensitive RE2 flags) and the JSON Schema
  * hostname/idn-hostname format checks.  Pure functions, no allocation.
  *
+ * src/lc/ holds the project's shared libraries (prefix lc_): error codes, the
+ * engines' host interface, HTTP errors, JSON fields, regular expressions,
+ * Unicode tables.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LC_UNICODE_H

@@ -14,6 +14,9 @@
  * Every function here is a no-op when the library was not preloaded (no
  * shared memory), so callers need not check.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef QUOTA_H

@@ -22,6 +22,9 @@
  * The hook is chained in front of whatever check hook the parameter has
  * (none, in PostgreSQL 15), found through get_guc_variables().
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,9 +37,9 @@
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 
+#include "lc/lc_errcodes.h"
 #include "quota/quota_int.h"
 
-#define ERRCODE_LQ434 MAKE_SQLSTATE('L','Q','4','3','4')
 
 /* The limits in force, valid in the transaction that armed them only. */
 static LocalTransactionId guard_lxid = InvalidLocalTransactionId;
@@ -60,7 +63,7 @@ guard_active(void)
 static bool
 refuse(const char *name, const char *limit)
 {
-	GUC_check_errcode(ERRCODE_LQ434);
+	GUC_check_errcode(ERRCODE_LQ_TIER_SETTING_RAISED);
 	GUC_check_errmsg("%s cannot be raised above the tenant's limit of %s in this request", name, limit);
 	GUC_check_errdetail("lowcode.pre_request() applied the limits of the tenant's tier for this transaction.");
 	GUC_check_errhint("A lower value is allowed; the tier's values are in lowcode.tiers.");
@@ -121,7 +124,7 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 		if ((stmt->kind == VAR_RESET || stmt->kind == VAR_SET_DEFAULT || stmt->kind == VAR_RESET_ALL) &&
 			guarded_name(stmt->kind == VAR_RESET_ALL ? NULL : stmt->name) && guard_active())
 			ereport(ERROR,
-					(errcode(ERRCODE_LQ434),
+					(errcode(ERRCODE_LQ_TIER_SETTING_RAISED),
 					 errmsg("%s cannot be reset in this request",
 							stmt->kind == VAR_RESET_ALL ? "RESET ALL: statement_timeout, work_mem and hash_mem_multiplier" : stmt->name),
 					 errdetail("lowcode.pre_request() applied the limits of the tenant's tier for this transaction."),

@@ -8,6 +8,9 @@
  * shared memory table in quota_shmem.c, the limits in quota_limits.c and
  * the SQL functions in quota_sql.c.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

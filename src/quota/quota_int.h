@@ -11,6 +11,9 @@
  * hash computation, one shared LWLock acquisition and one short spinlock
  * section.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef QUOTA_INT_H

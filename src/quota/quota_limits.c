@@ -19,6 +19,9 @@
  * the forced search_path of lc_trusted.h (the caller's cannot choose an
  * operator they use).
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -11,6 +11,9 @@
  * arithmetic: over T seconds a tenant is admitted at most
  * burst + rate * T requests, whatever the number of concurrent backends.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -13,6 +13,9 @@
  * admitted without a rate check and counted in "overflows" (see
  * docs/quotas.md): never an error for the user.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -6,6 +6,9 @@
  *	  counters (quota_worker_sweep, lowcode.flush_usage()), the cost
  *	  benchmark function and the DROP EXTENSION guard of pg_cron jobs.
  *
+ * src/quota/ is the quotas component: limits, rate limits, usage counters in
+ * shared memory, and the quota step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

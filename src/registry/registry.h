@@ -3,6 +3,9 @@
  * registry.h
  *	  Shared state of the schema registry component.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef REGISTRY_H

@@ -27,6 +27,9 @@
  * check_stack_depth, a depth limit, a budget of steps and a cycle guard on
  * the references being followed.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

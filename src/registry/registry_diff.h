@@ -14,6 +14,9 @@
  * documents their "$ref"s may point to ({"uri": schema, ...}, prepared by
  * the caller), and never opens a table.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef REGISTRY_DIFF_H
@@ -22,13 +25,8 @@
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
-/* SQLSTATEs of the registry component (class LG); see docs/errors.md */
-#define ERRCODE_LG_INVALID_SUBJECT		MAKE_SQLSTATE('L','G','0','0','1')
-#define ERRCODE_LG_SUBJECT_NOT_FOUND	MAKE_SQLSTATE('L','G','0','0','2')
-#define ERRCODE_LG_VERSION_NOT_FOUND	MAKE_SQLSTATE('L','G','0','0','3')
-#define ERRCODE_LG_INCOMPATIBLE			MAKE_SQLSTATE('L','G','0','0','4')
-#define ERRCODE_LG_INVALID_MODE			MAKE_SQLSTATE('L','G','0','0','5')
-#define ERRCODE_LG_DIFF_TOO_COMPLEX		MAKE_SQLSTATE('L','G','0','1','0')
+/* SQLSTATEs of the registry component: class LG of lc/lc_errcodes.h */
+#include "lc/lc_errcodes.h"
 
 /* one change found by the diff */
 typedef struct RegChange

@@ -13,6 +13,9 @@
  * compares generations before reusing an entry.  No shared memory of our own
  * is needed, so this works without shared_preload_libraries.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

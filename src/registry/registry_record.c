@@ -22,6 +22,9 @@
  * Rows written without a tenant context (pg_restore by a superuser) are not
  * new submissions and are not recorded, as before.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -44,6 +47,7 @@
 #include "utils/uuid.h"
 
 #include "events/events.h"
+#include "lc/lc_errcodes.h"
 #include "registry/registry.h"
 #include "tenancy/tenancy.h"
 
@@ -221,7 +225,7 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	/* A submission always belongs to a tenant: say so (issue 13, item 8). */
 	if (!tenancy_current_tenant(&tenant))
 		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE('L', 'G', '0', '0', '6')),
+				(errcode(ERRCODE_LG_NO_REGISTRY_SCOPE),
 				 errmsg("lowcode.submit() needs a tenant context"),
 				 errdetail("lowcode.current_tenant() is NULL: there is no tenant of the request (outside pre_request(), or after the transaction that ran it ended)."),
 				 errhint("Call it in a request with a tenant (pre_request() in the same transaction).")));

@@ -8,6 +8,9 @@
  * changes with the subject's compatibility mode.  Also: the end user and
  * the trace id of the current request, cached per request.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

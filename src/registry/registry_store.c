@@ -25,19 +25,18 @@
  * invalidation lowcode.registry_invalidate() queues; the store watches the
  * table, so compiled forms that loaded registry documents are recompiled.
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/builtins.h"
 #include "utils/jsonb.h"
 
 #include "jsonschema/jsonschema.h"
-#include "lc/lc_trusted.h"
 #include "pg_lowcode.h"
 #include "registry/registry.h"
 
@@ -50,12 +49,7 @@ bool		registry_loading_for_cache = false;
 static Jsonb *
 registry_loader(const char *uri, void *arg)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	Jsonb	   *result = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			ret;
-	LcTrusted	trusted;
+	Jsonb	   *result;
 
 	if (strncmp(uri, REGISTRY_URI_PREFIX, strlen(REGISTRY_URI_PREFIX)) != 0)
 		return NULL;
@@ -63,28 +57,7 @@ registry_loader(const char *uri, void *arg)
 	if (!OidIsValid(registry_schema_versions_relid()))
 		return NULL;
 
-	values[0] = CStringGetTextDatum(uri);
-	/* documents are cached for the backend: not under the caller's search_path */
-	lc_trusted_begin(&trusted, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT lowcode.registry_load_document($1)",
-								1, argtypes, values, NULL, true, 1);
-	if (ret == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			result = DatumGetJsonbPCopy(d);
-			MemoryContextSwitchTo(spi);
-		}
-	}
-	SPI_finish();
-	lc_trusted_end(&trusted);
+	result = js_store_query_document("SELECT lowcode.registry_load_document($1)", uri);
 	if (result && !registry_loading_for_cache)
 		loaded_in_this_xact = true;
 	return result;

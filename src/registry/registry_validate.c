@@ -28,6 +28,9 @@
  * rules (oldSelf) run, and errors at places whose value did not change are
  * dropped (ratcheting).
  *
+ * src/registry/ is the schema registry component: tenant subjects and
+ * versions, the compatibility diff, caches and the validation of submissions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -678,7 +681,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 			if (!same_datum(old, newtup, desc, a_subject) || !same_datum(old, newtup, desc, a_by) ||
 				!same_datum(old, newtup, desc, a_at) || !same_datum(old, newtup, desc, a_trace))
 				ereport(ERROR,
-						(errcode(MAKE_SQLSTATE('L', 'G', '0', '1', '5')),
+						(errcode(ERRCODE_LG_INVALID_REGISTRY_USE),
 						 errmsg("the subject, creator, creation time and trace id of a submission cannot change")));
 			cols[n] = a_upd;
 			vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());

@@ -20,6 +20,9 @@
  * A step rejects a request by raising lc_raise_http().  pre_request() never
  * writes a table: GET requests run in READ ONLY transactions.
  *
+ * src/request/ is the request pipeline, the top layer: lowcode.pre_request()
+ * calls the session, tenancy and quota steps in order.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef PRE_REQUEST_H

@@ -8,6 +8,9 @@
  * unit per node evaluated, per element visited by a comprehension, per
  * byte copied into a new string or list, ...).
  *
+ * src/rules/ holds the settings both rule engines (src/cel, src/jsonlogic)
+ * share.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef RULES_H

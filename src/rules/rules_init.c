@@ -3,6 +3,9 @@
  * rules_init.c
  *	  Entry point of the rules component: the settings both engines share.
  *
+ * src/rules/ holds the settings both rule engines (src/cel, src/jsonlogic)
+ * share.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -10,6 +10,9 @@
  * read from the table, so a revocation is seen by the very next request of
  * any backend once its transaction has committed.
  *
+ * src/session/ is the sessions component: settings, the last-seen table in
+ * shared memory, the sweep, tokens, and the session step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SESSION_H

@@ -9,6 +9,9 @@
  * shared memory table in session_shmem.c, the expiry sweep in
  * session_sweep.c and the token hashing in session_token.c.
  *
+ * src/session/ is the sessions component: settings, the last-seen table in
+ * shared memory, the sweep, tokens, and the session step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -20,6 +20,9 @@
  * standbys, after DROP/CREATE EXTENSION).  The index scan costs a few
  * microseconds, well within the 30 us budget (docs/benchmarks.md).
  *
+ * src/session/ is the sessions component: settings, the last-seen table in
+ * shared memory, the sweep, tokens, and the session step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

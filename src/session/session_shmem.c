@@ -21,6 +21,9 @@
  * again.  A dropped touch only means the session's last_seen_at lags, so it
  * can expire up to one idle timeout early if all of its touches are dropped.
  *
+ * src/session/ is the sessions component: settings, the last-seen table in
+ * shared memory, the sweep, tokens, and the session step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

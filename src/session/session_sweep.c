@@ -12,6 +12,9 @@
  * No session is ever resurrected: the flush only moves last_seen_at of an
  * active session forward, and nothing else ever sets state back to active.
  *
+ * src/session/ is the sessions component: settings, the last-seen table in
+ * shared memory, the sweep, tokens, and the session step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

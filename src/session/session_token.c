@@ -11,6 +11,9 @@
  * sessions table does not let anyone act as a user.  The prefix makes
  * leaked tokens easy to recognise by secret scanners.
  *
+ * src/session/ is the sessions component: settings, the last-seen table in
+ * shared memory, the sweep, tokens, and the session step of pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -15,6 +15,10 @@
  * on lowcode.tenants itself call current_tenant(), and a query through the
  * executor would recurse into them.
  *
+ * src/tenancy/ is the tenancy component: the tenant context every row-level
+ * security policy reads, the tenant claim, and the tenancy step of
+ * pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -41,6 +45,7 @@
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_errcodes.h"
 #include "lc/lc_json.h"
 #include "pg_lowcode.h"
 #include "tenancy/tenancy.h"
@@ -272,7 +277,7 @@ tenancy_current_tenant(pg_uuid_t *tenant)
 	 */
 	if (IsParallelWorker())
 		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE('L', 'T', '0', '1', '0')),
+				(errcode(ERRCODE_LT_CONTEXT_IN_PARALLEL_WORKER),
 				 errmsg("lowcode.current_tenant() cannot run in a parallel worker"),
 				 errdetail("The tenant context lives in the leader process of the query."),
 				 errhint("Do not wrap lowcode.current_tenant() in a function declared PARALLEL SAFE; "

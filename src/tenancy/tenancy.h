@@ -12,6 +12,10 @@
  *			   cleared at the end of every transaction.
  * A suspended or unknown tenant gives no context: every policy then denies.
  *
+ * src/tenancy/ is the tenancy component: the tenant context every row-level
+ * security policy reads, the tenant claim, and the tenancy step of
+ * pre_request().
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef TENANCY_H

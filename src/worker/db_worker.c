@@ -26,6 +26,9 @@
  * SIGHUP reloads the settings; SIGTERM ends the worker after the current
  * batch.  An error in a sweep is logged and the next sweep runs normally.
  *
+ * src/worker/ holds the background workers: the launcher and one database
+ * worker per database (sweeps of sessions and quotas).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

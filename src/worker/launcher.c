@@ -19,6 +19,9 @@
  * memory.  Databases beyond lowcode.max_database_workers get no worker
  * (logged once).
  *
+ * src/worker/ holds the background workers: the launcher and one database
+ * worker per database (sweeps of sessions and quotas).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -13,6 +13,9 @@
  * are also how DROP DATABASE (and the other commands that need a database
  * without connections) stops the worker of a database first.
  *
+ * src/worker/ holds the background workers: the launcher and one database
+ * worker per database (sweeps of sessions and quotas).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef WORKER_H

@@ -6,6 +6,9 @@
  *	  DATABASE, and the SQL functions lowcode.worker_notify_launcher() and
  *	  lowcode.worker_status().
  *
+ * src/worker/ holds the background workers: the launcher and one database
+ * worker per database (sweeps of sessions and quotas).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

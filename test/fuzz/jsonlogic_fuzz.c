@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * jsonlogic_fuzz.c
- *	  libFuzzer harness for the JsonLogic engine core (src/rules/
+ *	  libFuzzer harness for the JsonLogic engine core (src/jsonlogic/
  *	  jsonlogic_value.c, jsonlogic_engine.c), built without a server against
  *	  test/fuzz/fuzz_shim.c.  See test/fuzz/README-jsonlogic.md and
  *	  test/fuzz/run_jsonlogic.sh.
@@ -36,17 +36,6 @@ typedef struct Reader
 	const char *p;
 	const char *end;
 } Reader;
-
-typedef struct Frame
-{
-	bool		is_array;
-	int32		n;
-	int32		cap;
-	JlValue    *items;
-	JlObjectEntry *entries;
-	char	   *key;
-	int32		keylen;
-} Frame;
 
 static void
 skip_ws(Reader *r)
@@ -210,59 +199,42 @@ read_scalar(Reader *r, JlValue *v)
 	return false;
 }
 
-static void
-frame_push(Frame *f, JlValue v)
-{
-	if (f->n == f->cap)
-	{
-		f->cap = f->cap ? f->cap * 2 : 4;
-		if (f->is_array)
-			f->items = f->items ? repalloc(f->items, sizeof(JlValue) * f->cap)
-				: palloc(sizeof(JlValue) * f->cap);
-		else
-			f->entries = f->entries ? repalloc(f->entries, sizeof(JlObjectEntry) * f->cap)
-				: palloc(sizeof(JlObjectEntry) * f->cap);
-	}
-	if (f->is_array)
-		f->items[f->n++] = v;
-	else
-	{
-		f->entries[f->n].key = f->key;
-		f->entries[f->n].keylen = f->keylen;
-		f->entries[f->n].val = v;
-		f->n++;
-	}
-}
-
-/* One JSON value, iteratively (no recursion, so any depth reads). */
+/*
+ * One JSON value, iteratively (no recursion, so any depth reads), built
+ * with the engine's own builder (jl_build_*), as the server builds rules.
+ */
 static bool
 read_value(Reader *r, JlValue *out)
 {
-	Frame	   *stack = NULL;
-	int32		depth = 0;
-	int32		cap = 0;
+	JlBuilder	b;
 
+	jl_build_init(&b);
 	for (;;)
 	{
 		JlValue		v;
-		bool		have_value = false;
 
 		skip_ws(r);
 		if (r->p >= r->end)
 			return false;
-		if (depth > 0 && !stack[depth - 1].is_array && stack[depth - 1].key == NULL)
+		if (jl_build_wants_key(&b))
 		{
+			char	   *key;
+			int32		keylen;
+
 			/* expecting a key or the end of an object */
 			if (*r->p == '}')
 			{
 				r->p++;
-				goto close;
+				if (jl_build_end(&b))
+					break;
+				goto after_value;
 			}
 			if (*r->p != '"')
 				return false;
 			r->p++;
-			if (!read_string(r, &stack[depth - 1].key, &stack[depth - 1].keylen))
+			if (!read_string(r, &key, &keylen))
 				return false;
+			jl_build_key(&b, key, keylen);
 			skip_ws(r);
 			if (r->p >= r->end || *r->p != ':')
 				return false;
@@ -271,20 +243,17 @@ read_value(Reader *r, JlValue *out)
 		}
 		if (*r->p == '[' || *r->p == '{')
 		{
-			if (depth == cap)
-			{
-				cap = cap ? cap * 2 : 16;
-				stack = stack ? repalloc(stack, sizeof(Frame) * cap) : palloc(sizeof(Frame) * cap);
-			}
-			memset(&stack[depth], 0, sizeof(Frame));
-			stack[depth].is_array = (*r->p == '[');
-			depth++;
+			bool		is_array = (*r->p == '[');
+
+			jl_build_begin(&b, is_array);
 			r->p++;
 			skip_ws(r);
-			if (stack[depth - 1].is_array && r->p < r->end && *r->p == ']')
+			if (is_array && r->p < r->end && *r->p == ']')
 			{
 				r->p++;
-				goto close;
+				if (jl_build_end(&b))
+					break;
+				goto after_value;
 			}
 			continue;
 		}
@@ -297,26 +266,16 @@ read_value(Reader *r, JlValue *out)
 			if (!read_string(r, &s, &len))
 				return false;
 			v = jl_string(s, len);
-			have_value = true;
 		}
-		else if (read_scalar(r, &v))
-			have_value = true;
-		else
+		else if (!read_scalar(r, &v))
 			return false;
+		if (jl_build_value(&b, v))
+			break;
 
+after_value:
+		/* inside a container: a comma, or the container's end */
 		for (;;)
 		{
-			if (have_value)
-			{
-				if (depth == 0)
-				{
-					*out = v;
-					return true;
-				}
-				frame_push(&stack[depth - 1], v);
-				stack[depth - 1].key = NULL;
-				have_value = false;
-			}
 			skip_ws(r);
 			if (r->p >= r->end)
 				return false;
@@ -325,39 +284,21 @@ read_value(Reader *r, JlValue *out)
 				r->p++;
 				break;
 			}
-			if (*r->p == (stack[depth - 1].is_array ? ']' : '}'))
+			if (*r->p == (jl_build_in_array(&b) ? ']' : '}'))
 			{
 				r->p++;
-		close:
+				if (jl_build_end(&b))
 				{
-					Frame	   *f = &stack[--depth];
-
-					v = jl_undefined();
-					if (f->is_array)
-					{
-						JlArray    *a = palloc(sizeof(JlArray));
-
-						a->len = f->n;
-						a->items = f->items;
-						v.type = JL_ARRAY;
-						v.u.a = a;
-					}
-					else
-					{
-						JlObject   *o = palloc(sizeof(JlObject));
-
-						o->len = f->n;
-						o->entries = f->entries;
-						v.type = JL_OBJECT;
-						v.u.o = o;
-					}
-					have_value = true;
+					*out = b.result;
+					return true;
 				}
 				continue;
 			}
 			return false;
 		}
 	}
+	*out = b.result;
+	return true;
 }
 
 /* ---------------------------------------------------------- host */
