@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_lowcode.h"
+#include "lc/lc_errcodes.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_int.h"
 #include "tenancy/tenancy.h"
@@ -470,10 +471,10 @@ metrics_worker_sweep(Oid dboid, TimestampTz started, TimestampTz finished, bool 
 bool
 metrics_is_budget_error(int sqlerrcode)
 {
-	return sqlerrcode == MAKE_SQLSTATE('L', 'R', '0', '2', '0') ||	/* cel_cost_exceeded */
-		sqlerrcode == MAKE_SQLSTATE('L', 'R', '0', '2', '1') || /* cel_too_deep */
-		sqlerrcode == MAKE_SQLSTATE('L', 'R', '1', '0', '2') || /* jsonlogic_too_deep */
-		sqlerrcode == MAKE_SQLSTATE('L', 'R', '1', '0', '3');	/* jsonlogic_cost_exceeded */
+	return sqlerrcode == ERRCODE_CEL_COST_EXCEEDED ||
+		sqlerrcode == ERRCODE_CEL_TOO_DEEP ||
+		sqlerrcode == ERRCODE_JSONLOGIC_TOO_DEEP ||
+		sqlerrcode == ERRCODE_JSONLOGIC_COST_EXCEEDED;
 }
 
 void
