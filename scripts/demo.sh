@@ -18,7 +18,44 @@ DB=lowcode_demo
 pgctl() { as_server_user "$PG_BINDIR/pg_ctl" -D "$DATA" "$@"; }
 
 
+# The example app (examples/forms-app): its server signs demo users in (a
+# pg_lowcode session and a JWT), serves the React + RJSF app and proxies /api
+# to PostgREST.  Needs node and npm; built from the lockfiles.
+demo_app_stop() {
+  local pid
+  pid=$(cat "$DEMO/forms-app.pid" 2>/dev/null) || return 0
+  kill -0 "$pid" 2>/dev/null && kill "$pid"
+  rm -f "$DEMO/forms-app.pid"
+}
+demo_app_start() {
+  demo_app_stop
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "demo.sh: node and npm not found: the example app is not started (scripts/install-deps.sh installs them)"
+    return 0
+  fi
+  echo "== The example app (examples/forms-app): building"
+  (cd "$TOP/clients/js" && npm ci --no-audit --no-fund --loglevel=error && npm run build) >"$DEMO/forms-app-build.log" 2>&1 &&
+  (cd "$TOP/examples/forms-app" && npm ci --no-audit --no-fund --loglevel=error && npm run build) >>"$DEMO/forms-app-build.log" 2>&1 ||
+    { echo "demo.sh: the example app did not build; see $DEMO/forms-app-build.log"; return 0; }
+  chmod -R a+rX "$TOP/clients/js" "$TOP/examples/forms-app"
+  "${PSQL[@]}" -d "$DB" -q -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_idp') THEN CREATE ROLE demo_idp LOGIN IN ROLE lowcode_operator; END IF;
+    END \$\$; GRANT SELECT ON lowcode.tenants TO demo_idp;" >/dev/null
+  local app_port
+  app_port=$(free_http_port)
+  as_server_user env APP_PORT="$app_port" PGRST_URL="$URL" PGRST_JWT_SECRET="$secret" API_SCHEMA=api \
+    DATABASE_URL="postgresql://demo_idp@/$DB?host=$DEMO&port=$port" \
+    sh -c "nohup node '$TOP/examples/forms-app/server.mjs' >>'$DEMO/forms-app.log' 2>&1 & echo \$! > '$DEMO/forms-app.pid'"
+  cat <<MSG
+
+The example app is running.
+  URL:      http://127.0.0.1:$app_port/   (sign in as tenant "demo", user ann@example.com)
+  log:      $DEMO/forms-app.log
+MSG
+}
+
 if [ "${1:-}" = "--stop" ]; then
+  demo_app_stop
   postgrest_stop "$DEMO"
   [ -f "$DATA/postmaster.pid" ] && pgctl stop -m fast
   exit 0
@@ -139,8 +176,8 @@ else
   JWT_LIMITED=$(jwt "{\"role\":\"authenticated\",\"tenant_id\":\"$limited\"}")
   for _ in 1 2; do curl -s -o /dev/null -H "Authorization: Bearer $JWT_LIMITED" "$URL/contacts"; done
   show GET /contacts "$JWT_LIMITED"
-  sid=$("${PSQL[@]}" -d "$DB" -tAc "SELECT session_id FROM lowcode.create_session('$tenant', 'ann@example.com')")
-  JWT_SESSION=$(jwt "{\"role\":\"authenticated\",\"tenant_id\":\"$tenant\",\"sid\":\"$sid\"}")
+  IFS='|' read -r sid proof < <("${PSQL[@]}" -d "$DB" -tAc "SELECT session_id, lowcode.session_proof(token) FROM lowcode.create_session('$tenant', 'ann@example.com')")
+  JWT_SESSION=$(jwt "{\"role\":\"authenticated\",\"tenant_id\":\"$tenant\",\"sid\":\"$sid\",\"sid_proof\":\"$proof\"}")
   echo "...a session ($sid), then revoked: its next request gets 401"
   show GET /rpc/session_info "$JWT_SESSION"
   "${PSQL[@]}" -d "$DB" -tAc "SELECT lowcode.revoke_session('$sid')" >/dev/null
@@ -154,6 +191,7 @@ PostgREST is running.
   try:      curl "$URL/contacts" -H "Authorization: Bearer $JWT"
   log:      $DEMO/postgrest.log
 MSG
+  demo_app_start
 fi
 
 cat <<MSG
@@ -162,5 +200,5 @@ pg_lowcode is running.
   connect:  psql -h $DEMO -p $port -U postgres $DB
   or:       psql "postgresql://postgres@localhost:$port/$DB"
   log:      $DEMO/server.log
-  stop:     scripts/demo.sh --stop   (PostgreSQL and PostgREST)
+  stop:     scripts/demo.sh --stop   (PostgreSQL, PostgREST and the example app)
 MSG

@@ -1071,7 +1071,7 @@ BEGIN
     IF n + (CASE which WHEN 'instances' THEN d_instances ELSE d_timers END) > lim THEN
       PERFORM lowcode.quota_count_rejection(tenant, 'rows');
       IF which = 'instances' THEN
-        PERFORM lowcode.raise_http(403, 'LQ434', 'workflow instance limit reached',
+        PERFORM lowcode.raise_http(403, 'LQ436', 'workflow instance limit reached',
           format('the tenant may have at most %s workflow instances', lim),
           'Delete finished records, or ask the platform operator for a higher max_workflow_instances limit.');
       END IF;
@@ -2502,7 +2502,7 @@ BEGIN
         END;
       END IF;
       outcome := CASE WHEN code IN ('LW409', 'LW404') THEN 'ignored'
-                      WHEN code IN ('LW422', 'LW423', 'LW424', 'LQ434', 'LQ435') THEN 'refused'
+                      WHEN code IN ('LW422', 'LW423', 'LW424', 'LQ436', 'LQ435') THEN 'refused'
                       WHEN tm.attempts >= 9 THEN 'failed' END;
       IF outcome IS NULL THEN
         -- unexpected: try again later (1 s, 2 s, 4 s, ... at most an hour)

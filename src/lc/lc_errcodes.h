@@ -55,6 +55,8 @@
 #define ERRCODE_LQ_HTTP_432                      MAKE_SQLSTATE('L','Q','4','3','2')
 #define ERRCODE_LQ_HTTP_433                      MAKE_SQLSTATE('L','Q','4','3','3')
 #define ERRCODE_LQ_TIER_SETTING_RAISED           MAKE_SQLSTATE('L','Q','4','3','4')
+#define ERRCODE_LQ_WORKFLOW_TIMER_LIMIT          MAKE_SQLSTATE('L','Q','4','3','5')
+#define ERRCODE_LQ_WORKFLOW_INSTANCE_LIMIT       MAKE_SQLSTATE('L','Q','4','3','6')
 
 /* JSON Schema: class LJ */
 #define ERRCODE_LJ_INVALID_SCHEMA                MAKE_SQLSTATE('L','J','0','0','1')
@@ -115,5 +117,20 @@
 
 /* the SQLSTATE PostgREST turns into an HTTP answer (lc_http.h) */
 #define ERRCODE_PGRST                            MAKE_SQLSTATE('P','G','R','S','T')
+
+/* LW: workflows (raised from SQL, sql/80_workflow.sql) */
+#define ERRCODE_LW_INVALID_WORKFLOW_NAME         MAKE_SQLSTATE('L','W','0','0','1')
+#define ERRCODE_LW_WORKFLOW_NOT_FOUND            MAKE_SQLSTATE('L','W','0','0','2')
+#define ERRCODE_LW_WORKFLOW_VERSION_NOT_FOUND    MAKE_SQLSTATE('L','W','0','0','3')
+#define ERRCODE_LW_INCOMPATIBLE_WORKFLOW         MAKE_SQLSTATE('L','W','0','0','4')
+#define ERRCODE_LW_INVALID_WORKFLOW_USE          MAKE_SQLSTATE('L','W','0','0','5')
+#define ERRCODE_LW_NO_WORKFLOW_SCOPE             MAKE_SQLSTATE('L','W','0','0','6')
+#define ERRCODE_LW_STATE_CHANGE_REFUSED          MAKE_SQLSTATE('L','W','0','0','7')
+#define ERRCODE_LW_INVALID_DEFINITION            MAKE_SQLSTATE('L','W','0','1','1')
+#define ERRCODE_LW_RECORD_NOT_FOUND              MAKE_SQLSTATE('L','W','4','0','4')
+#define ERRCODE_LW_EVENT_NOT_ALLOWED             MAKE_SQLSTATE('L','W','4','0','9')
+#define ERRCODE_LW_GUARD_REFUSED                 MAKE_SQLSTATE('L','W','4','2','2')
+#define ERRCODE_LW_STATE_SCHEMA_INVALID          MAKE_SQLSTATE('L','W','4','2','3')
+#define ERRCODE_LW_ACTION_FAILED                 MAKE_SQLSTATE('L','W','4','2','4')
 
 #endif							/* LC_ERRCODES_H */
