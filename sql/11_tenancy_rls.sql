@@ -8,6 +8,34 @@ CREATE FUNCTION lowcode.tenant_policy_expr() RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT 'tenant_id = (SELECT lowcode.current_tenant())'::text
 $$;
+-- The same for a table distributed by Citus, which refuses sub-selects in the
+-- policies of distributed tables: the plain call.  (On one node the
+-- sub-select makes current_tenant() an InitPlan evaluated once per statement;
+-- on a shard it is cached per transaction, see src/tenancy/tenancy.c.)
+CREATE FUNCTION lowcode.tenant_policy_expr(distributed boolean) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN distributed THEN 'tenant_id = lowcode.current_tenant()'::text
+              ELSE lowcode.tenant_policy_expr() END
+$$;
+
+-- How Citus distributes a relation: NULL when Citus is not installed or the
+-- relation is not a Citus table, 'reference' for a reference table, else the
+-- distribution column.
+CREATE FUNCTION lowcode.citus_distribution(rel regclass) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  d text;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE 'SELECT CASE WHEN p.partkey IS NULL THEN ''reference'' '
+          '            ELSE pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END '
+          '  FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+    INTO d USING rel;
+  RETURN d;
+END
+$$;
 
 -- A table and, when it is partitioned, every partition of it (all levels).
 CREATE FUNCTION lowcode.tenant_tree(tbl regclass) RETURNS TABLE (relid regclass)
@@ -36,11 +64,13 @@ $$;
 -- without, only what is missing is added (the partition guard).  Policies
 -- first, ALTER TABLE last: the guard fires on that ALTER TABLE and must find
 -- nothing left to do.
-CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean) RETURNS void
+-- distributed: the policy form for a table Citus distributes (or is about
+-- to: lowcode.distribute switches the policies before it distributes).
+CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean, distributed boolean) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   p record;
-  e constant text := lowcode.tenant_policy_expr();
+  e constant text := lowcode.tenant_policy_expr(distributed);
 BEGIN
   IF recreate THEN
     FOR p IN SELECT pol.polname FROM pg_policy pol
@@ -60,6 +90,13 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', rel);
   END IF;
 END
+$$;
+
+-- The form of the policies follows the (root) table's distribution.
+CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT lowcode.tenant_secure_relation(rel, recreate,
+           lowcode.citus_distribution(coalesce(pg_catalog.pg_partition_root(rel), rel)) IS NOT NULL)
 $$;
 
 -- Event trigger: a partition created in, or attached to, the tree of a tenant
@@ -98,6 +135,7 @@ DECLARE
   con       record;
   tenant_attnum int2;
   qualified text;
+  redistribute boolean := false;
 BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005', MESSAGE = 'make_tenant_table: the table must not be NULL';
@@ -122,6 +160,19 @@ BEGIN
   IF rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
       MESSAGE = format('make_tenant_table: %s is in a system or extension schema', qualified);
+  END IF;
+
+  -- Citus refuses ALTER TABLE on the distribution column: a table it
+  -- already distributes by tenant_id whose column needs NOT NULL or the
+  -- default is undistributed (a new table: a new oid), made a tenant table
+  -- and distributed again by lowcode.distribute (issue 17).
+  IF lowcode.citus_distribution(tbl) = 'tenant_id' AND NOT EXISTS (
+       SELECT 1 FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND a.attnotnull
+          AND pg_get_expr(d.adbin, d.adrelid) = 'lowcode.current_tenant()') THEN
+    PERFORM pg_catalog.undistribute_table(tbl);
+    tbl := qualified::regclass;
+    redistribute := true;
   END IF;
 
   -- A permissive policy that does not restrict rows to the current tenant
@@ -164,7 +215,10 @@ BEGIN
       END IF;
       EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET NOT NULL', qualified);
     END IF;
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    IF pg_get_expr((SELECT d.adbin FROM pg_attrdef d WHERE d.adrelid = tbl AND d.adnum = att.attnum), tbl)
+       IS DISTINCT FROM 'lowcode.current_tenant()' THEN
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    END IF;
   END IF;
 
   SELECT a.attnum INTO tenant_attnum FROM pg_attribute a
@@ -197,6 +251,9 @@ BEGIN
                    '(through the unique violation) and prevents distributing the table by tenant_id. '
                    'Recreate it as (tenant_id, ...).';
   END LOOP;
+  IF redistribute THEN
+    PERFORM lowcode.distribute(tbl);
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lowcode.make_tenant_table(regclass, uuid) IS

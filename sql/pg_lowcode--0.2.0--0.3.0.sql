@@ -2791,3 +2791,330 @@ CREATE OR REPLACE VIEW lowcode.form_versions WITH (security_invoker = true) AS
 INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
   ('FUNCTION', 'lowcode.register_form(text, json, text)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.get_form(text, integer)', 'EXECUTE');
+
+-----------------------------------------------------------------------------
+-- issue 17: scale-out on Citus: policies in the form Citus accepts on distributed tables,
+-- lowcode.citus_distribution, make_tenant_table in either order with distribution,
+-- quota triggers on shards, lowcode.distribute / distribute_all (sql/11_tenancy_rls.sql,
+-- sql/50_quota.sql, sql/85_scaleout.sql); the signed tenant context is in C (src/tenancy/tenancy_context.c)
+-----------------------------------------------------------------------------
+CREATE FUNCTION lowcode.tenant_policy_expr(distributed boolean) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN distributed THEN 'tenant_id = lowcode.current_tenant()'::text
+              ELSE lowcode.tenant_policy_expr() END
+$$;
+
+CREATE FUNCTION lowcode.citus_distribution(rel regclass) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  d text;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE 'SELECT CASE WHEN p.partkey IS NULL THEN ''reference'' '
+          '            ELSE pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END '
+          '  FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+    INTO d USING rel;
+  RETURN d;
+END
+$$;
+
+CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean, distributed boolean) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  p record;
+  e constant text := lowcode.tenant_policy_expr(distributed);
+BEGIN
+  IF recreate THEN
+    FOR p IN SELECT pol.polname FROM pg_policy pol
+              WHERE pol.polrelid = rel AND pol.polname LIKE 'lowcode\_tenant\_%'
+    LOOP
+      EXECUTE format('DROP POLICY %I ON %s', p.polname, rel);
+    END LOOP;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = rel AND pol.polname = 'lowcode_tenant_select') THEN
+    EXECUTE format('CREATE POLICY lowcode_tenant_select ON %s FOR SELECT USING (%s)', rel, e);
+    EXECUTE format('CREATE POLICY lowcode_tenant_insert ON %s FOR INSERT WITH CHECK (%s)', rel, e);
+    -- WITH CHECK on UPDATE: a row cannot be moved to another tenant.
+    EXECUTE format('CREATE POLICY lowcode_tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', rel, e, e);
+    EXECUTE format('CREATE POLICY lowcode_tenant_delete ON %s FOR DELETE USING (%s)', rel, e);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = rel AND c.relrowsecurity AND c.relforcerowsecurity) THEN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', rel);
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT lowcode.tenant_secure_relation(rel, recreate,
+           lowcode.citus_distribution(coalesce(pg_catalog.pg_partition_root(rel), rel)) IS NOT NULL)
+$$;
+
+CREATE OR REPLACE FUNCTION lowcode.make_tenant_table(tbl regclass, existing_rows_tenant uuid DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  rel       record;
+  att       record;
+  has_rows  boolean;
+  con       record;
+  tenant_attnum int2;
+  qualified text;
+  redistribute boolean := false;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005', MESSAGE = 'make_tenant_table: the table must not be NULL';
+  END IF;
+  SELECT c.relkind, c.relname, n.nspname, c.relispartition
+    INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+  IF NOT FOUND THEN
+    -- a regclass made from a number need not name a relation (format('%I') of NULL would raise 22004)
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: no relation with oid %s', tbl::oid);
+  END IF;
+  qualified := format('%I.%I', rel.nspname, rel.relname);
+  IF rel.relkind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: %s is not a table', qualified);
+  END IF;
+  IF rel.relispartition THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: %s is a partition', qualified),
+      HINT = 'Call it for the partitioned table: it secures every partition, present and future.';
+  END IF;
+  IF rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('make_tenant_table: %s is in a system or extension schema', qualified);
+  END IF;
+
+  -- Citus refuses ALTER TABLE on the distribution column: a table it
+  -- already distributes by tenant_id whose column needs NOT NULL or the
+  -- default is undistributed (a new table: a new oid), made a tenant table
+  -- and distributed again by lowcode.distribute (issue 17).
+  IF lowcode.citus_distribution(tbl) = 'tenant_id' AND NOT EXISTS (
+       SELECT 1 FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND a.attnotnull
+          AND pg_get_expr(d.adbin, d.adrelid) = 'lowcode.current_tenant()') THEN
+    PERFORM pg_catalog.undistribute_table(tbl);
+    tbl := qualified::regclass;
+    redistribute := true;
+  END IF;
+
+  -- A permissive policy that does not restrict rows to the current tenant
+  -- opens the table (permissive policies are OR-ed): refuse before changing
+  -- anything rather than leave it in force (issue 13).
+  FOR con IN SELECT * FROM lowcode.open_policies(tbl) LOOP
+    RAISE EXCEPTION USING ERRCODE = 'LT011',
+      MESSAGE = format('make_tenant_table: policy %I on %s would open the table to every tenant', con.polname, con.relname),
+      DETAIL = format('It is permissive and does not compare tenant_id with lowcode.current_tenant(): %s', con.expr),
+      HINT = format('Drop it (DROP POLICY %I ON %s) or make it restrictive (AS RESTRICTIVE), then call make_tenant_table again.', con.polname, con.relname);
+  END LOOP;
+
+  SELECT a.attnum, a.atttypid, a.attnotnull, a.atthasdef INTO att
+    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', qualified) INTO has_rows;
+    IF has_rows AND existing_rows_tenant IS NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT005',
+        MESSAGE = format('make_tenant_table: %s has rows and no tenant_id column', qualified),
+        HINT = 'Pass the tenant that owns the existing rows: make_tenant_table(tbl, existing_rows_tenant => ...).';
+    END IF;
+    IF has_rows THEN
+      PERFORM lowcode.tenant_must_exist(existing_rows_tenant);
+      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT %L::uuid', qualified, existing_rows_tenant);
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    ELSE
+      EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT lowcode.current_tenant()', qualified);
+    END IF;
+  ELSE
+    IF att.atttypid <> 'uuid'::regtype THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT005',
+        MESSAGE = format('make_tenant_table: %s.tenant_id is of type %s, not uuid', qualified, att.atttypid::regtype);
+    END IF;
+    IF NOT att.attnotnull THEN
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE tenant_id IS NULL)', qualified) INTO has_rows;
+      IF has_rows THEN
+        RAISE EXCEPTION USING ERRCODE = 'LT005',
+          MESSAGE = format('make_tenant_table: %s has rows whose tenant_id is NULL', qualified),
+          HINT = 'Assign every row to a tenant first.';
+      END IF;
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET NOT NULL', qualified);
+    END IF;
+    IF pg_get_expr((SELECT d.adbin FROM pg_attrdef d WHERE d.adrelid = tbl AND d.adnum = att.attnum), tbl)
+       IS DISTINCT FROM 'lowcode.current_tenant()' THEN
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    END IF;
+  END IF;
+
+  SELECT a.attnum INTO tenant_attnum FROM pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+
+  -- An index led by tenant_id, unless one exists already.
+  IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = tenant_attnum) THEN
+    EXECUTE format('CREATE INDEX %I ON %s (tenant_id)', left(rel.relname, 48) || '_tenant_id_idx', qualified);
+  END IF;
+
+  -- Row security on the table and on every partition: a partition is a
+  -- table of its own, reachable directly (GRANT ... ON ALL TABLES IN SCHEMA),
+  -- and the parent's policies do not apply there (issue 13).  Partitions
+  -- created or attached later get the same through lowcode.tenant_partitions_guard.
+  FOR con IN SELECT r.relid FROM lowcode.tenant_tree(tbl) r LOOP
+    PERFORM lowcode.tenant_secure_relation(con.relid, true);
+  END LOOP;
+  PERFORM lowcode.attach_quota_trigger(tbl);  -- row/storage quotas (sql/50_quota.sql)
+
+  -- Unique keys without tenant_id leak existence across tenants (a unique
+  -- violation tells one tenant that another has the value) and block
+  -- distribution by tenant_id.
+  FOR con IN
+    SELECT c.conname, c.contype FROM pg_constraint c
+     WHERE c.conrelid = tbl AND c.contype IN ('p', 'u') AND NOT (tenant_attnum = ANY (c.conkey))
+  LOOP
+    RAISE WARNING '% % on % does not include tenant_id',
+      CASE con.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END, quote_ident(con.conname), qualified
+      USING HINT = 'A unique key without tenant_id lets a tenant learn that a value exists in another tenant '
+                   '(through the unique violation) and prevents distributing the table by tenant_id. '
+                   'Recreate it as (tenant_id, ...).';
+  END LOOP;
+  IF redistribute THEN
+    PERFORM lowcode.distribute(tbl);
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION lowcode.attach_quota_trigger(tbl regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  has_rows boolean;
+BEGIN
+  -- NULL or a regclass made from a number that names no relation: say so (format() would build bad SQL)
+  IF tbl IS NULL OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = tbl) THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT005',
+      MESSAGE = format('attach_quota_trigger: no table %s', coalesce(tbl::oid::text, 'NULL'));
+  END IF;
+  -- Citus creates triggers on a distributed table's shards only when told
+  -- that they are safe there: these count the shard's rows on its node (issue 17)
+  IF lowcode.citus_distribution(tbl) IS NOT NULL THEN
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  END IF;
+  EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota AFTER INSERT OR UPDATE OR DELETE ON %s '
+                 'FOR EACH ROW EXECUTE FUNCTION lowcode.quota_row_trigger()', tbl);
+  EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota_truncate AFTER TRUNCATE ON %s '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION lowcode.quota_truncate_trigger()', tbl);
+  -- rows stored before the trigger existed are counted by a recount
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', tbl) INTO has_rows;
+  IF has_rows THEN
+    PERFORM lowcode.reconcile_storage();
+  END IF;
+END
+$$;
+
+CREATE FUNCTION lowcode.distribute(tbl regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  rel       record;
+  qualified text;
+  dist      text;
+  tenant_attnum int2;
+  idx       record;
+  colocate  regclass;
+  r         record;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute: Citus is not installed in this database',
+      HINT = 'Preload citus and CREATE EXTENSION citus on every node first (docs/scale-out.md).';
+  END IF;
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute: the table must not be NULL';
+  END IF;
+  SELECT c.relkind, c.relname, n.nspname, c.relispartition
+    INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = format('distribute: no relation with oid %s', tbl::oid);
+  END IF;
+  qualified := format('%I.%I', rel.nspname, rel.relname);
+  IF rel.relkind NOT IN ('r', 'p') OR rel.relispartition OR rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013',
+      MESSAGE = format('distribute: %s is not a tenant table that can be distributed', qualified),
+      DETAIL = 'Only tables (not partitions; call it for the partitioned table) outside the system and extension schemas are distributed.';
+  END IF;
+  dist := lowcode.citus_distribution(tbl);
+  IF dist IS NOT NULL AND dist <> 'tenant_id' THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013',
+      MESSAGE = format('distribute: %s is a Citus table distributed by %s, not by tenant_id', qualified, dist),
+      HINT = format('SELECT undistribute_table(%L), then call lowcode.distribute again.', qualified);
+  END IF;
+
+  -- Unique keys must lead with tenant_id: Citus needs the distribution
+  -- column in them, and a key without it lets a tenant learn that a value
+  -- exists in another tenant.  Checked before anything changes.
+  SELECT a.attnum INTO tenant_attnum FROM pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+  FOR idx IN
+    SELECT i.indexrelid::regclass AS name, i.indkey[0] AS lead FROM pg_index i
+     WHERE i.indrelid = tbl AND i.indisunique
+  LOOP
+    IF tenant_attnum IS NULL OR idx.lead <> tenant_attnum THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT013',
+        MESSAGE = format('distribute: unique index %s on %s does not lead with tenant_id', idx.name, qualified),
+        DETAIL = 'A table distributed by tenant_id can only enforce keys that lead with tenant_id.',
+        HINT = 'Recreate the key as (tenant_id, ...), then call lowcode.distribute again.';
+    END IF;
+  END LOOP;
+
+  -- Either order: a table that is not a tenant table yet becomes one first.
+  IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'lowcode_tenant_select')
+     OR tenant_attnum IS NULL THEN
+    PERFORM lowcode.make_tenant_table(tbl);
+    dist := lowcode.citus_distribution(tbl);   -- make_tenant_table may have distributed it
+  END IF;
+
+  -- Policies in the form Citus accepts, on the table and its partitions.
+  FOR r IN SELECT t.relid FROM lowcode.tenant_tree(tbl) t LOOP
+    PERFORM lowcode.tenant_secure_relation(r.relid, true, true);
+  END LOOP;
+  IF dist = 'tenant_id' THEN
+    RETURN;
+  END IF;
+
+  -- The quota triggers count rows on the node that stores them.
+  PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  -- One co-location group for every tenant table.
+  SELECT p.logicalrelid INTO colocate FROM pg_dist_partition p
+   WHERE p.logicalrelid <> tbl AND p.partmethod = 'h'
+     AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = 'tenant_id'
+     AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = p.logicalrelid AND pol.polname = 'lowcode_tenant_select')
+   ORDER BY p.colocationid, p.logicalrelid LIMIT 1;
+  PERFORM pg_catalog.create_distributed_table(tbl, 'tenant_id', colocate_with => coalesce(colocate::text, 'default'));
+END
+$$;
+COMMENT ON FUNCTION lowcode.distribute(regclass) IS
+  'Distribute a tenant table by tenant_id on Citus, co-located with the other tenant tables, with RLS and the quota triggers on its shards (makes it a tenant table first if needed).';
+
+-- Every tenant table not distributed yet, in creation order (a table that a
+-- foreign key references is usually created first); the tables distributed.
+CREATE FUNCTION lowcode.distribute_all() RETURNS SETOF regclass
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  t regclass;
+BEGIN
+  FOR t IN
+    SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
+       AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'lowcode_tenant_select')
+     ORDER BY c.oid
+  LOOP
+    CONTINUE WHEN lowcode.citus_distribution(t) = 'tenant_id';
+    PERFORM lowcode.distribute(t);
+    RETURN NEXT t;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION lowcode.distribute_all() IS
+  'lowcode.distribute() for every tenant table that Citus does not distribute by tenant_id yet; returns them.';
+
+REVOKE ALL ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() TO lowcode_operator;
