@@ -109,6 +109,7 @@ tenancy_init(void)
 							 tenant_context_options,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	tenancy_context_init();
+	tenancy_router_init();
 	RegisterXactCallback(tenancy_xact_callback, NULL);
 }
 

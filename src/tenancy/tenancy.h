@@ -93,6 +93,9 @@ extern void tenancy_context_init(void);
 extern void tenancy_publish_context(const pg_uuid_t *tenant);
 extern bool tenancy_context_tenant(pg_uuid_t *tenant);
 
+/* Router plans on Citus: the planner hook (tenancy_router.c, issue 17). */
+extern void tenancy_router_init(void);
+
 /* The tenancy step of lowcode.pre_request() (tenancy_request.c). */
 struct PreRequest;
 extern void tenancy_pre_request(struct PreRequest *req);
