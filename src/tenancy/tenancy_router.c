@@ -11,11 +11,11 @@
  * before Citus' planner, adds "tenant_id = '<the current tenant>'" to the
  * WHERE clause of every query level for each tenant table that Citus
  * distributes by tenant_id (listed in the FROM list of that level, or the
- * target of an UPDATE or DELETE, or under an inner join), so that Citus' router planner sends the
- * query to one shard.  The qual restates what the policies already demand
- * (RLS still applies on the shard, with the tenant verified there), so it
- * changes no answer; tables on the nullable side of an outer join are left
- * alone, where a WHERE qual would change the answer.
+ * target of an UPDATE or DELETE, or under an inner join), so that Citus'
+ * router planner sends the query to one shard.  The qual restates what the
+ * policies already demand (RLS still applies on the shard, with the tenant
+ * verified there), so it changes no answer.  Queries with an outer join are
+ * left alone (see outer_join_walker).
  *
  * Why a constant and not a parameter: Citus defers pruning on a parameter
  * only for its "fast path" (one table, no CTE, no sub-query), and
@@ -262,25 +262,36 @@ add_tenant_qual(Query *query, int rtindex, RouterContext *ctx)
 
 static bool router_walker(Node *node, RouterContext *ctx);
 
-/*
- * The tables of a FROM item whose rows a WHERE qual may filter without
- * changing the answer: not those on the nullable side of an outer join,
- * whose NULL-extended rows the qual would remove.
- */
+/* The tables of a FROM item, through inner joins (route_walker keeps outer joins out). */
 static void
 route_from_item(Query *query, Node *item, RouterContext *ctx)
 {
 	if (IsA(item, RangeTblRef))
 		add_tenant_qual(query, ((RangeTblRef *) item)->rtindex, ctx);
-	else if (IsA(item, JoinExpr))
+	else if (IsA(item, JoinExpr) && ((JoinExpr *) item)->jointype == JOIN_INNER)
 	{
-		JoinExpr   *j = (JoinExpr *) item;
-
-		if (j->jointype == JOIN_INNER || j->jointype == JOIN_LEFT)
-			route_from_item(query, j->larg, ctx);
-		if (j->jointype == JOIN_INNER || j->jointype == JOIN_RIGHT)
-			route_from_item(query, j->rarg, ctx);
+		route_from_item(query, ((JoinExpr *) item)->larg, ctx);
+		route_from_item(query, ((JoinExpr *) item)->rarg, ctx);
 	}
+}
+
+/*
+ * Does the query have an outer join at any level?  The added qual and the
+ * policy's "tenant_id = current_tenant()" make a pseudo-constant qual
+ * (current_tenant() = '<tenant>'), and Citus refuses outer joins with
+ * pseudo-constant quals on PostgreSQL 15 and 16: such queries are left to
+ * fan out (PostgREST's embeddings among them; docs/scale-out.md).
+ */
+static bool
+outer_join_walker(Node *node, void *arg)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, JoinExpr) && ((JoinExpr *) node)->jointype != JOIN_INNER)
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, outer_join_walker, arg, 0);
+	return expression_tree_walker(node, outer_join_walker, arg);
 }
 
 /* One query level: the tables of its FROM list, and its UPDATE/DELETE target. */
@@ -338,7 +349,8 @@ tenancy_router_planner(Query *parse, const char *query_string, int cursorOptions
 		memcpy(value, &tenant, sizeof(pg_uuid_t));
 		ctx.tenant = makeConst(UUIDOID, -1, InvalidOid, UUID_LEN, UUIDPGetDatum(value), false, false);
 		ctx.added = false;
-		(void) router_walker((Node *) parse, &ctx);
+		if (!outer_join_walker((Node *) parse, NULL))
+			(void) router_walker((Node *) parse, &ctx);
 		routed = ctx.added;
 	}
 
