@@ -262,6 +262,64 @@ COMMENT ON FUNCTION lowcode.make_tenant_table(regclass, uuid) IS
 -----------------------------------------------------------------------------
 -- isolation_report
 -----------------------------------------------------------------------------
+-- The Citus part of the report (issue 17; nothing without Citus): tenant
+-- tables that are not distributed by tenant_id or not in one co-location
+-- group, and every shard placement of each distributed tenant table, checked
+-- on its node: row security enabled and forced, the four tenant policies.
+CREATE FUNCTION lowcode.isolation_report_citus()
+RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  t record;
+  p record;
+  groups bigint;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR t IN
+    SELECT c.oid::regclass AS rel, lowcode.citus_distribution(c.oid) AS dist
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
+       AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+     ORDER BY 1
+  LOOP
+    -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
+    IF t.dist IS NULL OR t.dist <> 'tenant_id' THEN
+      RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
+        CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
+             ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
+        format('SELECT lowcode.distribute(%L)', t.rel::text);
+      CONTINUE;
+    END IF;
+    FOR p IN
+      SELECT * FROM pg_catalog.run_command_on_placements(t.rel,
+        $q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
+                  (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname LIKE 'lowcode\_tenant\_%%')
+             FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$q$)
+    LOOP
+      IF NOT p.success OR p.result IS DISTINCT FROM 'true:4' THEN
+        RETURN QUERY SELECT 'error'::text, 'shard_not_secured'::text, 'shard'::text,
+          format('%s shard %s on %s:%s', t.rel, p.shardid, p.nodename, p.nodeport),
+          CASE WHEN NOT p.success THEN format('the shard could not be checked: %s', p.result)
+               WHEN split_part(p.result, ':', 1) <> 'true' THEN 'shard placement without forced row level security: a query on its node reads every tenant''s rows'
+               ELSE format('shard placement with %s of the four tenant policies', split_part(p.result, ':', 2)) END,
+          'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.';
+      END IF;
+    END LOOP;
+  END LOOP;
+  SELECT count(DISTINCT d.colocationid) INTO groups FROM pg_dist_partition d
+   WHERE lowcode.citus_distribution(d.logicalrelid) = 'tenant_id'
+     AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = d.logicalrelid AND pol.polname = 'lowcode_tenant_select');
+  IF groups > 1 THEN
+    RETURN QUERY SELECT 'warning'::text, 'tenant_tables_not_colocated'::text, 'database'::text, current_database()::text,
+      format('the distributed tenant tables are in %s co-location groups: joins between them are not routed to one shard', groups),
+      'SELECT update_distributed_table_colocation(''<table>'', colocate_with => ''<a tenant table>'')';
+  END IF;
+END
+$$;
+
 CREATE FUNCTION lowcode.isolation_report()
 RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
@@ -414,6 +472,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
     FROM pg_namespace n CROSS JOIN api a
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
      AND has_schema_privilege(a.oid, n.oid, 'CREATE')
+  UNION ALL
+  SELECT * FROM lowcode.isolation_report_citus()
 $$;
 COMMENT ON FUNCTION lowcode.isolation_report() IS
   'One row per tenant-isolation problem found in this database.';
@@ -450,6 +510,8 @@ REVOKE ALL ON FUNCTION lowcode.grant_api_role(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.grant_api_role(name) TO lowcode_operator;
 REVOKE ALL ON FUNCTION lowcode.make_tenant_table(regclass, uuid), lowcode.isolation_report() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.make_tenant_table(regclass, uuid), lowcode.isolation_report() TO lowcode_operator;
+REVOKE ALL ON FUNCTION lowcode.isolation_report_citus() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.isolation_report_citus() TO lowcode_operator;
 
 INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
   ('FUNCTION', 'lowcode.current_tenant()', 'EXECUTE'),

@@ -3122,3 +3122,215 @@ COMMENT ON FUNCTION lowcode.distribute_all() IS
 
 REVOKE ALL ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() TO lowcode_operator;
+
+-- issue 17: the isolation report checks every shard placement and the distribution (sql/11_tenancy_rls.sql)
+CREATE FUNCTION lowcode.isolation_report_citus()
+RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  t record;
+  p record;
+  groups bigint;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR t IN
+    SELECT c.oid::regclass AS rel, lowcode.citus_distribution(c.oid) AS dist
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
+       AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+     ORDER BY 1
+  LOOP
+    -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
+    IF t.dist IS NULL OR t.dist <> 'tenant_id' THEN
+      RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
+        CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
+             ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
+        format('SELECT lowcode.distribute(%L)', t.rel::text);
+      CONTINUE;
+    END IF;
+    FOR p IN
+      SELECT * FROM pg_catalog.run_command_on_placements(t.rel,
+        $q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
+                  (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname LIKE 'lowcode\_tenant\_%%')
+             FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$q$)
+    LOOP
+      IF NOT p.success OR p.result IS DISTINCT FROM 'true:4' THEN
+        RETURN QUERY SELECT 'error'::text, 'shard_not_secured'::text, 'shard'::text,
+          format('%s shard %s on %s:%s', t.rel, p.shardid, p.nodename, p.nodeport),
+          CASE WHEN NOT p.success THEN format('the shard could not be checked: %s', p.result)
+               WHEN split_part(p.result, ':', 1) <> 'true' THEN 'shard placement without forced row level security: a query on its node reads every tenant''s rows'
+               ELSE format('shard placement with %s of the four tenant policies', split_part(p.result, ':', 2)) END,
+          'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.';
+      END IF;
+    END LOOP;
+  END LOOP;
+  SELECT count(DISTINCT d.colocationid) INTO groups FROM pg_dist_partition d
+   WHERE lowcode.citus_distribution(d.logicalrelid) = 'tenant_id'
+     AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = d.logicalrelid AND pol.polname = 'lowcode_tenant_select');
+  IF groups > 1 THEN
+    RETURN QUERY SELECT 'warning'::text, 'tenant_tables_not_colocated'::text, 'database'::text, current_database()::text,
+      format('the distributed tenant tables are in %s co-location groups: joins between them are not routed to one shard', groups),
+      'SELECT update_distributed_table_colocation(''<table>'', colocate_with => ''<a tenant table>'')';
+  END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION lowcode.isolation_report()
+RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  WITH tenant_tables AS (
+    -- partitions too: each is a table of its own, reachable directly (issue 13)
+    SELECT c.oid, c.relname, n.nspname, c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum,
+           c.relkind, c.relispartition
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+     WHERE c.relkind IN ('r', 'p')
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+  ),
+  api AS (
+    SELECT r.oid, r.rolname FROM pg_roles r JOIN lowcode.api_roles a ON a.role_name = r.rolname
+  )
+  SELECT 'error', 'rls_disabled', 'table', format('%I.%I', t.nspname, t.relname),
+         CASE WHEN t.relispartition THEN 'partition of a tenant table without row level security: it is readable directly'
+              ELSE 'tenant table without row level security' END,
+         CASE WHEN t.relispartition THEN 'Call lowcode.make_tenant_table() on the partitioned table: it secures every partition.'
+              ELSE 'Call lowcode.make_tenant_table() on it.' END
+    FROM tenant_tables t WHERE NOT t.relrowsecurity
+  UNION ALL
+  SELECT 'error', 'partition_without_tenant_policies', 'table', format('%I.%I', t.nspname, t.relname),
+         'partition of a tenant table without the tenant policies lowcode_tenant_*: the partitioned table''s policies do not apply to it when it is queried directly',
+         'Call lowcode.make_tenant_table() on the partitioned table: it secures every partition.'
+    FROM tenant_tables t
+   WHERE t.relispartition
+     AND EXISTS (SELECT 1 FROM pg_policy rp WHERE rp.polrelid = pg_partition_root(t.oid) AND rp.polname = 'lowcode_tenant_select')
+     AND NOT EXISTS (SELECT 1 FROM pg_policy pp WHERE pp.polrelid = t.oid AND pp.polname = 'lowcode_tenant_select')
+  UNION ALL
+  SELECT 'error', 'rls_not_forced', 'table', format('%I.%I', t.nspname, t.relname),
+         'row level security is enabled but not forced: the owner bypasses it',
+         format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', t.nspname, t.relname)
+    FROM tenant_tables t WHERE t.relrowsecurity AND NOT t.relforcerowsecurity
+  UNION ALL
+  SELECT 'error', 'policy_not_tenant_scoped', 'policy', format('%I on %I.%I', p.polname, t.nspname, t.relname),
+         'a permissive policy on a tenant table does not compare tenant_id with lowcode.current_tenant()',
+         'Every permissive policy of a tenant table must restrict rows to the current tenant (or to members of lowcode_operator).'
+    FROM tenant_tables t JOIN pg_policy p ON p.polrelid = t.oid
+   WHERE p.polpermissive
+     AND coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), '')
+         !~ '(current_tenant\(\)|pg_has_role\([^)]*''lowcode_operator''::name)'
+  UNION ALL
+  SELECT 'warning', 'unique_without_tenant', 'constraint', format('%I on %I.%I', con.conname, t.nspname, t.relname),
+         'a primary key or unique constraint of a tenant table does not include tenant_id: it reveals across tenants whether a value exists',
+         'Recreate it as (tenant_id, ...).'
+    FROM tenant_tables t JOIN pg_constraint con ON con.conrelid = t.oid
+   WHERE con.contype IN ('p', 'u') AND NOT (t.tenant_attnum = ANY (con.conkey)) AND NOT t.relispartition
+  UNION ALL
+  SELECT 'warning', 'unique_index_without_tenant', 'index', format('%I.%I', t.nspname, ic.relname),
+         'a unique index of a tenant table does not include tenant_id', 'Recreate it with tenant_id as its first column.'
+    FROM tenant_tables t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+   WHERE i.indisunique AND NOT (t.tenant_attnum = ANY (i.indkey::int2[])) AND NOT t.relispartition
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+  UNION ALL
+  SELECT DISTINCT 'error', 'view_without_security_invoker', 'view', format('%I.%I', vn.nspname, v.relname),
+         format('view reads tenant table %I.%I with its owner''s rights, bypassing the callers'' policies', t.nspname, t.relname),
+         format('ALTER VIEW %I.%I SET (security_invoker = true)', vn.nspname, v.relname)
+    FROM tenant_tables t
+    JOIN pg_depend d ON d.refobjid = t.oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_rewrite rw ON rw.oid = d.objid
+    JOIN pg_class v ON v.oid = rw.ev_class AND v.oid <> t.oid
+    JOIN pg_namespace vn ON vn.oid = v.relnamespace
+   WHERE (v.relkind = 'v'
+          AND coalesce((SELECT lower(o.option_value) FROM pg_options_to_table(v.reloptions) o
+                         WHERE o.option_name = 'security_invoker'), 'false') NOT IN ('true', 'on', 'yes', '1'))
+  UNION ALL
+  SELECT DISTINCT 'error', 'materialized_view_over_tenant_table', 'materialized view', format('%I.%I', vn.nspname, v.relname),
+         format('materialized view copies rows of tenant table %I.%I without row level security', t.nspname, t.relname),
+         'Do not grant it to API roles, or replace it with a tenant table.'
+    FROM tenant_tables t
+    JOIN pg_depend d ON d.refobjid = t.oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_rewrite rw ON rw.oid = d.objid
+    JOIN pg_class v ON v.oid = rw.ev_class AND v.relkind = 'm'
+    JOIN pg_namespace vn ON vn.oid = v.relnamespace
+  UNION ALL
+  SELECT 'error', 'security_definer_without_search_path', 'function', p.oid::regprocedure::text,
+         'SECURITY DEFINER function without a fixed search_path: a caller can hijack the names it uses',
+         format('ALTER FUNCTION %s SET search_path = pg_catalog, ...', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%')
+  UNION ALL
+  -- pg_temp is searched first for relations and types unless the path names it (last) (issue 13)
+  SELECT 'warning', 'security_definer_search_path_temp_first', 'function', p.oid::regprocedure::text,
+         'SECURITY DEFINER function whose search_path does not end with pg_temp: a caller''s temporary table or type is found before the schemas it names',
+         format('ALTER FUNCTION %s SET search_path = %s, pg_temp', p.oid::regprocedure,
+                (SELECT substr(cfg, 13) FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%' LIMIT 1))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%' AND cfg !~ 'pg_temp"?\s*$')
+  UNION ALL
+  -- the tenant context lives in the leader: a wrapper declared PARALLEL SAFE may run in a worker (issue 13)
+  SELECT 'error', 'parallel_safe_wrapper_of_current_tenant', 'function', p.oid::regprocedure::text,
+         'a function declared PARALLEL SAFE calls lowcode.current_tenant(): in a parallel worker it raises LT010',
+         format('ALTER FUNCTION %s PARALLEL RESTRICTED', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.proparallel = 's' AND p.prosrc ~ 'current_tenant\s*\('
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lowcode')
+  UNION ALL
+  SELECT 'error', 'api_role_bypasses_rls', 'role', a.rolname,
+         format('API role %I %s', a.rolname,
+                CASE WHEN r.oid = a.oid THEN 'itself has ' ELSE format('is a member of role %I, which has ', r.rolname) END
+                || CASE WHEN r.rolsuper THEN 'SUPERUSER' ELSE 'BYPASSRLS' END),
+         'API roles must not be able to bypass row level security: revoke the membership or the attribute.'
+    FROM api a JOIN pg_roles r ON (r.rolbypassrls OR r.rolsuper) AND pg_has_role(a.oid, r.oid, 'MEMBER')
+  UNION ALL
+  SELECT 'error', 'api_role_is_operator', 'role', a.rolname,
+         format('API role %I is a member of lowcode_operator: it sees every tenant through the operator policies', a.rolname),
+         format('REVOKE lowcode_operator FROM %I', a.rolname)
+    FROM api a WHERE pg_has_role(a.oid, 'lowcode_operator', 'MEMBER')
+  UNION ALL
+  SELECT 'error', 'api_role_owns_tenant_table', 'table', format('%I.%I', t.nspname, t.relname),
+         format('API role %I owns this tenant table and can disable its row level security', a.rolname),
+         'Transfer ownership to a role that API requests cannot use.'
+    FROM tenant_tables t JOIN pg_class c ON c.oid = t.oid JOIN api a ON pg_has_role(a.oid, c.relowner, 'MEMBER')
+  UNION ALL
+  SELECT 'error', 'api_role_can_truncate', 'table', format('%I.%I', t.nspname, t.relname),
+         format('API role %I may TRUNCATE this tenant table: TRUNCATE ignores row level security and empties every tenant', a.rolname),
+         format('REVOKE TRUNCATE ON %I.%I FROM %I', t.nspname, t.relname, a.rolname)
+    FROM tenant_tables t CROSS JOIN api a WHERE has_table_privilege(a.oid, t.oid, 'TRUNCATE')
+  UNION ALL
+  SELECT 'warning', 'api_role_can_create_temp', 'database', current_database()::text,
+         format('API role %I may create temporary tables: on a pooled connection, a temporary table can shadow an unqualified table name for the next request, of another tenant', a.rolname),
+         format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, %I', current_database(), a.rolname)
+    FROM api a WHERE has_database_privilege(a.oid, current_database(), 'TEMPORARY')
+  UNION ALL
+  -- Large objects have no tenant: every tenant of one API role shares them (issue 13).
+  SELECT 'error', 'api_role_can_create_large_objects', 'database', current_database()::text,
+         format('API role %I may create large objects: they belong to the role, not to a tenant, so every tenant of the role can read and change them', a.rolname),
+         'REVOKE EXECUTE ON FUNCTION pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer), pg_catalog.lo_from_bytea(oid, bytea), '
+         || 'pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid) FROM PUBLIC (then GRANT them to the roles that need them)'
+    FROM api a
+   WHERE has_function_privilege(a.oid, 'pg_catalog.lo_create(oid)', 'EXECUTE')
+      OR has_function_privilege(a.oid, 'pg_catalog.lo_creat(integer)', 'EXECUTE')
+      OR has_function_privilege(a.oid, 'pg_catalog.lo_from_bytea(oid, bytea)', 'EXECUTE')
+  UNION ALL
+  SELECT 'error', 'api_role_has_large_object', 'large object', m.oid::text,
+         format('API role %I owns or may read this large object: every tenant of the role can', a.rolname),
+         format('SELECT pg_catalog.lo_unlink(%s) (after moving its content into a tenant table)', m.oid)
+    FROM pg_largeobject_metadata m CROSS JOIN api a
+   WHERE pg_has_role(a.oid, m.lomowner, 'MEMBER')
+      OR EXISTS (SELECT 1 FROM aclexplode(m.lomacl) x
+                  WHERE (x.grantee = 0 OR pg_has_role(a.oid, x.grantee, 'MEMBER')) AND x.privilege_type IN ('SELECT', 'UPDATE'))
+  UNION ALL
+  SELECT 'error', 'api_role_can_create_in_schema', 'schema', n.nspname::text,
+         format('API role %I may create objects in schema %I: functions, views or tables that shadow or intercept other tenants'' requests', a.rolname, n.nspname),
+         format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, %I', n.nspname, a.rolname)
+    FROM pg_namespace n CROSS JOIN api a
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
+     AND has_schema_privilege(a.oid, n.oid, 'CREATE')
+  UNION ALL
+  SELECT * FROM lowcode.isolation_report_citus()
+$$;
+REVOKE ALL ON FUNCTION lowcode.isolation_report_citus() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.isolation_report_citus() TO lowcode_operator;
