@@ -486,6 +486,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp
 DECLARE
   r record;
   g record;
+  w record;
 BEGIN
   SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
   IF NOT FOUND THEN
@@ -502,6 +503,19 @@ BEGIN
     EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
   END LOOP;
   INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;
+  -- On a Citus coordinator, the same on every worker: the shard queries run
+  -- there as this role (issue 17).  Citus has created the role there already.
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    IF pg_catalog.citus_is_coordinator() THEN
+      FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(format('SELECT lowcode.grant_api_role(%L)', role)) LOOP
+        IF NOT w.success THEN
+          RAISE EXCEPTION USING ERRCODE = 'LT014',
+            MESSAGE = format('grant_api_role: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result),
+            HINT = 'The workers need pg_lowcode and the role (Citus propagates both from the coordinator).';
+        END IF;
+      END LOOP;
+    END IF;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lowcode.grant_api_role(name) IS

@@ -3334,3 +3334,42 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
 $$;
 REVOKE ALL ON FUNCTION lowcode.isolation_report_citus() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.isolation_report_citus() TO lowcode_operator;
+
+-- issue 17: grant_api_role on every worker of a Citus coordinator (sql/11_tenancy_rls.sql)
+CREATE OR REPLACE FUNCTION lowcode.grant_api_role(role name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  r record;
+  g record;
+  w record;
+BEGIN
+  SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
+  IF NOT FOUND THEN
+    -- %I of a NULL role would raise 22004 instead of saying which role is missing
+    RAISE EXCEPTION USING ERRCODE = 'LT006', MESSAGE = format('role %s does not exist', coalesce(quote_ident(role), 'NULL'));
+  END IF;
+  IF r.rolsuper OR r.rolbypassrls THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT007',
+      MESSAGE = format('role %I bypasses row level security and cannot be an API role', role),
+      HINT = 'Use a role without SUPERUSER and BYPASSRLS, for example PostgREST''s "authenticated" role.';
+  END IF;
+  EXECUTE format('GRANT USAGE ON SCHEMA lowcode TO %I', role);
+  FOR g IN SELECT * FROM lowcode.api_grants ORDER BY object_type, object_name LOOP
+    EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
+  END LOOP;
+  INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;
+  -- On a Citus coordinator, the same on every worker: the shard queries run
+  -- there as this role (issue 17).  Citus has created the role there already.
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    IF pg_catalog.citus_is_coordinator() THEN
+      FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(format('SELECT lowcode.grant_api_role(%L)', role)) LOOP
+        IF NOT w.success THEN
+          RAISE EXCEPTION USING ERRCODE = 'LT014',
+            MESSAGE = format('grant_api_role: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result),
+            HINT = 'The workers need pg_lowcode and the role (Citus propagates both from the coordinator).';
+        END IF;
+      END LOOP;
+    END IF;
+  END IF;
+END
+$$;

@@ -30,6 +30,7 @@
 #define ERRCODE_LT_OPEN_POLICY                   MAKE_SQLSTATE('L','T','0','1','1')
 #define ERRCODE_LT_INVALID_TENANT_CONTEXT        MAKE_SQLSTATE('L','T','0','1','2')
 #define ERRCODE_LT_NOT_DISTRIBUTABLE             MAKE_SQLSTATE('L','T','0','1','3')
+#define ERRCODE_LT_WORKER_COMMAND_FAILED         MAKE_SQLSTATE('L','T','0','1','4')
 #define ERRCODE_LT_HTTP_400                      MAKE_SQLSTATE('L','T','4','0','0')
 #define ERRCODE_LT_HTTP_401                      MAKE_SQLSTATE('L','T','4','0','1')
 #define ERRCODE_LT_HTTP_403                      MAKE_SQLSTATE('L','T','4','0','3')

@@ -40,8 +40,10 @@ for my $w (@workers)
 }
 for my $n (@all)
 {
-	is($n->safe_psql('postgres', q{SELECT has_function_privilege('authenticated', 'lowcode.current_tenant()', 'EXECUTE')
-	  AND has_schema_privilege('authenticated', 'lowcode', 'USAGE')}), 't', 'API role grants on node ' . $n->name);
+	is($n->safe_psql('postgres', q{SELECT EXISTS (SELECT 1 FROM lowcode.api_roles WHERE role_name = 'authenticated')
+	  AND EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a
+	               WHERE n.nspname = 'lowcode' AND a.grantee = 'authenticated'::regrole AND a.privilege_type = 'USAGE')}),
+	  't', 'grant_api_role on the coordinator granted on node ' . $n->name);
 }
 
 my ($ta, $tb) = map { q_coord("SELECT lowcode.create_tenant('$_')") } qw(acme beta);
