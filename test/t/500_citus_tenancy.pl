@@ -162,6 +162,20 @@ $res = $api->request(method => 'POST', path => '/notes', claims => claims($tb),
 	sql => "INSERT INTO public.notes (body, tenant_id) VALUES ('forged', '$ta')");
 is($res->{status}, 403, 'INSERT of a row for another tenant: 403 (RLS on the shard)');
 
+# --- the registry and submissions: lowcode's own tables stay on the
+# coordinator (docs/scale-out.md), and work there for a tenant of the cluster
+$res = $api->request(method => 'POST', path => '/rpc/register_schema', claims => claims($ta), read_only => 0,
+	sql => q{select lowcode.register_schema('order', '{"type": "object", "properties": {"qty": {"type": "integer", "maximum": 10}}, "required": ["qty"]}')});
+is($res->{status}, 200, 'register_schema as a tenant on the coordinator: 200') or diag explain $res->{error};
+$res = $api->request(method => 'POST', path => '/rpc/submit', claims => claims($ta), read_only => 0,
+	sql => q{select lowcode.submit('order', '{"qty": 3}') AS r});
+is($res->{status}, 200, 'a valid submission: 200') or diag explain $res->{error};
+$res = $api->request(method => 'POST', path => '/rpc/submit', claims => claims($ta), read_only => 0,
+	sql => q{select lowcode.submit('order', '{"qty": 30}') AS r});
+is($res->{status}, 422, 'an invalid submission: 422');
+$res = $api->request(method => 'GET', claims => claims($tb), sql => q{select count(*) AS n from lowcode.submissions});
+is($res->{rows}[0]{n}, '0', 'tenant B sees none of A\'s submissions');
+
 # --- the signed context cannot be forged or bent
 my $ctx_sql = q{select current_setting('lowcode.context') AS ctx};
 $res = $api->request(method => 'GET', claims => claims($ta), sql => $ctx_sql);
