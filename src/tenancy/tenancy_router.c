@@ -69,6 +69,9 @@
 
 static planner_hook_type prev_planner_hook = NULL;
 
+/* lowcode.citus_router: off leaves every query to Citus as it is (fan-out). */
+static bool router_enabled = true;
+
 /* Is Citus loaded in this backend?  0 unknown, 1 yes, -1 no. */
 static int	citus_loaded = 0;
 
@@ -340,7 +343,7 @@ tenancy_router_planner(Query *parse, const char *query_string, int cursorOptions
 	if (citus_loaded == 0)
 		citus_loaded = GetConfigOption("citus.propagate_set_commands", true, false) != NULL ? 1 : -1;
 
-	if (citus_loaded > 0 && parse->commandType != CMD_UTILITY && IsTransactionState() &&
+	if (citus_loaded > 0 && router_enabled && parse->commandType != CMD_UTILITY && IsTransactionState() &&
 		tenancy_current_tenant(&tenant))
 	{
 		RouterContext ctx;
@@ -374,6 +377,13 @@ tenancy_router_planner(Query *parse, const char *query_string, int cursorOptions
 void
 tenancy_router_init(void)
 {
+	DefineCustomBoolVariable("lowcode.citus_router",
+							 "Route a tenant's queries on Citus distributed tenant tables to the tenant's shard.",
+							 "Adds tenant_id = <the current tenant> to queries on tenant tables Citus distributes by tenant_id.",
+							 &router_enabled,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 	prev_planner_hook = planner_hook;
 	planner_hook = tenancy_router_planner;
 	CacheRegisterRelcacheCallback(router_relcache_callback, (Datum) 0);
