@@ -20,7 +20,9 @@
 # single node, and distributed by lowcode.distribute on the cluster
 # (32 shards).  Rounds alternate single / cluster for each statement; the
 # report gives each round's requests per second and the median ratio
-# cluster / single.  Figures go to docs/benchmarks.md.
+# cluster / single, and the servers' CPU time per request (every node that
+# serves it: on a shared machine CPU per request is steadier than
+# throughput).  Figures go to docs/benchmarks.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/common.sh"
 
@@ -122,30 +124,58 @@ for i in 0 1; do
     { echo "$out"; exit 1; }
 done
 
+# CPU time (clock ticks) that the servers of nodes "$@" used so far: each
+# postmaster's own and its reaped children's (cutime, cstime: the backends
+# that exited), plus its live children's.
+cpu_ticks() {
+  local total=0 i pm
+  for i in "$@"; do
+    pm=$(head -1 "$dir/n$i/postmaster.pid")
+    total=$((total + $(awk -v pm="$pm" '
+      { sub(/^[0-9]+ \(.*\) /, ""); }            # drop pid and (comm): fields shift by 2
+      FILENAME ~ "/" pm "/stat$" { t += $12 + $13 + $14 + $15; next }
+      $2 == pm { t += $12 + $13 }
+      END { print t + 0 }' /proc/[0-9]*/stat 2>/dev/null)))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
+# run NODE SCRIPT: "requests/s CPU-µs-per-request" (CPU of every node that serves it)
 run() {
-  local node=$1 script=$2
-  as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + node)) -U authenticator -M prepared \
-    -c "$clients" -j 2 -T "$secs" -f "$dir/$script.sql" postgres 2>/dev/null |
-    awk '/^tps = / { printf "%.0f", $3 }'
+  local node=$1 script=$2 nodes c0 c1 out n tps
+  if [ "$node" = 0 ]; then nodes=(0); else nodes=(1 2 3); fi
+  c0=$(cpu_ticks "${nodes[@]}")
+  out=$(as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + node)) -U authenticator -M prepared \
+    -c "$clients" -j 2 -T "$secs" -f "$dir/$script.sql" postgres 2>/dev/null)
+  c1=$(cpu_ticks "${nodes[@]}")
+  n=$(echo "$out" | awk '/number of transactions actually processed/ { print $NF }')
+  tps=$(echo "$out" | awk '/^tps = / { printf "%.0f", $3 }')
+  awk -v t="$tps" -v n="$n" -v c=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%s %.0f", t, (n > 0 ? c * 1e6 / hz / n : 0) }'
 }
 
 echo "citus_scaleout: $rounds rounds of $secs s, $clients clients, 1000 tenants; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %6s %10s %10s %7s\n' statement round single cluster ratio
+echo "requests/s (higher is better) and server CPU per request in µs, all nodes that serve it (lower is better)"
+printf '%-8s %5s %9s %9s %7s %9s %9s %7s\n' statement round 'single/s' 'cluster/s' ratio 'single µs' 'cluster µs' 'cpu x'
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for s in point list submit; do
-  ratios=()
+  ratios=(); cpus=()
   for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) = 1 ]; then a=$(run 0 $s); b=$(run 1 $s); else b=$(run 1 $s); a=$(run 0 $s); fi
-    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
-    ratios+=("$ratio")
-    printf '%-8s %6s %10s %10s %7s\n' "$s" "$r" "$a" "$b" "$ratio"
+    read -r at ac <<<"$a"; read -r bt bc <<<"$b"
+    ratio=$(awk -v a="$at" -v b="$bt" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+    cpu=$(awk -v a="$ac" -v b="$bc" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+    ratios+=("$ratio"); cpus+=("$cpu")
+    printf '%-8s %5s %9s %9s %7s %9s %9s %7s\n' "$s" "$r" "$at" "$bt" "$ratio" "$ac" "$bc" "$cpu"
   done
-  printf '%-8s median cluster/single: %s\n' "$s" "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+  printf '%-8s median: throughput cluster/single %s, CPU per request cluster/single %s\n' "$s" \
+    "$(printf '%s\n' "${ratios[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)"
 done
 # The same point read without the router (lowcode.citus_router = off): Citus alone fans it out.
 psql_n 1 -c 'ALTER ROLE authenticator SET lowcode.citus_router = off' >/dev/null
-f=$(run 1 point)
+read -r ft fc <<<"$(run 1 point)"
 psql_n 1 -c 'ALTER ROLE authenticator RESET lowcode.citus_router' >/dev/null
-echo "point read on the cluster without the router (fan-out to 32 shards): $f requests/s"
+echo "point read on the cluster without the router (fan-out to 32 shards): $ft requests/s, $fc µs CPU per request"
 echo "shards a tenant's point read reaches on the cluster:"
 psql_n 1 -At -c "SELECT id FROM public.bench_tenants WHERE n = 1" >/dev/null
 tid=$(psql_n 1 -At -c "SELECT id FROM public.bench_tenants WHERE n = 1")
