@@ -14,22 +14,11 @@
  */
 #include "postgres.h"
 
+#include "lc/lc_hex.h"
 #include "lc/lc_regex_int.h"
 #include "lc/lc_unicode.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-
-int
-lc_regex_hexval(pg_wchar c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Read exactly n hex digits; -1 when they are not there (pos unchanged). */
 static int64
@@ -39,7 +28,7 @@ read_hex_fixed(Tr *t, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		int			h = lc_regex_hexval(tr_peek(t, i));
+		int			h = lc_hex_digit(tr_peek(t, i));
 
 		if (h < 0)
 			return -1;
@@ -59,9 +48,9 @@ read_hex_braced(Tr *t)
 	if (tr_peek(t, 0) != '{')
 		return -1;
 	t->pos++;
-	while (!tr_eof(t) && lc_regex_hexval(tr_peek(t, 0)) >= 0)
+	while (!tr_eof(t) && lc_hex_digit(tr_peek(t, 0)) >= 0)
 	{
-		v = v * 16 + lc_regex_hexval(tr_peek(t, 0));
+		v = v * 16 + lc_hex_digit(tr_peek(t, 0));
 		if (v > UNICODE_MAX)
 		{
 			lctr_error(t, "code point escape above U+10FFFF");

@@ -148,7 +148,4 @@ extern int	lc_regex_decode_utf8(const char *s, int len, pg_wchar *out, bool stri
 extern pg_wchar *lc_regex_to_are(LcRegexDialect dialect, const char *pattern, int len,
 								 int *outlen, char **errmsg);
 
-/* the value of a hex digit, -1 when c is none (lc_regex_class.c) */
-extern int	lc_regex_hexval(pg_wchar c);
-
 #endif							/* LC_REGEX_INT_H */

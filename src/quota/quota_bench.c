@@ -45,6 +45,28 @@ require_bench_shmem(void)
 				 errmsg("lowcode_bench.quota_check_cost(): the quota shared memory is not initialised")));
 }
 
+/*
+ * The result row (check_ns, empty_ns, admitted): nanoseconds per iteration
+ * of the checking loop (start..t1) and of the empty loop (t1..t2).
+ */
+static Datum
+cost_row(FunctionCallInfo fcinfo, instr_time start, instr_time t1, instr_time t2,
+		 int32 iterations, int64 admitted)
+{
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	INSTR_TIME_SUBTRACT(t2, t1);
+	INSTR_TIME_SUBTRACT(t1, start);
+	values[0] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t1) * 1e9 / iterations);
+	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t2) * 1e9 / iterations);
+	values[2] = Int64GetDatum(admitted);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
 PG_FUNCTION_INFO_V1(lowcode_quota_check_cost);
 
 /*
@@ -63,9 +85,6 @@ lowcode_quota_check_cost(PG_FUNCTION_ARGS)
 				t2;
 	int64		admitted = 0;
 	volatile int64 sink = 0;
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {0};
 
 	require_bench_shmem();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -76,8 +95,6 @@ lowcode_quota_check_cost(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("quota_check_cost: iterations must be positive")));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 
 	/* warm up: loads the limits into the entry */
 	{
@@ -99,12 +116,7 @@ lowcode_quota_check_cost(PG_FUNCTION_ARGS)
 		sink = sink + i;
 	}
 	INSTR_TIME_SET_CURRENT(t2);
-	INSTR_TIME_SUBTRACT(t2, t1);
-	INSTR_TIME_SUBTRACT(t1, start);
-	values[0] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t1) * 1e9 / iterations);
-	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t2) * 1e9 / iterations);
-	values[2] = Int64GetDatum(admitted);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+	PG_RETURN_DATUM(cost_row(fcinfo, start, t1, t2, iterations, admitted));
 }
 
 PG_FUNCTION_INFO_V1(lowcode_quota_check_cost_spread);
@@ -127,9 +139,6 @@ lowcode_quota_check_cost_spread(PG_FUNCTION_ARGS)
 				t2;
 	int64		admitted = 0;
 	volatile int64 sink = 0;
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {0};
 	int64		stride = 7919;	/* a prime */
 	int64		k = 0;
 
@@ -154,8 +163,6 @@ lowcode_quota_check_cost_spread(PG_FUNCTION_ARGS)
 					 errmsg("quota_check_cost: the tenant array contains NULL")));
 	if (n % stride == 0)
 		stride = 1;
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 
 	for (int i = 0; i < n; i++)
 	{
@@ -180,12 +187,7 @@ lowcode_quota_check_cost_spread(PG_FUNCTION_ARGS)
 		k = (k + stride) % n;
 	}
 	INSTR_TIME_SET_CURRENT(t2);
-	INSTR_TIME_SUBTRACT(t2, t1);
-	INSTR_TIME_SUBTRACT(t1, start);
-	values[0] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t1) * 1e9 / iterations);
-	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t2) * 1e9 / iterations);
-	values[2] = Int64GetDatum(admitted);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+	PG_RETURN_DATUM(cost_row(fcinfo, start, t1, t2, iterations, admitted));
 }
 
 #else							/* !LOWCODE_BENCH */
