@@ -128,14 +128,17 @@ done
 # postmaster's own and its reaped children's (cutime, cstime: the backends
 # that exited), plus its live children's.
 cpu_ticks() {
-  local total=0 i pm
+  local total=0 i pm t
   for i in "$@"; do
     pm=$(head -1 "$dir/n$i/postmaster.pid")
-    total=$((total + $(awk -v pm="$pm" '
-      { sub(/^[0-9]+ \(.*\) /, ""); }            # drop pid and (comm): fields shift by 2
-      FILENAME ~ "/" pm "/stat$" { t += $12 + $13 + $14 + $15; next }
-      $2 == pm { t += $12 + $13 }
-      END { print t + 0 }' /proc/[0-9]*/stat 2>/dev/null)))
+    # /proc/PID/stat: pid (comm) state ppid ... utime stime cutime cstime are
+    # fields 14-17; comm may hold spaces, so count from the closing paren
+    t=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '
+      { pid = $1; sub(/^.*\) /, ""); }            # now $2 is ppid, $12..$15 utime..cstime
+      pid == pm { s += $12 + $13 + $14 + $15; next }
+      $2 == pm { s += $12 + $13 }
+      END { print s + 0 }')
+    total=$((total + ${t:-0}))
   done
   echo "$total"
 }

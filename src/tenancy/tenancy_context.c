@@ -114,17 +114,13 @@ context_hmac(const char *text, uint8 *out)
 	pg_hmac_free(ctx);
 }
 
+/* Lowercase hex of the MAC, NUL-terminated (PostgreSQL's hex_encode). */
 static void
-hex_encode_buf(const uint8 *in, int len, char *out)
+mac_hex(const uint8 *mac, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
+	uint64		n = hex_encode((const char *) mac, CONTEXT_HMAC_LEN, out);
 
-	for (int i = 0; i < len; i++)
-	{
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
+	out[n] = '\0';
 }
 
 /* The signed context of a tenant, valid until now + lifetime. */
@@ -138,7 +134,7 @@ context_sign(const pg_uuid_t *tenant)
 	char		hex[2 * CONTEXT_HMAC_LEN + 1];
 
 	context_hmac(payload, mac);
-	hex_encode_buf(mac, CONTEXT_HMAC_LEN, hex);
+	mac_hex(mac, hex);
 	return psprintf("%s:%s", payload, hex);
 }
 
@@ -248,7 +244,7 @@ tenancy_context_tenant(pg_uuid_t *tenant)
 
 	payload = psprintf("%s:%s:%s", fields[0], fields[1], fields[2]);
 	context_hmac(payload, mac);
-	hex_encode_buf(mac, CONTEXT_HMAC_LEN, hex);
+	mac_hex(mac, hex);
 	/* constant time: do not tell how many leading characters were right */
 	for (int i = 0; i < 2 * CONTEXT_HMAC_LEN; i++)
 		diff |= hex[i] ^ fields[3][i];
