@@ -89,7 +89,7 @@ tenancy_context_init(void)
 							"How long a signed tenant context stays valid after the transaction that signed it started.",
 							NULL,
 							&context_lifetime,
-							3600, 10, 86400,
+							3600, 1, 86400,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
