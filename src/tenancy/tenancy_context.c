@@ -13,7 +13,7 @@
  *
  * So once pre_request() has established the tenant on the coordinator, it
  * runs SET LOCAL lowcode.context = 'v1:<tenant>:<expiry>:<hmac>' through
- * SPI, where hmac is HMAC-SHA-256 of "v1:<tenant>:<expiry>" keyed by
+ * ProcessUtility, where hmac is HMAC-SHA-256 of "v1:<tenant>:<expiry>" keyed by
  * lowcode.context_secret, a superuser-only setting that every node of the
  * cluster holds in its postgresql.conf.  Citus sends that SET LOCAL to
  * every worker connection of the transaction, and current_tenant() on the
@@ -42,7 +42,10 @@
 #include "access/xact.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
-#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "tcop/dest.h"
+#include "tcop/utility.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -140,7 +143,7 @@ context_sign(const pg_uuid_t *tenant)
 
 /*
  * Publish the tenant to the nodes of the cluster: SET LOCAL lowcode.context
- * through SPI, so that Citus' utility hook sees the statement and forwards
+ * as a utility statement, so that Citus' utility hook sees it and forwards
  * it.  Only when a secret is configured.
  */
 void
@@ -148,6 +151,9 @@ tenancy_publish_context(const pg_uuid_t *tenant)
 {
 	char	   *signed_context;
 	char	   *sql;
+	A_Const    *value;
+	VariableSetStmt *stmt;
+	PlannedStmt *wrapper;
 
 	if (context_secret == NULL || context_secret[0] == '\0')
 		return;
@@ -164,12 +170,28 @@ tenancy_publish_context(const pg_uuid_t *tenant)
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 								 true, 0, false);
 
+	/*
+	 * The statement goes through ProcessUtility, as SPI would send it, but
+	 * without parsing it: Citus' utility hook sees the VariableSetStmt and
+	 * forwards the text.
+	 */
 	sql = psprintf("SET LOCAL lowcode.context = %s", quote_literal_cstr(signed_context));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not set lowcode.context");
-	SPI_finish();
+	value = makeNode(A_Const);
+	value->val.sval.type = T_String;
+	value->val.sval.sval = signed_context;
+	value->location = -1;
+	stmt = makeNode(VariableSetStmt);
+	stmt->kind = VAR_SET_VALUE;
+	stmt->name = "lowcode.context";
+	stmt->args = list_make1(value);
+	stmt->is_local = true;
+	wrapper = makeNode(PlannedStmt);
+	wrapper->commandType = CMD_UTILITY;
+	wrapper->canSetTag = false;
+	wrapper->utilityStmt = (Node *) stmt;
+	wrapper->stmt_location = 0;
+	wrapper->stmt_len = strlen(sql);
+	ProcessUtility(wrapper, sql, false, PROCESS_UTILITY_QUERY, NULL, NULL, None_Receiver, NULL);
 
 	/* we signed it: no need to verify it again in this transaction */
 	if (verified_text)
