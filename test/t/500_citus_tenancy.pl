@@ -9,6 +9,8 @@
 #     or altered lowcode.context is refused on every node (LT012); set_config
 #     of request.jwt.claims or lowcode.context by the API role gives no
 #     tenant on the workers;
+#   - the isolation report over every shard placement; the registry,
+#     submissions and rate limits on the coordinator;
 #   - router plans: a tenant's point read, list read, update and prepared
 #     statement reach one shard, the tenant's (EXPLAIN), also when a cached
 #     plan is reused by the next tenant on the same pooled connection.
@@ -175,6 +177,14 @@ $res = $api->request(method => 'POST', path => '/rpc/submit', claims => claims($
 is($res->{status}, 422, 'an invalid submission: 422');
 $res = $api->request(method => 'GET', claims => claims($tb), sql => q{select count(*) AS n from lowcode.submissions});
 is($res->{rows}[0]{n}, '0', 'tenant B sees none of A\'s submissions');
+
+# --- quotas and rate limits: pre_request() enforces them on the coordinator,
+# which every request of the cluster passes through
+my $tq = q_coord(q{SELECT lowcode.create_tenant('quota-c')});
+q_coord(qq{SELECT lowcode.set_tenant_limit('$tq', 'requests_per_second', 1); SELECT lowcode.set_tenant_limit('$tq', 'request_burst', 1)});
+my @statuses = map { $api->get(table => 'public.notes', claims => claims($tq))->{status} } 1 .. 3;
+is($statuses[0], 200, 'rate limit on the cluster: the first request passes');
+ok((grep { $_ == 429 } @statuses[1, 2]), 'rate limit on the cluster: a request past the burst is refused with 429');
 
 # --- the signed context cannot be forged or bent
 my $ctx_sql = q{select current_setting('lowcode.context') AS ctx};
