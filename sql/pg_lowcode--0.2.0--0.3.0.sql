@@ -2802,7 +2802,7 @@ LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   c text;
 BEGIN
-  IF locale ~ '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}$' THEN
+  IF locale ~ '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,7}$' THEN
     c := CASE lower(split_part(replace(locale, '_', '-'), '-', 1))
            WHEN 'en' THEN 'en' WHEN 'zh' THEN 'zh-CN' WHEN 'de' THEN 'de' WHEN 'es' THEN 'es'
            WHEN 'fr' THEN 'fr' WHEN 'ja' THEN 'ja' WHEN 'pt' THEN 'pt-BR' END;
