@@ -916,10 +916,28 @@ compile_validation_keyword(JsSchema *s, const JsonbValue *k, const JsonbValue *e
 		{
 			JsIter		tit;
 			JsonbValue	tv;
+			StringInfoData names,
+						json;
 
+			/* ajv's type error names the array as written (order, repeats) */
+			initStringInfo(&names);
+			initStringInfo(&json);
+			appendStringInfoChar(&json, '[');
 			js_iter_init(&tit, e.val.binary.data);
 			while (js_iter_next_elem(&tit, &tv))
+			{
 				s->types |= type_bit(&tv, base, ptr);
+				if (names.len)
+				{
+					appendStringInfoChar(&names, ',');
+					appendStringInfoString(&json, ", ");
+				}
+				appendBinaryStringInfo(&names, tv.val.string.val, tv.val.string.len);
+				appendStringInfo(&json, "\"%.*s\"", tv.val.string.len, tv.val.string.val);
+			}
+			appendStringInfoChar(&json, ']');
+			s->type_array_names = names.data;
+			s->type_array_json = json.data;
 			if (s->types == 0)
 				s->types = 0x80;	/* "type": [] accepts nothing */
 		}

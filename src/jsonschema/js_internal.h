@@ -111,6 +111,13 @@ struct JsSchema
 	const char *dynamic_anchor;
 
 	uint32		types;			/* JS_T_* mask; 0 when no "type" */
+	/*
+	 * "type" given as an array: the array as written (JSON text) and its
+	 * names joined by ",", in the schema's order, for the error's params and
+	 * message, as ajv reports them (NULL for a single type name).
+	 */
+	const char *type_array_json;
+	const char *type_array_names;
 	bool		has_object_kw;	/* any keyword applying to objects */
 	bool		has_array_kw;
 	bool		has_string_kw;

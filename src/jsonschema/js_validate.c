@@ -1413,10 +1413,12 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 						 (s->draft == JS_DRAFT4 && inst->type == jbvNumeric &&
 						  !(s->types & JS_T_NUMBER) && !draft4_integer(inst->val.numeric))))
 		{
-			char	   *t = types_text(s->types);
+			/* ajv: params.type is the schema's "type" (a name, or the array as written) */
+			const char *t = s->type_array_names ? s->type_array_names : types_text(s->types);
 
 			ADD_ERROR(v, s, "type", NULL,
-					  psprintf("{\"type\": %s}", json_string(t, strlen(t))),
+					  s->type_array_json ? psprintf("{\"type\": %s}", s->type_array_json)
+					  : psprintf("{\"type\": %s}", json_string(t, strlen(t))),
 					  msg(v, M_TYPE, t, NULL));
 			type_failed = true;
 			FAIL();
