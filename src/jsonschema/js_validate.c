@@ -114,7 +114,8 @@ static const char *const messages[][2] = {
 	[M_UNIQUE] = {"must NOT have duplicate items (items ## %s and %s are identical)",
 	"不应当有重复项 (第 %s 项和第 %s 项是重复的)"},
 	[M_MIN_CONTAINS] = {"must contain at least %s valid item(s)", "应当包含至少 %s 个有效项"},
-	[M_MAX_CONTAINS] = {"must contain at most %s valid item(s)", "应当包含至多 %s 个有效项"},
+	/* with maxContains; zh: ajv-i18n has no such text, this one is built from its minContains text */
+	[M_MAX_CONTAINS] = {"must contain at least %s and no more than %s valid item(s)", "应当包含至少 %s 个且至多 %s 个有效项"},
 	[M_DEPENDENT] = {"must have property %s when property %s is present",
 	"应当有属性 %s（当属性 %s 存在时）"},
 	[M_PROPERTY_NAME] = {"property name must be valid", "属性名 无效"},
@@ -151,7 +152,8 @@ static const char *const messages_i18n[][5] = {
 	[M_UNEVAL_PROPS] = {"darf keine unausgewerteten Attribute haben", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "não pode possuir propridades não avaliadas"},
 	[M_UNIQUE] = {"darf keine Duplikate enthalten (Elemente #%1$s und #%2$s sind gleich)", "no debe contener elementos duplicados, (los elementos ## %1$s y %2$s son idénticos)", "ne doit pas contenir de doublons (les éléments ## %1$s et %2$s sont identiques)", "重複するアイテムがあってはいけない（%1$sと%2$sは同じである）", "não deve ter itens duplicados (os itens ## %1$s e %2$s são idênticos)"},
 	[M_MIN_CONTAINS] = {"muss ein valides Element enthalten", "debe contener un elemento válido", "doit contenir un élément valide", "must contain a valid item", "deve conter um item válido"},
-	[M_MAX_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	/* ajv-i18n's contains text, which names no count, serves with maxContains too */
+	[M_MAX_CONTAINS] = {"muss ein valides Element enthalten", "debe contener un elemento válido", "doit contenir un élément valide", "must contain a valid item", "deve conter um item válido"},
 	[M_DEPENDENT] = {"muss Attribute %1$s aufweisen, wenn Attribut %2$s gesetzt ist", "debe contener las propiedades %1$s cuando la propiedad %2$s se encuentra presente", "doit avoir la propriété %1$s quand la propriété %2$s est présente", "%2$sがある場合、は%1$sをつけなければいけない", " deve ter propriedades %1$s quando a propriedade %2$s estiver presente"},
 	[M_PROPERTY_NAME] = {"Attributname ist ungültig", "la propiedad no és válida", "le nom de propriété est invalide", "property name is invalid", "o nome da propriedade é inválido"},
 	[M_NOT] = {"muss dem in \"not\" angegebenen Schema widersprechen", "no debe ser válido según el esquema en \"not\"", "est invalide selon le schéma \"not\"", "\"not\"のスキーマに従って有効としてはいけない", "não deve ser valido segundo o schema em \"not\""},
@@ -1076,32 +1078,60 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		bool		saved = v->collect;
 		int64		minc = s->min_contains >= 0 && s->validation ? s->min_contains : 1;
 		int64		maxc = s->validation ? s->max_contains : -1;
+		int			saved_nerr = v->nerr;
 
+		/*
+		 * ajv's shape (lib/vocabularies/applicator/contains.ts): one error of
+		 * keyword "contains", params {minContains} (and maxContains when the
+		 * schema has it), after the errors of the items that did not match,
+		 * as far as ajv looks: it stops at the item that decides (the
+		 * minContains-th match without maxContains, the match beyond
+		 * maxContains), so later items' errors are not reported.  Every item
+		 * is still evaluated, for the annotations unevaluatedItems reads.
+		 * minContains 0 without maxContains asks nothing; minContains above
+		 * maxContains fails without looking at the items.
+		 */
+		bool		asks = !(maxc < 0 && minc == 0);
+		bool		impossible = maxc >= 0 && minc > maxc;
+		bool		decided = !asks || impossible;
+		bool		valid;
+
+		if (saved && !decided)
+			v->speculative++;	/* the items' errors may be dropped: no max_errors stop */
 		js_iter_init(&it, jc);
-		v->collect = false;
 		for (i = 0; js_iter_next_elem(&it, &e); i++)
 		{
+			bool		matched;
+
 			CHECK_FOR_INTERRUPTS();
-			if (eval(v, s->contains, &e, NULL))
+			v->collect = saved && !decided;
+			KPUSH(v, "contains");
+			IPUSH_I(v, i);
+			matched = eval(v, s->contains, &e, NULL);
+			IPOP(v);
+			KPOP(v);
+			if (matched)
 			{
 				count++;
 				if (ev && s->draft >= JS_DRAFT2020 && i < ev->nitems)
 					ev->items[i] = true;
+				if ((maxc >= 0 && count > maxc) || (maxc < 0 && count >= minc))
+					decided = true;
 			}
 		}
 		v->collect = saved;
-		if (count < minc)
+		if (saved && asks && !impossible)
+			v->speculative--;
+		valid = !asks || (!impossible && count >= minc && (maxc < 0 || count <= maxc));
+		if (valid)
+			v->nerr = saved_nerr;	/* the items that did not match are no error */
+		else
 		{
-			ADD_ERROR(v, s, s->min_contains >= 0 ? "minContains" : "contains", NULL,
-					  psprintf("{\"minContains\": " INT64_FORMAT "}", minc),
-					  msg(v, M_MIN_CONTAINS, int_text(minc), NULL));
-			FAILR();
-		}
-		if (maxc >= 0 && count > maxc)
-		{
-			ADD_ERROR(v, s, "maxContains", NULL,
-					  psprintf("{\"maxContains\": " INT64_FORMAT "}", maxc),
-					  msg(v, M_MAX_CONTAINS, int_text(maxc), NULL));
+			ADD_ERROR(v, s, "contains", NULL,
+					  maxc >= 0 ? psprintf("{\"minContains\": " INT64_FORMAT ", \"maxContains\": " INT64_FORMAT "}", minc, maxc)
+					  : psprintf("{\"minContains\": " INT64_FORMAT "}", minc),
+					  maxc >= 0 ? msg(v, M_MAX_CONTAINS, int_text(minc), int_text(maxc))
+					  : msg(v, M_MIN_CONTAINS, int_text(minc), NULL));
 			FAILR();
 		}
 	}
