@@ -66,6 +66,15 @@ typedef struct JsV
 	int			klen,
 				kcap;
 	int			refs_crossed;
+	/*
+	 * ajv's schemaPath below the last $ref crossed (see JsSchema.ajv_inline):
+	 * sp_base (the $ref as written, or "#") stands for schema sp_anchor;
+	 * NULL: paths are the schema's JSON pointer in its resource.  sp_skip
+	 * counts the $refs of a chain ajv followed at once, still to cross.
+	 */
+	const char *sp_base;
+	const JsSchema *sp_anchor;
+	int			sp_skip;
 	bool		track_scope;
 	JsResource **scope;
 	int			slen,
@@ -317,7 +326,17 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 												kw ? "/" : "", kw ? kw : "");
 	else
 		e->absolute_keyword_location = NULL;
-	e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
+	e->schema_path = NULL;
+	if (v->sp_base && v->sp_anchor && v->sp_anchor->resource == s->resource)
+	{
+		/* below a $ref: ajv's base, then the path from the schema it stands for */
+		size_t		n = strlen(v->sp_anchor->ptr);
+
+		if (strncmp(s->ptr, v->sp_anchor->ptr, n) == 0 && (s->ptr[n] == '\0' || s->ptr[n] == '/'))
+			e->schema_path = psprintf("%s%s%s%s", v->sp_base, s->ptr + n, kw ? "/" : "", kw ? kw : "");
+	}
+	if (e->schema_path == NULL)
+		e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
 	/* ajv names a false schema's error "<its path>/false schema" */
 	if (kw == NULL && keyword_name && strcmp(keyword_name, "false schema") == 0)
 		e->schema_path = psprintf("%s/false schema", e->schema_path);
@@ -1178,16 +1197,65 @@ recursive_target(JsV *v, JsSchema *s)
 	return t;
 }
 
+/*
+ * ajv's schemaPath base for the $ref of schema "s" (ref.ts, resolveRef and
+ * getJsonPointer in compile/index.ts): a JSON pointer naming a schema that is
+ * only a $ref goes on to that one's target, and so on; the schema reached is
+ * inlined when it holds no reference keyword (paths start with the $ref as
+ * written), else compiled on its own (paths start at "#").
+ */
+static void
+ajv_ref_base(JsV *v, const JsSchema *s)
+{
+	const JsSchema *t = s->ref;
+	const char *text = s->ref_text;
+	int			skip = 0;
+
+	while (t && !t->is_bool && t->ajv_ref_only && t->ref && skip < 64)
+	{
+		const char *hash = strchr(text, '#');
+		const char *next = strchr(t->ref_text, '#');
+
+		/* only a JSON pointer goes on, and not to an anchor (ajv finds none there) */
+		if (hash == NULL || hash[1] != '/' || (next && next[1] != '\0' && next[1] != '/'))
+			break;
+		text = t->ref_text;
+		t = t->ref;
+		skip++;
+	}
+	v->sp_anchor = t;
+	v->sp_base = t && t->ajv_inline ? s->ref_text : "#";
+	v->sp_skip = skip;
+}
+
 static bool
-eval_ref(JsV *v, JsSchema *target, const char *kw, const JsonbValue *inst, JsEval *ev)
+eval_ref(JsV *v, JsSchema *owner, JsSchema *target, const char *kw, const JsonbValue *inst, JsEval *ev)
 {
 	bool		r;
+	const char *saved_base = v->sp_base;
+	const JsSchema *saved_anchor = v->sp_anchor;
 
+	if (v->collect && owner && owner->ref == target)
+	{
+		if (v->sp_skip > 0)
+			v->sp_skip--;		/* a step of a chain ajv followed at once */
+		else
+			ajv_ref_base(v, owner);
+	}
+	else if (v->collect)
+	{
+		/* $dynamicRef, $recursiveRef: ajv calls the target's own function, its paths start at "#" */
+		v->sp_base = "#";
+		v->sp_anchor = target;
+		v->sp_skip = 0;
+	}
 	KPUSH(v, kw);
 	v->refs_crossed++;
 	r = eval(v, target, inst, ev);
 	v->refs_crossed--;
 	KPOP(v);
+	v->sp_base = saved_base;
+	v->sp_anchor = saved_anchor;
 	return r;
 }
 
@@ -1429,11 +1497,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 
 	if (s->has_refs)
 	{
-		if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
+		if (s->ref && !eval_ref(v, s, s->ref, "$ref", inst, ev))
 			FAIL();
-		if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
+		if (s->dynref && !eval_ref(v, NULL, dynamic_target(v, s), "$dynamicRef", inst, ev))
 			FAIL();
-		if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
+		if (s->recursive_ref && !eval_ref(v, NULL, recursive_target(v, s), "$recursiveRef", inst, ev))
 			FAIL();
 	}
 
