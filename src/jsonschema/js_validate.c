@@ -306,6 +306,77 @@ render_path(const JsSeg *segs, int n, const char *last)
 }
 
 /*
+ * A schema's JSON pointer as ajv writes it in schemaPath: the names of
+ * properties, patternProperties, dependentSchemas, dependencies and $defs
+ * are escaped as URI fragments (ajv's escapeFragment, encodeURIComponent of
+ * the JSON pointer token: "foo\tbar" is foo%09bar, "$ref" %24ref), keywords
+ * and indexes are not.
+ */
+static bool
+ajv_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		strchr("-_.!~*'()", c) != NULL;
+}
+
+static const char *
+ajv_fragment_path(const char *ptr)
+{
+	static const char *const maps[] = {"properties", "patternProperties", "dependentSchemas", "dependencies",
+	"$defs", "definitions", NULL};
+	static const char *const arrays[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items", NULL};
+	StringInfoData buf;
+	const char *p = ptr;
+	int			state = 0;		/* 0: a keyword, 1: a name, 2: an index or a keyword */
+	bool		any = false;
+
+	for (const char *c = ptr; *c && !any; c++)
+		any = *c != '/' && !ajv_unreserved((unsigned char) *c) && *c != '$';
+	if (!any && strchr(ptr, '$') == NULL)
+		return ptr;				/* nothing to escape (the usual case) */
+	initStringInfo(&buf);
+	while (*p == '/')
+	{
+		const char *seg = p + 1;
+		const char *end = strchr(seg, '/');
+		int			len = end ? (int) (end - seg) : (int) strlen(seg);
+
+		appendStringInfoChar(&buf, '/');
+		if (state == 1)
+		{
+			for (int i = 0; i < len; i++)
+			{
+				unsigned char c = (unsigned char) seg[i];
+
+				if (ajv_unreserved(c))
+					appendStringInfoChar(&buf, c);
+				else
+					appendStringInfo(&buf, "%%%02X", c);
+			}
+			state = 0;
+		}
+		else
+		{
+			appendBinaryStringInfo(&buf, seg, len);
+			if (state == 2 && len > 0 && seg[0] >= '0' && seg[0] <= '9')
+				state = 0;		/* an index of an array of schemas */
+			else
+			{
+				state = 0;
+				for (int i = 0; maps[i]; i++)
+					if ((int) strlen(maps[i]) == len && strncmp(seg, maps[i], len) == 0)
+						state = 1;
+				for (int i = 0; state == 0 && arrays[i]; i++)
+					if ((int) strlen(arrays[i]) == len && strncmp(seg, arrays[i], len) == 0)
+						state = 2;
+			}
+		}
+		p = seg + len;
+	}
+	return buf.data;
+}
+
+/*
  * Record an error of keyword "kw" of schema "s" (kw NULL: the schema itself,
  * a false boolean schema).  "params" is the JSON text of ajv's params.
  */
@@ -333,10 +404,10 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 		size_t		n = strlen(v->sp_anchor->ptr);
 
 		if (strncmp(s->ptr, v->sp_anchor->ptr, n) == 0 && (s->ptr[n] == '\0' || s->ptr[n] == '/'))
-			e->schema_path = psprintf("%s%s%s%s", v->sp_base, s->ptr + n, kw ? "/" : "", kw ? kw : "");
+			e->schema_path = psprintf("%s%s%s%s", v->sp_base, ajv_fragment_path(s->ptr + n), kw ? "/" : "", kw ? kw : "");
 	}
 	if (e->schema_path == NULL)
-		e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
+		e->schema_path = psprintf("#%s%s%s", ajv_fragment_path(s->ptr), kw ? "/" : "", kw ? kw : "");
 	/* ajv names a false schema's error "<its path>/false schema" */
 	if (kw == NULL && keyword_name && strcmp(keyword_name, "false schema") == 0)
 		e->schema_path = psprintf("%s/false schema", e->schema_path);
@@ -1066,7 +1137,13 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			}
 			else if (s->items)
 			{
-				if (s->items->is_bool && !s->items->bool_value)
+				/*
+				 * false after prefixItems (additionalItems after an items
+				 * array): one error for the array, as ajv; "items": false
+				 * alone is a false schema for each item, as ajv reports it
+				 */
+				if (s->items->is_bool && !s->items->bool_value &&
+					(s->n_prefix_items > 0 || strcmp(s->items_kw, "items") != 0))
 				{
 					ADD_ERROR(v, s, s->items_kw, NULL,
 							  psprintf("{\"limit\": %d}", s->n_prefix_items),
