@@ -50,6 +50,23 @@ PROVE_FLAGS += -I $(srcdir)/test/lib
 
 $(OBJS): $(HEADERS)
 
+# Benchmark-only functions (as pgvector's HNSW_BENCH): "make LOWCODE_BENCH=1"
+# compiles their bodies (src/quota/quota_bench.c) and installs their SQL,
+# sql/bench/pg_lowcode_bench.sql, which is not part of the extension.  The
+# stamp file rebuilds quota_bench.o whenever the flag changes.
+LOWCODE_BENCH ?= 0
+BENCH_STAMP = src/quota/.lowcode_bench_flag
+ifeq ($(LOWCODE_BENCH),1)
+DATA += sql/bench/pg_lowcode_bench.sql
+src/quota/quota_bench.o src/quota/quota_bench.bc: override CFLAGS += -DLOWCODE_BENCH
+endif
+$(BENCH_STAMP): FORCE
+	@echo '$(LOWCODE_BENCH)' | cmp -s - $@ || echo '$(LOWCODE_BENCH)' > $@
+src/quota/quota_bench.o: $(BENCH_STAMP)
+.PHONY: FORCE
+FORCE:
+EXTRA_CLEAN += $(BENCH_STAMP)
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 

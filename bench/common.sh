@@ -5,7 +5,8 @@ BENCH_PORT=${BENCH_PORT:-55490}
 BENCH_DIR=$TOP/tmp_check/bench-$BENCH_PORT
 
 bench_start() {
-  stage_install
+  # the benchmark-only functions (src/quota/quota_bench.c) are compiled in
+  LOWCODE_BENCH=1 stage_install
   mkdir -p "$TOP/tmp_check"; [ "$(id -u)" = 0 ] && chown "$RUN_AS" "$TOP/tmp_check"
   as_server_user rm -rf "$BENCH_DIR"
   as_server_user mkdir -p "$BENCH_DIR"
@@ -29,6 +30,36 @@ CONF
 
 bench_stop() {
   as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -m fast stop >/dev/null 2>&1 || true
+}
+
+# The benchmark-only functions (schema lowcode_bench, sql/bench/pg_lowcode_bench.sql)
+# in database DB, after CREATE EXTENSION, with a self-check of what they report.
+bench_functions_install() {
+  local db=${1:-postgres}
+  bpsql -d "$db" -f "$("$STAGE_BIN/pg_config" --sharedir)/extension/pg_lowcode_bench.sql"
+  bpsql -d "$db" <<'SQL'
+DO $$
+DECLARE t uuid; r record; st text;
+BEGIN
+  t := lowcode.create_tenant('bench-selfcheck', 'benchmark self-check');
+  PERFORM lowcode.set_tenant_limit(t, 'requests_per_second', 1);
+  PERFORM lowcode.set_tenant_limit(t, 'request_burst', 1);
+  SELECT * INTO r FROM lowcode_bench.quota_check_cost(t, 1000);
+  IF r.admitted > 2 OR r.check_ns <= 0 OR r.empty_ns < 0 THEN
+    RAISE 'quota_check_cost self-check: % admitted at 1 request/s, check % ns, empty loop % ns',
+      r.admitted, r.check_ns, r.empty_ns;
+  END IF;
+  SELECT * INTO r FROM lowcode_bench.quota_check_cost(ARRAY[t, t], 4);
+  IF r.admitted > 1 THEN RAISE 'quota_check_cost self-check: spread admitted % over an empty bucket', r.admitted; END IF;
+  BEGIN PERFORM lowcode_bench.quota_check_cost(t, 0); RAISE 'no error for 0 iterations';
+  EXCEPTION WHEN invalid_parameter_value THEN NULL; END;
+  BEGIN PERFORM lowcode_bench.quota_check_cost('{}'::uuid[], 4); RAISE 'no error for an empty array';
+  EXCEPTION WHEN invalid_parameter_value THEN NULL; END;
+  BEGIN PERFORM lowcode_bench.quota_check_cost(ARRAY[NULL::uuid], 4); RAISE 'no error for a NULL tenant';
+  EXCEPTION WHEN null_value_not_allowed THEN NULL; END;
+  DELETE FROM lowcode.tenants WHERE id = t;
+END $$;
+SQL
 }
 
 bpsql() { as_server_user "$STAGE_BIN/psql" -X -q -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }

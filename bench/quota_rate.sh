@@ -7,7 +7,7 @@
 #    read from lowcode.tenant_stats and compared with rate * T + burst, T
 #    being the time from the first hammering request to the last one, from
 #    pgbench's transaction log (goal: within 1%, never above).
-# 2. Cost of the check: lowcode.quota_check_cost() runs the rate check of
+# 2. Cost of the check: lowcode_bench.quota_check_cost() runs the rate check of
 #    pre_request() a million times in C, then an empty loop (goal: < 2 us).
 # 3. TPS cost for a tenant under its limit: PostgREST's replayed transaction
 #    (BEGIN READ ONLY; set_config x7; pre_request(); SELECT 1; COMMIT) with
@@ -48,6 +48,7 @@ EXCEPTION WHEN sqlstate 'PGRST' THEN
 END
 \$\$;
 SQL
+bench_functions_install
 
 # --- 1. accuracy
 # Each client first warms its backend up on another tenant (caches, plans)
@@ -98,8 +99,8 @@ awk -v a="$admitted" -v r="$rejected" -v rate="$RATE" -v burst="$BURST" -v secs=
 }'
 
 # --- 2. cost of the check
-bpsql -d postgres -c "SELECT 'admitted path' AS path, round(check_ns::numeric, 1) AS check_ns, round(empty_ns::numeric, 2) AS empty_ns, admitted FROM lowcode.quota_check_cost('00000000-0000-0000-0000-000000000002'::uuid, 1000000)
-UNION ALL SELECT 'rejected path', round(check_ns::numeric, 1), round(empty_ns::numeric, 2), admitted FROM lowcode.quota_check_cost('00000000-0000-0000-0000-000000000003'::uuid, 1000000)"
+bpsql -d postgres -c "SELECT 'admitted path' AS path, round(check_ns::numeric, 1) AS check_ns, round(empty_ns::numeric, 2) AS empty_ns, admitted FROM lowcode_bench.quota_check_cost('00000000-0000-0000-0000-000000000002'::uuid, 1000000)
+UNION ALL SELECT 'rejected path', round(check_ns::numeric, 1), round(empty_ns::numeric, 2), admitted FROM lowcode_bench.quota_check_cost('00000000-0000-0000-0000-000000000003'::uuid, 1000000)"
 
 # --- 3. TPS cost under the limit
 # (a) in one backend: PostgREST's per-request work (set_config of the claims,

@@ -24,6 +24,7 @@ CREATE EXTENSION pg_lowcode;
 CREATE ROLE authenticated;
 SELECT lowcode.grant_api_role('authenticated');
 SQL
+bench_functions_install
 
 bpsql -d postgres <<'SQL'
 CREATE TABLE scale_runs (tenants int, mode text, us_per_request float8);
@@ -77,7 +78,7 @@ echo
 printf '%-9s %-12s %s\n' tenants "check (ns)" "empty loop (ns)"
 for n in 100 10000 100000; do
   bpsql -At -F ' ' -d postgres -c "SELECT round(check_ns::numeric, 1), round(empty_ns::numeric, 2)
-      FROM lowcode.quota_check_cost(ARRAY(SELECT ('00000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid
+      FROM lowcode_bench.quota_check_cost(ARRAY(SELECT ('00000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid
                                           FROM generate_series(1, $n) i), 1000000)" | {
     read -r c e; printf '%-9s %-12s %s\n' "$n" "$c" "$e"; }
 done

@@ -10,6 +10,7 @@
 #   scripts/test.sh --tap [FILE..]       only TAP (all, or the named test/t/FILE.pl)
 #   scripts/test.sh --asan               only the sanitizer run
 #   scripts/test.sh --clients            only the front-end kit's unit tests (clients/js)
+#   scripts/test.sh --fuzz               only a short run of the three fuzz harnesses (test/fuzz)
 #   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
 #
 # Builds the extension, stages it into a private copy of PostgreSQL
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --tap) mode=tap ;;
     --asan) mode=asan ;;
     --clients) mode=clients ;;
+    --fuzz) mode=fuzz ;;
     --port) port=$2; shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 
 # clang and its sanitizer runtimes are needed by the sanitizer run only.
-with_clang=0; [ "$mode" = all ] || [ "$mode" = asan ] && with_clang=1
+with_clang=0; [ "$mode" = all ] || [ "$mode" = asan ] || [ "$mode" = fuzz ] && with_clang=1
 if [ "$(id -u)" = 0 ]; then LOWCODE_WITH_CLANG=$with_clang "$TOP/scripts/install-deps.sh" || exit 1; fi
 
 # The servers run as $RUN_AS: when it cannot read the checkout or the shared
@@ -155,8 +157,24 @@ run_asan() {
   else failed=1; summary+=("asan: FAILED (reports and diffs in $CHECK/asan)"); fi
 }
 
+# The three libFuzzer harnesses (test/fuzz), built and run briefly over their
+# seeds and regressions: the pure engines still build alone against the fuzz
+# shim (no SQL glue), and no input of the seeds crashes.  Long runs: see
+# docs/hardening.md, "Fuzzing".
+run_fuzz() {
+  echo "== fuzz harnesses: build, replay seeds, a short run each"
+  local log=$CHECK/fuzz.log ok=1
+  mkdir -p "$CHECK"; : >"$log"
+  nice "$TOP/test/fuzz/run.sh" 20000 -max_total_time=20 >>"$log" 2>&1 || ok=0
+  nice "$TOP/test/fuzz/run_jsonlogic.sh" 20000 -max_total_time=20 >>"$log" 2>&1 || ok=0
+  nice "$TOP/test/fuzz/run_jsonschema.sh" 20 >>"$log" 2>&1 || ok=0
+  if [ $ok = 1 ]; then summary+=("fuzz: the three harnesses built and ran clean")
+  else failed=1; tail -40 "$log"; summary+=("fuzz: FAILED (see $log)"); fi
+}
+
 case "$mode" in
-  all) run_regress; run_clients; run_tap; run_asan ;;
+  all) run_regress; run_clients; run_tap; run_asan; run_fuzz ;;
+  fuzz) run_fuzz ;;
   clients) run_clients ;;
   asan) run_asan ;;
   regress) run_regress "${names[@]}" ;;

@@ -265,19 +265,8 @@ AS 'MODULE_PATHNAME', 'lowcode_quota_memory' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.quota_memory() IS
   'State of the quota shared memory table: capacity (entries: twice lowcode.quota_max_tenants), entries in use, requests admitted unchecked because their bucket was full, evictions.';
 
-CREATE FUNCTION lowcode.quota_check_cost(tenant uuid, iterations int,
-                                         OUT check_ns float8, OUT empty_ns float8, OUT admitted bigint)
-AS 'MODULE_PATHNAME', 'lowcode_quota_check_cost' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION lowcode.quota_check_cost(uuid, int) IS
-  'Benchmark: nanoseconds per rate check of pre_request() on the tenant''s bucket (it takes tokens), against an empty loop.';
-CREATE FUNCTION lowcode.quota_check_cost(tenants uuid[], iterations int,
-                                         OUT check_ns float8, OUT empty_ns float8, OUT admitted bigint)
-AS 'MODULE_PATHNAME', 'lowcode_quota_check_cost_spread' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION lowcode.quota_check_cost(uuid[], int) IS
-  'Benchmark: nanoseconds per rate check over many tenants'' buckets in a pseudo-random order, against an empty loop.';
-REVOKE ALL ON FUNCTION lowcode.quota_check_cost(uuid[], int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION lowcode.flush_usage(), lowcode.quota_count_rejection(uuid, text), lowcode.count_usage(text, boolean),
-  lowcode.quota_storage_reconciled(), lowcode.quota_memory(), lowcode.quota_check_cost(uuid, int) FROM PUBLIC;
+  lowcode.quota_storage_reconciled(), lowcode.quota_memory() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.flush_usage(), lowcode.quota_memory() TO lowcode_operator;
 
 -- Active sessions of a tenant, when the sessions component is installed.

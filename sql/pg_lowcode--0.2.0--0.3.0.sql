@@ -2792,6 +2792,10 @@ INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
   ('FUNCTION', 'lowcode.register_form(text, json, text)', 'EXECUTE'),
   ('FUNCTION', 'lowcode.get_form(text, integer)', 'EXECUTE');
 
+-- issue 12: the benchmark-only functions leave the shipped API (they are in
+-- sql/bench/pg_lowcode_bench.sql, schema lowcode_bench, built with LOWCODE_BENCH=1)
+DROP FUNCTION lowcode.quota_check_cost(uuid, int);
+DROP FUNCTION lowcode.quota_check_cost(uuid[], int);
 -- issue 15: a tenant's default language of messages (settings ->> 'locale', read by
 -- the registry's validation when the request has no supported Accept-Language).
 -- The supported locales are those of the validator's messages (src/jsonschema,

@@ -20,6 +20,7 @@
 
 #include "lib/stringinfo.h"
 #include "cel/cel_int.h"
+#include "lc/lc_hex.h"
 
 static const char *const reserved_words[] = {
 	"as", "break", "const", "continue", "else", "for", "function", "if",
@@ -45,18 +46,6 @@ static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Append code point cp as UTF-8. */
@@ -191,7 +180,7 @@ lex_string(CelLexer *lx, CelToken *t, int start, bool raw, bool bytes)
 					}
 					for (k = 0; k < digits; k++)
 					{
-						int			h = (p + k < n) ? hex_value(s[p + k]) : -1;
+						int			h = (p + k < n) ? lc_hex_digit((unsigned char) s[p + k]) : -1;
 
 						if (h < 0)
 						{
@@ -267,11 +256,11 @@ lex_number(CelLexer *lx, CelToken *t)
 		int			ndig = 0;
 
 		p += 2;
-		while (p < n && hex_value(s[p]) >= 0)
+		while (p < n && lc_hex_digit((unsigned char) s[p]) >= 0)
 		{
 			if (v > (PG_UINT64_MAX >> 4))
 				overflow = true;
-			v = (v << 4) | hex_value(s[p]);
+			v = (v << 4) | lc_hex_digit((unsigned char) s[p]);
 			p++;
 			ndig++;
 		}

@@ -41,12 +41,8 @@
  * {"tenant_id","id","type"}.
  *
  * Identifiers: lowcode.new_id() gives the ids of events, audit rows and
- * submissions: microseconds since 2000 shifted left by 12 bits, plus the
- * backend's PGPROC number modulo 4096, strictly increasing per backend.
- * Unique as long as fewer than 4096 processes write at once, ordered by
- * time, and they say nothing about how many rows other tenants wrote (a
- * shared sequence did: the gap between two of my ids was everybody's
- * volume).  No sequence either: a nextval is a lock on one shared buffer.
+ * submissions, time-ordered, exact in JavaScript, and saying nothing about
+ * other tenants' volume: see events_id.c.
  *
  * src/events/ is the events component: the event outbox's notifications on
  * per-tenant channels, and identifiers that reveal nothing about other
@@ -135,8 +131,6 @@ static int	reserved_ring = -1;		/* ring reserved at pre-commit, -1: none */
 
 static uint8 secret[EV_SECRET_LEN];
 static bool secret_loaded = false;
-
-static int64 last_id = 0;
 
 static Size
 events_shmem_size(void)
@@ -404,6 +398,7 @@ events_init(void)
 	RegisterSubXactCallback(events_subxact_callback, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	events_id_init();
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = events_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
@@ -549,18 +544,6 @@ events_queue(const pg_uuid_t *tenant, int64 id, const char *type)
 	p->level = GetCurrentTransactionNestLevel();
 }
 
-/* A new id: see the header comment. */
-int64
-events_new_id(void)
-{
-	int64		id = ((int64) GetCurrentTimestamp() << 12) | (int64) (MyProc ? MyProc->pgprocno & 0xFFF : 0);
-
-	if (id <= last_id)
-		id = last_id + 4096;	/* same low bits: still this backend's */
-	last_id = id;
-	return id;
-}
-
 PG_FUNCTION_INFO_V1(lowcode_event_queue);
 /*
  * lowcode.event_queue(tenant uuid, id bigint, type text): notify listeners of
@@ -609,7 +592,7 @@ lowcode_event_channel_of(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(lowcode_new_id);
-/* lowcode.new_id(): see the header comment. */
+/* lowcode.new_id(): see events_id.c. */
 Datum
 lowcode_new_id(PG_FUNCTION_ARGS)
 {

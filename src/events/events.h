@@ -20,7 +20,8 @@
 
 extern void events_init(void);
 
-/* lowcode.new_id() and lowcode.event_queue() for C callers */
+/* lowcode.new_id() (events_id.c) and lowcode.event_queue() for C callers */
+extern void events_id_init(void);
 extern int64 events_new_id(void);
 extern void events_queue(const pg_uuid_t *tenant, int64 id, const char *type);
 

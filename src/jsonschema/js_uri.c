@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 
 #include "jsonschema/js_internal.h"
+#include "lc/lc_hex.h"
 
 typedef struct UriParts
 {
@@ -235,18 +236,6 @@ js_uri_strip_fragment(const char *uri, char **fragment)
 	return pnstrdup(uri, hash - uri);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 js_uri_percent_decode(const char *s)
 {
@@ -255,9 +244,9 @@ js_uri_percent_decode(const char *s)
 	initStringInfo(&out);
 	while (*s)
 	{
-		if (s[0] == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0)
+		if (s[0] == '%' && lc_hex_digit((unsigned char) s[1]) >= 0 && lc_hex_digit((unsigned char) s[2]) >= 0)
 		{
-			appendStringInfoChar(&out, (char) (hexval(s[1]) * 16 + hexval(s[2])));
+			appendStringInfoChar(&out, (char) (lc_hex_digit((unsigned char) s[1]) * 16 + lc_hex_digit((unsigned char) s[2])));
 			s += 3;
 		}
 		else

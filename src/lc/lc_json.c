@@ -19,6 +19,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+#include "lc/lc_hex.h"
 #include "lc/lc_json.h"
 
 /*
@@ -123,18 +124,6 @@ lc_json_top_field(const char *json, const char *key, bool case_insensitive, char
 	return LC_JSON_STRING;
 }
 
-static inline int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Parse a uuid in the forms uuid_in accepts for claims (32 hex digits,
  * hyphens after the 4th, 6th, 8th and 10th byte, optional braces) without
@@ -155,10 +144,10 @@ lc_parse_uuid(const char *s, pg_uuid_t *out)
 
 		if ((i == 4 || i == 6 || i == 8 || i == 10) && *p == '-')
 			p++;
-		hi = hex_value(p[0]);
+		hi = lc_hex_digit((unsigned char) p[0]);
 		if (hi < 0)
 			return false;
-		lo = hex_value(p[1]);
+		lo = lc_hex_digit((unsigned char) p[1]);
 		if (lo < 0)
 			return false;
 		out->data[i] = (unsigned char) ((hi << 4) | lo);

@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "lc/lc_hex.h"
 #include "lc/lc_regex_int.h"
 #include "lc/lc_regex_pcre2.h"
 
@@ -57,7 +58,7 @@ u4(const char *p, const char *end)
 		return -1;
 	for (int i = 2; i < 6; i++)
 	{
-		int			h = lc_regex_hexval((unsigned char) p[i]);
+		int			h = lc_hex_digit((unsigned char) p[i]);
 
 		if (h < 0)
 			return -1;
@@ -130,7 +131,7 @@ lc_pcre2_rewrite_ecma(const char *pattern, int len)
 					p += 2;
 					continue;
 				case 'x':
-					if (end - p >= 4 && lc_regex_hexval((unsigned char) p[2]) >= 0 && lc_regex_hexval((unsigned char) p[3]) >= 0)
+					if (end - p >= 4 && lc_hex_digit((unsigned char) p[2]) >= 0 && lc_hex_digit((unsigned char) p[3]) >= 0)
 					{
 						appendBinaryStringInfo(&out, p, 4);
 						p += 4;
@@ -143,8 +144,8 @@ lc_pcre2_rewrite_ecma(const char *pattern, int len)
 						const char *q = p + 3;
 						long		v = 0;
 
-						while (q < end && lc_regex_hexval((unsigned char) *q) >= 0 && v <= 0x10FFFF)
-							v = v * 16 + lc_regex_hexval((unsigned char) *q++);
+						while (q < end && lc_hex_digit((unsigned char) *q) >= 0 && v <= 0x10FFFF)
+							v = v * 16 + lc_hex_digit((unsigned char) *q++);
 						if (q >= end || *q != '}' || q == p + 3 || v > 0x10FFFF)
 							return NULL;
 						appendStringInfo(&out, "\\x{%lx}", v);

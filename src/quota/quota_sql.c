@@ -3,8 +3,8 @@
  * quota_sql.c
  *	  SQL glue of the quota component: the row/storage quota trigger, the
  *	  trigger that notes limit changes, live statistics, the flush of usage
- *	  counters (quota_worker_sweep, lowcode.flush_usage()), the cost
- *	  benchmark function and the DROP EXTENSION guard of pg_cron jobs.
+ *	  counters (quota_worker_sweep, lowcode.flush_usage()) and the DROP
+ *	  EXTENSION guard of pg_cron jobs.
  *
  * src/quota/ is the quotas component: limits, rate limits, usage counters in
  * shared memory, and the quota step of pre_request().
@@ -25,7 +25,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
-#include "portability/instr_time.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -712,153 +711,6 @@ lowcode_flush_usage(PG_FUNCTION_ARGS)
 {
 	require_shmem("lowcode.flush_usage()");
 	PG_RETURN_INT64(flush_counters());
-}
-
-/* ---------------------------------------------------------------------
- * Cost benchmark
- * ---------------------------------------------------------------------
- */
-PG_FUNCTION_INFO_V1(lowcode_quota_check_cost);
-
-/*
- * lowcode.quota_check_cost(tenant uuid, iterations int) RETURNS record
- * (check_ns float8, empty_ns float8, admitted bigint): runs the rate check
- * of pre_request() "iterations" times against the tenant's bucket, then an
- * empty loop as long, and reports nanoseconds per iteration of each.
- */
-Datum
-lowcode_quota_check_cost(PG_FUNCTION_ARGS)
-{
-	pg_uuid_t  *tenant;
-	int32		iterations;
-	instr_time	start,
-				t1,
-				t2;
-	int64		admitted = 0;
-	volatile int64 sink = 0;
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {0};
-
-	require_shmem("lowcode.quota_check_cost()");
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	tenant = PG_GETARG_UUID_P(0);
-	iterations = PG_GETARG_INT32(1);
-	if (iterations < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quota_check_cost: iterations must be positive")));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	/* warm up: loads the limits into the entry */
-	{
-		int64		w;
-
-		(void) quota_rate_check_for_bench(tenant, &w);
-	}
-	INSTR_TIME_SET_CURRENT(start);
-	for (int32 i = 0; i < iterations; i++)
-	{
-		int64		w;
-
-		admitted += quota_rate_check_for_bench(tenant, &w);
-	}
-	INSTR_TIME_SET_CURRENT(t1);
-	for (int32 i = 0; i < iterations; i++)
-	{
-		/* the same loop around a call that does nothing */
-		sink = sink + i;
-	}
-	INSTR_TIME_SET_CURRENT(t2);
-	INSTR_TIME_SUBTRACT(t2, t1);
-	INSTR_TIME_SUBTRACT(t1, start);
-	values[0] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t1) * 1e9 / iterations);
-	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t2) * 1e9 / iterations);
-	values[2] = Int64GetDatum(admitted);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-}
-
-PG_FUNCTION_INFO_V1(lowcode_quota_check_cost_spread);
-
-/*
- * lowcode.quota_check_cost(tenants uuid[], iterations int) RETURNS record:
- * as above, over many tenants' buckets, visited in a pseudo-random order
- * (a stride prime to the array length), as real traffic would.
- */
-Datum
-lowcode_quota_check_cost_spread(PG_FUNCTION_ARGS)
-{
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *enulls;
-	int			n;
-	int32		iterations;
-	instr_time	start,
-				t1,
-				t2;
-	int64		admitted = 0;
-	volatile int64 sink = 0;
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {0};
-	int64		stride = 7919;	/* a prime */
-	int64		k = 0;
-
-	require_shmem("lowcode.quota_check_cost()");
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	arr = PG_GETARG_ARRAYTYPE_P(0);
-	iterations = PG_GETARG_INT32(1);
-	if (iterations < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quota_check_cost: iterations must be positive")));
-	deconstruct_array(arr, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &enulls, &n);
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quota_check_cost: the tenant array is empty")));
-	for (int i = 0; i < n; i++)
-		if (enulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("quota_check_cost: the tenant array contains NULL")));
-	if (n % stride == 0)
-		stride = 1;
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	for (int i = 0; i < n; i++)
-	{
-		int64		w;
-
-		(void) quota_rate_check_for_bench(DatumGetUUIDP(elems[i]), &w);
-		CHECK_FOR_INTERRUPTS();
-	}
-	INSTR_TIME_SET_CURRENT(start);
-	for (int32 i = 0; i < iterations; i++)
-	{
-		int64		w;
-
-		admitted += quota_rate_check_for_bench(DatumGetUUIDP(elems[k]), &w);
-		k = (k + stride) % n;
-	}
-	INSTR_TIME_SET_CURRENT(t1);
-	k = 0;
-	for (int32 i = 0; i < iterations; i++)
-	{
-		sink = sink + DatumGetUUIDP(elems[k])->data[0];
-		k = (k + stride) % n;
-	}
-	INSTR_TIME_SET_CURRENT(t2);
-	INSTR_TIME_SUBTRACT(t2, t1);
-	INSTR_TIME_SUBTRACT(t1, start);
-	values[0] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t1) * 1e9 / iterations);
-	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(t2) * 1e9 / iterations);
-	values[2] = Int64GetDatum(admitted);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /* ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(lowcode_node shared_testdata read_json_file leave_form);
+our @EXPORT = qw(lowcode_node shared_testdata read_json_file leave_form new_session_sql);
 
 sub lowcode_node
 {
@@ -32,9 +32,6 @@ sub lowcode_node
 		"shared_preload_libraries = '$libs'",
 		"cron.database_name = 'postgres'",
 		"max_worker_processes = 32",
-		# legacy_sid: the test names sessions by id alone, as 0.2.0 did; what it
-		# tests is not session proofs (test/t/090 and test/sql/session_basic do)
-		($opts{legacy_sid} ? "lowcode.session_proof = optional" : ''),
 		$opts{conf} // '') . "\n");
 	return $node if $opts{no_start};
 	$node->start;
@@ -45,6 +42,14 @@ sub lowcode_node
 # The registry tests' leave-request form (as a Perl structure): required
 # fields, a lowcode: reference to the global subject common.address (which the
 # test registers), no other properties, and an x-rules cross-field rule.
+# SQL that creates a session and returns "session_id proof" (split on the space):
+# the sid and sid_proof claims that name it in the default session_proof = required.
+sub new_session_sql
+{
+	my ($tenant, $principal) = @_;
+	return "SELECT session_id || ' ' || lowcode.session_proof(token) FROM lowcode.create_session('$tenant', '$principal')";
+}
+
 sub leave_form
 {
 	require JSON::PP;

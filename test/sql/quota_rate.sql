@@ -47,13 +47,13 @@ SET lowcode.rate_limiting = off;
 RESET ROLE;
 DROP ROLE quota_rate_user;
 
--- the cost benchmark function counts what it admits
-SELECT admitted <= 2 AS bounded FROM lowcode.quota_check_cost(:'one_id'::uuid, 1000);
-SELECT check_ns > 0 AND empty_ns >= 0 AS measured FROM lowcode.quota_check_cost(:'two_id'::uuid, 10);
-SELECT lowcode.quota_check_cost(:'two_id'::uuid, 0);
-SELECT admitted FROM lowcode.quota_check_cost(ARRAY[:'two_id'::uuid, :'two_id'::uuid], 4);
-SELECT lowcode.quota_check_cost('{}'::uuid[], 4);
-SELECT lowcode.quota_check_cost(ARRAY[NULL::uuid], 4);
+-- the benchmark-only functions are not in the shipped API (sql/bench/,
+-- built with LOWCODE_BENCH=1); their C symbols stay for the frozen 0.1.0 and
+-- 0.2.0 install scripts, and this build's bodies refuse
+SELECT count(*) AS shipped_bench_functions FROM pg_proc WHERE proname = 'quota_check_cost';
+CREATE FUNCTION pg_temp.quota_check_cost(uuid, int, OUT check_ns float8, OUT empty_ns float8, OUT admitted bigint)
+  AS '$libdir/pg_lowcode', 'lowcode_quota_check_cost' LANGUAGE C;
+SELECT * FROM pg_temp.quota_check_cost(:'two_id'::uuid, 10);
 
 -- optional per-session bucket (superuser settings): each session of a tenant
 -- has its own, on top of the tenant's

@@ -63,7 +63,7 @@ note "random seed $seed (LOWCODE_CRASH_SEED=$seed replays the kill points)";
 my $loss_bound = 1.0;
 my $interval_ms = 200;
 
-my $node = lowcode_node('crash', legacy_sid => 1, conf => join("\n",
+my $node = lowcode_node('crash', conf => join("\n",
 	'restart_after_crash = on',
 	'synchronous_commit = on',
 	"lowcode.sweep_interval = '${interval_ms}ms'",
@@ -250,6 +250,23 @@ sub submit_script
 	return $s;
 }
 
+# session id -> its proof (the sid_proof claim), for every session the test makes
+my %proof_of;
+
+# Creates sessions (the SQL returns rows "id proof"), notes their proofs, returns the ids.
+sub sessions_of
+{
+	my ($sql) = @_;
+	my @ids;
+	for (split /\n/, query($sql))
+	{
+		my ($id, $proof) = split / /;
+		$proof_of{$id} = $proof;
+		push @ids, $id;
+	}
+	return @ids;
+}
+
 sub touch_script
 {
 	my ($n, @sids) = @_;
@@ -257,7 +274,8 @@ sub touch_script
 	for my $i (1 .. $n)
 	{
 		my $sid = $sids[ $i % @sids ];
-		$s .= "BEGIN READ ONLY;\nSET LOCAL request.jwt.claims = '{\"tenant_id\":\"$tb\",\"sid\":\"$sid\"}';\n"
+		my $proof = $proof_of{$sid};
+		$s .= "BEGIN READ ONLY;\nSET LOCAL request.jwt.claims = '{\"tenant_id\":\"$tb\",\"sid\":\"$sid\",\"sid_proof\":\"$proof\"}';\n"
 		  . "SELECT lowcode.pre_request() AS p \\gset\n"
 		  . "SELECT extract(epoch FROM lowcode.session_last_seen('$tb', '$sid')) AS ts \\gset\nCOMMIT;\n"
 		  . "\\echo touch $sid :ts\n";
@@ -316,11 +334,11 @@ sub usage_sums
 	$node->reload;
 	$node->wait_for_log(qr/pg_lowcode worker: sweep interval is now 3600000 ms/, $log_offset);
 	sleep 1;    # the sweep that follows the reload is over
-	my $sid = query("SELECT session_id FROM lowcode.create_session('$tb', 'rollback', '{}', interval '1 hour')");
+	my ($sid) = sessions_of("SELECT session_id || ' ' || lowcode.session_proof(token) FROM lowcode.create_session('$tb', 'rollback', '{}', interval '1 hour')");
 	my $created = query("SELECT last_seen_at FROM lowcode.sessions WHERE id = '$sid'");
 	query(qq{
 		BEGIN READ ONLY;
-		SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$sid"}';
+		SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$sid","sid_proof":"$proof_of{$sid}"}';
 		SELECT lowcode.pre_request();
 		COMMIT;
 		BEGIN;
@@ -335,7 +353,7 @@ sub usage_sums
 	# the same in a subtransaction rolled back inside a transaction that commits
 	query(qq{
 		BEGIN READ ONLY;
-		SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$sid"}';
+		SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$sid","sid_proof":"$proof_of{$sid}"}';
 		SELECT lowcode.pre_request();
 		COMMIT;
 		BEGIN;
@@ -363,11 +381,11 @@ for my $victim (@victims)
 
 	# sessions of this round: 1500 falling due 2 to 5 s from now, 30 kept alive by the
 	# toucher, 30 idle for an hour (half of them revoked by the revoker)
-	my @short = split /,/, query(qq{SELECT string_agg(s.session_id::text, ',') FROM generate_series(1, 1500) g,
+	my @short = sessions_of(qq{SELECT s.session_id || ' ' || lowcode.session_proof(s.token) FROM generate_series(1, 1500) g,
 		lowcode.create_session('$tb', 'short-$round-' || g, '{}', make_interval(secs => 2 + (g % 31) * 0.1)) s});
-	my @touched = split /,/, query(qq{SELECT string_agg(s.session_id::text, ',') FROM generate_series(1, 30) g,
+	my @touched = sessions_of(qq{SELECT s.session_id || ' ' || lowcode.session_proof(s.token) FROM generate_series(1, 30) g,
 		lowcode.create_session('$tb', 'touched-$round-' || g, '{}', interval '1 hour') s});
-	my @idle = split /,/, query(qq{SELECT string_agg(s.session_id::text, ',') FROM generate_series(1, 30) g,
+	my @idle = sessions_of(qq{SELECT s.session_id || ' ' || lowcode.session_proof(s.token) FROM generate_series(1, 30) g,
 		lowcode.create_session('$tb', 'idle-$round-' || g, '{}', interval '1 hour') s});
 	my @to_revoke;
 	for my $i (0 .. 359)
@@ -596,7 +614,7 @@ for my $victim (@victims)
 	if ($one_revoked)
 	{
 		my ($rc, $out, $err) = $node->psql('postgres', qq{BEGIN READ ONLY;
-			SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$one_revoked"}';
+			SET LOCAL request.jwt.claims = '{"tenant_id":"$tb","sid":"$one_revoked","sid_proof":"$proof_of{$one_revoked}"}';
 			SELECT lowcode.pre_request(); COMMIT;});
 		like($err, qr/LS441/, "round $round: a session revoked before the crash is refused after it (LS441)");
 	}

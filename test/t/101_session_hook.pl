@@ -12,7 +12,7 @@ use Test::More;
 use LowcodeTest;
 use PostgrestReplay;
 
-my $node = lowcode_node('session_hook', legacy_sid => 1, conf => "lowcode.sweep_interval = '200ms'\n");
+my $node = lowcode_node('session_hook', conf => "lowcode.sweep_interval = '200ms'\n");
 PostgrestReplay->setup_roles($node);
 
 my ($ta, $tb, $tc) = map {
@@ -24,14 +24,17 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE identity_backend LOGIN;
 	GRANT lowcode_identity TO identity_backend;
 });
+my %proof;    # session id -> its sid_proof claim
 sub create_session
 {
 	my ($tenant, $principal, $extra) = @_;
 	$extra //= '';
 	my $row = $node->safe_psql('postgres',
-		"SELECT session_id || ' ' || token FROM lowcode.create_session('$tenant', '$principal'$extra)",
+		"SELECT session_id || ' ' || token || ' ' || lowcode.session_proof(token) FROM lowcode.create_session('$tenant', '$principal'$extra)",
 		connstr => $node->connstr('postgres') . ' user=identity_backend');
-	return split / /, $row;
+	my ($sid, $token, $sid_proof) = split / /, $row;
+	$proof{$sid} = $sid_proof;
+	return ($sid, $token);
 }
 
 my ($sa1, $tok_a1) = create_session($ta, 'alice');
@@ -46,7 +49,7 @@ sub claims
 {
 	my ($tenant, $sid) = @_;
 	my %c = (role => 'authenticated', tenant_id => $tenant);
-	$c{sid} = $sid if defined $sid;
+	%c = (%c, sid => $sid, sid_proof => $proof{$sid} // 'lcp_none') if defined $sid;
 	return \%c;
 }
 
@@ -149,18 +152,18 @@ is($res->{status}, 403, 'API role calling revoke_session: 403');
 $node->safe_psql('postgres', "ALTER SYSTEM SET lowcode.tenant_context = 'session'; SELECT pg_reload_conf();");
 $api->disconnect;
 $api = PostgrestReplay->new(node => $node, pool_size => 2);
-$res = $api->request(method => 'GET', claims => { role => 'authenticated', sid => $sb1 },
+$res = $api->request(method => 'GET', claims => { role => 'authenticated', sid => $sb1, sid_proof => $proof{$sb1} },
 	sql => 'select lowcode.current_tenant()::text as t');
-is($res->{status}, 200, 'session mode: a sid alone is enough');
+is($res->{status}, 200, 'session mode: the session (sid and its proof) alone is enough');
 is($res->{rows}[0]{t}, $tb, 'the tenant comes from the session');
-$res = $api->request(method => 'GET', claims => { role => 'authenticated', tenant_id => $ta, sid => $sb1 },
+$res = $api->request(method => 'GET', claims => { role => 'authenticated', tenant_id => $ta, sid => $sb1, sid_proof => $proof{$sb1} },
 	sql => 'select lowcode.current_tenant()::text as t');
 is($res->{rows}[0]{t}, $tb, 'a tenant_id claim cannot override the session\'s tenant');
 $res = $api->request(method => 'GET', claims => claims($ta), sql => 'select 1');
 is($res->{status}, 401, 'session mode without a session: 401');
 is($res->{error}{code}, 'LT401', 'code LT401');
 # spoofing the claims after pre_request() changes nothing
-$res = $api->request(method => 'GET', claims => { role => 'authenticated', sid => $sb1 },
+$res = $api->request(method => 'GET', claims => { role => 'authenticated', sid => $sb1, sid_proof => $proof{$sb1} },
 	sql => "select set_config('request.jwt.claims', '{\"tenant_id\":\"$ta\"}', true), lowcode.current_tenant()::text as t");
 is($res->{rows}[0]{t}, $tb, 'set_config of other claims after pre_request() does not change the tenant');
 

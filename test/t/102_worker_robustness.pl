@@ -11,7 +11,7 @@ use Test::More;
 use Time::HiRes qw(time);
 use LowcodeTest;
 
-my $node = lowcode_node('workers', legacy_sid => 1, conf => "lowcode.sweep_interval = '200ms'\nrestart_after_crash = on\n");
+my $node = lowcode_node('workers', conf => "lowcode.sweep_interval = '200ms'\nrestart_after_crash = on\n");
 
 sub worker_pid
 {
@@ -132,10 +132,10 @@ cmp_ok(time - $t0, '<', 10, 'and is not blocked');
 ok(wait_no_worker('app'), 'no worker left for the dropped database');
 
 # --- no resurrection: a revoked session that was in use stays revoked
-my $sr = $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t', 'r')");
+my ($sr, $srp) = split / /, $node->safe_psql('postgres', new_session_sql($t, 'r'));
 $node->safe_psql('postgres', qq{
 	BEGIN READ ONLY;
-	SELECT set_config('request.jwt.claims', '{"tenant_id":"$t","sid":"$sr"}', true);
+	SELECT set_config('request.jwt.claims', '{"tenant_id":"$t","sid":"$sr","sid_proof":"$srp"}', true);
 	SELECT lowcode.pre_request();
 	COMMIT;
 	SELECT lowcode.revoke_session('$sr');
@@ -146,10 +146,10 @@ is($node->safe_psql('postgres', "SELECT state FROM lowcode.sessions WHERE id = '
 	'a flush of a revoked session\'s last-seen time does not make it active');
 
 # --- crash and reinitialisation: every worker comes back
-my $live = $node->safe_psql('postgres', "SELECT session_id FROM lowcode.create_session('$t', 'live')");
+my ($live, $livep) = split / /, $node->safe_psql('postgres', new_session_sql($t, 'live'));
 $node->safe_psql('postgres', qq{
 	BEGIN READ ONLY;
-	SELECT set_config('request.jwt.claims', '{"tenant_id":"$t","sid":"$live"}', true);
+	SELECT set_config('request.jwt.claims', '{"tenant_id":"$t","sid":"$live","sid_proof":"$livep"}', true);
 	SELECT lowcode.pre_request();
 	COMMIT;
 });

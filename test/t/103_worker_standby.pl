@@ -10,7 +10,7 @@ use LowcodeTest;
 
 # The primary sweeps once at start, then not again for an hour: the session
 # created below expires while only the standby is running.
-my $primary = lowcode_node('primary', legacy_sid => 1, allows_streaming => 1,
+my $primary = lowcode_node('primary', allows_streaming => 1,
 	conf => "lowcode.sweep_interval = '1h'\n");
 $primary->backup('b1');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
@@ -19,8 +19,8 @@ $standby->append_conf('postgresql.conf', "lowcode.sweep_interval = '200ms'\n");
 $standby->start;
 
 my $t = $primary->safe_psql('postgres', "SELECT lowcode.create_tenant('standby-a')");
-my $s = $primary->safe_psql('postgres',
-	"SELECT session_id FROM lowcode.create_session('$t', 'u', '{}', interval '1 second')");
+my ($s, $sp) = split / /, $primary->safe_psql('postgres',
+	"SELECT session_id || ' ' || lowcode.session_proof(token) FROM lowcode.create_session('$t', 'u', '{}', interval '1 second')");
 $primary->wait_for_catchup($standby);
 $primary->stop;
 
@@ -34,7 +34,7 @@ is($standby->safe_psql('postgres', "SELECT state FROM lowcode.sessions WHERE id 
 # pre_request() still validates sessions on a standby (read-only), and rejects the expired one
 my ($rc, $out, $err) = $standby->psql('postgres', qq{
 	BEGIN READ ONLY;
-	SELECT set_config('request.jwt.claims', '{"tenant_id":"$t","sid":"$s"}', true);
+	SELECT set_config('request.jwt.claims', '{"tenant_id":"$t","sid":"$s","sid_proof":"$sp"}', true);
 	SELECT lowcode.pre_request();
 });
 like($err, qr/LS440/, 'pre_request() on the standby rejects the expired session');

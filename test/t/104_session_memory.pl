@@ -9,26 +9,27 @@ use Test::More;
 use LowcodeTest;
 
 # 128 entries, and no sweep by the worker during the test.
-my $node = lowcode_node('memory', legacy_sid => 1, conf => "lowcode.max_tracked_sessions = 128\nlowcode.sweep_interval = '1h'\n");
+my $node = lowcode_node('memory', conf => "lowcode.max_tracked_sessions = 128\nlowcode.sweep_interval = '1h'\n");
 my $t = $node->safe_psql('postgres', "SELECT lowcode.create_tenant('memory-a', NULL, 'enterprise')");
 $node->safe_psql('postgres', qq{
-	CREATE TABLE sids AS SELECT s.session_id AS id, g AS n
+	CREATE TABLE sids AS SELECT s.session_id AS id, lowcode.session_proof(s.token) AS proof, g AS n
 	  FROM generate_series(1, 300) g, LATERAL lowcode.create_session('$t', 'u' || g) s;
-	CREATE FUNCTION touch(sid uuid) RETURNS boolean LANGUAGE plpgsql AS \$\$
+	CREATE FUNCTION touch(sid uuid, proof text) RETURNS boolean LANGUAGE plpgsql AS \$\$
 	BEGIN
-	  PERFORM set_config('request.jwt.claims', json_build_object('tenant_id', '$t', 'sid', sid)::text, true);
+	  PERFORM set_config('request.jwt.claims',
+	    json_build_object('tenant_id', '$t', 'sid', sid, 'sid_proof', proof)::text, true);
 	  PERFORM lowcode.pre_request();
 	  RETURN true;
 	END \$\$;
 });
 
-is($node->safe_psql('postgres', 'SELECT count(*) FILTER (WHERE touch(id)) FROM sids WHERE n <= 200'), 200,
+is($node->safe_psql('postgres', 'SELECT count(*) FILTER (WHERE touch(id, proof)) FROM sids WHERE n <= 200'), 200,
 	'200 sessions on a 128-entry table: every request succeeds');
 is($node->safe_psql('postgres', 'SELECT entries, dropped_touches, evictions FROM lowcode.session_memory_stats()'),
 	'128|72|0', 'the table is full, 72 touches dropped (nothing flushed yet, nothing to evict)');
 
 is($node->safe_psql('postgres', 'SELECT flushed FROM lowcode.sweep()'), 128, 'a sweep flushes the 128 entries');
-is($node->safe_psql('postgres', 'SELECT count(*) FILTER (WHERE touch(id)) FROM sids WHERE n > 200'), 100,
+is($node->safe_psql('postgres', 'SELECT count(*) FILTER (WHERE touch(id, proof)) FROM sids WHERE n > 200'), 100,
 	'100 more sessions: every request succeeds');
 is($node->safe_psql('postgres', 'SELECT entries, dropped_touches, evictions FROM lowcode.session_memory_stats()'),
 	'128|72|100', 'flushed entries were evicted to make room; nothing more dropped');

@@ -11,7 +11,7 @@ use Test::More;
 use LowcodeTest;
 use PostgrestReplay;
 
-my $node = lowcode_node('quota_replay', legacy_sid => 1);
+my $node = lowcode_node('quota_replay');
 PostgrestReplay->setup_roles($node);
 my $sql = sub { $node->safe_psql('postgres', $_[0]) };
 
@@ -110,13 +110,13 @@ is($stats_b, '2,1', 'the operator sees tenant b\'s rejections');
 # --- optional per-session bucket: 429 LQ430 for one session, the others go on
 $sql->("SELECT lowcode.revoke_tenant_sessions('$b')");
 $sql->("SELECT lowcode.reset_tenant_limit('$b', 'max_sessions')");
-my $s1 = $sql->("SELECT session_id FROM lowcode.create_session('$b', 'carol')");
-my $s2 = $sql->("SELECT session_id FROM lowcode.create_session('$b', 'dave')");
+my ($s1, $p1) = split / /, $sql->(new_session_sql($b, 'carol'));
+my ($s2, $p2) = split / /, $sql->(new_session_sql($b, 'dave'));
 $sql->("ALTER SYSTEM SET lowcode.session_requests_per_second = 1; ALTER SYSTEM SET lowcode.session_request_burst = 2");
 $node->reload;
 $node->poll_query_until('postgres', "SELECT current_setting('lowcode.session_requests_per_second') = '1'");
-my %sess1 = (%{ $claims{b} }, sid => $s1);
-my %sess2 = (%{ $claims{b} }, sid => $s2);
+my %sess1 = (%{ $claims{b} }, sid => $s1, sid_proof => $p1);
+my %sess2 = (%{ $claims{b} }, sid => $s2, sid_proof => $p2);
 @status = map { $api->get(table => 'public.docs', claims => \%sess1)->{status} } 1 .. 3;
 is_deeply(\@status, [200, 200, 429], 'a session past its own burst: 429');
 $res = $api->get(table => 'public.docs', claims => \%sess1);

@@ -9,7 +9,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LowcodeTest;
 
-my $node = lowcode_node('quota_crash', legacy_sid => 1, conf => "restart_after_crash = on\n");
+my $node = lowcode_node('quota_crash', conf => "restart_after_crash = on\n");
 my $sql = sub { $node->safe_psql('postgres', $_[0]) };
 
 my $t = $sql->("SELECT lowcode.create_tenant('crash-co', NULL, 'enterprise')");
@@ -89,12 +89,12 @@ SKIP:
 	$sql->("SELECT lowcode.set_tenant_limit('$t', 'max_rows', NULL)");
 	$sql->("SELECT lowcode.flush_usage()");
 	my $before = flushed_requests();
-	my ($sid) = split /\|/, $sql->("SELECT session_id FROM lowcode.create_session('$t', 'ida')");
+	my ($sid, $proof) = split / /, $sql->(new_session_sql($t, 'ida'));
 	$sql->("ALTER SYSTEM SET lowcode.sweep_interval = '1h'; SELECT pg_reload_conf();");
 	# the reload wakes the worker for one sweep, then it sleeps for an hour
 	$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type ILIKE '%lowcode worker%' AND state = 'active'");
 	sleep 1;
-	$sql->("SELECT set_config('request.jwt.claims', '{\"tenant_id\": \"$t\", \"sid\": \"$sid\"}', false);"
+	$sql->("SELECT set_config('request.jwt.claims', '{\"tenant_id\": \"$t\", \"sid\": \"$sid\", \"sid_proof\": \"$proof\"}', false);"
 		  . join('', map { 'SELECT lowcode.pre_request();' } 1 .. 40));
 	is(flushed_requests(), $before, 'the 40 requests are not flushed yet');
 	$node->restart;

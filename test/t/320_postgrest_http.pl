@@ -348,6 +348,9 @@ $h = $pg->rpc('submit', { subject => 'leave', data => { name => 'Ann', start_dat
 	claims => $claims{a});
 check('POST /rpc/submit (valid)', $h, undef, status => 200);
 is($h->{body}{version}, 1, '...the submission, pinned to version 1');
+# a JavaScript front end reads the id as a double: it must be an exact one
+like($h->{content} // '', qr/"id"\s*:\s*\d+/, '...its id is a JSON number');
+cmp_ok($h->{body}{id}, '<', 2**53, '...below 2^53, so JavaScript reads it exactly (Number.isSafeInteger)');
 my $bad_sub = { name => 'Cy', start_date => '2026-06-05', end_date => '2026-06-01', extra => 1 };
 $h = $pg->rpc('submit', { subject => 'leave', data => $bad_sub }, claims => $claims{a});
 $r = $replay->rpc(function => 'submit', args => { subject => 'leave', data => $bad_sub }, claims => $claims{a});
