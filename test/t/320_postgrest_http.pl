@@ -309,6 +309,21 @@ for my $view (qw(forms form_versions))
 $h = $pg->rpc('check_compatibility', { subject => 'signup', schema => { type => 'object' } }, claims => $claims{a});
 check('POST /rpc/check_compatibility after register_schema took json', $h, undef, status => 200);
 
+# ajv's shape over HTTP (issue 15): a type array's params, schemaPath through $ref, contains
+my $shape = { type => 'object', '$defs' => { n => { type => [ 'integer', 'null' ] } },
+	properties => { n => { '$ref' => '#/$defs/n' }, tags => { type => 'array', contains => { const => 'a' }, maxContains => 1 } } };
+$h = $pg->rpc('register_schema', { subject => 'shape', schema => $shape }, claims => $claims{a});
+check('POST /rpc/register_schema (shape)', $h, undef, status => 200);
+$h = $pg->rpc('validate', { subject => 'shape', instance => { n => 'x', tags => [ 'b', 'a', 'a' ] } }, claims => $claims{a});
+$r = $replay->rpc(function => 'validate', args => { subject => 'shape', instance => { n => 'x', tags => [ 'b', 'a', 'a' ] } }, claims => $claims{a});
+check('POST /rpc/validate: ajv\'s shape', $h, $r, status => 200);
+is_deeply([ map { join(' ', $_->{instancePath}, $_->{schemaPath}, $_->{keyword}, $json->canonical->encode($_->{params}), $_->{message}) } @{ $h->{body}{errors} } ], [
+	'/n #/$defs/n/type type {"type":["integer","null"]} must be integer,null',
+	'/tags/0 #/properties/tags/contains/const const {"allowedValue":"a"} must be equal to constant',
+	'/tags #/properties/tags/contains contains {"maxContains":1,"minContains":1} must contain at least 1 and no more than 1 valid item(s)' ],
+	'...type array params, schemaPath through $ref, contains with the non-matching item, as ajv gives them');
+is_deeply(PostgrestReplay::body($r)->{errors}, $h->{body}{errors}, '...replayed: the same errors');
+
 # the tenant's default language (issue 15): set by the tenant through PostgREST
 $h = $pg->rpc('set_tenant_locale', { locale => 'de-CH' }, claims => $claims{a});
 $r = $replay->rpc(function => 'set_tenant_locale', args => { locale => 'de-CH' }, claims => $claims{a});
