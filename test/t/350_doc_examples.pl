@@ -15,8 +15,9 @@
 #       -- ERROR: LG012 ...
 #     on its last line or on the comment lines right after it; the test checks
 #     the real SQLSTATE against it (and that the error happens);
+#   - a ```json block must be JSON (no "..." in it);
 #   - a block that cannot run here (Citus only, another server, a shell
-#     placeholder) is preceded by
+#     placeholder), or a JSON block that is a fragment, is preceded by
 #       <!-- doc-test: skip REASON -->
 #     and the reason is required; the test lists the skipped blocks;
 #   - any other error (an SQL error, or a psql error such as \gset without a
@@ -28,13 +29,15 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Basename qw(basename);
 use IPC::Run;
+use JSON::PP;
 use LowcodeTest;
 
 my $top = $ENV{LOWCODE_TOP} // '.';
 my $db = 'lowcode_demo';
 
-# The SQL blocks of one Markdown file: ({line => first line of the block's
-# text, text => [lines], skip => reason or undef}, ...)
+# The SQL and JSON blocks of one Markdown file: ({lang => 'sql' or 'json',
+# line => first line of the block's text, text => [lines], skip => reason or
+# undef}, ...)
 sub sql_blocks
 {
 	my ($path) = @_;
@@ -65,14 +68,18 @@ sub sql_blocks
 		if ($l =~ /^\s*(```+|~~~+)\s*(\S*)/)
 		{
 			my ($f, $lang) = ($1, $2);
-			if (lc($lang) eq "sql") { $cur = { line => $i + 2, text => [], skip => $skip }; $fence = $f; }
+			if (lc($lang) eq 'sql' || lc($lang) eq 'json')
+			{
+				$cur = { lang => lc($lang), line => $i + 2, text => [], skip => $skip };
+				$fence = $f;
+			}
 			else { $other = $f; }
 			undef $skip;
 			next;
 		}
 		undef $skip if $l =~ /\S/;
 	}
-	die "$path: a ```sql block is not closed\n" if $cur;
+	die "$path: a ```$cur->{lang} block is not closed\n" if $cur;
 	return @blocks;
 }
 
@@ -98,13 +105,23 @@ for my $step ([ "$top/scripts/demo_roles.sql" ], [ "$top/scripts/api_schema.sql"
 }
 
 my @docs = ("$top/README.md", sort glob("$top/docs/*.md"));
-my ($nblocks, $nskipped, $nexpected) = (0, 0, 0);
+my ($nblocks, $nskipped, $nexpected, $njson) = (0, 0, 0, 0);
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 
 for my $doc (@docs)
 {
 	my $name = $doc; $name =~ s{^\Q$top\E/}{};
-	my @blocks = sql_blocks($doc);
+	my @all = sql_blocks($doc);
+	# a ```json block is a JSON text a reader can copy: it must parse (no "..." in it)
+	for my $b (grep { $_->{lang} eq 'json' } @all)
+	{
+		if (defined $b->{skip}) { $nskipped++; note("$name:$b->{line}: skipped: $b->{skip}"); next; }
+		$njson++;
+		my $text = join('', @{ $b->{text} });
+		ok(eval { JSON::PP->new->allow_nonref->decode($text); 1 }, "$name:$b->{line}: the JSON block parses")
+		  or diag($@);
+	}
+	my @blocks = grep { $_->{lang} eq 'sql' } @all;
 	next unless @blocks;
 	# one psql script per doc; @where maps its lines to the doc's
 	my @script = ("\\set ON_ERROR_STOP 0\n", "\\set VERBOSITY verbose\n");
@@ -175,7 +192,7 @@ for my $doc (@docs)
 	ok(!@unexpected, "$name: every SQL example runs as documented") or diag(join("\n", @unexpected));
 }
 
-cmp_ok($nblocks, '>', 20, "$nblocks SQL blocks ran ($nexpected documented errors)");
+cmp_ok($nblocks, '>', 20, "$nblocks SQL blocks ran ($nexpected documented errors), $njson JSON blocks parsed");
 # skipped blocks are few, and each says why
 cmp_ok($nskipped, '<=', 6, "$nskipped blocks skipped, each with its reason");
 
