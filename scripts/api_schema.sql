@@ -29,9 +29,39 @@
 CREATE SCHEMA IF NOT EXISTS api;
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
 
+-- Objects whose column or result types changed since an earlier run of this
+-- script (CREATE OR REPLACE cannot change them; the grants are given again below).
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('api.forms') AND attname = 'schema'
+                                          AND atttypid = 'jsonb'::regtype) THEN
+    DROP VIEW api.forms;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('api.form_versions') AND attname = 'schema'
+                                          AND atttypid = 'jsonb'::regtype) THEN
+    DROP VIEW api.form_versions;
+  END IF;
+END $$;
+DROP FUNCTION IF EXISTS api.register_schema(text, jsonb, text);
+DO $$ BEGIN
+  IF (SELECT prorettype FROM pg_proc WHERE oid = to_regprocedure('api.get_schema(text, integer)')) = 'jsonb'::regtype THEN
+    DROP FUNCTION api.get_schema(text, integer);
+  END IF;
+END $$;
+
 -- Registry: forms, versions, submissions, history.
-CREATE OR REPLACE VIEW api.forms WITH (security_invoker = true) AS SELECT * FROM lowcode.forms;
-CREATE OR REPLACE VIEW api.form_versions WITH (security_invoker = true) AS SELECT * FROM lowcode.form_versions;
+-- Every schema a front end reads or writes here keeps its author's key order,
+-- the order a form shows its fields (issue 15): "schema" in the views is json,
+-- the text as registered (schema_json, kept for clients of 0.3.0's first
+-- views), get_schema returns json, and register_schema takes json (it is
+-- lowcode.register_form, which keeps the text); jsonb would sort the keys.
+CREATE OR REPLACE VIEW api.forms WITH (security_invoker = true) AS
+  SELECT subject, global, latest_version, description, schema_json AS schema, updated_at, versions, compatibility,
+         created_at, schema_json
+    FROM lowcode.forms;
+CREATE OR REPLACE VIEW api.form_versions WITH (security_invoker = true) AS
+  SELECT subject, global, version, state, description, fingerprint, schema_json AS schema, created_at, created_by,
+         schema_json
+    FROM lowcode.form_versions;
 CREATE OR REPLACE VIEW api.submissions WITH (security_invoker = true) AS SELECT * FROM lowcode.submissions;
 CREATE OR REPLACE VIEW api.registry_audit WITH (security_invoker = true) AS SELECT * FROM lowcode.registry_audit;
 CREATE OR REPLACE VIEW api.events WITH (security_invoker = true) AS SELECT * FROM lowcode.events;
@@ -40,9 +70,9 @@ CREATE OR REPLACE VIEW api.tenant WITH (security_invoker = true) AS SELECT * FRO
 CREATE OR REPLACE VIEW api.tenant_limits WITH (security_invoker = true) AS SELECT * FROM lowcode.tenant_limits;
 CREATE OR REPLACE VIEW api.tenant_usage WITH (security_invoker = true) AS SELECT * FROM lowcode.tenant_usage;
 
-CREATE OR REPLACE FUNCTION api.get_schema(subject text, version integer DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql STABLE AS $$ SELECT lowcode.get_schema(subject, version) $$;
--- get_form / register_form: the schema as its author wrote it (field order), as json (issue 15).
+CREATE OR REPLACE FUNCTION api.get_schema(subject text, version integer DEFAULT NULL) RETURNS json
+LANGUAGE sql STABLE AS $$ SELECT lowcode.get_form(subject, version) $$;
+-- get_form / register_form: the same as get_schema / register_schema (the names of 0.3.0's first API).
 CREATE OR REPLACE FUNCTION api.get_form(subject text, version integer DEFAULT NULL) RETURNS json
 LANGUAGE sql STABLE AS $$ SELECT lowcode.get_form(subject, version) $$;
 CREATE OR REPLACE FUNCTION api.register_form(subject text, schema json, description text DEFAULT NULL) RETURNS integer
@@ -53,8 +83,8 @@ CREATE OR REPLACE FUNCTION api.check_compatibility(subject text, schema jsonb) R
 LANGUAGE sql STABLE AS $$ SELECT lowcode.check_compatibility(subject, schema) $$;
 CREATE OR REPLACE FUNCTION api.submit(subject text, data jsonb, version integer DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql VOLATILE AS $$ SELECT lowcode.submit(subject, data, version) $$;
-CREATE OR REPLACE FUNCTION api.register_schema(subject text, schema jsonb, description text DEFAULT NULL) RETURNS integer
-LANGUAGE sql VOLATILE AS $$ SELECT lowcode.register_schema(subject, schema, description) $$;
+CREATE OR REPLACE FUNCTION api.register_schema(subject text, schema json, description text DEFAULT NULL) RETURNS integer
+LANGUAGE sql VOLATILE AS $$ SELECT lowcode.register_form(subject, schema, description) $$;
 CREATE OR REPLACE FUNCTION api.set_compatibility(subject text, mode text) RETURNS void
 LANGUAGE sql VOLATILE AS $$ SELECT lowcode.set_compatibility(subject, mode) $$;
 CREATE OR REPLACE FUNCTION api.deprecate_schema(subject text, version integer) RETURNS void
@@ -77,6 +107,9 @@ CREATE OR REPLACE FUNCTION api.end_session() RETURNS boolean
 LANGUAGE sql VOLATILE AS $$ SELECT lowcode.end_session() $$;
 CREATE OR REPLACE FUNCTION api.current_tenant() RETURNS uuid
 LANGUAGE sql STABLE AS $$ SELECT lowcode.current_tenant() $$;
+-- The tenant's default language of messages (when a request has no supported Accept-Language).
+CREATE OR REPLACE FUNCTION api.set_tenant_locale(locale text) RETURNS text
+LANGUAGE sql VOLATILE AS $$ SELECT lowcode.set_tenant_locale(locale) $$;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA api FROM PUBLIC;
 SELECT format('GRANT USAGE ON SCHEMA api TO %1$s;

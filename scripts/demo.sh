@@ -116,16 +116,10 @@ fi
 "${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_lowcode" -c "ALTER EXTENSION pg_lowcode UPDATE" \
   -c "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 as_server_user tee "$DEMO/build-id" >/dev/null <<< "$build_id"
-# PostgREST's roles and the API schema it serves (docs/postgrest.md)
-"${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-SET client_min_messages = warning;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
-END $$;
-GRANT anon, authenticated TO authenticator;
-SQL
+# PostgREST's roles and the API schema it serves (docs/postgrest.md); the
+# test of the docs' SQL examples (test/t/350_doc_examples.pl) repeats these
+# steps (CREATE EXTENSION, demo_roles.sql, api_schema.sql, demo.sql)
+"${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$TOP/scripts/demo_roles.sql" >/dev/null
 "${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -v api_roles=authenticated -f "$TOP/scripts/api_schema.sql" >/dev/null
 "${PSQL[@]}" -d "$DB" -v ON_ERROR_STOP=1 -f "$TOP/scripts/demo.sql"
 

@@ -172,3 +172,74 @@ REVOKE ALL ON FUNCTION lowcode.create_tenant(text, text, text), lowcode.suspend_
 GRANT EXECUTE ON FUNCTION lowcode.create_tenant(text, text, text), lowcode.suspend_tenant(uuid),
   lowcode.resume_tenant(uuid), lowcode.set_tenant_tier(uuid, text)
   TO lowcode_operator;
+
+-- A tenant's default language of messages (settings ->> 'locale', read by
+-- the registry's validation when the request has no supported Accept-Language).
+-- The supported locales are those of the validator's messages (src/jsonschema,
+-- ajv-i18n's texts); a tag is taken by its primary subtag, as Accept-Language
+-- is (de-CH is de, pt-PT pt-BR), and stored in its canonical form.
+CREATE FUNCTION lowcode.tenant_locale_canonical(locale text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  c text;
+BEGIN
+  IF locale ~ '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,7}$' THEN
+    c := CASE lower(split_part(replace(locale, '_', '-'), '-', 1))
+           WHEN 'en' THEN 'en' WHEN 'zh' THEN 'zh-CN' WHEN 'de' THEN 'de' WHEN 'es' THEN 'es'
+           WHEN 'fr' THEN 'fr' WHEN 'ja' THEN 'ja' WHEN 'pt' THEN 'pt-BR' END;
+  END IF;
+  IF c IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT009',
+      MESSAGE = format('unsupported locale %s', CASE WHEN length(locale) > 40 THEN quote_literal(left(locale, 40)) || '...'
+                                                     ELSE quote_literal(locale) END),
+      DETAIL = 'The messages exist in en, zh-CN, de, es, fr, ja and pt-BR (a language tag such as de-CH counts as its language).',
+      HINT = 'Give one of them, or NULL to remove the tenant''s default (messages then follow the setting lowcode.locale).';
+  END IF;
+  RETURN c;
+END
+$$;
+
+CREATE FUNCTION lowcode.tenant_locale_store(tenant uuid, locale text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  c text := CASE WHEN locale IS NULL THEN NULL ELSE lowcode.tenant_locale_canonical(locale) END;
+BEGIN
+  UPDATE lowcode.tenants t
+     SET settings = CASE WHEN c IS NULL THEN t.settings - 'locale' ELSE t.settings || jsonb_build_object('locale', c) END
+   WHERE t.id = tenant;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT004', MESSAGE = format('no tenant with id %s', coalesce(tenant::text, 'NULL'));
+  END IF;
+  RETURN c;
+END
+$$;
+
+-- An operator, for any tenant.
+CREATE FUNCTION lowcode.set_tenant_locale(tenant uuid, locale text) RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT lowcode.tenant_locale_store(tenant, locale)
+$$;
+COMMENT ON FUNCTION lowcode.set_tenant_locale(uuid, text) IS
+  'Operators: set a tenant''s default language of messages (en, zh-CN, de, es, fr, ja, pt-BR; NULL removes it); returns the stored locale.';
+
+-- The tenant itself, in its request (as it sets its registry's compatibility mode).
+CREATE FUNCTION lowcode.set_tenant_locale(locale text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  t uuid := lowcode.current_tenant();
+BEGIN
+  IF t IS NULL THEN
+    PERFORM lowcode.raise_http(401, 'LT401', 'no tenant for this request',
+      'lowcode.set_tenant_locale(locale) sets the current tenant''s default language, and there is no tenant context',
+      'Call it in a request (after lowcode.pre_request()), or as an operator call set_tenant_locale(tenant, locale).');
+  END IF;
+  RETURN lowcode.tenant_locale_store(t, locale);
+END
+$$;
+COMMENT ON FUNCTION lowcode.set_tenant_locale(text) IS
+  'The current tenant''s default language of messages (en, zh-CN, de, es, fr, ja, pt-BR; NULL removes it), used when a request has no supported Accept-Language; returns the stored locale.';
+
+REVOKE ALL ON FUNCTION lowcode.tenant_locale_store(uuid, text), lowcode.set_tenant_locale(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.set_tenant_locale(uuid, text) TO lowcode_operator;
+INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
+  ('FUNCTION', 'lowcode.set_tenant_locale(text)', 'EXECUTE');

@@ -12,8 +12,8 @@ COMMENT ON FUNCTION lowcode.current_trace_id() IS
   'Trace id of the current request from the W3C traceparent header in request.headers, or NULL.';
 
 -- issue 21 / 13.7: identifiers and event notifications (src/events/events.c).
--- Ids of events, audit rows and submissions: milliseconds since 2000 << 12 | a slot (a
--- keyed permutation of the count in that millisecond, src/events/events_id.c): time-ordered,
+-- Ids of events, audit rows and submissions: milliseconds since 2000 << 12 | a lane held
+-- by one backend at a time (src/events/events_id.c): time-ordered, increasing per session,
 -- exact in JavaScript (below 2^53 until 2069), no shared sequence, and nothing about other
 -- tenants' volume (a shared sequence told every tenant everybody's).
 CREATE FUNCTION lowcode.new_id() RETURNS bigint

@@ -13,28 +13,34 @@
  *	  share an id in the browser and a PATCH by id would miss).
  *
  * The scheme: milliseconds since 2000-01-01 (PostgreSQL's epoch) in the
- * high 41 bits, a 12-bit slot below: 2^53 is reached in September 2069,
- * and ids stay unique (and int64) long after.  One shared 64-bit word,
- * (millisecond << 12 | count), is advanced by compare-and-swap: the first
- * id of a new millisecond takes count 0, the next ones count 1, 2, ...;
- * after 4,096 ids in one millisecond the word borrows the next millisecond
- * (4 million ids a second, beyond what one PostgreSQL server writes).
- * The word starts at the current time when the server starts.
+ * high 41 bits and a 12-bit lane below: 2^53 is reached in September
+ * 2069, and ids stay unique (and int64) long after.  A lane belongs to one
+ * backend at a time: its own lane is its PGPROC number (unique among live
+ * processes), so an id is (millisecond, lane) and no two backends can make
+ * the same one.  A backend makes one id per millisecond per lane, in
+ * increasing order (ORDER BY id is the order in which one session made
+ * its rows, as with a sequence); a backend that makes more than one per
+ * millisecond runs ahead of the clock.  To keep that bounded, a backend
+ * more than LANE_AHEAD_MS ahead takes an extra lane from the spare ones
+ * (numbers above every PGPROC number), each one more id per millisecond,
+ * used in increasing order within the millisecond; with no spare lane left
+ * it waits until it is no more than LANE_MAX_AHEAD_MS ahead.
  *
- * The slot is not the count itself: the count of an id is how many ids the
- * whole cluster made earlier in that millisecond, which would tell a tenant
- * other tenants' rate.  The slot is the count through a keyed permutation
- * of 12 bits (a four-round Feistel network over 6-bit halves, keyed by a
- * random key made at server start and by the millisecond), so it looks
- * random and two ids of one millisecond never collide.
+ * Lanes outlive their backends: the last millisecond used on each lane is
+ * in shared memory, and the next backend with that lane starts after it.
+ * After a server start (or crash restart) every lane starts
+ * LANE_MAX_AHEAD_MS in the future, beyond any id made before.
  *
- * Without shared memory (pg_lowcode not in shared_preload_libraries) each
- * backend makes (millisecond << 12 | PGPROC number mod 4096), strictly
- * increasing per backend: unique while fewer than 4,096 processes write at
- * once and no backend writes more than 1,000 ids a second for long (it
- * then runs ahead of the clock, and an id of a later backend with the
- * same PGPROC number could repeat one).  Preloading is the supported
- * configuration.
+ * Nothing in an id counts other tenants' activity: the lane is a process
+ * number, the millisecond the time (a shared sequence told every tenant
+ * everybody's volume; a count of the ids made in a millisecond would too).
+ *
+ * Without shared memory (pg_lowcode not in shared_preload_libraries) a
+ * backend makes (millisecond, PGPROC number) the same way, but with no
+ * spare lanes and no memory of a lane's last millisecond: unique while no
+ * backend sustains more than 1,000 ids a second (it then runs ahead of the
+ * clock, and a later backend with the same PGPROC number could repeat an
+ * id).  Preloading is the supported configuration.
  *
  * src/events/ is the events component: the event outbox's notifications on
  * per-tenant channels, and identifiers that reveal nothing about other
@@ -44,7 +50,7 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
+#include "access/twophase.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
@@ -55,23 +61,30 @@
 
 #include "events/events.h"
 
-#define ID_SLOT_BITS	12
-#define ID_SLOT_MASK	((1 << ID_SLOT_BITS) - 1)
-#define ID_HALF_BITS	(ID_SLOT_BITS / 2)
-#define ID_HALF_MASK	((1 << ID_HALF_BITS) - 1)
+#define LANE_BITS			12
+#define LANE_COUNT			(1 << LANE_BITS)
+#define LANE_MAX_HELD		256		/* lanes one backend may hold: 256,000 ids a second */
+#define LANE_AHEAD_MS		20		/* ahead of the clock: take a spare lane */
+#define LANE_MAX_AHEAD_MS	100		/* ahead of the clock: wait (and the start offset) */
 
 typedef struct IdShared
 {
-	pg_atomic_uint64 last;		/* millisecond << 12 | count of the last id */
-	uint32		key[4];			/* the permutation's key, random per start */
+	int			base_lanes;		/* lanes 0 .. base_lanes-1 are PGPROC numbers */
+	pg_atomic_uint32 owner[LANE_COUNT];	/* spare lanes: 0 free, else PGPROC number + 1 */
+	pg_atomic_uint64 last_ms[LANE_COUNT];	/* last millisecond used on the lane */
 } IdShared;
 
 static IdShared *id_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* without shared memory: this backend's last id */
-static int64 backend_last_id = 0;
+/* This backend's lanes (ascending), the millisecond in use and the next lane in it. */
+static int	held[LANE_MAX_HELD];
+static int	nheld = 0;
+static int64 cur_ms = 0;
+static int	cur_lane = 0;
+static int64 floor_ms = 0;		/* first millisecond of this backend's own lane */
+static bool exit_callback_set = false;
 
 static int64
 now_ms(void)
@@ -98,11 +111,15 @@ id_shmem_startup(void)
 	id_shared = ShmemInitStruct("pg_lowcode ids", sizeof(IdShared), &found);
 	if (!found)
 	{
-		pg_atomic_init_u64(&id_shared->last, (uint64) now_ms() << ID_SLOT_BITS);
-		if (!pg_strong_random(id_shared->key, sizeof(id_shared->key)))
-			ereport(FATAL,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("pg_lowcode: could not generate the key of lowcode.new_id()")));
+		/* beyond every id of the previous run, whose backends were at most this far ahead */
+		int64		start = now_ms() + LANE_MAX_AHEAD_MS;
+
+		id_shared->base_lanes = Min(MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts, LANE_COUNT);
+		for (int i = 0; i < LANE_COUNT; i++)
+		{
+			pg_atomic_init_u32(&id_shared->owner[i], 0);
+			pg_atomic_init_u64(&id_shared->last_ms[i], (uint64) start);
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -117,61 +134,139 @@ events_id_init(void)
 	shmem_startup_hook = id_shmem_startup;
 }
 
-/* The slot of the count-th id of millisecond ms: a bijection of 0..4095. */
-static uint32
-id_slot(uint32 count, int64 ms)
+/* Note the millisecond in use on every held lane (monotonic: never lowers it). */
+static void
+note_lanes(int64 ms)
 {
-	uint32		seed = hash_bytes_uint32((uint32) ms ^ id_shared->key[0]) ^
-		hash_bytes_uint32((uint32) ((uint64) ms >> 32) ^ id_shared->key[1]);
-	uint32		left = count >> ID_HALF_BITS;
-	uint32		right = count & ID_HALF_MASK;
-
-	for (uint32 round = 0; round < 4; round++)
+	for (int i = 0; i < nheld; i++)
 	{
-		uint32		f = hash_bytes_uint32(seed ^ id_shared->key[2 + (round & 1)] ^
-										  (right << 8) ^ round) & ID_HALF_MASK;
-		uint32		next_right = left ^ f;
+		pg_atomic_uint64 *last = &id_shared->last_ms[held[i]];
+		uint64		old = pg_atomic_read_u64(last);
 
-		left = right;
-		right = next_right;
+		while (old < (uint64) ms && !pg_atomic_compare_exchange_u64(last, &old, (uint64) ms))
+			;
 	}
-	return (left << ID_HALF_BITS) | right;
+}
+
+/* On exit: the lanes' last milliseconds are noted; the spare lanes are free again. */
+static void
+release_lanes(int code, Datum arg)
+{
+	if (id_shared == NULL || nheld == 0)
+		return;
+	note_lanes(cur_ms);
+	for (int i = 0; i < nheld; i++)
+		if (held[i] >= id_shared->base_lanes)
+			pg_atomic_write_u32(&id_shared->owner[held[i]], 0);
+	nheld = 0;
+}
+
+/* The lane's first usable millisecond for a new holder. */
+static int64
+lane_start(int lane)
+{
+	return (int64) pg_atomic_read_u64(&id_shared->last_ms[lane]) + 1;
+}
+
+/*
+ * Take a spare lane usable from millisecond ms on, keeping held[] sorted;
+ * false when none is free.  Spare lanes are numbered above every PGPROC
+ * number, so they sort after the backend's own.
+ */
+static bool
+take_spare_lane(int64 ms)
+{
+	int			nspare = LANE_COUNT - id_shared->base_lanes;
+	int			first;
+
+	if (nspare <= 0 || nheld >= LANE_MAX_HELD)
+		return false;
+	first = (int) (MyProc->pgprocno % nspare);
+	for (int k = 0; k < nspare; k++)
+	{
+		int			lane = id_shared->base_lanes + (first + k) % nspare;
+		uint32		expected = 0;
+
+		if (pg_atomic_read_u32(&id_shared->owner[lane]) != 0)
+			continue;
+		if (!pg_atomic_compare_exchange_u32(&id_shared->owner[lane], &expected,
+											(uint32) MyProc->pgprocno + 1))
+			continue;
+		if (lane_start(lane) > ms)
+		{
+			/* used later than ms by its last holder: not usable yet */
+			pg_atomic_write_u32(&id_shared->owner[lane], 0);
+			continue;
+		}
+		{
+			int			i = nheld++;
+
+			while (i > 0 && held[i - 1] > lane)
+			{
+				held[i] = held[i - 1];
+				i--;
+			}
+			held[i] = lane;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Move to the next millisecond this backend may use, taking a lane or waiting when far ahead. */
+static void
+next_millisecond(void)
+{
+	int64		now = now_ms();
+	int64		ms = Max(cur_ms + 1, now);
+
+	/*
+	 * Ahead because of this backend's own rate (not because its lane
+	 * started in the future, as every lane does just after a start).
+	 */
+	if (ms - Max(now, floor_ms) > LANE_AHEAD_MS)
+		(void) take_spare_lane(ms);
+	while (ms - now > LANE_MAX_AHEAD_MS)
+	{
+		/* no spare lane helped: let the clock catch up */
+		pg_usleep((ms - now - LANE_MAX_AHEAD_MS) * 1000L);
+		CHECK_FOR_INTERRUPTS();
+		now = now_ms();
+	}
+	cur_ms = ms;
+	cur_lane = 0;
+	note_lanes(ms);
 }
 
 int64
 events_new_id(void)
 {
-	uint64		old,
-				next;
-	int64		ms;
+	int64		id;
 
-	if (id_shared == NULL)
+	if (id_shared == NULL || MyProc == NULL)
 	{
-		int64		id = (now_ms() << ID_SLOT_BITS) |
-			(int64) (MyProc ? MyProc->pgprocno & ID_SLOT_MASK : 0);
+		/* no shared memory: (millisecond, PGPROC number), increasing in this backend */
+		int			lane = MyProc ? MyProc->pgprocno % LANE_COUNT : 0;
 
-		if (id <= backend_last_id)
-			id = backend_last_id + (1 << ID_SLOT_BITS); /* same low bits: still this backend's */
-		backend_last_id = id;
-		return id;
+		cur_ms = Max(cur_ms + 1, now_ms());
+		return (cur_ms << LANE_BITS) | lane;
 	}
-
-	ms = now_ms();
-	old = pg_atomic_read_u64(&id_shared->last);
-	for (;;)
+	if (nheld == 0)
 	{
-		int64		last_ms = (int64) (old >> ID_SLOT_BITS);
-
-		if (ms > last_ms)
-			next = (uint64) ms << ID_SLOT_BITS;
-		else if ((old & ID_SLOT_MASK) < ID_SLOT_MASK)
-			next = old + 1;
-		else
-			next = (uint64) (last_ms + 1) << ID_SLOT_BITS;	/* borrow the next millisecond */
-		/* on failure old is reloaded with the current value */
-		if (pg_atomic_compare_exchange_u64(&id_shared->last, &old, next))
-			break;
+		if (MyProc->pgprocno >= id_shared->base_lanes)
+			elog(ERROR, "pg_lowcode: PGPROC number %d has no id lane", MyProc->pgprocno);
+		held[nheld++] = MyProc->pgprocno;
+		floor_ms = lane_start(MyProc->pgprocno);
+		cur_ms = floor_ms - 1;
+		cur_lane = nheld;		/* the first call moves to a millisecond */
+		if (!exit_callback_set)
+		{
+			before_shmem_exit(release_lanes, (Datum) 0);
+			exit_callback_set = true;
+		}
 	}
-	ms = (int64) (next >> ID_SLOT_BITS);
-	return (ms << ID_SLOT_BITS) | id_slot((uint32) (next & ID_SLOT_MASK), ms);
+	if (cur_lane >= nheld)
+		next_millisecond();
+	id = (cur_ms << LANE_BITS) | held[cur_lane++];
+	return id;
 }

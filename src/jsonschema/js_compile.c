@@ -87,6 +87,7 @@ typedef enum PosKind
 	POS_OTHER
 } PosKind;
 
+static bool ajv_ref_only(const JsonbValue *v);
 static JsSchema *compile_schema(CompileCtx *cc, const JsonbValue *v,
 								JsResource *res, const char *base,
 								const char *ptr, JsDraft draft, uint32 vocab);
@@ -916,10 +917,28 @@ compile_validation_keyword(JsSchema *s, const JsonbValue *k, const JsonbValue *e
 		{
 			JsIter		tit;
 			JsonbValue	tv;
+			StringInfoData names,
+						json;
 
+			/* ajv's type error names the array as written (order, repeats) */
+			initStringInfo(&names);
+			initStringInfo(&json);
+			appendStringInfoChar(&json, '[');
 			js_iter_init(&tit, e.val.binary.data);
 			while (js_iter_next_elem(&tit, &tv))
+			{
 				s->types |= type_bit(&tv, base, ptr);
+				if (names.len)
+				{
+					appendStringInfoChar(&names, ',');
+					appendStringInfoString(&json, ", ");
+				}
+				appendBinaryStringInfo(&names, tv.val.string.val, tv.val.string.len);
+				appendStringInfo(&json, "\"%.*s\"", tv.val.string.len, tv.val.string.val);
+			}
+			appendStringInfoChar(&json, ']');
+			s->type_array_names = names.data;
+			s->type_array_json = json.data;
 			if (s->types == 0)
 				s->types = 0x80;	/* "type": [] accepts nothing */
 		}
@@ -1177,6 +1196,7 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	s = palloc0(sizeof(JsSchema));
 	memo_insert(cc, v->val.binary.data, s);
 	cc->all = lappend(cc->all, s);
+	s->src = v->val.binary.data;
 	cc->depth++;
 	cc->parent = s;
 	cc->in_defs = false;
@@ -1214,6 +1234,7 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 		if (idv.type != jbvString)
 			schema_error(ERRCODE_LJ_INVALID_SCHEMA, base, ptr, "\"$ref\" must be a string");
 		s->ref_text = value_cstring(&idv);
+		s->ajv_ref_only = ajv_ref_only(v);
 		add_pending(cc, s, false, base, s->ref_text);
 		if (draft <= JS_DRAFT7 && !cc->opts->ajv_compat)
 		{
@@ -1262,6 +1283,68 @@ compile_schema_body(CompileCtx *cc, const JsonbValue *v, JsResource *res,
 	}
 	cc->depth--;
 	return s;
+}
+
+/* ---------- ajv's view of references (schemaPath of errors) ---------- */
+
+/*
+ * Keywords ajv knows without validating anything with them (ajv's
+ * RULES.keywords without a definition: core identifiers, $defs, metadata);
+ * with $ref only these beside it, a schema is "only a $ref" to ajv
+ * (schemaHasRulesButRef in lib/compile/util.ts).  Keywords neither knows
+ * (x-...) do not count either.
+ */
+static bool
+ajv_ref_only(const JsonbValue *v)
+{
+	static const char *const plain[] = {"$ref", "$schema", "$id", "$defs", "definitions", "$vocabulary",
+		"$anchor", "title", "description", "default", "deprecated", "readOnly", "writeOnly", "examples",
+	NULL};
+	JsIter		it;
+	JsonbValue	k,
+				e;
+
+	js_iter_init(&it, v->val.binary.data);
+	while (js_iter_next_pair(&it, &k, &e))
+	{
+		bool		known = k.val.string.len >= 2 && strncmp(k.val.string.val, "x-", 2) == 0;
+
+		for (int i = 0; !known && plain[i]; i++)
+			known = key_is(&k, plain[i]);
+		if (!known)
+			return false;
+	}
+	return true;
+}
+
+/* does the JSON hold a key of ajv's REF_KEYWORDS anywhere (hasRef, lib/compile/resolve.ts)? */
+static bool
+json_has_ref_keyword(JsonbContainer *jc, int depth)
+{
+	static const char *const refkw[] = {"$ref", "$recursiveRef", "$recursiveAnchor", "$dynamicRef",
+	"$dynamicAnchor", NULL};
+	JsIter		it;
+	JsonbValue	k,
+				e;
+
+	check_stack_depth();
+	js_iter_init(&it, jc);
+	if (JsonContainerIsObject(jc))
+	{
+		while (js_iter_next_pair(&it, &k, &e))
+		{
+			for (int i = 0; refkw[i]; i++)
+				if (key_is(&k, refkw[i]))
+					return true;
+			if (e.type == jbvBinary && json_has_ref_keyword(e.val.binary.data, depth + 1))
+				return true;
+		}
+	}
+	else
+		while (js_iter_next_elem(&it, &e))
+			if (e.type == jbvBinary && json_has_ref_keyword(e.val.binary.data, depth + 1))
+				return true;
+	return false;
 }
 
 /* ---------- reference resolution ---------- */
@@ -1677,6 +1760,12 @@ compile_document(Jsonb *schema, const JsCompileOptions *opts)
 			p->owner->dynref = t;
 		else
 			p->owner->ref = t;
+		/* ajv inlines a target without references (ajv's inlineRef, inlineRefs: true) */
+		if (t && !t->ajv_inline_known)
+		{
+			t->ajv_inline_known = true;
+			t->ajv_inline = t->is_bool || t->src == NULL || !json_has_ref_keyword(t->src, 0);
+		}
 	}
 	mark_reachable(&cc, c->root);
 	/* a broken reference that validation can reach is an error, as before */

@@ -111,6 +111,13 @@ struct JsSchema
 	const char *dynamic_anchor;
 
 	uint32		types;			/* JS_T_* mask; 0 when no "type" */
+	/*
+	 * "type" given as an array: the array as written (JSON text) and its
+	 * names joined by ",", in the schema's order, for the error's params and
+	 * message, as ajv reports them (NULL for a single type name).
+	 */
+	const char *type_array_json;
+	const char *type_array_names;
 	bool		has_object_kw;	/* any keyword applying to objects */
 	bool		has_array_kw;
 	bool		has_string_kw;
@@ -133,6 +140,19 @@ struct JsSchema
 	/* references */
 	JsSchema   *ref;
 	const char *ref_text;
+
+	/*
+	 * ajv's schemaPath through $ref (lib/vocabularies/core/ref.ts,
+	 * lib/compile/index.ts): a $ref whose JSON pointer names a schema that
+	 * is only a $ref (no other keyword ajv validates) goes on to that one's
+	 * target; a target without any reference keyword inside is inlined, its
+	 * errors' schemaPath starting with the $ref as written; any other is a
+	 * function of its own, its paths starting at "#".
+	 */
+	bool		ajv_ref_only;	/* $ref and no keyword ajv validates beside it */
+	bool		ajv_inline_known;
+	bool		ajv_inline;		/* no reference keyword anywhere inside */
+	JsonbContainer *src;		/* the schema's JSON (compile time only) */
 	JsSchema   *dynref;
 	const char *dynref_text;
 	const char *dynref_anchor;	/* the anchor name, when it may be dynamic */

@@ -66,6 +66,15 @@ typedef struct JsV
 	int			klen,
 				kcap;
 	int			refs_crossed;
+	/*
+	 * ajv's schemaPath below the last $ref crossed (see JsSchema.ajv_inline):
+	 * sp_base (the $ref as written, or "#") stands for schema sp_anchor;
+	 * NULL: paths are the schema's JSON pointer in its resource.  sp_skip
+	 * counts the $refs of a chain ajv followed at once, still to cross.
+	 */
+	const char *sp_base;
+	const JsSchema *sp_anchor;
+	int			sp_skip;
 	bool		track_scope;
 	JsResource **scope;
 	int			slen,
@@ -114,7 +123,8 @@ static const char *const messages[][2] = {
 	[M_UNIQUE] = {"must NOT have duplicate items (items ## %s and %s are identical)",
 	"不应当有重复项 (第 %s 项和第 %s 项是重复的)"},
 	[M_MIN_CONTAINS] = {"must contain at least %s valid item(s)", "应当包含至少 %s 个有效项"},
-	[M_MAX_CONTAINS] = {"must contain at most %s valid item(s)", "应当包含至多 %s 个有效项"},
+	/* with maxContains; zh: ajv-i18n has no such text, this one is built from its minContains text */
+	[M_MAX_CONTAINS] = {"must contain at least %s and no more than %s valid item(s)", "应当包含至少 %s 个且至多 %s 个有效项"},
 	[M_DEPENDENT] = {"must have property %s when property %s is present",
 	"应当有属性 %s（当属性 %s 存在时）"},
 	[M_PROPERTY_NAME] = {"property name must be valid", "属性名 无效"},
@@ -151,7 +161,8 @@ static const char *const messages_i18n[][5] = {
 	[M_UNEVAL_PROPS] = {"darf keine unausgewerteten Attribute haben", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "must NOT have unevaluated properties", "não pode possuir propridades não avaliadas"},
 	[M_UNIQUE] = {"darf keine Duplikate enthalten (Elemente #%1$s und #%2$s sind gleich)", "no debe contener elementos duplicados, (los elementos ## %1$s y %2$s son idénticos)", "ne doit pas contenir de doublons (les éléments ## %1$s et %2$s sont identiques)", "重複するアイテムがあってはいけない（%1$sと%2$sは同じである）", "não deve ter itens duplicados (os itens ## %1$s e %2$s são idênticos)"},
 	[M_MIN_CONTAINS] = {"muss ein valides Element enthalten", "debe contener un elemento válido", "doit contenir un élément valide", "must contain a valid item", "deve conter um item válido"},
-	[M_MAX_CONTAINS] = {NULL, NULL, NULL, NULL, NULL},
+	/* ajv-i18n's contains text, which names no count, serves with maxContains too */
+	[M_MAX_CONTAINS] = {"muss ein valides Element enthalten", "debe contener un elemento válido", "doit contenir un élément valide", "must contain a valid item", "deve conter um item válido"},
 	[M_DEPENDENT] = {"muss Attribute %1$s aufweisen, wenn Attribut %2$s gesetzt ist", "debe contener las propiedades %1$s cuando la propiedad %2$s se encuentra presente", "doit avoir la propriété %1$s quand la propriété %2$s est présente", "%2$sがある場合、は%1$sをつけなければいけない", " deve ter propriedades %1$s quando a propriedade %2$s estiver presente"},
 	[M_PROPERTY_NAME] = {"Attributname ist ungültig", "la propiedad no és válida", "le nom de propriété est invalide", "property name is invalid", "o nome da propriedade é inválido"},
 	[M_NOT] = {"muss dem in \"not\" angegebenen Schema widersprechen", "no debe ser válido según el esquema en \"not\"", "est invalide selon le schéma \"not\"", "\"not\"のスキーマに従って有効としてはいけない", "não deve ser valido segundo o schema em \"not\""},
@@ -295,6 +306,77 @@ render_path(const JsSeg *segs, int n, const char *last)
 }
 
 /*
+ * A schema's JSON pointer as ajv writes it in schemaPath: the names of
+ * properties, patternProperties, dependentSchemas, dependencies and $defs
+ * are escaped as URI fragments (ajv's escapeFragment, encodeURIComponent of
+ * the JSON pointer token: "foo\tbar" is foo%09bar, "$ref" %24ref), keywords
+ * and indexes are not.
+ */
+static bool
+ajv_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		strchr("-_.!~*'()", c) != NULL;
+}
+
+static const char *
+ajv_fragment_path(const char *ptr)
+{
+	static const char *const maps[] = {"properties", "patternProperties", "dependentSchemas", "dependencies",
+	"$defs", "definitions", NULL};
+	static const char *const arrays[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items", NULL};
+	StringInfoData buf;
+	const char *p = ptr;
+	int			state = 0;		/* 0: a keyword, 1: a name, 2: an index or a keyword */
+	bool		any = false;
+
+	for (const char *c = ptr; *c && !any; c++)
+		any = *c != '/' && !ajv_unreserved((unsigned char) *c) && *c != '$';
+	if (!any && strchr(ptr, '$') == NULL)
+		return ptr;				/* nothing to escape (the usual case) */
+	initStringInfo(&buf);
+	while (*p == '/')
+	{
+		const char *seg = p + 1;
+		const char *end = strchr(seg, '/');
+		int			len = end ? (int) (end - seg) : (int) strlen(seg);
+
+		appendStringInfoChar(&buf, '/');
+		if (state == 1)
+		{
+			for (int i = 0; i < len; i++)
+			{
+				unsigned char c = (unsigned char) seg[i];
+
+				if (ajv_unreserved(c))
+					appendStringInfoChar(&buf, c);
+				else
+					appendStringInfo(&buf, "%%%02X", c);
+			}
+			state = 0;
+		}
+		else
+		{
+			appendBinaryStringInfo(&buf, seg, len);
+			if (state == 2 && len > 0 && seg[0] >= '0' && seg[0] <= '9')
+				state = 0;		/* an index of an array of schemas */
+			else
+			{
+				state = 0;
+				for (int i = 0; maps[i]; i++)
+					if ((int) strlen(maps[i]) == len && strncmp(seg, maps[i], len) == 0)
+						state = 1;
+				for (int i = 0; state == 0 && arrays[i]; i++)
+					if ((int) strlen(arrays[i]) == len && strncmp(seg, arrays[i], len) == 0)
+						state = 2;
+			}
+		}
+		p = seg + len;
+	}
+	return buf.data;
+}
+
+/*
  * Record an error of keyword "kw" of schema "s" (kw NULL: the schema itself,
  * a false boolean schema).  "params" is the JSON text of ajv's params.
  */
@@ -315,7 +397,17 @@ add_error(JsV *v, JsSchema *s, const char *kw, const char *keyword_name,
 												kw ? "/" : "", kw ? kw : "");
 	else
 		e->absolute_keyword_location = NULL;
-	e->schema_path = psprintf("#%s%s%s", s->ptr, kw ? "/" : "", kw ? kw : "");
+	e->schema_path = NULL;
+	if (v->sp_base && v->sp_anchor && v->sp_anchor->resource == s->resource)
+	{
+		/* below a $ref: ajv's base, then the path from the schema it stands for */
+		size_t		n = strlen(v->sp_anchor->ptr);
+
+		if (strncmp(s->ptr, v->sp_anchor->ptr, n) == 0 && (s->ptr[n] == '\0' || s->ptr[n] == '/'))
+			e->schema_path = psprintf("%s%s%s%s", v->sp_base, ajv_fragment_path(s->ptr + n), kw ? "/" : "", kw ? kw : "");
+	}
+	if (e->schema_path == NULL)
+		e->schema_path = psprintf("#%s%s%s", ajv_fragment_path(s->ptr), kw ? "/" : "", kw ? kw : "");
 	/* ajv names a false schema's error "<its path>/false schema" */
 	if (kw == NULL && keyword_name && strcmp(keyword_name, "false schema") == 0)
 		e->schema_path = psprintf("%s/false schema", e->schema_path);
@@ -1045,7 +1137,13 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 			}
 			else if (s->items)
 			{
-				if (s->items->is_bool && !s->items->bool_value)
+				/*
+				 * false after prefixItems (additionalItems after an items
+				 * array): one error for the array, as ajv; "items": false
+				 * alone is a false schema for each item, as ajv reports it
+				 */
+				if (s->items->is_bool && !s->items->bool_value &&
+					(s->n_prefix_items > 0 || strcmp(s->items_kw, "items") != 0))
 				{
 					ADD_ERROR(v, s, s->items_kw, NULL,
 							  psprintf("{\"limit\": %d}", s->n_prefix_items),
@@ -1076,32 +1174,60 @@ eval_array(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 		bool		saved = v->collect;
 		int64		minc = s->min_contains >= 0 && s->validation ? s->min_contains : 1;
 		int64		maxc = s->validation ? s->max_contains : -1;
+		int			saved_nerr = v->nerr;
 
+		/*
+		 * ajv's shape (lib/vocabularies/applicator/contains.ts): one error of
+		 * keyword "contains", params {minContains} (and maxContains when the
+		 * schema has it), after the errors of the items that did not match,
+		 * as far as ajv looks: it stops at the item that decides (the
+		 * minContains-th match without maxContains, the match beyond
+		 * maxContains), so later items' errors are not reported.  Every item
+		 * is still evaluated, for the annotations unevaluatedItems reads.
+		 * minContains 0 without maxContains asks nothing; minContains above
+		 * maxContains fails without looking at the items.
+		 */
+		bool		asks = !(maxc < 0 && minc == 0);
+		bool		impossible = maxc >= 0 && minc > maxc;
+		bool		decided = !asks || impossible;
+		bool		valid;
+
+		if (saved && !decided)
+			v->speculative++;	/* the items' errors may be dropped: no max_errors stop */
 		js_iter_init(&it, jc);
-		v->collect = false;
 		for (i = 0; js_iter_next_elem(&it, &e); i++)
 		{
+			bool		matched;
+
 			CHECK_FOR_INTERRUPTS();
-			if (eval(v, s->contains, &e, NULL))
+			v->collect = saved && !decided;
+			KPUSH(v, "contains");
+			IPUSH_I(v, i);
+			matched = eval(v, s->contains, &e, NULL);
+			IPOP(v);
+			KPOP(v);
+			if (matched)
 			{
 				count++;
 				if (ev && s->draft >= JS_DRAFT2020 && i < ev->nitems)
 					ev->items[i] = true;
+				if ((maxc >= 0 && count > maxc) || (maxc < 0 && count >= minc))
+					decided = true;
 			}
 		}
 		v->collect = saved;
-		if (count < minc)
+		if (saved && asks && !impossible)
+			v->speculative--;
+		valid = !asks || (!impossible && count >= minc && (maxc < 0 || count <= maxc));
+		if (valid)
+			v->nerr = saved_nerr;	/* the items that did not match are no error */
+		else
 		{
-			ADD_ERROR(v, s, s->min_contains >= 0 ? "minContains" : "contains", NULL,
-					  psprintf("{\"minContains\": " INT64_FORMAT "}", minc),
-					  msg(v, M_MIN_CONTAINS, int_text(minc), NULL));
-			FAILR();
-		}
-		if (maxc >= 0 && count > maxc)
-		{
-			ADD_ERROR(v, s, "maxContains", NULL,
-					  psprintf("{\"maxContains\": " INT64_FORMAT "}", maxc),
-					  msg(v, M_MAX_CONTAINS, int_text(maxc), NULL));
+			ADD_ERROR(v, s, "contains", NULL,
+					  maxc >= 0 ? psprintf("{\"minContains\": " INT64_FORMAT ", \"maxContains\": " INT64_FORMAT "}", minc, maxc)
+					  : psprintf("{\"minContains\": " INT64_FORMAT "}", minc),
+					  maxc >= 0 ? msg(v, M_MAX_CONTAINS, int_text(minc), int_text(maxc))
+					  : msg(v, M_MIN_CONTAINS, int_text(minc), NULL));
 			FAILR();
 		}
 	}
@@ -1148,16 +1274,65 @@ recursive_target(JsV *v, JsSchema *s)
 	return t;
 }
 
+/*
+ * ajv's schemaPath base for the $ref of schema "s" (ref.ts, resolveRef and
+ * getJsonPointer in compile/index.ts): a JSON pointer naming a schema that is
+ * only a $ref goes on to that one's target, and so on; the schema reached is
+ * inlined when it holds no reference keyword (paths start with the $ref as
+ * written), else compiled on its own (paths start at "#").
+ */
+static void
+ajv_ref_base(JsV *v, const JsSchema *s)
+{
+	const JsSchema *t = s->ref;
+	const char *text = s->ref_text;
+	int			skip = 0;
+
+	while (t && !t->is_bool && t->ajv_ref_only && t->ref && skip < 64)
+	{
+		const char *hash = strchr(text, '#');
+		const char *next = strchr(t->ref_text, '#');
+
+		/* only a JSON pointer goes on, and not to an anchor (ajv finds none there) */
+		if (hash == NULL || hash[1] != '/' || (next && next[1] != '\0' && next[1] != '/'))
+			break;
+		text = t->ref_text;
+		t = t->ref;
+		skip++;
+	}
+	v->sp_anchor = t;
+	v->sp_base = t && t->ajv_inline ? s->ref_text : "#";
+	v->sp_skip = skip;
+}
+
 static bool
-eval_ref(JsV *v, JsSchema *target, const char *kw, const JsonbValue *inst, JsEval *ev)
+eval_ref(JsV *v, JsSchema *owner, JsSchema *target, const char *kw, const JsonbValue *inst, JsEval *ev)
 {
 	bool		r;
+	const char *saved_base = v->sp_base;
+	const JsSchema *saved_anchor = v->sp_anchor;
 
+	if (v->collect && owner && owner->ref == target)
+	{
+		if (v->sp_skip > 0)
+			v->sp_skip--;		/* a step of a chain ajv followed at once */
+		else
+			ajv_ref_base(v, owner);
+	}
+	else if (v->collect)
+	{
+		/* $dynamicRef, $recursiveRef: ajv calls the target's own function, its paths start at "#" */
+		v->sp_base = "#";
+		v->sp_anchor = target;
+		v->sp_skip = 0;
+	}
 	KPUSH(v, kw);
 	v->refs_crossed++;
 	r = eval(v, target, inst, ev);
 	v->refs_crossed--;
 	KPOP(v);
+	v->sp_base = saved_base;
+	v->sp_anchor = saved_anchor;
 	return r;
 }
 
@@ -1399,11 +1574,11 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 
 	if (s->has_refs)
 	{
-		if (s->ref && !eval_ref(v, s->ref, "$ref", inst, ev))
+		if (s->ref && !eval_ref(v, s, s->ref, "$ref", inst, ev))
 			FAIL();
-		if (s->dynref && !eval_ref(v, dynamic_target(v, s), "$dynamicRef", inst, ev))
+		if (s->dynref && !eval_ref(v, NULL, dynamic_target(v, s), "$dynamicRef", inst, ev))
 			FAIL();
-		if (s->recursive_ref && !eval_ref(v, recursive_target(v, s), "$recursiveRef", inst, ev))
+		if (s->recursive_ref && !eval_ref(v, NULL, recursive_target(v, s), "$recursiveRef", inst, ev))
 			FAIL();
 	}
 
@@ -1413,10 +1588,12 @@ eval(JsV *v, JsSchema *s, const JsonbValue *inst, JsEval *ev)
 						 (s->draft == JS_DRAFT4 && inst->type == jbvNumeric &&
 						  !(s->types & JS_T_NUMBER) && !draft4_integer(inst->val.numeric))))
 		{
-			char	   *t = types_text(s->types);
+			/* ajv: params.type is the schema's "type" (a name, or the array as written) */
+			const char *t = s->type_array_names ? s->type_array_names : types_text(s->types);
 
 			ADD_ERROR(v, s, "type", NULL,
-					  psprintf("{\"type\": %s}", json_string(t, strlen(t))),
+					  s->type_array_json ? psprintf("{\"type\": %s}", s->type_array_json)
+					  : psprintf("{\"type\": %s}", json_string(t, strlen(t))),
 					  msg(v, M_TYPE, t, NULL));
 			type_failed = true;
 			FAIL();

@@ -26,6 +26,7 @@
 #define ERRCODE_LT_UNKNOWN_ROLE                  MAKE_SQLSTATE('L','T','0','0','6')
 #define ERRCODE_LT_API_ROLE_BYPASSES_RLS         MAKE_SQLSTATE('L','T','0','0','7')
 #define ERRCODE_LT_INVALID_EVENT                 MAKE_SQLSTATE('L','T','0','0','8')
+#define ERRCODE_LT_UNSUPPORTED_LOCALE            MAKE_SQLSTATE('L','T','0','0','9')
 #define ERRCODE_LT_CONTEXT_IN_PARALLEL_WORKER    MAKE_SQLSTATE('L','T','0','1','0')
 #define ERRCODE_LT_OPEN_POLICY                   MAKE_SQLSTATE('L','T','0','1','1')
 #define ERRCODE_LT_INVALID_TENANT_CONTEXT        MAKE_SQLSTATE('L','T','0','1','2')

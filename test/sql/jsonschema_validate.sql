@@ -193,3 +193,33 @@ SELECT n, lowcode.jsonschema_is_valid('{"type": "integer"}', n) AS is_int,
        lowcode.jsonschema_is_valid('{"exclusiveMinimum": 9999.5}', n) AS above_9999_5
 FROM unnest(ARRAY['0', '-0', '1.0', '-5', '-5.0001', '10000', '10000.0001', '9999.9', '1e2', '1.5e1',
                   '12345678901234567890', '-0.000001', '1e-20', '1e20', '-10000000000000000']::jsonb[]) n;
+
+-- ajv's shape (issue 15, test/t/321 compares with ajv itself): type arrays, contains, schemaPath through $ref
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword, e -> 'params' AS params, e ->> 'message' AS message
+  FROM jsonb_array_elements(lowcode.jsonschema_validate('{"type": ["string", "null", "string"]}', '1') -> 'errors') e;
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword, e -> 'params' AS params, e ->> 'message' AS message
+  FROM jsonb_array_elements(lowcode.jsonschema_validate(
+    '{"contains": {"const": 1}, "minContains": 1, "maxContains": 1}', '[2, 1, 3, 1, 4]') -> 'errors') e;
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword, e -> 'params' AS params
+  FROM jsonb_array_elements(lowcode.jsonschema_validate('{"contains": {"minimum": 5}}', '[1, 2]') -> 'errors') e;
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword, e -> 'params' AS params
+  FROM jsonb_array_elements(lowcode.jsonschema_validate('{"contains": {"minimum": 5}, "minContains": 3, "maxContains": 2}', '[9]') -> 'errors') e;
+SELECT lowcode.jsonschema_validate('{"contains": {"minimum": 5}, "minContains": 0}', '[1]') ->> 'valid' AS min0_asks_nothing,
+       lowcode.jsonschema_validate('{"contains": {"minimum": 5}}', '[1, 7]') -> 'errors' AS found_no_item_errors;
+-- $ref: inlined targets start with the $ref as written, chains of bare $refs are one step,
+-- targets holding references start at "#", anchors and names are ajv's
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword
+  FROM jsonb_array_elements(lowcode.jsonschema_validate($${
+    "$defs": {"a": {"type": "integer"}, "b": {"$ref": "#/$defs/a"}, "c": {"$ref": "#/$defs/b", "title": "c"},
+              "anch": {"$anchor": "n", "type": "string"}, "tree": {"properties": {"next": {"$ref": "#/$defs/tree"}, "v": {"type": "number"}}},
+              "withref": {"properties": {"x": {"$ref": "#/$defs/a"}, "y": {"type": "boolean"}}}},
+    "properties": {"p": {"$ref": "#/$defs/c"}, "q": {"$ref": "#n"}, "r": {"$ref": "#/$defs/tree"},
+                   "s": {"$ref": "#/$defs/withref"}, "foo\tbar": {"type": "null"}, "$ref": {"type": "null"}},
+    "patternProperties": {"^[0-9]{2,}$": {"type": "null"}},
+    "items": false}$$,
+    '{"p": "x", "q": 1, "r": {"next": {"v": "no"}}, "s": {"x": "no", "y": 1}, "foo\tbar": 1, "$ref": 1, "123": 1}') -> 'errors') e
+ ORDER BY 1, 2;
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword, e -> 'params' AS params
+  FROM jsonb_array_elements(lowcode.jsonschema_validate('{"items": false}', '[1, 2]') -> 'errors') e;
+SELECT e ->> 'instancePath' AS at, e ->> 'schemaPath' AS schema_path, e ->> 'keyword' AS keyword, e -> 'params' AS params
+  FROM jsonb_array_elements(lowcode.jsonschema_validate('{"prefixItems": [{}], "items": false}', '[1, 2]') -> 'errors') e;

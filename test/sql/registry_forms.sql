@@ -77,13 +77,39 @@ $$;
 SELECT h AS accept_language, pg_temp.msgs(json_build_object('accept-language', h)::text) AS messages
   FROM unnest(ARRAY['en', 'zh-CN', 'de-DE,de;q=0.9', 'es', 'fr-CA', 'ja', 'pt-BR', 'it;q=0.9, fr;q=0.5', 'xx, *;q=0.1']) h;
 SELECT pg_temp.msgs('{}') AS no_header;
--- the tenant's default, when the request names no language it has
+-- the tenant's default, when the request names no language it has: set by the
+-- tenant itself (its API role, in its request) with set_tenant_locale(locale)
 RESET ROLE;
-UPDATE lowcode.tenants SET settings = settings || '{"locale": "de"}' WHERE id = :'ta';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rf_api') THEN CREATE ROLE rf_api NOLOGIN; END IF;
+END $$;
+SELECT lowcode.grant_api_role('rf_api');
+SELECT lowcode.create_tenant('forms-b') AS tb \gset
+SET ROLE rf_api;
+SELECT lowcode.set_tenant_locale('de-CH') AS stored;
+SELECT settings ->> 'locale' AS own_row FROM lowcode.tenants;
 SELECT pg_temp.msgs('{}') AS tenant_default;
 SELECT pg_temp.msgs('{"accept-language": "fr"}') AS header_wins;
 SELECT set_config('request.headers', '', false) IS NOT NULL AS reset;
-UPDATE lowcode.tenants SET settings = settings - 'locale' WHERE id = :'ta';
+-- a tenant cannot set another's, nor use the operator's form; bad tags are refused, changing nothing
+SELECT pg_temp.err(format('SELECT lowcode.set_tenant_locale(%L::uuid, %L)', :'tb', 'fr')) AS other_tenant;
+SELECT pg_temp.err($$SELECT lowcode.set_tenant_locale('it')$$) AS unsupported,
+       pg_temp.err($$SELECT lowcode.set_tenant_locale('de;q=1')$$) AS not_a_tag,
+       pg_temp.err($$SELECT lowcode.set_tenant_locale('')$$) AS empty;
+SELECT pg_temp.err($$UPDATE lowcode.tenants SET settings = '{}'$$) AS direct_update, (SELECT settings ->> 'locale' FROM lowcode.tenants) AS still;
+-- NULL removes it; without a tenant context: 401
+SELECT lowcode.set_tenant_locale(NULL) IS NULL AS removed;
+SELECT settings ? 'locale' AS has_locale FROM lowcode.tenants;
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS no_tenant;
+SELECT pg_temp.err($$SELECT lowcode.set_tenant_locale('de')$$) AS without_tenant;
+SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'ta', 'sub', 'fay')::text, false) IS NOT NULL AS tenant_set;
+-- an operator sets any tenant's, in canonical form
+RESET ROLE;
+SELECT lowcode.set_tenant_locale(:'tb', 'PT_pt') AS operator_stored, lowcode.set_tenant_locale(:'ta', 'zh-TW') AS zh;
+SELECT slug, settings ->> 'locale' AS locale FROM lowcode.tenants WHERE slug IN ('forms-a', 'forms-b') ORDER BY slug;
+SELECT pg_temp.msgs('{}') AS tenant_default_zh;
+SELECT pg_temp.err($$SELECT lowcode.set_tenant_locale('00000000-0000-0000-0000-000000000000', 'de')$$) AS unknown_tenant;
+SELECT lowcode.set_tenant_locale(:'ta', NULL) IS NULL AS removed;
 -- the singular where a language has one
 SELECT lowcode.jsonschema_validate('{"minItems": 1}', '[]', '{"locale": "de"}') #>> '{errors,0,message}' AS one,
        lowcode.jsonschema_validate('{"minItems": 2}', '[]', '{"locale": "de"}') #>> '{errors,0,message}' AS other;

@@ -103,7 +103,7 @@ submit_as($claims_b, $_) for 1 .. 30;
 my $a2 = submit_as($claims_a, 2);
 my $gap = $a2->{id} - $a1->{id} - 1;
 isnt($gap, 30, "PostgREST: the gap between A's submission ids ($gap) is not B's 30 submissions");
-cmp_ok($gap, '>', 4096, 'PostgREST: submission ids are time-ordered (milliseconds << 12), not a count');
+cmp_ok($gap, '>', 4096, 'PostgREST: submission ids are time-ordered (milliseconds << 12 | lane), not a count');
 my $ev = $api->request(method => 'GET', claims => $claims_a,
 	sql => q{SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM lowcode.events WHERE type = 'registry.submission_created'});
 is($ev->{rows}[0]{n}, 2, 'PostgREST: A sees its own two submission events only');

@@ -288,6 +288,63 @@ is_deeply($h->{body}, [ { subject => 'common.address' } ], '...b sees only the g
 $h = $pg->get('/form_versions?subject=eq.leave&select=subject,version', claims => $claims{a});
 is_deeply($h->{body}, [ { subject => 'leave', version => 1 } ], 'GET /form_versions');
 
+# the author's field order everywhere a front end reads a schema (issue 15):
+# register_schema keeps the text as sent, get_schema and the views give it back
+my $signup = '{"subject": "signup", "schema": {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}, "age": {"type": "integer"}, "city": {"type": "string"}}}}';
+sub key_order { my ($raw) = @_; my @k = grep { $_ ne 'schema' } ($raw =~ /"(\w+)"\s*:\s*\{\s*"type"/g); return \@k; }
+$h = $pg->request(POST => '/rpc/register_schema', claims => $claims{a}, body => $signup);
+$r = $replay->rpc(function => 'register_schema', args => { subject => 'signup', schema => {} }, raw_body => $signup, claims => $claims{a});
+check('POST /rpc/register_schema in the author\'s order', $h, $r, status => 200);
+$h = $pg->rpc('get_schema', { subject => 'signup' }, claims => $claims{a}, method => 'GET');
+$r = $replay->rpc(function => 'get_schema', args => { subject => 'signup' }, claims => $claims{a}, method => 'GET');
+check('GET /rpc/get_schema of a form', $h, $r, status => 200);
+is_deeply(key_order($h->{content}), [qw(name email age city)], '...its fields in the author\'s order');
+is_deeply(key_order($r->{rows}[0]{body} // ''), [qw(name email age city)], '...replayed too');
+for my $view (qw(forms form_versions))
+{
+	$h = $pg->get("/$view?select=schema&subject=eq.signup", claims => $claims{a});
+	check("GET /$view?select=schema", $h, undef, status => 200);
+	is_deeply(key_order($h->{content}), [qw(name email age city)], "...the author's order in $view.schema");
+}
+$h = $pg->rpc('check_compatibility', { subject => 'signup', schema => { type => 'object' } }, claims => $claims{a});
+check('POST /rpc/check_compatibility after register_schema took json', $h, undef, status => 200);
+
+# ajv's shape over HTTP (issue 15): a type array's params, schemaPath through $ref, contains
+my $shape = { type => 'object', '$defs' => { n => { type => [ 'integer', 'null' ] } },
+	properties => { n => { '$ref' => '#/$defs/n' }, tags => { type => 'array', contains => { const => 'a' }, maxContains => 1 } } };
+$h = $pg->rpc('register_schema', { subject => 'shape', schema => $shape }, claims => $claims{a});
+check('POST /rpc/register_schema (shape)', $h, undef, status => 200);
+$h = $pg->rpc('validate', { subject => 'shape', instance => { n => 'x', tags => [ 'b', 'a', 'a' ] } }, claims => $claims{a});
+$r = $replay->rpc(function => 'validate', args => { subject => 'shape', instance => { n => 'x', tags => [ 'b', 'a', 'a' ] } }, claims => $claims{a});
+check('POST /rpc/validate: ajv\'s shape', $h, $r, status => 200);
+is_deeply([ map { join(' ', $_->{instancePath}, $_->{schemaPath}, $_->{keyword}, $json->canonical->encode($_->{params}), $_->{message}) } @{ $h->{body}{errors} } ], [
+	'/n #/$defs/n/type type {"type":["integer","null"]} must be integer,null',
+	'/tags/0 #/properties/tags/contains/const const {"allowedValue":"a"} must be equal to constant',
+	'/tags #/properties/tags/contains contains {"maxContains":1,"minContains":1} must contain at least 1 and no more than 1 valid item(s)' ],
+	'...type array params, schemaPath through $ref, contains with the non-matching item, as ajv gives them');
+is_deeply(PostgrestReplay::body($r)->{errors}, $h->{body}{errors}, '...replayed: the same errors');
+
+# the tenant's default language (issue 15): set by the tenant through PostgREST
+$h = $pg->rpc('set_tenant_locale', { locale => 'de-CH' }, claims => $claims{a});
+$r = $replay->rpc(function => 'set_tenant_locale', args => { locale => 'de-CH' }, claims => $claims{a});
+check('POST /rpc/set_tenant_locale', $h, $r, status => 200);
+is($h->{body}, 'de', '...stored in canonical form');
+my $short = { name => 'x', start_date => '2026-05-02', end_date => '2026-05-03', address => { city => 'Graz' } };
+$h = $pg->rpc('validate', { subject => 'leave', instance => { %$short, name => '' } }, claims => $claims{a});
+is($h->{body}{errors}[0]{message}, "darf nicht k\x{fc}rzer als 1 Zeichen sein", '...the tenant\'s messages are German');
+$h = $pg->request(POST => '/rpc/validate', claims => $claims{a}, headers => { 'Accept-Language' => 'fr' },
+	body => { subject => 'leave', instance => { %$short, name => '' } });
+is($h->{body}{errors}[0]{message}, "ne doit pas faire moins de 1 caract\x{e8}re", '...Accept-Language wins');
+$h = $pg->rpc('set_tenant_locale', { locale => 'it' }, claims => $claims{a});
+$r = $replay->rpc(function => 'set_tenant_locale', args => { locale => 'it' }, claims => $claims{a});
+check('POST /rpc/set_tenant_locale with an unsupported locale', $h, $r, status => 400, code => 'LT009');
+$h = $pg->rpc('set_tenant_locale', { locale => 'de' });
+check('POST /rpc/set_tenant_locale without JWT', $h, undef, status => 401, code => 'LT401');
+is($node->safe_psql('postgres', "SELECT string_agg(coalesce(settings ->> 'locale', '-'), ',' ORDER BY id = '$t{a}' DESC) FROM lowcode.tenants WHERE id IN ('$t{a}', '$t{b}')"),
+	'de,-', '...a\'s default is set, b\'s untouched');
+$h = $pg->rpc('set_tenant_locale', { locale => undef }, claims => $claims{a});
+check('POST /rpc/set_tenant_locale null: removed', $h, undef, status => 200);
+
 my $bad = { name => '', start_date => '2026-05-02', end_date => '2026-05-01', address => {} };
 $h = $pg->rpc('validate', { subject => 'leave', instance => $bad }, claims => $claims{a});
 $r = $replay->rpc(function => 'validate', args => { subject => 'leave', instance => $bad }, claims => $claims{a});

@@ -98,14 +98,17 @@ export class LowcodeClient {
     return this.request<T[]>('GET', '/forms?select=subject,latest_version,description,global&order=subject');
   }
 
-  /** The JSON Schema of a version of a subject (the latest enabled one when `version` is omitted). */
+  /**
+   * The JSON Schema of a version of a subject (the latest enabled one when `version` is omitted), in its author's
+   * key order: the api schema's get_schema is get_form (pg_lowcode 0.3.0).
+   */
   getSchema<T = Record<string, unknown>>(subject: string, version?: number): Promise<T> {
     return this.rpc<T>('get_schema', version === undefined ? { subject } : { subject, version });
   }
 
   /**
    * The schema of a version in its author's key order (the order a form shows its fields): get_form returns the
-   * text given to register_form, where getSchema's jsonb has its own key order.
+   * text as registered (register_form, or the api schema's register_schema).
    */
   getForm<T = Record<string, unknown>>(subject: string, version?: number): Promise<T> {
     return this.rpc<T>('get_form', version === undefined ? { subject } : { subject, version });
