@@ -112,6 +112,14 @@ run_tap() {
     for n in "$@"; do case "$n" in /*) files+=("$n") ;; */*) files+=("$TOP/$n") ;; *) files+=("$TOP/test/t/$n") ;; esac; done
   fi
   [ -e "${files[0]}" ] || { echo "== TAP: no tests"; return; }
+  # The scale-out tests (5NN_citus_*) need Citus in the private PostgreSQL
+  # copy: built once from ../shared/citus, cached (scripts/build-citus.sh).
+  if printf '%s\n' "${files[@]}" | grep -q '/5[0-9][0-9]_citus_[^/]*\.pl$'; then
+    if ! "$TOP/scripts/build-citus.sh"; then
+      echo "test.sh: building Citus failed" >&2
+      failed=1; summary+=("TAP: Citus build FAILED"); return
+    fi
+  fi
   rm -rf "$out"; as_server_user mkdir -p "$out"
   echo "== TAP: ${#files[@]} files"
   (cd "$out" && as_server_user env \

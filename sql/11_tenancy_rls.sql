@@ -8,6 +8,34 @@ CREATE FUNCTION lowcode.tenant_policy_expr() RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT 'tenant_id = (SELECT lowcode.current_tenant())'::text
 $$;
+-- The same for a table distributed by Citus, which refuses sub-selects in the
+-- policies of distributed tables: the plain call.  (On one node the
+-- sub-select makes current_tenant() an InitPlan evaluated once per statement;
+-- on a shard it is cached per transaction, see src/tenancy/tenancy.c.)
+CREATE FUNCTION lowcode.tenant_policy_expr(distributed boolean) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN distributed THEN 'tenant_id = lowcode.current_tenant()'::text
+              ELSE lowcode.tenant_policy_expr() END
+$$;
+
+-- How Citus distributes a relation: NULL when Citus is not installed or the
+-- relation is not a Citus table, 'reference' for a reference table, else the
+-- distribution column.
+CREATE FUNCTION lowcode.citus_distribution(rel regclass) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  d text;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE 'SELECT CASE WHEN p.partkey IS NULL THEN ''reference'' '
+          '            ELSE pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END '
+          '  FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+    INTO d USING rel;
+  RETURN d;
+END
+$$;
 
 -- A table and, when it is partitioned, every partition of it (all levels).
 CREATE FUNCTION lowcode.tenant_tree(tbl regclass) RETURNS TABLE (relid regclass)
@@ -36,11 +64,13 @@ $$;
 -- without, only what is missing is added (the partition guard).  Policies
 -- first, ALTER TABLE last: the guard fires on that ALTER TABLE and must find
 -- nothing left to do.
-CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean) RETURNS void
+-- distributed: the policy form for a table Citus distributes (or is about
+-- to: lowcode.distribute switches the policies before it distributes).
+CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean, distributed boolean) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   p record;
-  e constant text := lowcode.tenant_policy_expr();
+  e constant text := lowcode.tenant_policy_expr(distributed);
 BEGIN
   IF recreate THEN
     FOR p IN SELECT pol.polname FROM pg_policy pol
@@ -60,6 +90,13 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', rel);
   END IF;
 END
+$$;
+
+-- The form of the policies follows the (root) table's distribution.
+CREATE FUNCTION lowcode.tenant_secure_relation(rel regclass, recreate boolean) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT lowcode.tenant_secure_relation(rel, recreate,
+           lowcode.citus_distribution(coalesce(pg_catalog.pg_partition_root(rel), rel)) IS NOT NULL)
 $$;
 
 -- Event trigger: a partition created in, or attached to, the tree of a tenant
@@ -98,6 +135,7 @@ DECLARE
   con       record;
   tenant_attnum int2;
   qualified text;
+  redistribute boolean := false;
 BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005', MESSAGE = 'make_tenant_table: the table must not be NULL';
@@ -122,6 +160,19 @@ BEGIN
   IF rel.nspname IN ('lowcode', 'pg_catalog', 'information_schema') THEN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
       MESSAGE = format('make_tenant_table: %s is in a system or extension schema', qualified);
+  END IF;
+
+  -- Citus refuses ALTER TABLE on the distribution column: a table it
+  -- already distributes by tenant_id whose column needs NOT NULL or the
+  -- default is undistributed (a new table: a new oid), made a tenant table
+  -- and distributed again by lowcode.distribute (issue 17).
+  IF lowcode.citus_distribution(tbl) = 'tenant_id' AND NOT EXISTS (
+       SELECT 1 FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND a.attnotnull
+          AND pg_get_expr(d.adbin, d.adrelid) = 'lowcode.current_tenant()') THEN
+    PERFORM pg_catalog.undistribute_table(tbl);
+    tbl := qualified::regclass;
+    redistribute := true;
   END IF;
 
   -- A permissive policy that does not restrict rows to the current tenant
@@ -164,7 +215,10 @@ BEGIN
       END IF;
       EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET NOT NULL', qualified);
     END IF;
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    IF pg_get_expr((SELECT d.adbin FROM pg_attrdef d WHERE d.adrelid = tbl AND d.adnum = att.attnum), tbl)
+       IS DISTINCT FROM 'lowcode.current_tenant()' THEN
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT lowcode.current_tenant()', qualified);
+    END IF;
   END IF;
 
   SELECT a.attnum INTO tenant_attnum FROM pg_attribute a
@@ -197,6 +251,9 @@ BEGIN
                    '(through the unique violation) and prevents distributing the table by tenant_id. '
                    'Recreate it as (tenant_id, ...).';
   END LOOP;
+  IF redistribute THEN
+    PERFORM lowcode.distribute(tbl);
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lowcode.make_tenant_table(regclass, uuid) IS
@@ -205,6 +262,64 @@ COMMENT ON FUNCTION lowcode.make_tenant_table(regclass, uuid) IS
 -----------------------------------------------------------------------------
 -- isolation_report
 -----------------------------------------------------------------------------
+-- The Citus part of the report (issue 17; nothing without Citus): tenant
+-- tables that are not distributed by tenant_id or not in one co-location
+-- group, and every shard placement of each distributed tenant table, checked
+-- on its node: row security enabled and forced, the four tenant policies.
+CREATE FUNCTION lowcode.isolation_report_citus()
+RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  t record;
+  p record;
+  groups bigint;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR t IN
+    SELECT c.oid::regclass AS rel, lowcode.citus_distribution(c.oid) AS dist
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
+       AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+     ORDER BY 1
+  LOOP
+    -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
+    IF t.dist IS NULL OR t.dist <> 'tenant_id' THEN
+      RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
+        CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
+             ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
+        format('SELECT lowcode.distribute(%L)', t.rel::text);
+      CONTINUE;
+    END IF;
+    FOR p IN
+      SELECT * FROM pg_catalog.run_command_on_placements(t.rel,
+        $q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
+                  (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname LIKE 'lowcode\_tenant\_%%')
+             FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$q$)
+    LOOP
+      IF NOT p.success OR p.result IS DISTINCT FROM 'true:4' THEN
+        RETURN QUERY SELECT 'error'::text, 'shard_not_secured'::text, 'shard'::text,
+          format('%s shard %s on %s:%s', t.rel, p.shardid, p.nodename, p.nodeport),
+          CASE WHEN NOT p.success THEN format('the shard could not be checked: %s', p.result)
+               WHEN split_part(p.result, ':', 1) <> 'true' THEN 'shard placement without forced row level security: a query on its node reads every tenant''s rows'
+               ELSE format('shard placement with %s of the four tenant policies', split_part(p.result, ':', 2)) END,
+          'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.';
+      END IF;
+    END LOOP;
+  END LOOP;
+  SELECT count(DISTINCT d.colocationid) INTO groups FROM pg_dist_partition d
+   WHERE lowcode.citus_distribution(d.logicalrelid) = 'tenant_id'
+     AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = d.logicalrelid AND pol.polname = 'lowcode_tenant_select');
+  IF groups > 1 THEN
+    RETURN QUERY SELECT 'warning'::text, 'tenant_tables_not_colocated'::text, 'database'::text, current_database()::text,
+      format('the distributed tenant tables are in %s co-location groups: joins between them are not routed to one shard', groups),
+      'SELECT update_distributed_table_colocation(''<table>'', colocate_with => ''<a tenant table>'')';
+  END IF;
+END
+$$;
+
 CREATE FUNCTION lowcode.isolation_report()
 RETURNS TABLE (severity text, problem text, object_type text, object_name text, detail text, hint text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
@@ -357,6 +472,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
     FROM pg_namespace n CROSS JOIN api a
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
      AND has_schema_privilege(a.oid, n.oid, 'CREATE')
+  UNION ALL
+  SELECT * FROM lowcode.isolation_report_citus()
 $$;
 COMMENT ON FUNCTION lowcode.isolation_report() IS
   'One row per tenant-isolation problem found in this database.';
@@ -369,6 +486,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp
 DECLARE
   r record;
   g record;
+  w record;
 BEGIN
   SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
   IF NOT FOUND THEN
@@ -385,6 +503,19 @@ BEGIN
     EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
   END LOOP;
   INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;
+  -- On a Citus coordinator, the same on every worker: the shard queries run
+  -- there as this role (issue 17).  Citus has created the role there already.
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    IF pg_catalog.citus_is_coordinator() THEN
+      FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(format('SELECT lowcode.grant_api_role(%L)', role)) LOOP
+        IF NOT w.success THEN
+          RAISE EXCEPTION USING ERRCODE = 'LT014',
+            MESSAGE = format('grant_api_role: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result),
+            HINT = 'The workers need pg_lowcode and the role (Citus propagates both from the coordinator).';
+        END IF;
+      END LOOP;
+    END IF;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lowcode.grant_api_role(name) IS
@@ -393,6 +524,8 @@ REVOKE ALL ON FUNCTION lowcode.grant_api_role(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.grant_api_role(name) TO lowcode_operator;
 REVOKE ALL ON FUNCTION lowcode.make_tenant_table(regclass, uuid), lowcode.isolation_report() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.make_tenant_table(regclass, uuid), lowcode.isolation_report() TO lowcode_operator;
+REVOKE ALL ON FUNCTION lowcode.isolation_report_citus() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.isolation_report_citus() TO lowcode_operator;
 
 INSERT INTO lowcode.api_grants (object_type, object_name, privileges) VALUES
   ('FUNCTION', 'lowcode.current_tenant()', 'EXECUTE'),

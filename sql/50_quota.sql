@@ -340,6 +340,11 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'LT005',
       MESSAGE = format('attach_quota_trigger: no table %s', coalesce(tbl::oid::text, 'NULL'));
   END IF;
+  -- Citus creates triggers on a distributed table's shards only when told
+  -- that they are safe there: these count the shard's rows on its node (issue 17)
+  IF lowcode.citus_distribution(tbl) IS NOT NULL THEN
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  END IF;
   EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota AFTER INSERT OR UPDATE OR DELETE ON %s '
                  'FOR EACH ROW EXECUTE FUNCTION lowcode.quota_row_trigger()', tbl);
   EXECUTE format('CREATE OR REPLACE TRIGGER lowcode_quota_truncate AFTER TRUNCATE ON %s '

@@ -108,6 +108,8 @@ tenancy_init(void)
 							 TENANT_CONTEXT_CLAIMS,
 							 tenant_context_options,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	tenancy_context_init();
+	tenancy_router_init();
 	RegisterXactCallback(tenancy_xact_callback, NULL);
 }
 
@@ -260,6 +262,14 @@ tenant_is_active(const pg_uuid_t *id)
 	return tenancy_lookup(id, &info) && info.active;
 }
 
+/* A backend Citus opened from another node (its application_name says so). */
+static bool
+is_citus_internal_backend(void)
+{
+	return application_name != NULL &&
+		strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) == 0;
+}
+
 bool
 tenancy_current_tenant(pg_uuid_t *tenant)
 {
@@ -285,8 +295,12 @@ tenancy_current_tenant(pg_uuid_t *tenant)
 
 	if (tenancy_context_source == TENANT_CONTEXT_SESSION)
 	{
+		/*
+		 * A Citus worker has no session binding: the coordinator's
+		 * pre_request() sent it the signed context (tenancy_context.c).
+		 */
 		if (!session_bound)
-			return false;
+			return tenancy_context_tenant(tenant);
 		if (session_cache_lxid != lxid)
 		{
 			session_cache_has_tenant = tenant_is_active(&session_tenant);
@@ -300,6 +314,21 @@ tenancy_current_tenant(pg_uuid_t *tenant)
 	{
 		memcpy(tenant, &pinned_tenant, sizeof(pg_uuid_t));
 		return true;
+	}
+	else if (tenancy_context_value != NULL && tenancy_context_value[0] != '\0')
+	{
+		/* the signed context of a coordinator's pre_request() (issue 17) */
+		return tenancy_context_tenant(tenant);
+	}
+	else if (is_citus_internal_backend())
+	{
+		/*
+		 * A worker backend opened by Citus trusts only the signed context:
+		 * request.jwt.claims could have been forwarded as a SET LOCAL that
+		 * no pre_request() checked.  (application_name can be spoofed, but
+		 * only to lose the claims.)
+		 */
+		return false;
 	}
 	else
 	{

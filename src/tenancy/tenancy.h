@@ -81,6 +81,21 @@ extern void tenancy_pin_claims_tenant(const pg_uuid_t *tenant);
 /* The current tenant context; false when there is none. */
 extern bool tenancy_current_tenant(pg_uuid_t *tenant);
 
+/*
+ * The signed tenant context (tenancy_context.c, issue 17): how the tenant
+ * reaches the workers of a Citus cluster.  publish: SET LOCAL
+ * lowcode.context to the signed tenant (only with lowcode.context_secret
+ * set).  tenant: the verified tenant of lowcode.context, false when it is
+ * empty; an invalid context raises LT012.
+ */
+extern char *tenancy_context_value;
+extern void tenancy_context_init(void);
+extern void tenancy_publish_context(const pg_uuid_t *tenant);
+extern bool tenancy_context_tenant(pg_uuid_t *tenant);
+
+/* Router plans on Citus: the planner hook (tenancy_router.c, issue 17). */
+extern void tenancy_router_init(void);
+
 /* The tenancy step of lowcode.pre_request() (tenancy_request.c). */
 struct PreRequest;
 extern void tenancy_pre_request(struct PreRequest *req);
