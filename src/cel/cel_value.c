@@ -412,6 +412,8 @@ cel_is_zero_value(const CelValue *v)
 void
 cel_cost_exceeded(CelEnv *env)
 {
+	if (lc_engine_host->budget_exhausted)
+		lc_engine_host->budget_exhausted();
 	ereport(ERROR,
 			(errcode(ERRCODE_CEL_COST_EXCEEDED),
 			 errmsg("CEL expression exceeded the cost limit of " INT64_FORMAT " units",

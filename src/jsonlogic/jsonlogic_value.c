@@ -35,11 +35,15 @@ jl_charge_slow(JlContext *cx, int64 units)
 {
 	cx->cost += units;
 	if (cx->cost > cx->max_cost)
+	{
+		if (lc_engine_host->budget_exhausted)
+			lc_engine_host->budget_exhausted();
 		ereport(ERROR,
 				(errcode(ERRCODE_JSONLOGIC_COST_EXCEEDED),
 				 errmsg("JsonLogic rule exceeded its cost limit of " INT64_FORMAT " units",
 						cx->max_cost),
 				 errhint("Simplify the rule or the data, or raise lowcode.rules_max_cost.")));
+	}
 }
 
 void

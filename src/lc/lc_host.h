@@ -59,6 +59,14 @@ typedef struct LcEngineHost
 
 	/* The largest single allocation an engine may ask for, in bytes. */
 	Size		max_alloc;
+
+	/*
+	 * Called just before an engine raises its cost-exceeded error (CEL's
+	 * LR020, JsonLogic's LR103), so that the host can count it without
+	 * catching the error; NULL when the host counts nothing.  Must not
+	 * raise an error.
+	 */
+	void		(*budget_exhausted) (void);
 } LcEngineHost;
 
 /* The host the engines run in: defined by the linked implementation. */

@@ -3,8 +3,9 @@
  * lc_host_server.c
  *	  The server's implementation of the engines' host interface
  *	  (lc_host.h): regular expressions through lc_regex on PostgreSQL's
- *	  regex engine, time zones through PostgreSQL's time zone library, and
- *	  MaxAllocSize as the allocation limit.
+ *	  regex engine, time zones through PostgreSQL's time zone library,
+ *	  MaxAllocSize as the allocation limit, and budget errors counted in
+ *	  the per-tenant metrics (lowcode_rule_budget_exhausted_total).
  *
  * src/lc/ holds the project's shared libraries (see lc_host.h).
  *
@@ -16,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "lc/lc_host.h"
+#include "metrics/metrics.h"
 
 static int
 server_regex_match(LcRegexDialect dialect, const char *pattern, int plen,
@@ -57,11 +59,18 @@ server_zone_local_time(const char *zone, int64 sec, LcLocalTime *lt, char **err)
 	return true;
 }
 
+static void
+server_budget_exhausted(void)
+{
+	metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
+}
+
 static const LcEngineHost server_host = {
 	.name = "server",
 	.regex_match = server_regex_match,
 	.zone_local_time = server_zone_local_time,
 	.max_alloc = MaxAllocSize,
+	.budget_exhausted = server_budget_exhausted,
 };
 
 const LcEngineHost *const lc_engine_host = &server_host;

@@ -56,9 +56,6 @@ extern void metrics_request_admitted(const pg_uuid_t *tenant);
 /* A database worker finished one sweep (ok: without an error). */
 extern void metrics_worker_sweep(Oid dboid, TimestampTz started, TimestampTz finished, bool ok);
 
-/* Is this SQLSTATE a rule engine running out of its cost or depth budget? */
-extern bool metrics_is_budget_error(int sqlerrcode);
-
 /* Called from _PG_init(). */
 extern void metrics_init(void);
 

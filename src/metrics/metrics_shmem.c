@@ -468,15 +468,6 @@ metrics_worker_sweep(Oid dboid, TimestampTz started, TimestampTz finished, bool 
 	SpinLockRelease(&metrics_shared->worker_mutex);
 }
 
-bool
-metrics_is_budget_error(int sqlerrcode)
-{
-	return sqlerrcode == ERRCODE_CEL_COST_EXCEEDED ||
-		sqlerrcode == ERRCODE_CEL_TOO_DEEP ||
-		sqlerrcode == ERRCODE_JSONLOGIC_TOO_DEEP ||
-		sqlerrcode == ERRCODE_JSONLOGIC_COST_EXCEEDED;
-}
-
 void
 metrics_reset_all(void)
 {

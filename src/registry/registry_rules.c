@@ -696,18 +696,11 @@ eval_program(const CelProgram *prog, bool calls_sql, RuleVars *vars, CelValue *o
 
 	if (!calls_sql)
 	{
-		/* no subtransaction: a budget error is counted and goes on up */
-		PG_TRY();
-		{
-			cel_sql_eval(prog, rule_resolve, vars, out);
-		}
-		PG_CATCH();
-		{
-			if (metrics_is_budget_error(geterrcode()))
-				metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		/*
+		 * No subtransaction: an error goes on up (a budget error, LR020, is
+		 * counted in the metrics where CEL raises it, through the host).
+		 */
+		cel_sql_eval(prog, rule_resolve, vars, out);
 		return;
 	}
 	BeginInternalSubTransaction(NULL);
@@ -731,8 +724,6 @@ eval_program(const CelProgram *prog, bool calls_sql, RuleVars *vars, CelValue *o
 		CurrentResourceOwner = owner;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
-		if (metrics_is_budget_error(edata->sqlerrcode))
-			metrics_count(NULL, METRIC_RULE_BUDGET_EXHAUSTED, 1);
 		cel_make_error(out, CEL_ERR_FUNCTION_FAILED, "%s", edata->message ? edata->message : "evaluation failed");
 	}
 	PG_END_TRY();

@@ -483,6 +483,7 @@ static const LcEngineHost fuzz_host = {
 	.regex_match = fuzz_regex_match,
 	.zone_local_time = fuzz_zone_local_time,
 	.max_alloc = MaxAllocSize,
+	.budget_exhausted = NULL,	/* nothing to count */
 };
 
 const LcEngineHost *const lc_engine_host = &fuzz_host;

@@ -68,6 +68,12 @@ SET lowcode.rules_max_cost = 1;
 SELECT (lowcode.validate('metrics-form', '{"a": 1}'))->>'valid' AS valid;
 RESET lowcode.rules_max_cost;
 SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_rule%');
+-- counted where the engine raises it (its host), so direct evaluations count too
+SET lowcode.rules_max_cost = 5;
+SELECT lowcode.rule_eval('[1, 2, 3, 4, 5, 6].all(x, x > 0)', '{}');
+SELECT lowcode.jsonlogic_apply('{"all": [[1, 2, 3, 4, 5, 6], {">": [{"var": ""}, 0]}]}', '{}');
+RESET lowcode.rules_max_cost;
+SELECT * FROM pg_temp.samples('metrics-one', 'lowcode_rule_budget%');
 -- the registry's tests list every subject: remove it again
 SELECT lowcode.delete_schema('metrics-form', 1), lowcode.delete_schema('metrics-form', 1, true);
 DELETE FROM lowcode.subjects WHERE name = 'metrics-form';
