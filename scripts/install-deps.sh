@@ -10,7 +10,7 @@ packages=(
   libpcre2-dev
   # PostgREST's run-time libraries (../shared/bin/postgrest, the HTTP tests and the demo), curl for the demo
   libpq5 libgmp10 libffi8 zlib1g curl
-  prometheus-postgres-exporter   # test/t/400_metrics_exporter.pl scrapes the metrics through it
+  prometheus-postgres-exporter   # test/t/600_metrics_exporter.pl scrapes the metrics through it
 )
 # node and npm run ajv for test/t/321_ajv_agreement.pl (Debian's, unless a node is on the PATH already)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
