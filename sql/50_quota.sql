@@ -396,10 +396,66 @@ BEGIN
     FROM upd u LEFT JOIN old o ON o.tenant_id = u.tenant_id
    WHERE o.rows IS DISTINCT FROM u.rows OR o.bytes IS DISTINCT FROM u.bytes;
   PERFORM lowcode.quota_storage_reconciled();
+  -- On a Citus coordinator the counts above span every shard: the workers,
+  -- where the quota trigger fires on the shards, take the same figures
+  -- (issue 17, docs/scale-out.md).
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    IF pg_catalog.citus_is_coordinator() THEN
+      PERFORM lowcode.reconcile_storage_on_workers();
+    END IF;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lowcode.reconcile_storage() IS
-  'Recount rows and bytes per tenant in every tenant table; returns the tenants whose figures changed.';
+  'Recount rows and bytes per tenant in every tenant table; returns the tenants whose figures changed. On a Citus coordinator the workers take the same figures.';
+
+-- Citus: replace the storage figures of this node (a worker) with those the
+-- coordinator counted across the shards; tenants not named count zero.
+CREATE FUNCTION lowcode.replace_storage_figures(figures jsonb) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  n bigint;
+BEGIN
+  IF jsonb_typeof(figures) IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'replace_storage_figures: figures must be a JSON array of {"t","r","b"} objects';
+  END IF;
+  INSERT INTO lowcode.tenant_storage AS s (tenant_id, rows, bytes, updated_at, reconciled_at)
+  SELECT (f->>'t')::uuid, (f->>'r')::bigint, (f->>'b')::bigint, now(), now()
+    FROM jsonb_array_elements(figures) f
+  ON CONFLICT ON CONSTRAINT tenant_storage_pkey DO UPDATE
+    SET rows = excluded.rows, bytes = excluded.bytes, updated_at = now(), reconciled_at = now();
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE lowcode.tenant_storage s SET rows = 0, bytes = 0, updated_at = now(), reconciled_at = now()
+   WHERE NOT EXISTS (SELECT FROM jsonb_array_elements(figures) f WHERE (f->>'t')::uuid = s.tenant_id)
+     AND (s.rows <> 0 OR s.bytes <> 0);
+  PERFORM lowcode.quota_storage_reconciled();
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION lowcode.replace_storage_figures(jsonb) IS
+  'Citus worker: take the storage figures the coordinator counted across the shards (called by reconcile_storage()).';
+
+CREATE FUNCTION lowcode.reconcile_storage_on_workers() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  figures jsonb;
+  w record;
+BEGIN
+  SELECT coalesce(jsonb_agg(jsonb_build_object('t', s.tenant_id, 'r', s.rows, 'b', s.bytes)), '[]')
+    INTO figures FROM lowcode.tenant_storage s;
+  FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
+             format('SELECT lowcode.replace_storage_figures(%L::jsonb)', figures)) LOOP
+    IF NOT w.success THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT014',
+        MESSAGE = format('reconcile_storage: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result),
+        HINT = 'The workers need pg_lowcode (Citus creates it there with CREATE EXTENSION on the coordinator).';
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION lowcode.reconcile_storage_on_workers() IS
+  'Citus coordinator: send this node''s storage figures to every worker (called by reconcile_storage()).';
+REVOKE ALL ON FUNCTION lowcode.replace_storage_figures(jsonb), lowcode.reconcile_storage_on_workers() FROM PUBLIC;
 REVOKE ALL ON FUNCTION lowcode.reconcile_storage(), lowcode.attach_quota_trigger(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.reconcile_storage(), lowcode.attach_quota_trigger(regclass) TO lowcode_operator;
 

@@ -3443,3 +3443,96 @@ BEGIN
   END IF;
 END
 $$;
+
+-- issue 17: row and storage quotas on a Citus cluster: reconcile_storage() on the coordinator sends
+-- the figures it counted across the shards to the workers (sql/50_quota.sql)
+-- Recount rows and bytes per tenant from the tables themselves; the
+-- figures in shared memory are reloaded from the result at commit.
+CREATE OR REPLACE FUNCTION lowcode.reconcile_storage()
+RETURNS TABLE (tenant_id uuid, rows bigint, bytes bigint, rows_before bigint, bytes_before bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+  q text;
+BEGIN
+  SELECT string_agg(format('SELECT tenant_id, count(*) AS n, sum(pg_column_size(x.*)) AS b FROM %s x GROUP BY tenant_id', t),
+                    ' UNION ALL ')
+    INTO q FROM lowcode.quota_tables() t;
+  CREATE TEMP TABLE IF NOT EXISTS lowcode_reconcile (tenant_id uuid, rows bigint, bytes bigint) ON COMMIT DROP;
+  TRUNCATE lowcode_reconcile;
+  IF q IS NOT NULL THEN
+    EXECUTE format('INSERT INTO lowcode_reconcile SELECT tenant_id, sum(n), sum(b) FROM (%s) u GROUP BY tenant_id', q);
+  END IF;
+  RETURN QUERY
+  WITH old AS (SELECT s.tenant_id, s.rows, s.bytes FROM lowcode.tenant_storage s),
+  upd AS (
+    INSERT INTO lowcode.tenant_storage AS s (tenant_id, rows, bytes, updated_at, reconciled_at)
+    SELECT coalesce(r.tenant_id, o.tenant_id), coalesce(r.rows, 0), coalesce(r.bytes, 0), now(), now()
+      FROM lowcode_reconcile r FULL JOIN old o ON o.tenant_id = r.tenant_id
+    ON CONFLICT ON CONSTRAINT tenant_storage_pkey DO UPDATE
+      SET rows = excluded.rows, bytes = excluded.bytes, updated_at = now(), reconciled_at = now()
+    RETURNING s.tenant_id, s.rows, s.bytes)
+  SELECT u.tenant_id, u.rows, u.bytes, o.rows, o.bytes
+    FROM upd u LEFT JOIN old o ON o.tenant_id = u.tenant_id
+   WHERE o.rows IS DISTINCT FROM u.rows OR o.bytes IS DISTINCT FROM u.bytes;
+  PERFORM lowcode.quota_storage_reconciled();
+  -- On a Citus coordinator the counts above span every shard: the workers,
+  -- where the quota trigger fires on the shards, take the same figures
+  -- (issue 17, docs/scale-out.md).
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    IF pg_catalog.citus_is_coordinator() THEN
+      PERFORM lowcode.reconcile_storage_on_workers();
+    END IF;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lowcode.reconcile_storage() IS
+  'Recount rows and bytes per tenant in every tenant table; returns the tenants whose figures changed. On a Citus coordinator the workers take the same figures.';
+
+-- Citus: replace the storage figures of this node (a worker) with those the
+-- coordinator counted across the shards; tenants not named count zero.
+CREATE FUNCTION lowcode.replace_storage_figures(figures jsonb) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  n bigint;
+BEGIN
+  IF jsonb_typeof(figures) IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'replace_storage_figures: figures must be a JSON array of {"t","r","b"} objects';
+  END IF;
+  INSERT INTO lowcode.tenant_storage AS s (tenant_id, rows, bytes, updated_at, reconciled_at)
+  SELECT (f->>'t')::uuid, (f->>'r')::bigint, (f->>'b')::bigint, now(), now()
+    FROM jsonb_array_elements(figures) f
+  ON CONFLICT ON CONSTRAINT tenant_storage_pkey DO UPDATE
+    SET rows = excluded.rows, bytes = excluded.bytes, updated_at = now(), reconciled_at = now();
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE lowcode.tenant_storage s SET rows = 0, bytes = 0, updated_at = now(), reconciled_at = now()
+   WHERE NOT EXISTS (SELECT FROM jsonb_array_elements(figures) f WHERE (f->>'t')::uuid = s.tenant_id)
+     AND (s.rows <> 0 OR s.bytes <> 0);
+  PERFORM lowcode.quota_storage_reconciled();
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION lowcode.replace_storage_figures(jsonb) IS
+  'Citus worker: take the storage figures the coordinator counted across the shards (called by reconcile_storage()).';
+
+CREATE FUNCTION lowcode.reconcile_storage_on_workers() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  figures jsonb;
+  w record;
+BEGIN
+  SELECT coalesce(jsonb_agg(jsonb_build_object('t', s.tenant_id, 'r', s.rows, 'b', s.bytes)), '[]')
+    INTO figures FROM lowcode.tenant_storage s;
+  FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
+             format('SELECT lowcode.replace_storage_figures(%L::jsonb)', figures)) LOOP
+    IF NOT w.success THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT014',
+        MESSAGE = format('reconcile_storage: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result),
+        HINT = 'The workers need pg_lowcode (Citus creates it there with CREATE EXTENSION on the coordinator).';
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION lowcode.reconcile_storage_on_workers() IS
+  'Citus coordinator: send this node''s storage figures to every worker (called by reconcile_storage()).';
+REVOKE ALL ON FUNCTION lowcode.replace_storage_figures(jsonb), lowcode.reconcile_storage_on_workers() FROM PUBLIC;

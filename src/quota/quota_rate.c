@@ -222,6 +222,9 @@ quota_pre_request(PreRequest *req)
 						   psprintf("the tenant's limit is " INT64_FORMAT " requests per second with a burst of " INT64_FORMAT,
 									limits.requests_per_second, limits.request_burst),
 						   wait_us);
+	/* signed into the context for a cluster's workers (pre_request.c) */
+	req->storage_limits.max_rows = limits.max_rows < 0 ? -1 : limits.max_rows;
+	req->storage_limits.max_storage_bytes = limits.max_storage_bytes < 0 ? -1 : limits.max_storage_bytes;
 	if (quota_apply_settings)
 	{
 		apply_setting("statement_timeout", limits.statement_timeout_ms, StatementTimeout);

@@ -108,6 +108,7 @@ static void
 check_quotas(const pg_uuid_t *tenant, Relation rel)
 {
 	QuotaLimits limits;
+	TenantContextLimits signed_limits;
 	LWLock	   *lock;
 	QuotaEntry *e;
 	int64		rows,
@@ -117,7 +118,18 @@ check_quotas(const pg_uuid_t *tenant, Relation rel)
 
 	/* loaded even without a quota: tenant_stats shows the figures */
 	quota_load_storage(tenant);
-	if (!quota_entry_limits(tenant, &limits))
+	if (tenancy_context_limits(tenant, &signed_limits))
+	{
+		/*
+		 * A request's signed context (tenancy_context.c): on a Citus worker
+		 * these are the only limits there are, since its copies of the
+		 * limit tables are empty; on the node that signed them they are
+		 * the ones it loaded.
+		 */
+		limits.max_rows = signed_limits.max_rows;
+		limits.max_storage_bytes = signed_limits.max_storage_bytes;
+	}
+	else if (!quota_entry_limits(tenant, &limits))
 		return;
 	if (limits.max_rows < 0 && limits.max_storage_bytes < 0)
 		return;

@@ -45,10 +45,13 @@ lowcode_pre_request(PG_FUNCTION_ARGS)
 	req.method = pre_request_setting("request.method");
 	req.path = pre_request_setting("request.path");
 	req.read_only = (strcmp(req.method, "GET") == 0 || strcmp(req.method, "HEAD") == 0);
+	req.storage_limits.max_rows = -1;
+	req.storage_limits.max_storage_bytes = -1;
 
 	session_pre_request(&req);
 	tenancy_pre_request(&req);
 	quota_pre_request(&req);
+	tenancy_publish_context(&req.tenant.id, &req.storage_limits);
 	metrics_request_admitted(&req.tenant.id);
 
 	PG_RETURN_VOID();

@@ -12,8 +12,11 @@
  *	   tenant context, reject a request without a tenant, or with an unknown
  *	   or suspended one;
  *	3. quota_pre_request() (quota.h, quota_rate.c): tier settings, rate
- *	   limits.
- *	4. metrics_request_admitted() (metrics.h, metrics_init.c): count the
+ *	   limits; fills the tenant's storage limits;
+ *	4. tenancy_publish_context() (tenancy.h, tenancy_context.c): on a Citus
+ *	   cluster (lowcode.context_secret set), the signed context of the
+ *	   tenant and its storage limits, which Citus forwards to the workers;
+ *	5. metrics_request_admitted() (metrics.h, metrics_init.c): count the
  *	   admitted request and start its latency clock (refusals are counted
  *	   by lc_raise_http()).
  * This header holds only the request the steps share.
@@ -42,6 +45,9 @@ typedef struct PreRequest
 
 	/* Filled by the tenancy step. */
 	TenantInfo	tenant;
+
+	/* Filled by the quota step; -1 (no limit) without quotas. */
+	TenantContextLimits storage_limits;
 } PreRequest;
 
 #endif							/* PRE_REQUEST_H */

@@ -84,14 +84,23 @@ extern bool tenancy_current_tenant(pg_uuid_t *tenant);
 /*
  * The signed tenant context (tenancy_context.c, issue 17): how the tenant
  * reaches the workers of a Citus cluster.  publish: SET LOCAL
- * lowcode.context to the signed tenant (only with lowcode.context_secret
- * set).  tenant: the verified tenant of lowcode.context, false when it is
- * empty; an invalid context raises LT012.
+ * lowcode.context to the signed tenant and its storage limits (only with
+ * lowcode.context_secret set).  tenant: the verified tenant of
+ * lowcode.context, false when it is empty; an invalid context raises LT012.
+ * limits: the storage limits signed with the verified context of "tenant",
+ * false when there is no such context (then the node's own tables decide).
  */
+typedef struct TenantContextLimits
+{
+	int64		max_rows;		/* -1: no limit */
+	int64		max_storage_bytes;	/* -1: no limit */
+} TenantContextLimits;
+
 extern char *tenancy_context_value;
 extern void tenancy_context_init(void);
-extern void tenancy_publish_context(const pg_uuid_t *tenant);
+extern void tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limits);
 extern bool tenancy_context_tenant(pg_uuid_t *tenant);
+extern bool tenancy_context_limits(const pg_uuid_t *tenant, TenantContextLimits *limits);
 
 /* Router plans on Citus: the planner hook (tenancy_router.c, issue 17). */
 extern void tenancy_router_init(void);

@@ -12,12 +12,18 @@
  * (citus.propagate_set_commands = 'local') to them.
  *
  * So once pre_request() has established the tenant on the coordinator, it
- * runs SET LOCAL lowcode.context = 'v1:<tenant>:<expiry>:<hmac>' through
- * ProcessUtility, where hmac is HMAC-SHA-256 of "v1:<tenant>:<expiry>" keyed by
- * lowcode.context_secret, a superuser-only setting that every node of the
+ * runs SET LOCAL lowcode.context =
+ * 'v1:<tenant>:<expiry>:<max_rows>:<max_storage_bytes>:<hmac>' through
+ * ProcessUtility, where hmac is HMAC-SHA-256 of everything before it, keyed
+ * by lowcode.context_secret, a superuser-only setting that every node of the
  * cluster holds in its postgresql.conf.  Citus sends that SET LOCAL to
  * every worker connection of the transaction, and current_tenant() on the
  * worker verifies the signature and the expiry before it answers.
+ *
+ * The two limits are the tenant's row and storage quotas as the
+ * coordinator knows them (-1: none).  The quota trigger fires on the shard,
+ * on the worker that holds the tenant's rows, whose copies of the limit
+ * tables are empty: it enforces the signed limits instead (quota_sql.c).
  *
  * lowcode.context is an ordinary user setting (Citus opens the worker
  * connections as the request's role, which must be able to run the SET
@@ -25,7 +31,8 @@
  * A context that does not verify is an error (LT012), never an empty or a
  * different tenant.  The context is not bound to one transaction: the role
  * can read its own context and set it again later, which gives it its own
- * tenant only, until the expiry (lowcode.context_lifetime).  The
+ * tenant and the limits it had then only, until the expiry
+ * (lowcode.context_lifetime).  The
  * coordinator checked that the tenant is active when it signed; workers
  * trust that (they need no copy of lowcode.tenants).
  *
@@ -69,13 +76,14 @@ static int	context_lifetime = 3600;	/* lowcode.context_lifetime, seconds */
 static LocalTransactionId verified_lxid = InvalidLocalTransactionId;
 static char *verified_text = NULL;	/* in TopMemoryContext */
 static pg_uuid_t verified_tenant;
+static TenantContextLimits verified_limits;
 
 void
 tenancy_context_init(void)
 {
 	DefineCustomStringVariable("lowcode.context",
 							   "The signed tenant context of the request (set by lowcode.pre_request() on a Citus cluster).",
-							   "v1:<tenant>:<expiry>:<hmac>. Citus forwards it to the workers as a SET LOCAL; "
+							   "v1:<tenant>:<expiry>:<max_rows>:<max_storage_bytes>:<hmac>. Citus forwards it to the workers as a SET LOCAL; "
 							   "current_tenant() verifies it with lowcode.context_secret.",
 							   &tenancy_context_value,
 							   "",
@@ -128,11 +136,12 @@ mac_hex(const uint8 *mac, char *out)
 
 /* The signed context of a tenant, valid until now + lifetime. */
 static char *
-context_sign(const pg_uuid_t *tenant)
+context_sign(const pg_uuid_t *tenant, const TenantContextLimits *limits)
 {
 	char	   *uuid = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(tenant)));
 	int64		expiry = (int64) (timestamptz_to_time_t(GetCurrentTransactionStartTimestamp()) + context_lifetime);
-	char	   *payload = psprintf(CONTEXT_VERSION ":%s:" INT64_FORMAT, uuid, expiry);
+	char	   *payload = psprintf(CONTEXT_VERSION ":%s:" INT64_FORMAT ":" INT64_FORMAT ":" INT64_FORMAT,
+								   uuid, expiry, limits->max_rows, limits->max_storage_bytes);
 	uint8		mac[CONTEXT_HMAC_LEN];
 	char		hex[2 * CONTEXT_HMAC_LEN + 1];
 
@@ -147,7 +156,7 @@ context_sign(const pg_uuid_t *tenant)
  * it.  Only when a secret is configured.
  */
 void
-tenancy_publish_context(const pg_uuid_t *tenant)
+tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limits)
 {
 	char	   *signed_context;
 	char	   *sql;
@@ -157,7 +166,7 @@ tenancy_publish_context(const pg_uuid_t *tenant)
 
 	if (context_secret == NULL || context_secret[0] == '\0')
 		return;
-	signed_context = context_sign(tenant);
+	signed_context = context_sign(tenant, limits);
 
 	/*
 	 * Citus forwards SET LOCAL only with citus.propagate_set_commands =
@@ -198,6 +207,7 @@ tenancy_publish_context(const pg_uuid_t *tenant)
 		pfree(verified_text);
 	verified_text = MemoryContextStrdup(TopMemoryContext, signed_context);
 	memcpy(&verified_tenant, tenant, sizeof(pg_uuid_t));
+	verified_limits = *limits;
 	verified_lxid = MyProc->lxid;
 }
 
@@ -212,6 +222,22 @@ context_invalid(const char *why)
 					 "Every node of a cluster needs the same lowcode.context_secret.")));
 }
 
+/* A limit field of the context: an integer >= -1. */
+static int64
+context_limit(const char *field, const char *name)
+{
+	char	   *end;
+	int64		v;
+
+	errno = 0;
+	v = strtoi64(field, &end, 10);
+	if (errno != 0 || *end != '\0' || end == field || v < -1)
+		context_invalid(psprintf("its %s is not an integer of at least -1", name));
+	return v;
+}
+
+#define CONTEXT_FIELDS 6		/* version, tenant, expiry, 2 limits, MAC */
+
 /*
  * The tenant of the signed context, verified; false when lowcode.context is
  * empty.  A context that is set but does not verify raises LT012.
@@ -221,15 +247,16 @@ tenancy_context_tenant(pg_uuid_t *tenant)
 {
 	const char *text = tenancy_context_value;
 	char	   *copy;
-	char	   *fields[4];
+	char	   *fields[CONTEXT_FIELDS];
 	char	   *p;
 	int			n = 0;
-	char	   *payload;
+	char	   *sig;
 	uint8		mac[CONTEXT_HMAC_LEN];
 	char		hex[2 * CONTEXT_HMAC_LEN + 1];
 	int			diff = 0;
 	int64		expiry;
 	char	   *end;
+	TenantContextLimits limits;
 
 	if (text == NULL || text[0] == '\0')
 		return false;
@@ -242,7 +269,7 @@ tenancy_context_tenant(pg_uuid_t *tenant)
 		context_invalid("this node has no lowcode.context_secret to verify it with");
 
 	copy = pstrdup(text);
-	for (p = copy; n < 4; n++)
+	for (p = copy; n < CONTEXT_FIELDS; n++)
 	{
 		fields[n] = p;
 		p = strchr(p, ':');
@@ -253,23 +280,26 @@ tenancy_context_tenant(pg_uuid_t *tenant)
 		}
 		*p++ = '\0';
 	}
-	if (n != 4 || p != NULL || strcmp(fields[0], CONTEXT_VERSION) != 0)
-		context_invalid("it is not of the form v1:<tenant>:<expiry>:<signature>");
+	if (n != CONTEXT_FIELDS || p != NULL || strcmp(fields[0], CONTEXT_VERSION) != 0)
+		context_invalid("it is not of the form v1:<tenant>:<expiry>:<max_rows>:<max_storage_bytes>:<signature>");
 	if (!lc_parse_uuid(fields[1], tenant))
 		context_invalid("its tenant is not a uuid");
 	errno = 0;
 	expiry = strtoi64(fields[2], &end, 10);
 	if (errno != 0 || *end != '\0' || end == fields[2])
 		context_invalid("its expiry is not a number");
-	if (strlen(fields[3]) != 2 * CONTEXT_HMAC_LEN)
+	limits.max_rows = context_limit(fields[3], "max_rows");
+	limits.max_storage_bytes = context_limit(fields[4], "max_storage_bytes");
+	sig = fields[CONTEXT_FIELDS - 1];
+	if (strlen(sig) != 2 * CONTEXT_HMAC_LEN)
 		context_invalid("its signature does not match");
 
-	payload = psprintf("%s:%s:%s", fields[0], fields[1], fields[2]);
-	context_hmac(payload, mac);
+	/* the MAC covers the text up to its last colon */
+	context_hmac(pnstrdup(text, sig - copy - 1), mac);
 	mac_hex(mac, hex);
 	/* constant time: do not tell how many leading characters were right */
 	for (int i = 0; i < 2 * CONTEXT_HMAC_LEN; i++)
-		diff |= hex[i] ^ fields[3][i];
+		diff |= hex[i] ^ sig[i];
 	if (diff != 0)
 		context_invalid("its signature does not match");
 	if (timestamptz_to_time_t(GetCurrentTransactionStartTimestamp()) > expiry)
@@ -279,6 +309,23 @@ tenancy_context_tenant(pg_uuid_t *tenant)
 		pfree(verified_text);
 	verified_text = MemoryContextStrdup(TopMemoryContext, text);
 	memcpy(&verified_tenant, tenant, sizeof(pg_uuid_t));
+	verified_limits = limits;
 	verified_lxid = MyProc->lxid;
+	return true;
+}
+
+/*
+ * The storage limits signed with the verified context, when its tenant is
+ * "tenant"; false when lowcode.context is empty or names another tenant.
+ */
+bool
+tenancy_context_limits(const pg_uuid_t *tenant, TenantContextLimits *limits)
+{
+	pg_uuid_t	context_tenant;
+
+	if (!tenancy_context_tenant(&context_tenant) ||
+		memcmp(&context_tenant, tenant, sizeof(pg_uuid_t)) != 0)
+		return false;
+	*limits = verified_limits;
 	return true;
 }

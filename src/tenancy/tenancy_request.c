@@ -63,6 +63,5 @@ tenancy_pre_request(PreRequest *req)
 					  "Contact the platform operator.", NULL);
 	if (tenancy_context_source == TENANT_CONTEXT_CLAIMS)
 		tenancy_pin_claims_tenant(&tenant);
-	/* on a Citus cluster: the signed context for the workers (issue 17) */
-	tenancy_publish_context(&tenant);
+	/* the signed context for a Citus cluster's workers: pre_request.c */
 }

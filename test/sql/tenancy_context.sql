@@ -16,12 +16,13 @@ SELECT lowcode.pre_request();
 SELECT current_setting('lowcode.context') = '' AS no_context_published;
 ROLLBACK;
 
--- with the secret: pre_request() publishes v1:<tenant>:<expiry>:<hmac>
+-- with the secret: pre_request() publishes v1:<tenant>:<expiry>:<max_rows>:<max_storage_bytes>:<hmac>
+-- (the enterprise tier has no row or storage limit: -1)
 SET lowcode.context_secret = 'regress-secret';
 BEGIN;
 SELECT set_config('request.jwt.claims', json_build_object('tenant_id', :'ta')::text, true) IS NOT NULL AS set;
 SELECT lowcode.pre_request();
-SELECT current_setting('lowcode.context') ~ ('^v1:' || :'ta' || ':[0-9]+:[0-9a-f]{64}$') AS signed;
+SELECT current_setting('lowcode.context') ~ ('^v1:' || :'ta' || ':[0-9]+:-1:-1:[0-9a-f]{64}$') AS signed;
 SELECT current_setting('lowcode.context') AS ctx \gset
 SELECT lowcode.current_tenant() = :'ta' AS tenant_a;
 ROLLBACK;
@@ -42,12 +43,25 @@ BEGIN;
 SELECT set_config('lowcode.context', left(:'ctx', -1) || CASE WHEN right(:'ctx', 1) = '0' THEN '1' ELSE '0' END, true) IS NOT NULL AS set;
 SELECT lowcode.current_tenant();
 ROLLBACK;
+-- limits changed under the signature: the signature no longer matches
+BEGIN;
+SELECT set_config('lowcode.context', replace(:'ctx', ':-1:-1:', ':5:-1:'), true) IS NOT NULL AS set;
+SELECT lowcode.current_tenant();
+ROLLBACK;
+BEGIN;
+SELECT set_config('lowcode.context', replace(:'ctx', ':-1:-1:', ':-2:-1:'), true) IS NOT NULL AS set;
+SELECT lowcode.current_tenant();
+ROLLBACK;
+BEGIN;
+SELECT set_config('lowcode.context', replace(:'ctx', ':-1:-1:', ':-1:1e9:'), true) IS NOT NULL AS set;
+SELECT lowcode.current_tenant();
+ROLLBACK;
 BEGIN;
 SET LOCAL lowcode.context = 'v1:garbage';
 SELECT lowcode.current_tenant();
 ROLLBACK;
 BEGIN;
-SET LOCAL lowcode.context = 'v1:not-a-uuid:1:00';
+SET LOCAL lowcode.context = 'v1:not-a-uuid:1:-1:-1:00';
 SELECT lowcode.current_tenant();
 ROLLBACK;
 BEGIN;

@@ -186,14 +186,41 @@ my @statuses = map { $api->get(table => 'public.notes', claims => claims($tq))->
 is($statuses[0], 200, 'rate limit on the cluster: the first request passes');
 ok((grep { $_ == 429 } @statuses[1, 2]), 'rate limit on the cluster: a request past the burst is refused with 429');
 
+# row and storage quotas: the quota trigger fires on the shard, on a worker
+# whose limit tables are empty; it enforces the limits signed into the context
+my $tr = q_coord(q{SELECT lowcode.create_tenant('quota-rows')});
+q_coord(qq{SELECT lowcode.set_tenant_limit('$tr', 'max_rows', 2)});
+my @row_status = map {
+	$api->request(method => 'POST', path => '/notes', claims => claims($tr), read_only => 0,
+		sql => qq{insert into public.notes (body) values ('row $_') returning id})->{status}
+} 1 .. 3;
+is_deeply(\@row_status, [ 201, 201, 403 ], 'max_rows on a distributed table: the third row is refused on the worker (403)');
+$res = $api->request(method => 'POST', path => '/notes', claims => claims($tr), read_only => 0,
+	sql => q{insert into public.notes (body) values ('row 4') returning id});
+is($res->{error}{code} // $res->{error}{sqlstate}, 'LQ431', '...with LQ431 (row quota exceeded)');
+is(q_coord(qq{SELECT count(*) FROM public.notes WHERE tenant_id = '$tr'}), '2', '...and stored nothing');
+q_coord(qq{SELECT lowcode.set_tenant_limit('$tr', 'max_rows', 3)});
+$res = $api->request(method => 'POST', path => '/notes', claims => claims($tr), read_only => 0,
+	sql => q{insert into public.notes (body) values ('row 3') returning id});
+is($res->{status}, 201, 'a raised limit reaches the worker with the next request');
+# reconcile_storage() on the coordinator counts across the shards and gives the workers the figures
+q_coord(q{SELECT count(*) FROM lowcode.reconcile_storage()});
+for my $w (@workers)
+{
+	is($w->safe_psql('postgres', qq{SELECT rows FROM lowcode.tenant_storage WHERE tenant_id = '$tr'}), '3',
+		'reconcile_storage() gave ' . $w->name . ' the tenant\'s row count');
+}
+
 # --- the signed context cannot be forged or bent
 my $ctx_sql = q{select current_setting('lowcode.context') AS ctx};
 $res = $api->request(method => 'GET', claims => claims($ta), sql => $ctx_sql);
 my $ctx = $res->{rows}[0]{ctx};
-like($ctx, qr/^v1:\Q$ta\E:\d+:[0-9a-f]{64}$/, 'pre_request() set the signed context');
+is(q_coord(qq{SELECT max_rows || ':' || max_storage_bytes FROM lowcode.quota_effective_limits('$ta')}), '10000:104857600',
+	'tenant A has the free tier\'s row and storage limits');
+like($ctx, qr/^v1:\Q$ta\E:\d+:10000:104857600:[0-9a-f]{64}$/, 'pre_request() set the signed context (tenant, expiry, row and storage limits)');
 (my $forged = $ctx) =~ s/\Q$ta\E/$tb/;
 for my $case ([ 'another tenant under A\'s signature', $forged ], [ 'garbage', 'v1:x' ],
-	[ 'a made-up signature', "v1:$tb:9999999999:" . ('0' x 64) ])
+	[ 'a made-up signature', "v1:$tb:9999999999:-1:-1:" . ('0' x 64) ])
 {
 	my ($label, $value) = @$case;
 	$res = $api->request(method => 'GET', claims => claims($ta),
@@ -213,6 +240,11 @@ like($err, qr/invalid tenant context.*\n.*signature does not match/, 'a worker r
 ($rc, $out, $err) = $workers[0]->psql('postgres', qq{SET lowcode.context = '$ctx'; SELECT lowcode.current_tenant()},
 	extra_params => [ '-U', 'authenticated' ]);
 is($out, $ta, 'the genuine context verifies on a worker (for its own tenant only)');
+# a raised limit under the old signature does not verify
+$ctx =~ /^(v1:[^:]+:\d+):10000:104857600:([0-9a-f]{64})$/ or die "unexpected context $ctx";
+($rc, $out, $err) = $workers[0]->psql('postgres', qq{SET lowcode.context = '$1:1000000:-1:$2'; SELECT lowcode.current_tenant()},
+	extra_params => [ '-U', 'authenticated' ]);
+like($err, qr/signature does not match/, 'a worker refuses a context whose limits were changed');
 
 # claims set by the API role after pre_request(): the coordinator keeps the
 # pinned tenant, the workers the signed one
