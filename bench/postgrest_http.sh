@@ -18,16 +18,21 @@
 #   submit   POST /rpc/submit               a validated form submission (201 path: valid data, one row written)
 # Add a kind in request_def() below (HTTP method, path, body, and the replayed SQL statement).
 #
+# With --appserver, each run also drives the app server a team would write instead (bench/appserver:
+# Node.js, fastify + ajv + pg, node:cluster with one process per CPU, the same total pool) with the
+# same wrk load, and prints its requests per second, p99 and p99.9 beside PostgREST's, and the ratio.
+#
 # Usage: bench/postgrest_http.sh [--seconds 10] [--connections "1 16 64"] [--requests "read submit"]
-#                                [--sessions "off on"] [--pool 10] [--target URL]
+#                                [--sessions "off on"] [--pool 10] [--target URL] [--appserver]
 #   --target URL   run the HTTP side against another server (same database, same JWTs in
 #                  $BENCH_DIR/scripts/tokens-*.txt, signed with $BENCH_DIR/jwt-secret) instead of PostgREST
+#   --appserver    also measure bench/appserver (needs node and npm; npm ci installs its pinned packages)
 # Loopback only; every run is bounded by --seconds. The machine is shared: compare ratios.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55460}
 source "$(dirname "$0")/common.sh"
 
-SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=
+SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=; APPSERVER=
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift ;;
@@ -36,7 +41,8 @@ while [ $# -gt 0 ]; do
     --sessions) SESSIONS=$2; shift ;;
     --pool) POOL=$2; shift ;;
     --target) TARGET=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --appserver) APPSERVER=1 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "postgrest_http.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -89,6 +95,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON api.notes TO authenticated;
 INSERT INTO api.notes (tenant_id, title, body)
 SELECT ('00000000-0000-0000-0000-' || lpad(t::text, 12, '0'))::uuid, 'note ' || n, repeat('x', 200)
   FROM generate_series(1, $TENANTS) t, generate_series(1, $ROWS) n ORDER BY t, n;
+BEGIN;
+SET LOCAL lowcode.registry_scope = global;   -- a global form: every tenant submits to it
 SELECT lowcode.register_schema('order', '{
   "type": "object", "additionalProperties": false,
   "required": ["customer", "email", "quantity", "delivery"],
@@ -98,6 +106,7 @@ SELECT lowcode.register_schema('order', '{
                  "delivery": {"type": "string", "format": "date"},
                  "notes": {"type": "string", "maxLength": 1000}},
   "x-rules": [{"rule": "quantity <= 100", "message": "at most 100 per order", "path": "/quantity"}]}');
+COMMIT;
 VACUUM ANALYZE;
 SQL
 
@@ -115,15 +124,48 @@ JWT_SECRET=$SECRET TENANTS=$TENANTS N=$((TENANTS * PER_TENANT_SESSIONS)) perl -M
     printf $on "%d %s\n", $t, jwt(sprintf(q({"role":"authenticated","tenant_id":"%s","sid":"00000000-0000-4000-8000-%012d"}), tid($t), $k)) }
 ' "$W"
 
+# The app server: its own table, a role that reads sessions and notes without RLS (the app filters
+# by tenant itself), one process per CPU sharing the pool size PostgREST gets.
+APP_URL=; APP_PIDFILE=$BENCH_DIR/appserver.pid
+if [ -n "$APPSERVER" ]; then
+  node_deps appserver
+  bpsql -d postgres >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE ROLE appserver LOGIN BYPASSRLS;
+CREATE SCHEMA app AUTHORIZATION appserver;
+CREATE TABLE app.submissions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id uuid NOT NULL,
+  subject text NOT NULL, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted',
+  created_at timestamptz NOT NULL DEFAULT now());
+ALTER TABLE app.submissions OWNER TO appserver;
+GRANT USAGE ON SCHEMA lowcode, api TO appserver;
+GRANT SELECT ON lowcode.sessions, api.notes TO appserver;
+SQL
+  APP_WORKERS=$(nproc); APP_PORT=$(free_http_port)
+  SCHEMA_JSON=$(bpsql -d postgres -Atc "SELECT schema - 'x-rules' FROM lowcode.schema_versions WHERE subject = 'order'")
+  as_server_user env APP_PORT="$APP_PORT" APP_PGHOST="$BENCH_DIR" APP_PGPORT="$BENCH_PORT" APP_PGUSER=appserver \
+    APP_PGDATABASE=postgres APP_POOL=$(( (POOL + APP_WORKERS - 1) / APP_WORKERS )) APP_WORKERS="$APP_WORKERS" \
+    APP_JWT_SECRET="$(cat "$BENCH_DIR/jwt-secret")" APP_SCHEMA="$SCHEMA_JSON" \
+    sh -c "nohup node '$TOP/bench/appserver/server.js' >>'$BENCH_DIR/appserver.log' 2>&1 & echo \$! > '$APP_PIDFILE'"
+  APP_URL=http://127.0.0.1:$APP_PORT
+  for _ in $(seq 150); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$APP_URL/ready")" = 200 ] && break
+    sleep 0.1
+  done
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$APP_URL/ready")" = 200 ] ||
+    { echo "postgrest_http.sh: the app server is not ready; see $BENCH_DIR/appserver.log" >&2; cat "$BENCH_DIR/appserver.log" >&2; exit 1; }
+fi
+app_stop() { [ -f "$APP_PIDFILE" ] && kill "$(cat "$APP_PIDFILE")" 2>/dev/null; rm -f "$APP_PIDFILE"; return 0; }
+
 if [ -z "$TARGET" ]; then
   postgrest_start "$PGRST" "$BENCH_DIR" "postgresql://authenticator@/postgres?host=$BENCH_DIR&port=$BENCH_PORT" "$SECRET" \
     "db-pool = $POOL
 log-level = \"error\""
-  trap 'postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
+  trap 'app_stop; postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
   TARGET=$POSTGREST_URL
   TARGET_NAME="PostgREST $("$PGRST" --version | sed 's/^PostgREST //') (db-pool $POOL)"
 else
   TARGET_NAME=$TARGET
+  trap 'app_stop; bench_stop' EXIT
 fi
 
 SEARCH_PATH="'\"api\", \"public\", \"lowcode\"'"
@@ -182,8 +224,11 @@ echo
 echo "HTTP: $TARGET_NAME at $TARGET, wrk $(threads 2) threads at most; pgbench: prepared, -j $(threads 2) at most."
 echo "${SECS}s per run; latencies in microseconds. Shared 2-vCPU machine: wrk, PostgREST and PostgreSQL share it"
 echo "(load average at start: $(cut -d' ' -f1-3 /proc/loadavg)). pgrst us/req: PostgREST's own CPU time per request."
-printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s\n" request sessions conns \
+[ -n "$APP_URL" ] && echo "app: bench/appserver ($APP_WORKERS node processes, fastify + ajv + pg, pool $POOL in all) at $APP_URL"
+printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s" request sessions conns \
   "http rps" p50 p99 p99.9 "pgrst us/req" "pgb tps" p50 p99 p99.9 "ratio"
+[ -n "$APP_URL" ] && printf " | %9s %8s %8s | %9s" "app rps" p99 p99.9 "http/app"
+echo
 for kind in $KINDS; do
   for sess in $SESSIONS; do
     write_pgbench "$kind" "$sess"
@@ -197,16 +242,28 @@ for kind in $KINDS; do
       eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/h_\1=/g')"
       cpu1=$(pgrst_cpu_ms)
       pgrst_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${h_requests:-0}" 'BEGIN { print (n > 0 ? (b - a) * 1000 / n : 0) }')
+      bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
       # pgbench side
       (cd "$W" && as_server_user rm -f pgbench_log.*)
       ptps=$(cd "$W" && as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U authenticator -M prepared \
                -c "$c" -j "$(threads "$c")" -T "$SECS" -l -f "$W/$kind-$sess.sql" postgres 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
       read -r p50 p99 p999 < <(cd "$W" && cat pgbench_log.* | awk '{print $3}' | percentiles)
-      bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
+      # the app server, same load
+      unset a_requests a_errors a_non2xx a_rps a_p50_us a_p99_us a_p999_us
+      if [ -n "$APP_URL" ]; then
+        out=$(WRK_METHOD=$METHOD WRK_PATH=$PATH_T WRK_BODY=$BODY_T WRK_TOKENS=$W/tokens-$sess.txt WRK_ROWS=$ROWS \
+              wrk -t "$(threads "$c")" -c "$c" -d "${SECS}s" --timeout 5s -s "$TOP/bench/wrk_mix.lua" "$APP_URL" 2>&1 | grep '^RESULT' || true)
+        eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/a_\1=/g')"
+        [ "${a_errors:-1}" != 0 ] || [ "${a_non2xx:-1}" != 0 ] && bad="$bad (app errors ${a_errors:-?}, non-2xx ${a_non2xx:-?})"
+      fi
       awk -v k="$kind" -v s="$sess" -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
-          -v pu="$pgrst_us" -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" 'BEGIN {
-        printf "%-7s %-8s %5d | %9.0f %8d %8d %8d %12.0f | %9.0f %8d %8d %8d | %6.2f%s\n", k, s, c, hr, h50, h99, h999, pu, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0), bad }'
+          -v pu="$pgrst_us" -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" \
+          -v app="$APP_URL" -v ar="${a_rps:-0}" -v a99="${a_p99_us:-0}" -v a999="${a_p999_us:-0}" 'BEGIN {
+        printf "%-7s %-8s %5d | %9.0f %8d %8d %8d %12.0f | %9.0f %8d %8d %8d | %6.2f", k, s, c, hr, h50, h99, h999, pu, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0)
+        if (app != "") printf " | %9.0f %8d %8d | %9.2f", ar, a99, a999, (ar > 0 ? hr / ar : 0)
+        printf "%s\n", bad }'
     done
   done
 done
 echo "ratio = HTTP requests per second / pgbench transactions per second for the same request."
+[ -n "$APP_URL" ] && echo "http/app = PostgREST + pg_lowcode requests per second / the app server's, same wrk load."
