@@ -46,6 +46,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/datetime.h"
@@ -69,8 +70,6 @@ static const char *record_sql =
 " VALUES ($1, $10, 'registry.' OPERATOR(pg_catalog.||) $5, $8 OPERATOR(pg_catalog.||) "
 "pg_catalog.jsonb_build_object('subject', $6, 'version', $7), $9)";
 
-static char *registry_json_quote(Datum t);
-
 static int
 attno_of(TupleDesc td, const char *name)
 {
@@ -81,6 +80,87 @@ attno_of(TupleDesc td, const char *name)
 	return n;
 }
 
+
+/* ---------------------------------------------------------------------
+ * Small jsonb objects built in place (issue 21): details, payload and the
+ * result of submit were JSON texts parsed by jsonb_in, or jsonb_build_object
+ * calls that look up each argument's output function; the same values.
+ * --------------------------------------------------------------------- */
+typedef struct JbObj
+{
+	JsonbParseState *st;
+} JbObj;
+
+static void
+jb_begin(JbObj *o)
+{
+	o->st = NULL;
+	pushJsonbValue(&o->st, WJB_BEGIN_OBJECT, NULL);
+}
+
+static void
+jb_key(JbObj *o, const char *k)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) k;
+	v.val.string.len = strlen(k);
+	pushJsonbValue(&o->st, WJB_KEY, &v);
+}
+
+static void
+jb_text(JbObj *o, const char *k, Datum t, bool isnull)
+{
+	JsonbValue	v;
+
+	jb_key(o, k);
+	if (isnull)
+		v.type = jbvNull;
+	else
+	{
+		text	   *tt = DatumGetTextPP(t);
+
+		v.type = jbvString;
+		v.val.string.val = VARDATA_ANY(tt);
+		v.val.string.len = VARSIZE_ANY_EXHDR(tt);
+	}
+	pushJsonbValue(&o->st, WJB_VALUE, &v);
+}
+
+static void
+jb_int(JbObj *o, const char *k, int64 i, bool isnull)
+{
+	JsonbValue	v;
+
+	jb_key(o, k);
+	if (isnull)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(i);
+	}
+	pushJsonbValue(&o->st, WJB_VALUE, &v);
+}
+
+static void
+jb_timestamptz(JbObj *o, const char *k, Datum ts)
+{
+	JsonbValue	v;
+
+	jb_key(o, k);
+	v.type = jbvString;
+	v.val.string.val = JsonEncodeDateTime(NULL, ts, TIMESTAMPTZOID, NULL);
+	v.val.string.len = strlen(v.val.string.val);
+	pushJsonbValue(&o->st, WJB_VALUE, &v);
+}
+
+static Datum
+jb_end(JbObj *o)
+{
+	return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&o->st, WJB_END_OBJECT, NULL)));
+}
 
 /* ---------------------------------------------------------------------
  * Writing the two rows without the executor (issue 21)
@@ -251,7 +331,7 @@ direct_insert(Relation rel, int ncols, const AttrNumber *map, const Datum *value
  * saved plan.
  */
 static bool
-record_direct(Datum *args, char *spi_nulls, const char *event_type)
+record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id, Datum status)
 {
 	Oid			nsp = get_namespace_oid("lowcode", false);
 	Oid			audit_rel = get_relname_relid("registry_audit", nsp);
@@ -297,13 +377,17 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type)
 		n[9] = spi_nulls[8] == 'n';
 		direct_insert(ra, AUDIT_NCOLS, amap, v, n);
 
-		/* payload: details || {"subject", "version"} (as the SQL's jsonb concatenation) */
-		payload = DirectFunctionCall2(jsonb_concat, args[7],
-									  DirectFunctionCall1(jsonb_in, CStringGetDatum(spi_nulls[6] == 'n' ?
-														psprintf("{\"subject\": %s, \"version\": null}",
-																 registry_json_quote(args[5])) :
-														psprintf("{\"subject\": %s, \"version\": %d}",
-																 registry_json_quote(args[5]), DatumGetInt32(args[6])))));
+		/* payload: details || {"subject", "version"} (what the SQL's jsonb concatenation gives) */
+		{
+			JbObj		o;
+
+			jb_begin(&o);
+			jb_int(&o, "id", sub_id, false);
+			jb_text(&o, "status", status, false);
+			jb_text(&o, "subject", args[5], false);
+			jb_int(&o, "version", spi_nulls[6] == 'n' ? 0 : DatumGetInt32(args[6]), spi_nulls[6] == 'n');
+			payload = jb_end(&o);
+		}
 		/* tenant_id, id, type, payload, trace_id, created_at, deadline */
 		v[0] = args[0];
 		n[0] = false;
@@ -331,16 +415,6 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type)
 	return ok;
 }
 
-/* a text datum as a JSON string */
-static char *
-registry_json_quote(Datum t)
-{
-	StringInfoData b;
-
-	initStringInfo(&b);
-	escape_json(&b, TextDatumGetCString(t));
-	return b.data;
-}
 
 PG_FUNCTION_INFO_V1(lowcode_submissions_record_row);
 
@@ -361,7 +435,7 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 	const char *action;
 	const char *actor_sub;
 	const char *trace;
-	StringInfoData details;
+	Datum		details;
 	Datum		args[RECORD_NARGS];
 	char		nulls[RECORD_NARGS];
 	int64		audit_id,
@@ -395,10 +469,14 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 	status = heap_getattr(tup, attno_of(td, "status"), td, &isnull);
 
 	/* details: {"id": <id>, "status": <status>} */
-	initStringInfo(&details);
-	appendStringInfo(&details, "{\"id\": " INT64_FORMAT ", \"status\": ", DatumGetInt64(sub_id));
-	escape_json(&details, TextDatumGetCString(status));
-	appendStringInfoChar(&details, '}');
+	{
+		JbObj		o;
+
+		jb_begin(&o);
+		jb_int(&o, "id", DatumGetInt64(sub_id), false);
+		jb_text(&o, "status", status, false);
+		details = jb_end(&o);
+	}
 
 	actor_sub = registry_actor_sub();
 	trace = registry_trace_id();
@@ -415,7 +493,7 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 	args[5] = subject;
 	args[6] = version;
 	nulls[6] = version_null ? 'n' : ' ';
-	args[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(details.data));
+	args[7] = details;
 	args[8] = trace ? CStringGetTextDatum(trace) : (Datum) 0;
 	nulls[8] = trace ? ' ' : 'n';
 	args[9] = Int64GetDatum(event_id);
@@ -427,7 +505,7 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 				 errmsg("new row violates row-level security policy for table \"%s\"",
 						RelationGetRelationName(tg->tg_relation))));
 
-	if (record_direct(args, nulls, psprintf("registry.%s", action)))
+	if (record_direct(args, nulls, psprintf("registry.%s", action), DatumGetInt64(sub_id), status))
 	{
 		events_queue(DatumGetUUIDP(tenant), event_id, psprintf("registry.%s", action));
 		return PointerGetDatum(NULL);
@@ -526,6 +604,7 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		result;
 	pg_uuid_t	tenant;
+	MemoryContext caller = CurrentMemoryContext;
 
 	/* A submission always belongs to a tenant: say so (issue 13, item 8). */
 	if (!tenancy_current_tenant(&tenant))
@@ -546,8 +625,7 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	{
 		Oid			types[3] = {TEXTOID, JSONBOID, INT4OID};
 		SPIPlanPtr	p = SPI_prepare("INSERT INTO lowcode.submissions (subject, data, version) VALUES ($1, $2, $3)"
-									" RETURNING pg_catalog.jsonb_build_object('id', id, 'subject', subject,"
-									" 'version', version, 'status', status, 'created_at', created_at)",
+									" RETURNING id, subject, version, status, created_at",
 									3, types);
 
 		if (p == NULL)
@@ -559,8 +637,31 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	ret = SPI_execute_plan(submit_plan, args, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "submit: the insert returned %s", SPI_result_code_string(ret));
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	result = SPI_datumTransfer(result, false, -1);
+	{
+		/* jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status, 'created_at', created_at) */
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	rd = SPI_tuptable->tupdesc;
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		JbObj		o;
+		Datum		d;
+
+		jb_begin(&o);
+		d = SPI_getbinval(row, rd, 1, &isnull);
+		jb_int(&o, "id", isnull ? 0 : DatumGetInt64(d), isnull);
+		d = SPI_getbinval(row, rd, 2, &isnull);
+		jb_text(&o, "subject", d, isnull);
+		d = SPI_getbinval(row, rd, 3, &isnull);
+		jb_int(&o, "version", isnull ? 0 : DatumGetInt32(d), isnull);
+		d = SPI_getbinval(row, rd, 4, &isnull);
+		jb_text(&o, "status", d, isnull);
+		d = SPI_getbinval(row, rd, 5, &isnull);
+		if (isnull)
+			jb_int(&o, "created_at", 0, true);
+		else
+			jb_timestamptz(&o, "created_at", d);
+		result = jb_end(&o);
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
