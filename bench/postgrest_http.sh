@@ -19,15 +19,19 @@
 # Add a kind in request_def() below (HTTP method, path, body, and the replayed SQL statement).
 #
 # Usage: bench/postgrest_http.sh [--seconds 10] [--connections "1 16 64"] [--requests "read submit"]
-#                                [--sessions "off on"] [--pool 10] [--target URL]
+#                                [--sessions "off on"] [--pool 10] [--target URL] [--appserver]
 #   --target URL   run the HTTP side against another server (same database, same JWTs in
 #                  $BENCH_DIR/scripts/tokens-*.txt, signed with $BENCH_DIR/jwt-secret) instead of PostgREST
+#   --appserver    also run every submit (sessions off) against bench/appserver (Node: fastify + ajv + pg,
+#                  db pool --pool, npm ci on first use), right after PostgREST's run at the same number of
+#                  connections: a row "submit-app" (its own CPU per request in the pgrst column, ratio to
+#                  PostgREST's requests per second) (issue 21)
 # Loopback only; every run is bounded by --seconds. The machine is shared: compare ratios.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55460}
 source "$(dirname "$0")/common.sh"
 
-SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=
+SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=; APPSERVER=
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift ;;
@@ -36,7 +40,8 @@ while [ $# -gt 0 ]; do
     --sessions) SESSIONS=$2; shift ;;
     --pool) POOL=$2; shift ;;
     --target) TARGET=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --appserver) APPSERVER=1 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "postgrest_http.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -89,6 +94,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON api.notes TO authenticated;
 INSERT INTO api.notes (tenant_id, title, body)
 SELECT ('00000000-0000-0000-0000-' || lpad(t::text, 12, '0'))::uuid, 'note ' || n, repeat('x', 200)
   FROM generate_series(1, $TENANTS) t, generate_series(1, $ROWS) n ORDER BY t, n;
+SET lowcode.registry_scope = global;   -- the form is global, registered by the operator on purpose
 SELECT lowcode.register_schema('order', '{
   "type": "object", "additionalProperties": false,
   "required": ["customer", "email", "quantity", "delivery"],
@@ -124,6 +130,33 @@ log-level = \"error\""
   TARGET_NAME="PostgREST $("$PGRST" --version | sed 's/^PostgREST //') (db-pool $POOL)"
 else
   TARGET_NAME=$TARGET
+fi
+
+APP_URL=; APP_PID=
+if [ -n "$APPSERVER" ]; then
+  # the app server's tables: the same three rows per submission as lowcode.submit writes
+  bpsql -d postgres >/dev/null <<'SQL'
+CREATE SCHEMA app;
+CREATE TABLE app.submissions (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, subject text NOT NULL,
+  version integer, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted', created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
+CREATE INDEX ON app.submissions (tenant_id, subject, version);
+CREATE TABLE app.audit (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL DEFAULT now(),
+  actor text NOT NULL, action text NOT NULL, subject text, version integer, details jsonb NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE app.events (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, type text NOT NULL, payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
+SQL
+  [ -d "$TOP/bench/appserver/node_modules" ] || (cd "$TOP/bench/appserver" && npm ci --no-audit --no-fund >/dev/null)
+  rm -f "$BENCH_DIR/appserver.port"
+  PORT=0 READY_FILE=$BENCH_DIR/appserver.port JWT_SECRET_FILE=$BENCH_DIR/jwt-secret SUBJECT=order POOL=$POOL \
+    PGHOST=$BENCH_DIR PGPORT=$BENCH_PORT PGUSER=postgres PGDATABASE=postgres \
+    node "$TOP/bench/appserver/server.js" >"$BENCH_DIR/appserver.log" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 100); do [ -s "$BENCH_DIR/appserver.port" ] && break; sleep 0.1; done
+  [ -s "$BENCH_DIR/appserver.port" ] || { echo "the app server did not start:"; cat "$BENCH_DIR/appserver.log"; exit 1; }
+  APP_URL=http://127.0.0.1:$(cat "$BENCH_DIR/appserver.port")
+  trap 'kill "$APP_PID" 2>/dev/null || true; postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
+  echo "app server: Node $(node --version) fastify + ajv + pg (pool $POOL) at $APP_URL"
 fi
 
 SEARCH_PATH="'\"api\", \"public\", \"lowcode\"'"
@@ -177,6 +210,7 @@ PGRST_PID=$(cat "$BENCH_DIR/postgrest.pid" 2>/dev/null || true)
 [ -n "$PGRST_PID" ] && [ "$TARGET_NAME" = "$TARGET" ] && PGRST_PID=
 TICK=$(getconf CLK_TCK)
 pgrst_cpu_ms() { [ -n "$PGRST_PID" ] && awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$PGRST_PID/stat" || echo 0; }
+app_cpu_ms() { awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$APP_PID/stat"; }
 
 echo
 echo "HTTP: $TARGET_NAME at $TARGET, wrk $(threads 2) threads at most; pgbench: prepared, -j $(threads 2) at most."
@@ -206,7 +240,23 @@ for kind in $KINDS; do
       awk -v k="$kind" -v s="$sess" -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
           -v pu="$pgrst_us" -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" 'BEGIN {
         printf "%-7s %-8s %5d | %9.0f %8d %8d %8d %12.0f | %9.0f %8d %8d %8d | %6.2f%s\n", k, s, c, hr, h50, h99, h999, pu, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0), bad }'
+      if [ -n "$APP_URL" ] && [ "$kind" = submit ] && [ "$sess" = off ]; then
+        # the app server, right after PostgREST, same connections, callers and bodies
+        prest_rps=${h_rps:-0}
+        unset h_requests h_errors h_non2xx h_rps h_p50_us h_p99_us h_p999_us
+        cpu0=$(app_cpu_ms)
+        out=$(WRK_METHOD=$METHOD WRK_PATH=$PATH_T WRK_BODY=$BODY_T WRK_TOKENS=$W/tokens-$sess.txt WRK_ROWS=$ROWS \
+              wrk -t "$(threads "$c")" -c "$c" -d "${SECS}s" --timeout 5s -s "$TOP/bench/wrk_mix.lua" "$APP_URL" 2>&1 | grep '^RESULT' || true)
+        eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/h_\1=/g')"
+        cpu1=$(app_cpu_ms)
+        app_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${h_requests:-0}" 'BEGIN { print (n > 0 ? (b - a) * 1000 / n : 0) }')
+        bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
+        awk -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
+            -v pu="$app_us" -v pr="$prest_rps" -v bad="$bad" 'BEGIN {
+          printf "%-16s %5d | %9.0f %8d %8d %8d %12.0f | %9s %8s %8s %8s | %6.2f%s\n", "submit-app off", c, hr, h50, h99, h999, pu, "-", "-", "-", "-", (hr > 0 ? pr / hr : 0), bad }'
+      fi
     done
   done
 done
-echo "ratio = HTTP requests per second / pgbench transactions per second for the same request."
+echo "ratio = HTTP requests per second / pgbench transactions per second for the same request;"
+echo "for submit-app: PostgREST's requests per second / the app server's (both over HTTP, one after the other)."
