@@ -100,15 +100,13 @@ bench_spinners_stop() {
   return 0
 }
 
-# The Node.js packages of a folder of bench/ (default bench/ajv: ajv, SchemaStore's
-# parsers; bench/appserver: fastify, ajv, pg), pinned in its package-lock.json:
-# installed with npm ci when node_modules does not match.
+# The Node.js packages of bench/ajv (ajv, SchemaStore's parsers), pinned in its
+# package-lock.json: installed with npm ci when node_modules does not match.
 node_deps() {
   command -v node >/dev/null && command -v npm >/dev/null ||
     { echo "node and npm are needed (LOWCODE_WITH_BENCH=1 scripts/install-deps.sh installs them)" >&2; exit 1; }
-  local d=$TOP/bench/${1:-ajv}
+  local d=$TOP/bench/ajv
   if ! cmp -s <(sed 1,3d "$d/package-lock.json") <(sed 1,3d "$d/node_modules/.package-lock.json" 2>/dev/null); then
     (cd "$d" && npm ci --no-audit --no-fund --silent)
   fi
-  chmod -R a+rX "$d"
 }

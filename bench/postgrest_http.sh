@@ -18,15 +18,14 @@
 #   submit   POST /rpc/submit               a validated form submission (201 path: valid data, one row written)
 # Add a kind in request_def() below (HTTP method, path, body, and the replayed SQL statement).
 #
-# With --appserver, each run also drives the app server a team would write instead (bench/appserver:
-# Node.js, fastify + ajv + pg, node:cluster with one process per CPU, the same total pool) with the
-# same wrk load, and prints its requests per second, p99 and p99.9 beside PostgREST's, and the ratio.
-#
 # Usage: bench/postgrest_http.sh [--seconds 10] [--connections "1 16 64"] [--requests "read submit"]
 #                                [--sessions "off on"] [--pool 10] [--target URL] [--appserver]
 #   --target URL   run the HTTP side against another server (same database, same JWTs in
 #                  $BENCH_DIR/scripts/tokens-*.txt, signed with $BENCH_DIR/jwt-secret) instead of PostgREST
-#   --appserver    also measure bench/appserver (needs node and npm; npm ci installs its pinned packages)
+#   --appserver    also run every submit (sessions off) against bench/appserver (Node: fastify + ajv + pg,
+#                  db pool --pool, npm ci on first use), right after PostgREST's run at the same number of
+#                  connections: a row "submit-app" (its own CPU per request in the pgrst column, ratio to
+#                  PostgREST's requests per second) (issue 21)
 # Loopback only; every run is bounded by --seconds. The machine is shared: compare ratios.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55460}
@@ -95,8 +94,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON api.notes TO authenticated;
 INSERT INTO api.notes (tenant_id, title, body)
 SELECT ('00000000-0000-0000-0000-' || lpad(t::text, 12, '0'))::uuid, 'note ' || n, repeat('x', 200)
   FROM generate_series(1, $TENANTS) t, generate_series(1, $ROWS) n ORDER BY t, n;
-BEGIN;
-SET LOCAL lowcode.registry_scope = global;   -- a global form: every tenant submits to it
+SET lowcode.registry_scope = global;   -- the form is global, registered by the operator on purpose
 SELECT lowcode.register_schema('order', '{
   "type": "object", "additionalProperties": false,
   "required": ["customer", "email", "quantity", "delivery"],
@@ -106,7 +104,6 @@ SELECT lowcode.register_schema('order', '{
                  "delivery": {"type": "string", "format": "date"},
                  "notes": {"type": "string", "maxLength": 1000}},
   "x-rules": [{"rule": "quantity <= 100", "message": "at most 100 per order", "path": "/quantity"}]}');
-COMMIT;
 VACUUM ANALYZE;
 SQL
 
@@ -124,48 +121,42 @@ JWT_SECRET=$SECRET TENANTS=$TENANTS N=$((TENANTS * PER_TENANT_SESSIONS)) perl -M
     printf $on "%d %s\n", $t, jwt(sprintf(q({"role":"authenticated","tenant_id":"%s","sid":"00000000-0000-4000-8000-%012d"}), tid($t), $k)) }
 ' "$W"
 
-# The app server: its own table, a role that reads sessions and notes without RLS (the app filters
-# by tenant itself), one process per CPU sharing the pool size PostgREST gets.
-APP_URL=; APP_PIDFILE=$BENCH_DIR/appserver.pid
-if [ -n "$APPSERVER" ]; then
-  node_deps appserver
-  bpsql -d postgres >/dev/null <<SQL
-SET client_min_messages = warning;
-CREATE ROLE appserver LOGIN BYPASSRLS;
-CREATE SCHEMA app AUTHORIZATION appserver;
-CREATE TABLE app.submissions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id uuid NOT NULL,
-  subject text NOT NULL, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted',
-  created_at timestamptz NOT NULL DEFAULT now());
-ALTER TABLE app.submissions OWNER TO appserver;
-GRANT USAGE ON SCHEMA lowcode, api TO appserver;
-GRANT SELECT ON lowcode.sessions, api.notes TO appserver;
-SQL
-  APP_WORKERS=$(nproc); APP_PORT=$(free_http_port)
-  SCHEMA_JSON=$(bpsql -d postgres -Atc "SELECT schema - 'x-rules' FROM lowcode.schema_versions WHERE subject = 'order'")
-  as_server_user env APP_PORT="$APP_PORT" APP_PGHOST="$BENCH_DIR" APP_PGPORT="$BENCH_PORT" APP_PGUSER=appserver \
-    APP_PGDATABASE=postgres APP_POOL=$(( (POOL + APP_WORKERS - 1) / APP_WORKERS )) APP_WORKERS="$APP_WORKERS" \
-    APP_JWT_SECRET="$(cat "$BENCH_DIR/jwt-secret")" APP_SCHEMA="$SCHEMA_JSON" \
-    sh -c "nohup node '$TOP/bench/appserver/server.js' >>'$BENCH_DIR/appserver.log' 2>&1 & echo \$! > '$APP_PIDFILE'"
-  APP_URL=http://127.0.0.1:$APP_PORT
-  for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$APP_URL/ready")" = 200 ] && break
-    sleep 0.1
-  done
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$APP_URL/ready")" = 200 ] ||
-    { echo "postgrest_http.sh: the app server is not ready; see $BENCH_DIR/appserver.log" >&2; cat "$BENCH_DIR/appserver.log" >&2; exit 1; }
-fi
-app_stop() { [ -f "$APP_PIDFILE" ] && kill "$(cat "$APP_PIDFILE")" 2>/dev/null; rm -f "$APP_PIDFILE"; return 0; }
-
 if [ -z "$TARGET" ]; then
   postgrest_start "$PGRST" "$BENCH_DIR" "postgresql://authenticator@/postgres?host=$BENCH_DIR&port=$BENCH_PORT" "$SECRET" \
     "db-pool = $POOL
 log-level = \"error\""
-  trap 'app_stop; postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
+  trap 'postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
   TARGET=$POSTGREST_URL
   TARGET_NAME="PostgREST $("$PGRST" --version | sed 's/^PostgREST //') (db-pool $POOL)"
 else
   TARGET_NAME=$TARGET
-  trap 'app_stop; bench_stop' EXIT
+fi
+
+APP_URL=; APP_PID=
+if [ -n "$APPSERVER" ]; then
+  # the app server's tables: the same three rows per submission as lowcode.submit writes
+  bpsql -d postgres >/dev/null <<'SQL'
+CREATE SCHEMA app;
+CREATE TABLE app.submissions (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, subject text NOT NULL,
+  version integer, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted', created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
+CREATE INDEX ON app.submissions (tenant_id, subject, version);
+CREATE TABLE app.audit (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL DEFAULT now(),
+  actor text NOT NULL, action text NOT NULL, subject text, version integer, details jsonb NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE app.events (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, type text NOT NULL, payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
+SQL
+  [ -d "$TOP/bench/appserver/node_modules" ] || (cd "$TOP/bench/appserver" && npm ci --no-audit --no-fund >/dev/null)
+  rm -f "$BENCH_DIR/appserver.port"
+  PORT=0 READY_FILE=$BENCH_DIR/appserver.port JWT_SECRET_FILE=$BENCH_DIR/jwt-secret SUBJECT=order POOL=$POOL \
+    PGHOST=$BENCH_DIR PGPORT=$BENCH_PORT PGUSER=postgres PGDATABASE=postgres \
+    node "$TOP/bench/appserver/server.js" >"$BENCH_DIR/appserver.log" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 100); do [ -s "$BENCH_DIR/appserver.port" ] && break; sleep 0.1; done
+  [ -s "$BENCH_DIR/appserver.port" ] || { echo "the app server did not start:"; cat "$BENCH_DIR/appserver.log"; exit 1; }
+  APP_URL=http://127.0.0.1:$(cat "$BENCH_DIR/appserver.port")
+  trap 'kill "$APP_PID" 2>/dev/null || true; postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
+  echo "app server: Node $(node --version) fastify + ajv + pg (pool $POOL) at $APP_URL"
 fi
 
 SEARCH_PATH="'\"api\", \"public\", \"lowcode\"'"
@@ -219,16 +210,14 @@ PGRST_PID=$(cat "$BENCH_DIR/postgrest.pid" 2>/dev/null || true)
 [ -n "$PGRST_PID" ] && [ "$TARGET_NAME" = "$TARGET" ] && PGRST_PID=
 TICK=$(getconf CLK_TCK)
 pgrst_cpu_ms() { [ -n "$PGRST_PID" ] && awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$PGRST_PID/stat" || echo 0; }
+app_cpu_ms() { awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$APP_PID/stat"; }
 
 echo
 echo "HTTP: $TARGET_NAME at $TARGET, wrk $(threads 2) threads at most; pgbench: prepared, -j $(threads 2) at most."
 echo "${SECS}s per run; latencies in microseconds. Shared 2-vCPU machine: wrk, PostgREST and PostgreSQL share it"
 echo "(load average at start: $(cut -d' ' -f1-3 /proc/loadavg)). pgrst us/req: PostgREST's own CPU time per request."
-[ -n "$APP_URL" ] && echo "app: bench/appserver ($APP_WORKERS node processes, fastify + ajv + pg, pool $POOL in all) at $APP_URL"
-printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s" request sessions conns \
+printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s\n" request sessions conns \
   "http rps" p50 p99 p99.9 "pgrst us/req" "pgb tps" p50 p99 p99.9 "ratio"
-[ -n "$APP_URL" ] && printf " | %9s %8s %8s | %9s" "app rps" p99 p99.9 "http/app"
-echo
 for kind in $KINDS; do
   for sess in $SESSIONS; do
     write_pgbench "$kind" "$sess"
@@ -242,28 +231,32 @@ for kind in $KINDS; do
       eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/h_\1=/g')"
       cpu1=$(pgrst_cpu_ms)
       pgrst_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${h_requests:-0}" 'BEGIN { print (n > 0 ? (b - a) * 1000 / n : 0) }')
-      bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
       # pgbench side
       (cd "$W" && as_server_user rm -f pgbench_log.*)
       ptps=$(cd "$W" && as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U authenticator -M prepared \
                -c "$c" -j "$(threads "$c")" -T "$SECS" -l -f "$W/$kind-$sess.sql" postgres 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
       read -r p50 p99 p999 < <(cd "$W" && cat pgbench_log.* | awk '{print $3}' | percentiles)
-      # the app server, same load
-      unset a_requests a_errors a_non2xx a_rps a_p50_us a_p99_us a_p999_us
-      if [ -n "$APP_URL" ]; then
+      bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
+      awk -v k="$kind" -v s="$sess" -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
+          -v pu="$pgrst_us" -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" 'BEGIN {
+        printf "%-7s %-8s %5d | %9.0f %8d %8d %8d %12.0f | %9.0f %8d %8d %8d | %6.2f%s\n", k, s, c, hr, h50, h99, h999, pu, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0), bad }'
+      if [ -n "$APP_URL" ] && [ "$kind" = submit ] && [ "$sess" = off ]; then
+        # the app server, right after PostgREST, same connections, callers and bodies
+        prest_rps=${h_rps:-0}
+        unset h_requests h_errors h_non2xx h_rps h_p50_us h_p99_us h_p999_us
+        cpu0=$(app_cpu_ms)
         out=$(WRK_METHOD=$METHOD WRK_PATH=$PATH_T WRK_BODY=$BODY_T WRK_TOKENS=$W/tokens-$sess.txt WRK_ROWS=$ROWS \
               wrk -t "$(threads "$c")" -c "$c" -d "${SECS}s" --timeout 5s -s "$TOP/bench/wrk_mix.lua" "$APP_URL" 2>&1 | grep '^RESULT' || true)
-        eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/a_\1=/g')"
-        [ "${a_errors:-1}" != 0 ] || [ "${a_non2xx:-1}" != 0 ] && bad="$bad (app errors ${a_errors:-?}, non-2xx ${a_non2xx:-?})"
+        eval "$(echo "$out" | sed 's/^RESULT //; s/\([a-z0-9_]*\)=/h_\1=/g')"
+        cpu1=$(app_cpu_ms)
+        app_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${h_requests:-0}" 'BEGIN { print (n > 0 ? (b - a) * 1000 / n : 0) }')
+        bad=""; [ "${h_errors:-1}" != 0 ] || [ "${h_non2xx:-1}" != 0 ] && bad=" (http errors ${h_errors:-?}, non-2xx ${h_non2xx:-?})"
+        awk -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
+            -v pu="$app_us" -v pr="$prest_rps" -v bad="$bad" 'BEGIN {
+          printf "%-16s %5d | %9.0f %8d %8d %8d %12.0f | %9s %8s %8s %8s | %6.2f%s\n", "submit-app off", c, hr, h50, h99, h999, pu, "-", "-", "-", "-", (hr > 0 ? pr / hr : 0), bad }'
       fi
-      awk -v k="$kind" -v s="$sess" -v c="$c" -v hr="${h_rps:-0}" -v h50="${h_p50_us:-0}" -v h99="${h_p99_us:-0}" -v h999="${h_p999_us:-0}" \
-          -v pu="$pgrst_us" -v pt="${ptps:-0}" -v p50="$p50" -v p99="$p99" -v p999="$p999" -v bad="$bad" \
-          -v app="$APP_URL" -v ar="${a_rps:-0}" -v a99="${a_p99_us:-0}" -v a999="${a_p999_us:-0}" 'BEGIN {
-        printf "%-7s %-8s %5d | %9.0f %8d %8d %8d %12.0f | %9.0f %8d %8d %8d | %6.2f", k, s, c, hr, h50, h99, h999, pu, pt, p50, p99, p999, (pt > 0 ? hr / pt : 0)
-        if (app != "") printf " | %9.0f %8d %8d | %9.2f", ar, a99, a999, (ar > 0 ? hr / ar : 0)
-        printf "%s\n", bad }'
     done
   done
 done
-echo "ratio = HTTP requests per second / pgbench transactions per second for the same request."
-[ -n "$APP_URL" ] && echo "http/app = PostgREST + pg_lowcode requests per second / the app server's, same wrk load."
+echo "ratio = HTTP requests per second / pgbench transactions per second for the same request;"
+echo "for submit-app: PostgREST's requests per second / the app server's (both over HTTP, one after the other)."

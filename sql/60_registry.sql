@@ -212,13 +212,21 @@ CREATE TABLE lowcode.registry_audit (
 COMMENT ON TABLE lowcode.registry_audit IS
   'One row per registry change and per submission: who (role and JWT sub), what, when, and the W3C trace id.';
 
+-- The CHECK of submissions.status, ^[a-z][a-z0-9_]{0,62}$, in C (issue 21: the regular
+-- expression cost a submission about 5% of its CPU).
+CREATE FUNCTION lowcode.submission_status_ok(status text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'lowcode_submission_status_ok'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lowcode.submission_status_ok(text) IS
+  'Whether a text is a submission status: a lowercase letter, then at most 62 lowercase letters, digits or "_" (the CHECK of lowcode.submissions.status).';
+
 CREATE TABLE lowcode.submissions (
   tenant_id  uuid NOT NULL DEFAULT lowcode.current_tenant(),
   id         bigint NOT NULL DEFAULT lowcode.new_id(),
   subject    text NOT NULL,
   version    integer,              -- pinned at insert: the latest enabled version when not given
   data       jsonb NOT NULL,
-  status     text NOT NULL DEFAULT 'submitted' CHECK (status ~ '^[a-z][a-z0-9_]{0,62}$'),
+  status     text NOT NULL DEFAULT 'submitted' CHECK (lowcode.submission_status_ok(status)),
   created_by text,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz,

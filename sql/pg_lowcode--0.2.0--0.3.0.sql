@@ -3536,3 +3536,24 @@ $$;
 COMMENT ON FUNCTION lowcode.reconcile_storage_on_workers() IS
   'Citus coordinator: send this node''s storage figures to every worker (called by reconcile_storage()).';
 REVOKE ALL ON FUNCTION lowcode.replace_storage_figures(jsonb), lowcode.reconcile_storage_on_workers() FROM PUBLIC;
+-- issue 21: the workflow trigger on new submissions runs only for subjects a workflow governs
+-- (sql/80_workflow.sql; C, src/workflow/workflow_gate.c).
+CREATE FUNCTION lowcode.workflow_subject_governed(tenant uuid, subject text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'lowcode_workflow_subject_governed'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lowcode.workflow_subject_governed(uuid, text) IS
+  'Whether new submissions of the current tenant''s subject are governed by a workflow (true when unsure): the WHEN of the submissions workflow trigger.';
+DROP TRIGGER submissions_workflow_insert ON lowcode.submissions;
+CREATE TRIGGER submissions_workflow_insert BEFORE INSERT ON lowcode.submissions
+  FOR EACH ROW WHEN (lowcode.workflow_subject_governed(NEW.tenant_id, NEW.subject))
+  EXECUTE FUNCTION lowcode.workflow_trigger();
+
+-- issue 21: the CHECK of submissions.status in C, the same language as the regular expression
+-- (sql/60_registry.sql); existing rows satisfied the old CHECK, so they satisfy this one.
+CREATE FUNCTION lowcode.submission_status_ok(status text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'lowcode_submission_status_ok'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lowcode.submission_status_ok(text) IS
+  'Whether a text is a submission status: a lowercase letter, then at most 62 lowercase letters, digits or "_" (the CHECK of lowcode.submissions.status).';
+ALTER TABLE lowcode.submissions DROP CONSTRAINT submissions_status_check,
+  ADD CONSTRAINT submissions_status_check CHECK (lowcode.submission_status_ok(status));

@@ -204,7 +204,24 @@ ensure_secret(bool reload)
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		ret = SPI_execute("SELECT key FROM lowcode.event_secret", true, 2);
+		/*
+		 * A plan saved once per backend (issue 21): the database worker
+		 * reads the key at every delivery, which parsed and planned this
+		 * statement at every wake-up (half of the worker's CPU under load).
+		 */
+		static SPIPlanPtr plan = NULL;
+
+		if (plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare("SELECT key FROM lowcode.event_secret", 0, NULL);
+
+			if (p == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(p) != 0)
+				elog(ERROR, "SPI_keepplan failed");
+			plan = p;
+		}
+		ret = SPI_execute_plan(plan, NULL, NULL, true, 2);
 	}
 	PG_FINALLY();
 	{

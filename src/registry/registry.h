@@ -26,6 +26,9 @@ extern const char *registry_trace_id(void);
 extern const char *registry_actor_role(void);
 extern const char *registry_accept_language(void);
 
+/* the language of lowcode.events.type (its CHECK), in C: registry_record.c */
+extern bool registry_event_type_ok(const char *type);
+
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);
 

@@ -30,10 +30,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -42,8 +46,11 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "events/events.h"
@@ -73,6 +80,342 @@ attno_of(TupleDesc td, const char *name)
 	return n;
 }
 
+
+/* ---------------------------------------------------------------------
+ * Small jsonb objects built in place (issue 21): details, payload and the
+ * result of submit were JSON texts parsed by jsonb_in, or jsonb_build_object
+ * calls that look up each argument's output function; the same values.
+ * --------------------------------------------------------------------- */
+typedef struct JbObj
+{
+	JsonbParseState *st;
+} JbObj;
+
+static void
+jb_begin(JbObj *o)
+{
+	o->st = NULL;
+	pushJsonbValue(&o->st, WJB_BEGIN_OBJECT, NULL);
+}
+
+static void
+jb_key(JbObj *o, const char *k)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) k;
+	v.val.string.len = strlen(k);
+	pushJsonbValue(&o->st, WJB_KEY, &v);
+}
+
+static void
+jb_text(JbObj *o, const char *k, Datum t, bool isnull)
+{
+	JsonbValue	v;
+
+	jb_key(o, k);
+	if (isnull)
+		v.type = jbvNull;
+	else
+	{
+		text	   *tt = DatumGetTextPP(t);
+
+		v.type = jbvString;
+		v.val.string.val = VARDATA_ANY(tt);
+		v.val.string.len = VARSIZE_ANY_EXHDR(tt);
+	}
+	pushJsonbValue(&o->st, WJB_VALUE, &v);
+}
+
+static void
+jb_int(JbObj *o, const char *k, int64 i, bool isnull)
+{
+	JsonbValue	v;
+
+	jb_key(o, k);
+	if (isnull)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(i);
+	}
+	pushJsonbValue(&o->st, WJB_VALUE, &v);
+}
+
+static void
+jb_timestamptz(JbObj *o, const char *k, Datum ts)
+{
+	JsonbValue	v;
+
+	jb_key(o, k);
+	v.type = jbvString;
+	v.val.string.val = JsonEncodeDateTime(NULL, ts, TIMESTAMPTZOID, NULL);
+	v.val.string.len = strlen(v.val.string.val);
+	pushJsonbValue(&o->st, WJB_VALUE, &v);
+}
+
+static Datum
+jb_end(JbObj *o)
+{
+	return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&o->st, WJB_END_OBJECT, NULL)));
+}
+
+/* ---------------------------------------------------------------------
+ * Writing the two rows without the executor (issue 21)
+ *
+ * The saved plan above cost the executor's start-up of two ModifyTable
+ * nodes per submission (projections, the CHECK constraint's expression
+ * rebuilt from its text and a regular expression run on a type this code
+ * chose itself).  The rows are written here as catalog code writes its
+ * rows: table_tuple_insert() and, for each index, ExecInsertIndexTuples()
+ * over a ResultRelInfo of a minimal EState (as logical replication's
+ * ExecSimpleRelationInsert does).
+ *
+ * Why that is safe.  Both tables belong to the extension and only trusted
+ * code writes them: tenants have SELECT policies only (forced row security
+ * with no INSERT policy: they cannot write a row at all), and the SQL path
+ * wrote them as the tables' owner, a superuser, to whom row security never
+ * applied.  Skipping the executor skips what did not apply anyway (row
+ * security, privilege checks) and what this code does itself:
+ *  - tenant_id comes from the submission row, which the validation trigger
+ *    (BEFORE) and the submissions policies checked against the current
+ *    tenant; it is checked again below;
+ *  - NOT NULL: every column with attnotnull is checked here;
+ *  - the CHECK of events.type (a dot-separated lowercase name) is checked
+ *    here in C (event_type_ok, the same language as the regular expression);
+ *    the CHECK stays on the table for every other writer (emit_event, an
+ *    operator's INSERT: test/sql/registry_submit_direct.sql);
+ *  - defaults: the values the columns' defaults give (now(), now() + 7
+ *    days, the ids of lowcode.new_id's scheme) are computed here.
+ * Whatever this code does not know about makes it fall back to the saved
+ * plan: a trigger or rule on either table, another CHECK constraint, a
+ * generated column, a column of another type, an unknown NOT NULL column
+ * without a value, a relation that is not a plain table (Citus).
+ * --------------------------------------------------------------------- */
+
+#define AUDIT_NCOLS 10
+static const char *const audit_cols[AUDIT_NCOLS] = {
+	"tenant_id", "id", "created_at", "actor_role", "actor_sub", "action", "subject", "version", "details", "trace_id"
+};
+static const Oid audit_types[AUDIT_NCOLS] = {
+	UUIDOID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, JSONBOID, TEXTOID
+};
+
+#define EVENT_NCOLS 7
+static const char *const event_cols[EVENT_NCOLS] = {
+	"tenant_id", "id", "type", "payload", "trace_id", "created_at", "deadline"
+};
+static const Oid event_types[EVENT_NCOLS] = {
+	UUIDOID, INT8OID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID
+};
+
+/* the CHECK of lowcode.events.type: ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$ */
+bool
+registry_event_type_ok(const char *t)
+{
+	int			parts = 0;
+
+	for (;;)
+	{
+		if (!(*t >= 'a' && *t <= 'z'))
+			return false;
+		t++;
+		while ((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '_')
+			t++;
+		parts++;
+		if (*t == '\0')
+			return parts >= 2;
+		if (*t != '.')
+			return false;
+		t++;
+	}
+}
+
+/*
+ * Can rows of rel be written directly with these columns?  On success fills
+ * map[i] with the attribute number of names[i].  known_check: the name of
+ * the one CHECK constraint this code checks itself, or NULL.
+ */
+static bool
+direct_insert_ok(Relation rel, int ncols, const char *const *names, const Oid *types,
+				 const char *known_check, AttrNumber *map)
+{
+	TupleDesc	td = RelationGetDescr(rel);
+	TupleConstr *constr = td->constr;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL || rel->rd_rel->relhasrules)
+		return false;
+	if (constr)
+	{
+		if (constr->has_generated_stored)
+			return false;
+		for (int i = 0; i < constr->num_check; i++)
+			if (known_check == NULL || strcmp(constr->check[i].ccname, known_check) != 0)
+				return false;
+	}
+	for (int i = 0; i < ncols; i++)
+	{
+		map[i] = InvalidAttrNumber;
+		for (int a = 0; a < td->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(td, a);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), names[i]) == 0)
+			{
+				if (att->atttypid != types[i])
+					return false;
+				map[i] = att->attnum;
+				break;
+			}
+		}
+		if (map[i] == InvalidAttrNumber)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Write one row: values[i] / nulls[i] for names[i] (map from direct_insert_ok),
+ * other columns NULL.  The relation is open with RowExclusiveLock.
+ */
+static void
+direct_insert(Relation rel, int ncols, const AttrNumber *map, const Datum *values, const bool *nulls)
+{
+	TupleDesc	td = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slot = table_slot_create(rel, &estate->es_tupleTable);
+	ExecClearTuple(slot);
+	for (int a = 0; a < td->natts; a++)
+	{
+		slot->tts_values[a] = (Datum) 0;
+		slot->tts_isnull[a] = true;
+	}
+	for (int i = 0; i < ncols; i++)
+	{
+		slot->tts_values[map[i] - 1] = values[i];
+		slot->tts_isnull[map[i] - 1] = nulls[i];
+	}
+	/* NOT NULL, as ExecConstraints words it */
+	for (int a = 0; a < td->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, a);
+
+		if (att->attnotnull && slot->tts_isnull[a])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errtablecol(rel, a + 1)));
+	}
+	ExecStoreVirtualTuple(slot);
+	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+	if (rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL));
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	ExecCloseIndices(rri);
+	MemoryContextSwitchTo(old);
+	FreeExecutorState(estate);
+}
+
+/*
+ * The audit row and the event, written directly; false (nothing written)
+ * when either table is not as this code knows it: the caller then runs the
+ * saved plan.
+ */
+static bool
+record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id, Datum status)
+{
+	Oid			nsp = get_namespace_oid("lowcode", false);
+	Oid			audit_rel = get_relname_relid("registry_audit", nsp);
+	Oid			events_rel = get_relname_relid("events", nsp);
+	Relation	ra,
+				re;
+	AttrNumber	amap[AUDIT_NCOLS],
+				emap[EVENT_NCOLS];
+	Datum		v[AUDIT_NCOLS];
+	bool		n[AUDIT_NCOLS];
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	Datum		payload;
+	bool		ok;
+
+	if (!OidIsValid(audit_rel) || !OidIsValid(events_rel))
+		elog(ERROR, "lowcode.registry_audit or lowcode.events is missing");
+	if (!registry_event_type_ok(event_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("new row for relation \"events\" violates check constraint \"events_type_check\""),
+				 errdetail("\"%s\" is not an event type.", event_type)));
+	ra = table_open(audit_rel, RowExclusiveLock);
+	re = table_open(events_rel, RowExclusiveLock);
+	ok = direct_insert_ok(ra, AUDIT_NCOLS, audit_cols, audit_types, NULL, amap) &&
+		direct_insert_ok(re, EVENT_NCOLS, event_cols, event_types, "events_type_check", emap);
+	if (ok)
+	{
+		/* tenant_id, id, created_at, actor_role, actor_sub, action, subject, version, details, trace_id */
+		v[0] = args[0];
+		n[0] = false;
+		v[1] = args[1];
+		n[1] = false;
+		v[2] = now;
+		n[2] = false;
+		for (int i = 3; i <= 7; i++)
+		{
+			v[i] = args[i - 1];
+			n[i] = spi_nulls[i - 1] == 'n';
+		}
+		v[8] = args[7];
+		n[8] = false;
+		v[9] = args[8];
+		n[9] = spi_nulls[8] == 'n';
+		direct_insert(ra, AUDIT_NCOLS, amap, v, n);
+
+		/* payload: details || {"subject", "version"} (what the SQL's jsonb concatenation gives) */
+		{
+			JbObj		o;
+
+			jb_begin(&o);
+			jb_int(&o, "id", sub_id, false);
+			jb_text(&o, "status", status, false);
+			jb_text(&o, "subject", args[5], false);
+			jb_int(&o, "version", spi_nulls[6] == 'n' ? 0 : DatumGetInt32(args[6]), spi_nulls[6] == 'n');
+			payload = jb_end(&o);
+		}
+		/* tenant_id, id, type, payload, trace_id, created_at, deadline */
+		v[0] = args[0];
+		n[0] = false;
+		v[1] = args[9];
+		n[1] = false;
+		v[2] = CStringGetTextDatum(event_type);
+		n[2] = false;
+		v[3] = payload;
+		n[3] = false;
+		v[4] = args[8];
+		n[4] = spi_nulls[8] == 'n';
+		v[5] = now;
+		n[5] = false;
+		{
+			/* the column's default: now() + interval '7 days' (in the session's time zone, as SQL does) */
+			static Interval seven_days = {0, 7, 0};
+
+			v[6] = DirectFunctionCall2(timestamptz_pl_interval, now, IntervalPGetDatum(&seven_days));
+		}
+		n[6] = false;
+		direct_insert(re, EVENT_NCOLS, emap, v, n);
+	}
+	table_close(re, NoLock);
+	table_close(ra, NoLock);
+	return ok;
+}
+
+
 PG_FUNCTION_INFO_V1(lowcode_submissions_record_row);
 
 Datum
@@ -92,7 +435,7 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 	const char *action;
 	const char *actor_sub;
 	const char *trace;
-	StringInfoData details;
+	Datum		details;
 	Datum		args[RECORD_NARGS];
 	char		nulls[RECORD_NARGS];
 	int64		audit_id,
@@ -126,10 +469,14 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 	status = heap_getattr(tup, attno_of(td, "status"), td, &isnull);
 
 	/* details: {"id": <id>, "status": <status>} */
-	initStringInfo(&details);
-	appendStringInfo(&details, "{\"id\": " INT64_FORMAT ", \"status\": ", DatumGetInt64(sub_id));
-	escape_json(&details, TextDatumGetCString(status));
-	appendStringInfoChar(&details, '}');
+	{
+		JbObj		o;
+
+		jb_begin(&o);
+		jb_int(&o, "id", DatumGetInt64(sub_id), false);
+		jb_text(&o, "status", status, false);
+		details = jb_end(&o);
+	}
 
 	actor_sub = registry_actor_sub();
 	trace = registry_trace_id();
@@ -146,10 +493,23 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 	args[5] = subject;
 	args[6] = version;
 	nulls[6] = version_null ? 'n' : ' ';
-	args[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(details.data));
+	args[7] = details;
 	args[8] = trace ? CStringGetTextDatum(trace) : (Datum) 0;
 	nulls[8] = trace ? ' ' : 'n';
 	args[9] = Int64GetDatum(event_id);
+
+	/* the row is the current tenant's (the validation trigger and the policies said so) */
+	if (memcmp(DatumGetUUIDP(tenant), &ctx, sizeof(pg_uuid_t)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("new row violates row-level security policy for table \"%s\"",
+						RelationGetRelationName(tg->tg_relation))));
+
+	if (record_direct(args, nulls, psprintf("registry.%s", action), DatumGetInt64(sub_id), status))
+	{
+		events_queue(DatumGetUUIDP(tenant), event_id, psprintf("registry.%s", action));
+		return PointerGetDatum(NULL);
+	}
 
 	/* as the owner of the outbox (the extension's owner), as the SECURITY DEFINER trigger did */
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -201,6 +561,29 @@ lowcode_submissions_record_row(PG_FUNCTION_ARGS)
 }
 
 /*
+ * lowcode.submission_status_ok(status): the CHECK of lowcode.submissions.status,
+ * ^[a-z][a-z0-9_]{0,62}$ in C (issue 21: the regular expression cost a
+ * submission about 5% of its CPU, its expression tree rebuilt at every
+ * executor start and the string converted to wide characters to run it).
+ */
+PG_FUNCTION_INFO_V1(lowcode_submission_status_ok);
+
+Datum
+lowcode_submission_status_ok(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	const char *p = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+
+	if (len < 1 || len > 63 || !(p[0] >= 'a' && p[0] <= 'z'))
+		PG_RETURN_BOOL(false);
+	for (int i = 1; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
+}
+
+/*
  * lowcode.submit(subject, data, version): the INSERT into lowcode.submissions
  * and its result, as the SQL function did, from a plan saved once per
  * backend (issue 21: a LANGUAGE sql function parses and plans its INSERT
@@ -221,6 +604,7 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		result;
 	pg_uuid_t	tenant;
+	MemoryContext caller = CurrentMemoryContext;
 
 	/* A submission always belongs to a tenant: say so (issue 13, item 8). */
 	if (!tenancy_current_tenant(&tenant))
@@ -241,8 +625,7 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	{
 		Oid			types[3] = {TEXTOID, JSONBOID, INT4OID};
 		SPIPlanPtr	p = SPI_prepare("INSERT INTO lowcode.submissions (subject, data, version) VALUES ($1, $2, $3)"
-									" RETURNING pg_catalog.jsonb_build_object('id', id, 'subject', subject,"
-									" 'version', version, 'status', status, 'created_at', created_at)",
+									" RETURNING id, subject, version, status, created_at",
 									3, types);
 
 		if (p == NULL)
@@ -254,8 +637,31 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	ret = SPI_execute_plan(submit_plan, args, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "submit: the insert returned %s", SPI_result_code_string(ret));
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	result = SPI_datumTransfer(result, false, -1);
+	{
+		/* jsonb_build_object('id', id, 'subject', subject, 'version', version, 'status', status, 'created_at', created_at) */
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	rd = SPI_tuptable->tupdesc;
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		JbObj		o;
+		Datum		d;
+
+		jb_begin(&o);
+		d = SPI_getbinval(row, rd, 1, &isnull);
+		jb_int(&o, "id", isnull ? 0 : DatumGetInt64(d), isnull);
+		d = SPI_getbinval(row, rd, 2, &isnull);
+		jb_text(&o, "subject", d, isnull);
+		d = SPI_getbinval(row, rd, 3, &isnull);
+		jb_int(&o, "version", isnull ? 0 : DatumGetInt32(d), isnull);
+		d = SPI_getbinval(row, rd, 4, &isnull);
+		jb_text(&o, "status", d, isnull);
+		d = SPI_getbinval(row, rd, 5, &isnull);
+		if (isnull)
+			jb_int(&o, "created_at", 0, true);
+		else
+			jb_timestamptz(&o, "created_at", d);
+		result = jb_end(&o);
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

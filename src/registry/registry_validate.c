@@ -461,11 +461,36 @@ registry_validate(text *subject, Jsonb *instance, Jsonb *old, int32 requested, b
 	}
 	else
 	{
+		int			locale;
+
 		memset(&r, 0, sizeof(r));
 		o.collect = true;
-		o.locale = request_locale();
 		o.titles = true;		/* "Start date: must be string" */
-		out->valid = js_validate(e->compiled, instance, &o, &r);
+
+		/*
+		 * The request's language is looked up only when there is a message
+		 * to word (issue 21: the tenant's default locale is a query, once
+		 * per command, which every submission of a version with x-rules
+		 * paid, valid or not).  A version with x-rules is validated here
+		 * first in lowcode.locale; an instance with errors or warnings is
+		 * validated again in the request's language when that differs.
+		 */
+		if (e->compiled->has_ext || old != NULL)
+		{
+			o.locale = lowcode_locale;
+			out->valid = js_validate(e->compiled, instance, &o, &r);
+			if ((!out->valid || r.n_warnings > 0) && (locale = request_locale()) != lowcode_locale)
+			{
+				memset(&r, 0, sizeof(r));
+				o.locale = locale;
+				out->valid = js_validate(e->compiled, instance, &o, &r);
+			}
+		}
+		else
+		{
+			o.locale = request_locale();
+			out->valid = js_validate(e->compiled, instance, &o, &r);
+		}
 		if (!out->valid && old != NULL)
 		{
 			/*
