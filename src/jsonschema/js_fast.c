@@ -406,8 +406,8 @@ plan_node(PlanBuild *pb, JsSchema *s)
 	n->has_const = s->has_const;
 	if (s->has_const)
 		plan_const(&s->const_value, &n->cnst);
-	n->n_enum = s->n_enum;
-	if (s->n_enum)
+	n->n_enum = s->n_enum;		/* -1: "enum": [] accepts nothing */
+	if (s->n_enum > 0)
 	{
 		n->enums = palloc(sizeof(FConst) * s->n_enum);
 		for (int i = 0; i < s->n_enum; i++)
