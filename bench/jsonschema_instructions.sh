@@ -6,7 +6,7 @@
 # three patterns), the pg_jsonschema README workload and, given a SchemaStore
 # checkout, the github-workflow schema on SchemaStore's test workflows.
 #   bench/jsonschema_instructions.sh [SCHEMASTORE_CHECKOUT]
-#   env: DOCS (documents per workload, 2000), BENCH_PORT (55491)
+#   env: INSN_DOCS (documents per workload, 2000), BENCH_PORT (55491)
 # The documents are made by a throwaway server; then, for each workload and
 # setting, one single-user backend runs under callgrind, counting only inside
 # js_validate() (--toggle-collect): the schema's compilation, the scan and the
@@ -16,7 +16,7 @@ set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55491}
 source "$(dirname "$0")/common.sh"
 ss=${1:-}
-ndocs=${DOCS:-2000}
+ndocs=${INSN_DOCS:-2000}
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
 bench_start
 out=$BENCH_DIR/instructions
@@ -29,14 +29,14 @@ if [ -n "$ss" ] && [ -f "$ss/src/schemas/json/github-workflow.json" ]; then
     as_server_user tee "$out/gw_src.jsonl" >/dev/null
   as_server_user cp "$ss/src/schemas/json/github-workflow.json" "$out/gw_schema.json"
 fi
-bpsql -v gw=$gw -v gw_docs="$out/gw_src.jsonl" -v gw_schema="$out/gw_schema.json" -v ndocs="$ndocs" <<'SQL'
+bpsql -v form_sql="$TOP/bench/form_workload.sql" -v gw=$gw -v gw_docs="$out/gw_src.jsonl" -v gw_schema="$out/gw_schema.json" -v ndocs="$ndocs" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_lowcode;
 DROP SCHEMA IF EXISTS vsinsn CASCADE;
 RESET client_min_messages;
 CREATE SCHEMA vsinsn;
 SET search_path = vsinsn, public;
-\ir form_workload.sql
+\i :form_sql
 DELETE FROM form_docs WHERE ctid NOT IN (SELECT ctid FROM form_docs LIMIT :ndocs);
 CREATE TABLE workloads (name text PRIMARY KEY, ord int, schema jsonb, docs text);
 INSERT INTO workloads VALUES

@@ -76,6 +76,8 @@ typedef struct FNum
 	int			weight;
 	int			ndigits;
 	const char *digits;			/* int16 each, maybe unaligned */
+	bool		small;			/* an integer below 10^16 in magnitude: ival */
+	int64		ival;
 } FNum;
 
 typedef struct FNode FNode;
@@ -84,6 +86,9 @@ typedef struct FProp
 {
 	const char *name;
 	int			len;
+	bool		required;		/* also in "required" */
+	uint64		w1,
+				w2;				/* the name's bytes as words (key_words) */
 	FNode	   *node;
 } FProp;
 
@@ -99,9 +104,23 @@ typedef struct FConst
 	FNum		num;			/* when a number */
 } FConst;
 
+/* FNode.flags: what a value meets, so that a leaf tests one word */
+#define NF_REF			0x0001	/* $ref: first, then the rest (the general order) */
+#define NF_INPLACE		0x0002	/* allOf, anyOf, oneOf, not, if: last */
+#define NF_CONST		0x0004
+#define NF_ENUM			0x0008
+#define NF_STRING		0x0010	/* string keywords */
+#define NF_NUMBER		0x0020	/* number keywords */
+#define NF_OBJECT		0x0040	/* object keywords */
+#define NF_ARRAY		0x0080	/* array keywords */
+#define NF_INTEGER		0x0100	/* "type" takes integers but not all numbers */
+#define NF_GENERAL		(NF_REF | NF_INPLACE)
+
 struct FNode
 {
 	uint8		kind;
+	uint8		tmask;			/* 1 << FType that "type" accepts as is (all when no "type") */
+	uint16		flags;
 	bool		draft4;
 	bool		has_string_kw;
 	bool		has_number_kw;
@@ -148,6 +167,9 @@ struct FNode
 	FNode	   *property_names;
 	int			n_required;
 	JsString   *required;
+	int			n_required_distinct;	/* props flagged required + extra_required */
+	int			n_extra_required;	/* required names that are not properties, sorted */
+	JsString   *extra_required;
 	int			n_dep_schemas;
 	FProp	   *dep_schemas;
 
@@ -264,9 +286,23 @@ fnum_decode(Numeric n, FNum *p)
 	{
 		p->sign = 0;
 		p->weight = 0;
+		p->small = true;
+		p->ival = 0;
 	}
 	else
+	{
 		p->sign = neg ? -1 : 1;
+		/* integral (no digit right of the point) and at most 4 base-10000 digits */
+		p->small = p->ndigits <= p->weight + 1 && p->weight <= 3;
+		if (p->small)
+		{
+			int64		v = 0;
+
+			for (int i = 0; i <= p->weight; i++)
+				v = v * 10000 + (i < p->ndigits ? fnum_digit(p, i) : 0);
+			p->ival = neg ? -v : v;
+		}
+	}
 }
 
 static inline int
@@ -274,6 +310,8 @@ fnum_cmp(const FNum *a, const FNum *b)
 {
 	int			m = 0;
 
+	if (a->small && b->small)
+		return a->ival < b->ival ? -1 : a->ival > b->ival ? 1 : 0;
 	if (a->sign != b->sign)
 		return a->sign < b->sign ? -1 : 1;
 	if (a->sign == 0)
@@ -323,6 +361,40 @@ fnum_int64(const FNum *p, int64 *out)
 	return true;
 }
 
+/*
+ * A name of up to 16 bytes as two words, so that a key equal to a property
+ * is told by two comparisons: overlapping loads of the first and last bytes
+ * (the length is compared first, so the overlap is the same on both sides).
+ * Longer names: a filter, then memcmp.  Reads only the name's own bytes.
+ */
+static inline void
+key_words(const char *k, int len, uint64 *w1, uint64 *w2)
+{
+	if (len >= 8)
+	{
+		memcpy(w1, k, 8);
+		memcpy(w2, k + len - 8, 8);
+	}
+	else if (len >= 4)
+	{
+		uint32		a,
+					b;
+
+		memcpy(&a, k, 4);
+		memcpy(&b, k + len - 4, 4);
+		*w1 = a | ((uint64) b << 32);
+		*w2 = 0;
+	}
+	else if (len > 0)
+	{
+		*w1 = (uint64) (unsigned char) k[0] | ((uint64) (unsigned char) k[len / 2] << 8) |
+			((uint64) (unsigned char) k[len - 1] << 16);
+		*w2 = 0;
+	}
+	else
+		*w1 = *w2 = 0;
+}
+
 /* ---------- compiling a plan ---------- */
 
 typedef struct PlanBuild
@@ -332,6 +404,18 @@ typedef struct PlanBuild
 } PlanBuild;
 
 static FNode *plan_node(PlanBuild *pb, JsSchema *s);
+
+/* jsonb's key order: length, then bytes */
+static int
+jsstring_key_cmp(const void *a, const void *b)
+{
+	const JsString *x = a;
+	const JsString *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->s, y->s, x->len);
+}
 
 static FNode **
 plan_nodes(PlanBuild *pb, JsSchema **arr, int n)
@@ -440,6 +524,7 @@ plan_node(PlanBuild *pb, JsSchema *s)
 		{
 			n->props[i].name = s->props[i].name.s;
 			n->props[i].len = s->props[i].name.len;
+			key_words(n->props[i].name, n->props[i].len, &n->props[i].w1, &n->props[i].w2);
 			n->props[i].node = plan_node(pb, s->props[i].schema);
 		}
 	}
@@ -459,6 +544,35 @@ plan_node(PlanBuild *pb, JsSchema *s)
 	n->walk_keys = s->props || s->pattern_props || s->additional_props || s->property_names;
 	n->n_required = s->n_required;
 	n->required = s->required;
+	/* "required" merged into the properties: one comparison per key at run time */
+	if (s->n_required > 0)
+	{
+		n->extra_required = palloc(sizeof(JsString) * s->n_required);
+		for (int r = 0; r < s->n_required; r++)
+		{
+			const JsString *q = &s->required[r];
+			bool		in_props = false;
+			bool		dup = false;
+
+			for (int i = 0; i < n->n_props && !in_props; i++)
+				if (n->props[i].len == q->len && memcmp(n->props[i].name, q->s, q->len) == 0)
+				{
+					in_props = true;
+					if (!n->props[i].required)
+						n->n_required_distinct++;
+					n->props[i].required = true;
+				}
+			for (int i = 0; i < n->n_extra_required && !in_props && !dup; i++)
+				dup = n->extra_required[i].len == q->len &&
+					memcmp(n->extra_required[i].s, q->s, q->len) == 0;
+			if (!in_props && !dup)
+			{
+				n->extra_required[n->n_extra_required++] = *q;
+				n->n_required_distinct++;
+			}
+		}
+		qsort(n->extra_required, n->n_extra_required, sizeof(JsString), jsstring_key_cmp);
+	}
 	n->n_dep_schemas = s->n_dep_schemas;
 	if (s->n_dep_schemas)
 	{
@@ -491,6 +605,24 @@ plan_node(PlanBuild *pb, JsSchema *s)
 	n->if_ = plan_node(pb, s->if_);
 	n->then_ = plan_node(pb, s->then_);
 	n->else_ = plan_node(pb, s->else_);
+
+	n->flags = (s->ref ? NF_REF : 0) | (s->has_inplace ? NF_INPLACE : 0) |
+		(s->has_const ? NF_CONST : 0) | (s->n_enum != 0 ? NF_ENUM : 0) |
+		(s->has_string_kw ? NF_STRING : 0) | (s->has_number_kw ? NF_NUMBER : 0) |
+		(s->has_object_kw ? NF_OBJECT : 0) | (s->has_array_kw ? NF_ARRAY : 0);
+	if (s->types == 0)
+		n->tmask = 0x7F;
+	else
+	{
+		n->tmask = ((s->types & JS_T_NULL) ? 1 << FV_NULL : 0) |
+			((s->types & JS_T_BOOLEAN) ? (1 << FV_TRUE) | (1 << FV_FALSE) : 0) |
+			((s->types & JS_T_STRING) ? 1 << FV_STRING : 0) |
+			((s->types & JS_T_NUMBER) ? 1 << FV_NUMERIC : 0) |
+			((s->types & JS_T_OBJECT) ? 1 << FV_OBJECT : 0) |
+			((s->types & JS_T_ARRAY) ? 1 << FV_ARRAY : 0);
+		if ((s->types & JS_T_INTEGER) && !(s->types & JS_T_NUMBER))
+			n->flags |= NF_INTEGER;
+	}
 	pb->depth--;
 	return n;
 }
@@ -585,7 +717,44 @@ entry_len(JEntry e, uint32 off)
 	return JBE_HAS_OFF(e) ? JBE_OFFLENFLD(e) - off : JBE_OFFLENFLD(e);
 }
 
-/* const / enum: JSON equality, scalars in place */
+/* bytes equal (short strings: names, keys, enum values; no libc call) */
+static inline bool
+bytes_eq(const char *a, const char *b, int len)
+{
+	if (len > 16)
+		return memcmp(a, b, len) == 0;
+	for (int i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* jsonb key order: length first, then bytes */
+static inline int
+key_cmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	if (alen > 16)
+		return memcmp(a, b, alen);
+	for (int i = 0; i < alen; i++)
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	return 0;
+}
+
+/* a property's name against a key (klen bytes, its words kw1, kw2), in jsonb key order */
+static inline int
+prop_cmp(const FProp *p, const char *k, int klen, uint64 kw1, uint64 kw2)
+{
+	if (p->len != klen)
+		return p->len < klen ? -1 : 1;
+	if (p->w1 == kw1 && p->w2 == kw2 && klen <= 16)
+		return 0;
+	return memcmp(p->name, k, klen);
+}
+
+/* const / enum: JSON equality, scalars in place; num: the decoded number (numerics) */
 static bool
 const_equal(const FConst *c, const FVal *v, const FNum *num)
 {
@@ -600,7 +769,7 @@ const_equal(const FConst *c, const FVal *v, const FNum *num)
 			return cv->type == jbvBool && cv->val.boolean == (v->t == FV_TRUE);
 		case FV_STRING:
 			return cv->type == jbvString && (uint32) cv->val.string.len == v->len &&
-				memcmp(cv->val.string.val, v->p, v->len) == 0;
+				bytes_eq(cv->val.string.val, v->p, v->len);
 		case FV_NUMERIC:
 			if (cv->type != jbvNumeric)
 				return false;
@@ -619,7 +788,7 @@ const_equal(const FConst *c, const FVal *v, const FNum *num)
 	}
 }
 
-static int
+static pg_noinline int
 fx_full(FCtx *cx, const FNode *n, const FVal *v)
 {
 	JsonbValue	j;
@@ -628,7 +797,7 @@ fx_full(FCtx *cx, const FNode *n, const FVal *v)
 	return js_eval_flag(n->s, &j, cx->o, cx->depth) ? FAST_VALID : FAST_INVALID;
 }
 
-static int
+static pg_noinline int
 fx_string(FCtx *cx, const FNode *n, const FVal *v)
 {
 	if (n->min_len >= 0 || n->max_len >= 0)
@@ -690,21 +859,14 @@ fx_number(const FNode *n, const FVal *v, const FNum *num)
 	return FAST_VALID;
 }
 
-static inline int
-key_cmp(const char *a, int alen, const char *b, int blen)
-{
-	if (alen != blen)
-		return alen < blen ? -1 : 1;
-	return memcmp(a, b, alen);
-}
-
-static int
+static pg_noinline int
 fx_object(FCtx *cx, const FNode *n, const FVal *v)
 {
 	const JsonbContainer *jc = (const JsonbContainer *) v->p;
 	int			cnt = JsonContainerSize(jc);
 	JsSchema   *s = n->s;
 	int			found_required = 0;
+	bool		counted = false;
 	int			r;
 
 	if (n->min_props >= 0 && cnt < n->min_props)
@@ -739,6 +901,7 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 			if (JBE_HAS_OFF(ch[i]))
 				break;
 		}
+		counted = true;
 		for (int i = 0; i < cnt; i++)
 		{
 			uint32		klen = entry_len(ch[i], koff);
@@ -748,19 +911,13 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 			uint32		vo = voff;
 			bool		matched = false;
 			int			c = 1;
+			uint64		kw1,
+						kw2;
 			FVal		val;
 
 			koff += klen;
 			voff += vlen;
-			while (rq < n->n_required &&
-				   key_cmp(n->required[rq].s, n->required[rq].len, k, klen) < 0)
-				rq++;
-			if (rq < n->n_required &&
-				key_cmp(n->required[rq].s, n->required[rq].len, k, klen) == 0)
-			{
-				rq++;
-				found_required++;
-			}
+			key_words(k, klen, &kw1, &kw2);
 			if (bsearch)
 			{
 				int			lo = j,
@@ -770,7 +927,7 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 				{
 					int			mid = lo + (hi - lo) / 2;
 
-					c = key_cmp(n->props[mid].name, n->props[mid].len, k, klen);
+					c = prop_cmp(&n->props[mid], k, klen, kw1, kw2);
 					if (c == 0)
 					{
 						lo = mid;
@@ -788,15 +945,29 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 			else
 			{
 				while (j < n->n_props &&
-					   (c = key_cmp(n->props[j].name, n->props[j].len, k, (int) klen)) < 0)
+					   (c = prop_cmp(&n->props[j], k, klen, kw1, kw2)) < 0)
 					j++;
 			}
 			if (j < n->n_props && c == 0)
 			{
 				matched = true;
+				found_required += n->props[j].required;
 				fval_of(ve, base, vo, vlen, &val);
 				if ((r = fx(cx, n->props[j].node, &val)) != FAST_VALID)
 					return r;
+			}
+			else if (n->n_extra_required > 0)
+			{
+				/* required names that are no property: their own merge */
+				while (rq < n->n_extra_required &&
+					   key_cmp(n->extra_required[rq].s, n->extra_required[rq].len, k, klen) < 0)
+					rq++;
+				if (rq < n->n_extra_required &&
+					key_cmp(n->extra_required[rq].s, n->extra_required[rq].len, k, klen) == 0)
+				{
+					rq++;
+					found_required++;
+				}
 			}
 			for (int p = 0; p < n->n_pattern; p++)
 			{
@@ -830,8 +1001,8 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 		}
 	}
 
-	/* required: counted by the pass above, else (or when missing) looked up */
-	if (n->n_required > 0 && found_required < n->n_required)
+	/* required: counted by the pass above (keys are unique), else looked up */
+	if (n->n_required > 0 && (!counted || found_required < n->n_required_distinct))
 	{
 		for (int i = 0; i < n->n_required; i++)
 			if (!js_object_find((JsonbContainer *) jc, n->required[i].s, n->required[i].len, NULL))
@@ -871,7 +1042,7 @@ fx_unique(const JsonbContainer *jc, int cnt)
 	return FAST_VALID;
 }
 
-static int
+static pg_noinline int
 fx_array(FCtx *cx, const FNode *n, const FVal *v)
 {
 	const JsonbContainer *jc = (const JsonbContainer *) v->p;
@@ -937,117 +1108,105 @@ fx_array(FCtx *cx, const FNode *n, const FVal *v)
 	return FAST_VALID;
 }
 
-static bool
-type_ok(const FNode *n, const FVal *v, const FNum *num)
+/* a container's keywords, one level deeper */
+static pg_noinline int
+fx_container(FCtx *cx, const FNode *n, const FVal *v)
 {
-	uint32		t = n->types;
+	int			r;
 
-	switch (v->t)
-	{
-		case FV_NULL:
-			return (t & JS_T_NULL) != 0;
-		case FV_TRUE:
-		case FV_FALSE:
-			return (t & JS_T_BOOLEAN) != 0;
-		case FV_STRING:
-			return (t & JS_T_STRING) != 0;
-		case FV_OBJECT:
-			return (t & JS_T_OBJECT) != 0;
-		case FV_ARRAY:
-			return (t & JS_T_ARRAY) != 0;
-		case FV_NUMERIC:
-			if (t & JS_T_NUMBER)
-				return true;
-			if (!(t & JS_T_INTEGER) || num->special || !fnum_integral(num))
-				return false;
-			/* draft 4 tells 1.0 (a float) from 1: no decimal places written */
-			if (n->draft4)
-				return DatumGetInt32(DirectFunctionCall1(numeric_scale, PointerGetDatum(v->p))) == 0;
-			return true;
-	}
-	return false;
+	if (cx->depth >= FAST_MAX_DEPTH)
+		return FAST_UNKNOWN;
+	CHECK_FOR_INTERRUPTS();
+	cx->depth++;
+	r = v->t == FV_OBJECT ? fx_object(cx, n, v) : fx_array(cx, n, v);
+	cx->depth--;
+	return r;
 }
 
-static int
-fx(FCtx *cx, const FNode *n, const FVal *v)
+/* const, then enum */
+static pg_noinline bool
+fx_consts(const FNode *n, const FVal *v, const FNum *num)
 {
-	int			r = FAST_VALID;
+	if ((n->flags & NF_CONST) && !const_equal(&n->cnst, v, num))
+		return false;
+	if (n->flags & NF_ENUM)
+	{
+		for (int i = 0; i < n->n_enum; i++)
+			if (const_equal(&n->enums[i], v, num))
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/* a number: type (integers), const, enum, the number keywords */
+static pg_noinline int
+fx_numeric(const FNode *n, const FVal *v)
+{
 	FNum		num;
 
-	switch (n->kind)
+	fnum_decode((Numeric) v->p, &num);
+	if (!(n->tmask & (1 << FV_NUMERIC)))
 	{
-		case FN_TRUE:
-			return FAST_VALID;
-		case FN_FALSE:
+		/* integers: integral, and in draft 4 without decimal places */
+		if (!(n->flags & NF_INTEGER) || num.special || !fnum_integral(&num))
 			return FAST_INVALID;
-		case FN_FULL:
-			return fx_full(cx, n, v);
-		default:
-			break;
+		if (n->draft4 &&
+			DatumGetInt32(DirectFunctionCall1(numeric_scale, PointerGetDatum(v->p))) != 0)
+			return FAST_INVALID;
 	}
+	if ((n->flags & (NF_CONST | NF_ENUM)) && !fx_consts(n, v, &num))
+		return FAST_INVALID;
+	if (n->flags & NF_NUMBER)
+		return fx_number(n, v, &num);
+	return FAST_VALID;
+}
+
+/*
+ * The keywords of one schema that the full validator evaluates between its
+ * references and its in-place applicators: type, const, enum, then those of
+ * the value's type.
+ */
+static inline int
+fx_body(FCtx *cx, const FNode *n, const FVal *v)
+{
+	uint16		f = n->flags;
+
+	if (v->t == FV_NUMERIC)
+	{
+		if (!(n->tmask & (1 << FV_NUMERIC)) || (f & (NF_CONST | NF_ENUM | NF_NUMBER)))
+			return fx_numeric(n, v);
+		return FAST_VALID;
+	}
+	if (!(n->tmask & (1 << v->t)))
+		return FAST_INVALID;
+	if ((f & (NF_CONST | NF_ENUM)) && !fx_consts(n, v, NULL))
+		return FAST_INVALID;
+	switch (v->t)
+	{
+		case FV_STRING:
+			return (f & NF_STRING) ? fx_string(cx, n, v) : FAST_VALID;
+		case FV_OBJECT:
+			return (f & NF_OBJECT) ? fx_container(cx, n, v) : FAST_VALID;
+		case FV_ARRAY:
+			return (f & NF_ARRAY) ? fx_container(cx, n, v) : FAST_VALID;
+		default:
+			return FAST_VALID;
+	}
+}
+
+/* $ref first, the body, then the in-place applicators (allOf ... if) */
+static pg_noinline int
+fx_general(FCtx *cx, const FNode *n, const FVal *v)
+{
+	int			r;
+
 	if (cx->depth >= FAST_MAX_DEPTH)
 		return FAST_UNKNOWN;
 	cx->depth++;
-
 	if (n->ref && (r = fx(cx, n->ref, v)) != FAST_VALID)
 		goto out;
-
-	if (v->t == FV_NUMERIC)
-		fnum_decode((Numeric) v->p, &num);
-	else
-		num.special = false;
-
-	if (n->types && !type_ok(n, v, &num))
-	{
-		r = FAST_INVALID;
-		goto out;
-	}
-	if (n->has_const && !const_equal(&n->cnst, v, &num))
-	{
-		r = FAST_INVALID;
-		goto out;
-	}
-	if (n->n_enum)
-	{
-		bool		found = false;
-
-		for (int i = 0; i < n->n_enum && !found; i++)
-			found = const_equal(&n->enums[i], v, &num);
-		if (!found)
-		{
-			r = FAST_INVALID;
-			goto out;
-		}
-	}
-
-	switch (v->t)
-	{
-		case FV_STRING:
-			if (n->has_string_kw)
-				r = fx_string(cx, n, v);
-			break;
-		case FV_NUMERIC:
-			if (n->has_number_kw)
-				r = fx_number(n, v, &num);
-			break;
-		case FV_OBJECT:
-			if (n->has_object_kw)
-			{
-				CHECK_FOR_INTERRUPTS();
-				r = fx_object(cx, n, v);
-			}
-			break;
-		case FV_ARRAY:
-			if (n->has_array_kw)
-			{
-				CHECK_FOR_INTERRUPTS();
-				r = fx_array(cx, n, v);
-			}
-			break;
-		default:
-			break;
-	}
-	if (r != FAST_VALID || !n->has_inplace)
+	if ((r = fx_body(cx, n, v)) != FAST_VALID || !(n->flags & NF_INPLACE))
 		goto out;
 
 	for (int i = 0; i < n->n_all_of; i++)
@@ -1124,6 +1283,26 @@ fx(FCtx *cx, const FNode *n, const FVal *v)
 out:
 	cx->depth--;
 	return r;
+}
+
+static int
+fx(FCtx *cx, const FNode *n, const FVal *v)
+{
+	if (likely(n->kind == FN_PLAN))
+	{
+		if (likely(!(n->flags & NF_GENERAL)))
+			return fx_body(cx, n, v);
+		return fx_general(cx, n, v);
+	}
+	switch (n->kind)
+	{
+		case FN_TRUE:
+			return FAST_VALID;
+		case FN_FALSE:
+			return FAST_INVALID;
+		default:
+			return fx_full(cx, n, v);
+	}
 }
 
 int
