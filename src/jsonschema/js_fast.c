@@ -519,7 +519,7 @@ plan_node(PlanBuild *pb, JsSchema *s)
 	n->n_props = s->n_props;
 	if (s->n_props)
 	{
-		n->props = palloc(sizeof(FProp) * s->n_props);
+		n->props = palloc0(sizeof(FProp) * s->n_props);
 		for (int i = 0; i < s->n_props; i++)
 		{
 			n->props[i].name = s->props[i].name.s;
@@ -576,7 +576,7 @@ plan_node(PlanBuild *pb, JsSchema *s)
 	n->n_dep_schemas = s->n_dep_schemas;
 	if (s->n_dep_schemas)
 	{
-		n->dep_schemas = palloc(sizeof(FProp) * s->n_dep_schemas);
+		n->dep_schemas = palloc0(sizeof(FProp) * s->n_dep_schemas);
 		for (int i = 0; i < s->n_dep_schemas; i++)
 		{
 			n->dep_schemas[i].name = s->dep_schemas[i].name.s;

@@ -73,6 +73,8 @@ INSERT INTO fast_cases VALUES
 (64, 'dependentSchemas', '{"dependentSchemas": {"a": {"required": ["c"]}}}', '{"a": 1, "c": 2}'),
 (65, 'many properties, few keys (binary search)', (SELECT jsonb_build_object('properties', jsonb_object_agg('p' || g, jsonb_build_object('type', 'integer')), 'additionalProperties', false) FROM generate_series(1, 40) g), '{"p7": 7, "p33": "x"}'),
 (66, 'many properties, few keys, valid', (SELECT jsonb_build_object('properties', jsonb_object_agg('p' || g, jsonb_build_object('type', 'integer')), 'additionalProperties', false) FROM generate_series(1, 40) g), '{"p7": 7, "p33": 33}'),
+(67, 'a required key missing, another of its length there', '{"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}', '{"town": "Hangzhou"}'),
+(68, 'every required key there, with others', '{"required": ["b", "city"], "properties": {"city": {"type": "string"}, "b": {}}}', '{"a": 0, "b": 1, "city": "x", "town": "y"}'),
 -- empty containers
 (70, 'empty object, required', '{"type": "object", "required": ["a"]}', '{}'),
 (71, 'empty object, additionalProperties false', '{"type": "object", "additionalProperties": false}', '{}'),
