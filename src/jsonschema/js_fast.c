@@ -128,6 +128,7 @@ struct FNode
 	bool		has_array_kw;
 	bool		has_inplace;
 	bool		walk_keys;		/* properties, patternProperties, additionalProperties, propertyNames */
+	bool		simple_walk;	/* only properties (required among them) and additionalProperties */
 	JsSchema   *s;				/* the schema (FN_FULL: what js_eval_flag evaluates) */
 	uint32		types;
 	FNode	   *ref;
@@ -573,6 +574,7 @@ plan_node(PlanBuild *pb, JsSchema *s)
 		}
 		qsort(n->extra_required, n->n_extra_required, sizeof(JsString), jsstring_key_cmp);
 	}
+	n->simple_walk = n->n_pattern == 0 && n->property_names == NULL && n->n_extra_required == 0;
 	n->n_dep_schemas = s->n_dep_schemas;
 	if (s->n_dep_schemas)
 	{
@@ -645,7 +647,7 @@ js_fast_compile(JsCompiled *c)
 
 /* ---------- running a plan ---------- */
 
-static int	fx(FCtx *cx, const FNode *n, const FVal *v);
+static inline int fx(FCtx *cx, const FNode *n, const FVal *v);
 
 static inline void
 fval_of(JEntry e, const char *base, uint32 off, uint32 len, FVal *v)
@@ -902,6 +904,48 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 				break;
 		}
 		counted = true;
+		if (n->simple_walk && !bsearch)
+		{
+			/* properties, required among them, additionalProperties: the common shape */
+			const FProp *props = n->props;
+			int			np = n->n_props;
+
+			for (int i = 0; i < cnt; i++)
+			{
+				uint32		klen = entry_len(ch[i], koff);
+				const char *k = base + koff;
+				JEntry		ve = ch[cnt + i];
+				uint32		vlen = entry_len(ve, voff);
+				uint32		vo = voff;
+				int			c = 1;
+				uint64		kw1,
+							kw2;
+				FVal		val;
+
+				koff += klen;
+				voff += vlen;
+				key_words(k, klen, &kw1, &kw2);
+				while (j < np && (c = prop_cmp(&props[j], k, klen, kw1, kw2)) < 0)
+					j++;
+				if (j < np && c == 0)
+				{
+					found_required += props[j].required;
+					fval_of(ve, base, vo, vlen, &val);
+					if ((r = fx(cx, props[j].node, &val)) != FAST_VALID)
+						return r;
+					j++;
+				}
+				else if (n->additional)
+				{
+					if (n->additional->kind == FN_FALSE)
+						return FAST_INVALID;
+					fval_of(ve, base, vo, vlen, &val);
+					if ((r = fx(cx, n->additional, &val)) != FAST_VALID)
+						return r;
+				}
+			}
+		}
+		else
 		for (int i = 0; i < cnt; i++)
 		{
 			uint32		klen = entry_len(ch[i], koff);
@@ -955,6 +999,7 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 				fval_of(ve, base, vo, vlen, &val);
 				if ((r = fx(cx, n->props[j].node, &val)) != FAST_VALID)
 					return r;
+				j++;			/* keys are unique: the next one sorts after this property */
 			}
 			else if (n->n_extra_required > 0)
 			{
@@ -1285,7 +1330,7 @@ out:
 	return r;
 }
 
-static int
+static pg_attribute_always_inline int
 fx(FCtx *cx, const FNode *n, const FVal *v)
 {
 	if (likely(n->kind == FN_PLAN))
