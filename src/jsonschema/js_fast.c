@@ -244,7 +244,7 @@ fnum_digit(const FNum *p, int i)
 	return d;
 }
 
-static inline void
+static pg_attribute_always_inline void
 fnum_decode(Numeric n, FNum *p)
 {
 	const char *d = VARDATA_ANY(n);
@@ -263,6 +263,19 @@ fnum_decode(Numeric n, FNum *p)
 			: (int) (h & FN_NUM_SHORT_WMASK);
 		p->digits = d + sizeof(uint16);
 		p->ndigits = (size - (int) sizeof(uint16)) / (int) sizeof(int16);
+		/* the usual number of a form: one digit, 1 to 9999 */
+		if (p->ndigits == 1 && p->weight == 0)
+		{
+			int16		d0 = fnum_digit(p, 0);
+
+			if (d0 != 0)
+			{
+				p->sign = neg ? -1 : 1;
+				p->small = true;
+				p->ival = neg ? -d0 : d0;
+				return;
+			}
+		}
 	}
 	else
 	{
