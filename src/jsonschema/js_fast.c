@@ -50,6 +50,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 
 #include "jsonschema/js_internal.h"
 
@@ -81,6 +82,7 @@ typedef struct FNum
 } FNum;
 
 typedef struct FNode FNode;
+typedef struct FShape FShape;
 
 typedef struct FProp
 {
@@ -129,6 +131,7 @@ struct FNode
 	bool		has_inplace;
 	bool		walk_keys;		/* properties, patternProperties, additionalProperties, propertyNames */
 	bool		simple_walk;	/* only properties (required among them) and additionalProperties */
+	struct FShape *shape;		/* the keys of the last object seen (fx_simple_keys), or NULL */
 	JsSchema   *s;				/* the schema (FN_FULL: what js_eval_flag evaluates) */
 	uint32		types;
 	FNode	   *ref;
@@ -874,6 +877,207 @@ fx_number(const FNode *n, const FVal *v, const FNum *num)
 	return FAST_VALID;
 }
 
+/*
+ * The keys of the last object a node saw (simple_walk nodes): documents of a
+ * form repeat the same keys, so when an object's key entries and key bytes
+ * are those of the last one, which property each key is, and how many
+ * required names they cover, are known without comparing a name.
+ */
+#define SHAPE_MAX_KEYS	64
+#define SHAPE_MAX_BYTES	1024
+
+struct FShape
+{
+	int			cnt;			/* keys */
+	uint32		keybytes;		/* bytes of the keys (where the values start) */
+	uint32		hits;			/* objects that had these keys */
+	uint32		misses;			/* objects that did not */
+	int			found_required;
+	int16		map[SHAPE_MAX_KEYS];	/* per key: its property, or -1 */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* the key JEntries, then the key bytes */
+};
+
+/*
+ * An object of a node with only properties (required among them) and
+ * additionalProperties: one pass over its keys, merged with the properties,
+ * then "required" counted; or, keys as the last object's, the values alone.
+ */
+static pg_noinline int
+fx_simple_keys(FCtx *cx, const FNode *n, const FVal *v, const JsonbContainer *jc, int cnt)
+{
+	const JEntry *ch = jc->children;
+	const char *base = (const char *) &ch[cnt * 2];
+	const FProp *props = n->props;
+	int			np = n->n_props;
+	FShape	   *sh = n->shape;
+	uint32		koff = 0;
+	uint32		voff = 0;
+	int			j = 0;
+	int			found_required = 0;
+	int16		map[SHAPE_MAX_KEYS];
+	int			r;
+
+	if (sh && sh->cnt == cnt &&
+		memcmp(sh->data, ch, sizeof(JEntry) * cnt) == 0 &&
+		memcmp(sh->data + sizeof(JEntry) * cnt, base, sh->keybytes) == 0)
+	{
+		/*
+		 * The same keys: the same properties, in the same order.  Copied
+		 * first: an object below may be this node's too ($ref) and replace
+		 * the shape.
+		 */
+		voff = sh->keybytes;
+		sh->hits++;
+		found_required = sh->found_required;
+		memcpy(map, sh->map, sizeof(int16) * cnt);
+		for (int i = 0; i < cnt; i++)
+		{
+			JEntry		ve = ch[cnt + i];
+			uint32		vlen = entry_len(ve, voff);
+			uint32		vo = voff;
+			int			m = map[i];
+			FVal		val;
+
+			voff += vlen;
+			if (m >= 0)
+			{
+				fval_of(ve, base, vo, vlen, &val);
+				if ((r = fx(cx, props[m].node, &val)) != FAST_VALID)
+					return r;
+			}
+			else if (n->additional)
+			{
+				if (n->additional->kind == FN_FALSE)
+					return FAST_INVALID;
+				fval_of(ve, base, vo, vlen, &val);
+				if ((r = fx(cx, n->additional, &val)) != FAST_VALID)
+					return r;
+			}
+		}
+		goto required;
+	}
+
+	/* the values start where the last key ends */
+	for (int i = cnt - 1; i >= 0; i--)
+	{
+		voff += JBE_OFFLENFLD(ch[i]);
+		if (JBE_HAS_OFF(ch[i]))
+			break;
+	}
+	for (int i = 0; i < cnt; i++)
+	{
+		uint32		klen = entry_len(ch[i], koff);
+		const char *k = base + koff;
+		JEntry		ve = ch[cnt + i];
+		uint32		vlen = entry_len(ve, voff);
+		uint32		vo = voff;
+		int			c = 1;
+		uint64		kw1,
+					kw2;
+		FVal		val;
+
+		koff += klen;
+		voff += vlen;
+		key_words(k, klen, &kw1, &kw2);
+		while (j < np && (c = prop_cmp(&props[j], k, klen, kw1, kw2)) < 0)
+			j++;
+		if (j < np && c == 0)
+		{
+			if (i < SHAPE_MAX_KEYS)
+				map[i] = j;
+			found_required += props[j].required;
+			fval_of(ve, base, vo, vlen, &val);
+			if ((r = fx(cx, props[j].node, &val)) != FAST_VALID)
+				return r;
+			j++;				/* keys are unique: the next one sorts after this property */
+		}
+		else
+		{
+			if (i < SHAPE_MAX_KEYS)
+				map[i] = -1;
+			if (n->additional)
+			{
+				if (n->additional->kind == FN_FALSE)
+					return FAST_INVALID;
+				fval_of(ve, base, vo, vlen, &val);
+				if ((r = fx(cx, n->additional, &val)) != FAST_VALID)
+					return r;
+			}
+		}
+	}
+
+	/*
+	 * Remember these keys (koff: their bytes) for the next object; where
+	 * the keys keep changing, only now and then.
+	 */
+	if (sh)
+		sh->misses++;
+	if (cnt <= SHAPE_MAX_KEYS && koff <= SHAPE_MAX_BYTES &&
+		(sh == NULL || sh->hits >= sh->misses / 4 || (sh->misses & 15) == 0))
+	{
+		if (sh == NULL)
+		{
+			sh = MemoryContextAllocZero(GetMemoryChunkContext((void *) n),
+										offsetof(FShape, data) + sizeof(JEntry) * SHAPE_MAX_KEYS + SHAPE_MAX_BYTES);
+			((FNode *) n)->shape = sh;
+		}
+		sh->cnt = cnt;
+		sh->keybytes = koff;
+		sh->found_required = found_required;
+		memcpy(sh->map, map, sizeof(int16) * cnt);
+		memcpy(sh->data, ch, sizeof(JEntry) * cnt);
+		memcpy(sh->data + sizeof(JEntry) * cnt, base, koff);
+	}
+
+required:
+	/* required: counted above; jsonb keeps one of equal keys, so the count is exact */
+	if (n->n_required > 0 && found_required < n->n_required_distinct)
+		return FAST_INVALID;
+	for (int i = 0; i < n->n_dep_schemas; i++)
+	{
+		if (!js_object_find((JsonbContainer *) jc, n->dep_schemas[i].name, n->dep_schemas[i].len, NULL))
+			continue;
+		if ((r = fx(cx, n->dep_schemas[i].node, v)) != FAST_VALID)
+			return r;
+	}
+	return FAST_VALID;
+}
+
+/* are all of "required" (sorted in jsonb key order) among the object's keys? one merge */
+static bool
+fx_has_required(const FNode *n, const JsonbContainer *jc, int cnt)
+{
+	const JEntry *ch = jc->children;
+	const char *base = (const char *) &ch[cnt * 2];
+	uint32		koff = 0;
+	int			rq = 0;
+
+	if (cnt > 64)
+	{
+		/* a long object: binary searches */
+		for (int i = 0; i < n->n_required; i++)
+			if (!js_object_find((JsonbContainer *) jc, n->required[i].s, n->required[i].len, NULL))
+				return false;
+		return true;
+	}
+	for (int i = 0; i < cnt && rq < n->n_required; i++)
+	{
+		uint32		klen = entry_len(ch[i], koff);
+		const char *k = base + koff;
+		int			c;
+
+		koff += klen;
+		while (rq < n->n_required &&
+			   (c = key_cmp(n->required[rq].s, n->required[rq].len, k, klen)) <= 0)
+		{
+			if (c < 0)
+				return false;	/* sorts before this key and was not an earlier one */
+			rq++;				/* found (and its repetitions) */
+		}
+	}
+	return rq >= n->n_required;
+}
+
 static pg_noinline int
 fx_object(FCtx *cx, const FNode *n, const FVal *v)
 {
@@ -909,6 +1113,10 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 		int			rq = 0;
 		bool		bsearch = n->bsearch_props && n->n_props > 4 * cnt;
 
+		counted = true;
+		if (n->simple_walk && !bsearch)
+			return fx_simple_keys(cx, n, v, jc, cnt);
+
 		/* the values start where the last key ends */
 		for (int i = cnt - 1; i >= 0; i--)
 		{
@@ -916,49 +1124,6 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 			if (JBE_HAS_OFF(ch[i]))
 				break;
 		}
-		counted = true;
-		if (n->simple_walk && !bsearch)
-		{
-			/* properties, required among them, additionalProperties: the common shape */
-			const FProp *props = n->props;
-			int			np = n->n_props;
-
-			for (int i = 0; i < cnt; i++)
-			{
-				uint32		klen = entry_len(ch[i], koff);
-				const char *k = base + koff;
-				JEntry		ve = ch[cnt + i];
-				uint32		vlen = entry_len(ve, voff);
-				uint32		vo = voff;
-				int			c = 1;
-				uint64		kw1,
-							kw2;
-				FVal		val;
-
-				koff += klen;
-				voff += vlen;
-				key_words(k, klen, &kw1, &kw2);
-				while (j < np && (c = prop_cmp(&props[j], k, klen, kw1, kw2)) < 0)
-					j++;
-				if (j < np && c == 0)
-				{
-					found_required += props[j].required;
-					fval_of(ve, base, vo, vlen, &val);
-					if ((r = fx(cx, props[j].node, &val)) != FAST_VALID)
-						return r;
-					j++;
-				}
-				else if (n->additional)
-				{
-					if (n->additional->kind == FN_FALSE)
-						return FAST_INVALID;
-					fval_of(ve, base, vo, vlen, &val);
-					if ((r = fx(cx, n->additional, &val)) != FAST_VALID)
-						return r;
-				}
-			}
-		}
-		else
 		for (int i = 0; i < cnt; i++)
 		{
 			uint32		klen = entry_len(ch[i], koff);
@@ -1059,13 +1224,14 @@ fx_object(FCtx *cx, const FNode *n, const FVal *v)
 		}
 	}
 
-	/* required: counted by the pass above (keys are unique), else looked up */
-	if (n->n_required > 0 && (!counted || found_required < n->n_required_distinct))
+	/* required: counted by the pass above (keys are unique), else merged with the keys */
+	if (n->n_required > 0 && !counted)
 	{
-		for (int i = 0; i < n->n_required; i++)
-			if (!js_object_find((JsonbContainer *) jc, n->required[i].s, n->required[i].len, NULL))
-				return FAST_INVALID;
+		if (!fx_has_required(n, jc, cnt))
+			return FAST_INVALID;
 	}
+	else if (n->n_required > 0 && found_required < n->n_required_distinct)
+		return FAST_INVALID;	/* jsonb keeps one of equal keys: the count is exact */
 
 	for (int i = 0; i < n->n_dep_schemas; i++)
 	{

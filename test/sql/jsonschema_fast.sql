@@ -140,6 +140,36 @@ SELECT count(*) AS cases, count(*) FILTER (WHERE lowcode.jsonschema_is_valid(sch
 FROM fast_cases;
 RESET lowcode.jsonschema_fast_path;
 
+-- many objects in a row: the keys of the last object a schema saw are kept
+-- (js_fast.c, FShape); same keys, other keys, a missing required key, a tree
+-- whose nested objects are the same schema's
+CREATE TEMP TABLE fast_rows AS
+SELECT g, CASE g % 5
+         WHEN 0 THEN jsonb_build_object('name', 'n' || g, 'age', g % 90)
+         WHEN 1 THEN jsonb_build_object('name', 'n' || g, 'age', g % 90, 'tags', jsonb_build_array('a', 'b'))
+         WHEN 2 THEN jsonb_build_object('name', 'n' || g, 'age', 'x')
+         WHEN 3 THEN jsonb_build_object('nick', 'n' || g, 'age', g)
+         ELSE jsonb_build_object('name', 'n' || g, 'age', g % 90, 'kids',
+                                 jsonb_build_array(jsonb_build_object('name', 'k', 'age', 1),
+                                                   jsonb_build_object('name', 'k', 'age', 200)))
+       END AS doc
+FROM generate_series(1, 300) g;
+CREATE TEMP TABLE fast_schema AS SELECT '{"$defs": {"p": {"type": "object", "required": ["name", "age"], "additionalProperties": false,
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "maximum": 150},
+                   "tags": {"type": "array", "items": {"type": "string"}}, "kids": {"type": "array", "items": {"$ref": "#/$defs/p"}}}}},
+  "$ref": "#/$defs/p"}'::jsonb AS schema;
+SET lowcode.jsonschema_fast_path = on;
+CREATE TEMP TABLE rows_on AS SELECT g, lowcode.jsonschema_is_valid(schema, doc) AS valid FROM fast_rows, fast_schema;
+SET lowcode.jsonschema_fast_path = off;
+CREATE TEMP TABLE rows_off AS SELECT g, lowcode.jsonschema_is_valid(schema, doc) AS valid FROM fast_rows, fast_schema;
+SET lowcode.jsonschema_fast_path = 'check';
+SELECT count(*) AS docs, count(*) FILTER (WHERE lowcode.jsonschema_is_valid(schema, doc)) AS valid FROM fast_rows, fast_schema;
+RESET lowcode.jsonschema_fast_path;
+SELECT g % 5 AS shape, count(*) AS docs, count(*) FILTER (WHERE f.valid) AS valid,
+       count(*) FILTER (WHERE f.valid IS DISTINCT FROM s.valid) AS differ
+FROM rows_on f JOIN rows_off s USING (g) GROUP BY 1 ORDER BY 1;
+DROP TABLE fast_rows, fast_schema, rows_on, rows_off;
+
 -- format assertion follows the option, as the full validator
 SELECT lowcode.jsonschema_validate('{"format": "email"}', '"not an email"', '{"output": "flag", "format": "assert"}') AS asserted,
        lowcode.jsonschema_validate('{"format": "email"}', '"not an email"', '{"output": "flag"}') AS annotated;
