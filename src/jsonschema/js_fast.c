@@ -14,14 +14,15 @@
  * sorted by length then bytes, then the values in the same order; each
  * entry holds the end offset or the length of its datum, numerics and
  * containers int-aligned in the data area), so "properties", "required"
- * and "additionalProperties" are one merge over the sorted keys; strings
- * are compared in place; numerics are compared digit by digit in their
- * stored form, without allocating.
+ * and "additionalProperties" are one merge over the sorted keys (and an
+ * object with the same keys as the last one the node saw skips even that:
+ * FShape); strings are compared in place; numerics are compared digit by
+ * digit in their stored form, without allocating.
  *
- * A plan answers FAST_VALID, FAST_INVALID or FAST_UNKNOWN.  Keywords
- * evaluated in the same order as the full validator evaluates them in flag
- * mode (so that an error it raises, such as a regex budget error or a
- * deferred $ref error, is raised here at the same point or not at all).
+ * A plan answers FAST_VALID, FAST_INVALID or FAST_UNKNOWN.  Keywords are
+ * evaluated in the order the full validator evaluates them in flag mode
+ * (so that an error it raises, such as a regex budget error or a deferred
+ * $ref error, is raised here at the same point or not at all).
  * What a plan does not cover is a FULL node, whose subschema the full
  * validator evaluates in flag mode (js_eval_flag): $dynamicRef and
  * $recursiveRef (no plan when the schema uses dynamic scope at all),
@@ -1552,11 +1553,4 @@ js_fast_validate(JsFastPlan *plan, Jsonb *instance, const JsValidateOptions *opt
 		root.len = VARSIZE(instance) - VARHDRSZ;
 	}
 	return fx(&cx, plan->root, &root);
-}
-
-void
-js_fast_stats(const JsFastPlan *plan, int *nodes, int *full)
-{
-	*nodes = plan ? plan->n_nodes : 0;
-	*full = plan ? plan->n_full : 0;
 }

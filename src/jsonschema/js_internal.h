@@ -292,7 +292,6 @@ extern int	js_fast_path_mode;
 
 extern JsFastPlan *js_fast_compile(JsCompiled *c);
 extern int	js_fast_validate(JsFastPlan *plan, Jsonb *instance, const JsValidateOptions *opts);
-extern void js_fast_stats(const JsFastPlan *plan, int *nodes, int *full);
 
 /* js_sql.c, js_store.c: the SQL glue (not pure) */
 extern int	jsonschema_cache_size;	/* lowcode.jsonschema_cache_size */
