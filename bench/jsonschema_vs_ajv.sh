@@ -5,7 +5,8 @@
 # workload and, given a SchemaStore checkout, SchemaStore's github-workflow
 # schema with its test workflows, and the empty schema on the form documents
 # (the floor of a call).  Each round runs every pg_lowcode measure
-# (scan, validation; backend CPU time) then every ajv measure (process CPU
+# (scan, validation, validation with the fast path off; backend CPU time)
+# then every ajv measure (process CPU
 # time, after warm-up passes), interleaved; the best of ROUNDS rounds counts.
 # pg_lowcode's figure is its CPU time per document beyond the scan of the
 # same rows; ajv's is validate() on documents already parsed in memory.

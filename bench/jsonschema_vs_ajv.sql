@@ -14,7 +14,8 @@ SET max_parallel_workers_per_gather = 0;
 SELECT set_config('vsajv.out', :'out', false) \gset
 
 CREATE TABLE workloads (name text PRIMARY KEY, ord int, schema jsonb, docs text, nrows bigint);
--- best CPU time (ns) per workload and measure ('scan' or 'validate') over the rounds
+-- best CPU time (ns) per workload and measure ('scan', 'validate', 'validate_full': the
+-- fast path off) over the rounds
 CREATE TABLE pg_best (name text, measure text, cpu_ns bigint, valid bigint, PRIMARY KEY (name, measure));
 CREATE TABLE ajv_runs (name text, us_per_doc float8, valid bigint, docs bigint);
 
@@ -81,9 +82,11 @@ BEGIN
     SET LOCAL max_parallel_workers_per_gather = 0;
     FOR w IN SELECT * FROM vsajv.workloads ORDER BY ord LOOP
         PERFORM lowcode.jsonschema_is_valid(w.schema, '{}');
-        FOREACH m IN ARRAY ARRAY['scan', 'validate'] LOOP
+        FOREACH m IN ARRAY ARRAY['scan', 'validate', 'validate_full'] LOOP
             q := CASE m WHEN 'scan' THEN format('SELECT count(doc) FROM vsajv.%I', w.docs)
                  ELSE format('SELECT count(*) FROM vsajv.%I WHERE lowcode.jsonschema_is_valid(%L::jsonb, doc)', w.docs, w.schema) END;
+            -- validate_full: the same with the fast path off (the full validator alone)
+            PERFORM set_config('lowcode.jsonschema_fast_path', CASE m WHEN 'validate_full' THEN 'off' ELSE 'on' END, true);
             c0 := vsajv.cpu_ns();
             EXECUTE q INTO n;
             c := vsajv.cpu_ns() - c0;

@@ -1811,6 +1811,9 @@ compile_document(Jsonb *schema, const JsCompileOptions *opts)
 	}
 	hash_destroy(cc.memo);
 
+	/* the fast path's plan, kept with the compiled form (js_fast.c) */
+	c->fast = js_fast_compile(c);
+
 	MemoryContextSwitchTo(old);
 	return c;
 }

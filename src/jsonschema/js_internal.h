@@ -240,6 +240,9 @@ struct JsSchema
 	/* ajv-errors' "errorMessage" (a string or an object), when present */
 	bool		has_error_message;
 	JsonbValue	error_message;
+
+	/* this schema's node of the fast path's plan (js_fast.c), or NULL */
+	void	   *fast;
 };
 
 typedef struct JsBuiltinDocument
@@ -266,6 +269,29 @@ extern bool js_uri_is_absolute(const char *uri);
  */
 extern bool js_format_check(const char *format, const char *value, int len,
 							bool *known);
+
+/* js_validate.c: the full validator in flag mode on a subschema (the plan's FULL nodes) */
+extern bool js_eval_flag(JsSchema *s, const JsonbValue *inst,
+						 const JsValidateOptions *opts, int depth);
+
+/*
+ * js_fast.c: the fast path.  js_fast_compile() builds the plan of a compiled
+ * schema (NULL when it would not help), in the current memory context;
+ * js_fast_validate() answers FAST_VALID, FAST_INVALID or FAST_UNKNOWN (the
+ * full validator decides).
+ */
+#define FAST_INVALID	0
+#define FAST_VALID		1
+#define FAST_UNKNOWN	(-1)
+
+/* lowcode.jsonschema_fast_path */
+#define JS_FAST_OFF		0
+#define JS_FAST_ON		1
+#define JS_FAST_CHECK	2
+extern int	js_fast_path_mode;
+
+extern JsFastPlan *js_fast_compile(JsCompiled *c);
+extern int	js_fast_validate(JsFastPlan *plan, Jsonb *instance, const JsValidateOptions *opts);
 
 /* js_sql.c, js_store.c: the SQL glue (not pure) */
 extern int	jsonschema_cache_size;	/* lowcode.jsonschema_cache_size */

@@ -1911,6 +1911,43 @@ js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
 	JsonbValue	root;
 	bool		ok;
 
+	/*
+	 * The fast path (js_fast.c): its answer stands when no error is wanted;
+	 * when errors are collected, a valid answer stands (no error to build,
+	 * no warning of an extension to miss) and anything else comes here.
+	 * Annotations are the full validator's.
+	 */
+	if (c->fast && js_fast_path_mode != JS_FAST_OFF && !opts->annotate &&
+		!(opts->collect && c->has_ext))
+	{
+		int			f = js_fast_validate(c->fast, instance, opts);
+
+		if (js_fast_path_mode == JS_FAST_CHECK && f != FAST_UNKNOWN)
+		{
+			JsValidateOptions flag = *opts;
+
+			flag.collect = false;
+			memset(&v, 0, sizeof(v));
+			v.o = &flag;
+			v.track_scope = c->uses_dynamic_scope;
+			js_root_value(instance, &root);
+			if (eval(&v, c->root, &root, NULL) != (f == FAST_VALID))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg_internal("JSON Schema fast path says %s, the full validator %s",
+										 f == FAST_VALID ? "valid" : "invalid",
+										 f == FAST_VALID ? "invalid" : "valid")));
+		}
+		if (f == FAST_VALID || (f == FAST_INVALID && !opts->collect))
+		{
+			if (result)
+				memset(result, 0, sizeof(*result));
+			if (result)
+				result->valid = (f == FAST_VALID);
+			return f == FAST_VALID;
+		}
+	}
+
 	memset(&v, 0, sizeof(v));
 	v.o = opts;
 	v.collect = opts->collect;
@@ -1930,6 +1967,21 @@ js_validate(JsCompiled *c, Jsonb *instance, const JsValidateOptions *opts,
 		result->n_warnings = v.nwarn;
 	}
 	return ok;
+}
+
+/* the full validator in flag mode on a subschema, "depth" schema levels down */
+bool
+js_eval_flag(JsSchema *s, const JsonbValue *inst, const JsValidateOptions *opts, int depth)
+{
+	JsValidateOptions flag = *opts;
+	JsV			v;
+
+	flag.collect = false;
+	flag.annotate = false;
+	memset(&v, 0, sizeof(v));
+	v.o = &flag;
+	v.depth = depth;
+	return eval(&v, s, inst, NULL);
 }
 
 void

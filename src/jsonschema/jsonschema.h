@@ -79,6 +79,7 @@ typedef enum JsLocale
 extern int	js_locale_from_name(const char *name, int len);
 
 typedef struct JsSchema JsSchema;
+typedef struct JsFastPlan JsFastPlan;	/* the fast path's plan (js_fast.c) */
 
 /* loader of documents by absolute URI (no fragment); NULL when unknown */
 typedef Jsonb *(*JsLoaderFn) (const char *uri, void *arg);
@@ -93,6 +94,7 @@ typedef struct JsCompiled
 	List	   *resources;
 	bool		has_ext;		/* some schema carries an extension (JsSchema.ext) */
 	List	   *warnings;		/* messages of the deferred errors (char *) */
+	JsFastPlan *fast;			/* the fast path's plan, or NULL (js_fast.c) */
 } JsCompiled;
 
 /*

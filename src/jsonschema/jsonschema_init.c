@@ -32,6 +32,17 @@ static const struct config_enum_entry locale_options[] = {
 	{NULL, 0, false}
 };
 
+static const struct config_enum_entry fast_path_options[] = {
+	{"on", JS_FAST_ON, false},
+	{"off", JS_FAST_OFF, false},
+	{"check", JS_FAST_CHECK, false},
+	{"true", JS_FAST_ON, true},
+	{"false", JS_FAST_OFF, true},
+	{"1", JS_FAST_ON, true},
+	{"0", JS_FAST_OFF, true},
+	{NULL, 0, false}
+};
+
 void
 jsonschema_init(void)
 {
@@ -47,6 +58,13 @@ jsonschema_init(void)
 							 NULL,
 							 &lowcode_locale,
 							 JS_LOCALE_EN, locale_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("lowcode.jsonschema_fast_path",
+							 "The JSON Schema validator's fast path: on, off, or check (run both, error when they disagree).",
+							 "The fast path answers valid/invalid from a plan compiled with the schema; errors are always built by the full validator.",
+							 &js_fast_path_mode,
+							 JS_FAST_ON, fast_path_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	js_sql_init();

@@ -2,7 +2,7 @@
  *
  * jsonschema_fuzz.c
  *	  libFuzzer harness for the JSON Schema compiler and validator
- *	  (src/jsonschema/js_compile.c, js_validate.c, js_format.c, js_uri.c,
+ *	  (src/jsonschema/js_compile.c, js_validate.c, js_fast.c, js_format.c, js_uri.c,
  *	  js_metaschemas.c, js_jsonb.c, src/lc/lc_regex*.c, lc_unicode.c).
  *
  * Unlike the CEL and JsonLogic harnesses this one runs against the REAL
@@ -17,7 +17,8 @@
  * newline).  Both are parsed with jsonb_in; the schema is compiled, the
  * instance validated (collecting errors and annotations, or stopping at the
  * first failure), every output shape is produced and re-parsed with jsonb_in
- * (it must be valid JSON), and the schema itself is validated against its
+ * (it must be valid JSON), the fast path (js_fast.c) must agree with the
+ * full validator alone, and the schema itself is validated against its
  * metaschema, as jsonschema_check() does.  A document reached through $ref
  * to "http://fuzz.example/instance" is the instance, so remote references
  * are exercised too.
@@ -173,6 +174,7 @@ run_one(const char *schema_text, const char *instance_text, uint8 flags)
 	memset(&copts, 0, sizeof(copts));
 	copts.default_draft = drafts[(flags & 0x07) % lengthof(drafts)];
 	copts.loader = loader;
+	js_fast_path_mode = JS_FAST_ON;	/* an ERROR may have left it off */
 
 	PG_TRY();
 	{
@@ -209,6 +211,15 @@ run_one(const char *schema_text, const char *instance_text, uint8 flags)
 						valid, r.valid);
 				abort();
 			}
+
+			/* the fast path (js_fast.c) against the full validator alone, both in flag mode */
+			js_fast_path_mode = JS_FAST_OFF;
+			if (js_validate(compiled, instance, &first, NULL) != valid)
+			{
+				fprintf(stderr, "the fast path says %d, the full validator %d\n", valid, !valid);
+				abort();
+			}
+			js_fast_path_mode = JS_FAST_ON;
 		}
 	}
 	PG_CATCH();

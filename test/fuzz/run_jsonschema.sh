@@ -24,7 +24,7 @@ mkdir -p "$OUT/corpus" "$OUT/seeds" "$OUT/artifacts"
 
 # 2. The harness and the extension's JSON Schema sources, instrumented.
 SRCS=("$FUZZ/jsonschema_fuzz.c"
-      "$TOP"/src/jsonschema/{js_compile,js_validate,js_format,js_uri,js_metaschemas,js_jsonb}.c
+      "$TOP"/src/jsonschema/{js_compile,js_validate,js_fast,js_format,js_uri,js_metaschemas,js_jsonb}.c
       "$TOP"/src/lc/{lc_regex,lc_regex_charset,lc_regex_translate,lc_regex_class,lc_regex_pcre2,lc_unicode}.c)
 clang -g -O1 -fPIC -fno-omit-frame-pointer -Wall -Wno-unused-command-line-argument -Wno-ignored-attributes \
   -Wno-missing-prototypes -I"$TOP/src" -I"$FUZZ" -I"$PG_INCLUDE" \
