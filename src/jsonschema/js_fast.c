@@ -1339,7 +1339,8 @@ fx_container(FCtx *cx, const FNode *n, const FVal *v)
 {
 	int			r;
 
-	if (cx->depth >= FAST_MAX_DEPTH)
+	/* too deep, or too little stack left: the full validator says which error */
+	if (cx->depth >= FAST_MAX_DEPTH || stack_is_too_deep())
 		return FAST_UNKNOWN;
 	CHECK_FOR_INTERRUPTS();
 	cx->depth++;
@@ -1426,7 +1427,7 @@ fx_general(FCtx *cx, const FNode *n, const FVal *v)
 {
 	int			r;
 
-	if (cx->depth >= FAST_MAX_DEPTH)
+	if (cx->depth >= FAST_MAX_DEPTH || stack_is_too_deep())
 		return FAST_UNKNOWN;
 	cx->depth++;
 	if (n->ref && (r = fx(cx, n->ref, v)) != FAST_VALID)
