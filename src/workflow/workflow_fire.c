@@ -77,6 +77,7 @@
 #include "pg_lowcode.h"
 #include "cel/cel.h"
 #include "cel/cel_jsonb.h"
+#include "events/events.h"
 #include "lc/lc_errcodes.h"
 #include "lc/lc_http.h"
 #include "lc/lc_trusted.h"
@@ -85,7 +86,7 @@
 #include "workflow/workflow.h"
 
 /* an error of the rule engines' class LR */
-#define ERRCODE_IS_LR(c) (ERRCODE_TO_CATEGORY(c) == MAKE_SQLSTATE('L','R','0','0','0'))
+#define ERRCODE_IS_LR(c) (ERRCODE_TO_CATEGORY(c) == ERRCODE_TO_CATEGORY(ERRCODE_CEL_PARSE))
 
 /* ---- compiled definitions ---- */
 
@@ -229,6 +230,7 @@ static Oid	tables_relid = InvalidOid;
 /* saved plans of the statements every step runs */
 static SPIPlanPtr plan_instance_update = NULL;
 static SPIPlanPtr plan_history_event = NULL;
+static SPIPlanPtr plan_step_write = NULL;
 static SPIPlanPtr plan_exit_timers = NULL;
 static SPIPlanPtr plan_count = NULL;
 static SPIPlanPtr plan_states = NULL;
@@ -1700,6 +1702,92 @@ count_timers(const pg_uuid_t *tenant, int64 d)
 }
 
 /*
+ * The history row of a transition and its outbox event (one statement,
+ * with the instance's UPDATE when with_instance), and the event's
+ * notification; returns the history row's id.
+ */
+static int64
+write_history(WfInst *inst, const char *event, const char *target, Jsonb *payload, Jsonb *actor,
+			  bool with_instance, Jsonb *snapshot)
+{
+	SPIPlanPtr *plan = with_instance ? &plan_step_write : &plan_history_event;
+	Datum		args[14];
+	char		nulls[14];
+	bool		isnull;
+	int64		hist;
+
+	if (*plan == NULL)
+	{
+		Oid			types[14] = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+		TEXTOID, TEXTOID, REGCLASSOID, TEXTOID, TEXTOID, JSONBOID};
+		const char *hist_sql =
+			"h AS (INSERT INTO lowcode.workflow_history (tenant_id, instance_id, workflow, version, event, "
+			"from_state, to_state, outcome, payload, actor_role, actor_principal, trace_id, rel, record_key) "
+			"SELECT $1, $2, $3, $4, $5, $6, $7, 'transition', $8, $9, $10, lowcode.registry_trace_id(), $11, $12%s "
+			"RETURNING id), "
+			"e AS (INSERT INTO lowcode.events (tenant_id, type, payload, trace_id) "
+			"SELECT $1, 'workflow.transition', jsonb_build_object('instance', $2, 'workflow', $3, 'version', $4, "
+			"'table', $11::text, 'key', $12, 'event', $5, 'from', $6, 'to', $7, 'history', h.id), "
+			"lowcode.registry_trace_id() FROM h RETURNING id) "
+			"SELECT h.id, e.id FROM h, e";
+
+		if (with_instance)
+			*plan = prepare_saved(psprintf("WITH u AS (UPDATE lowcode.workflow_instances i "
+										   "SET state = coalesce($13, i.state), snapshot = $14, "
+										   "transitions = i.transitions + 1, updated_at = now() "
+										   "WHERE i.tenant_id = $1 AND i.id = $2 RETURNING 1), %s",
+										   psprintf(hist_sql, " FROM u")), 14, types);
+		else
+			*plan = prepare_saved(psprintf("WITH %s", psprintf(hist_sql, "")), 12, types);
+	}
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = uuid_datum(&inst->tenant);
+	args[1] = Int64GetDatum(inst->id);
+	args[2] = CStringGetTextDatum(inst->workflow);
+	args[3] = Int32GetDatum(inst->version);
+	args[4] = CStringGetTextDatum(event);
+	args[5] = CStringGetTextDatum(inst->state);
+	args[6] = CStringGetTextDatum(target ? target : inst->state);
+	args[7] = JsonbPGetDatum(payload);
+	{
+		char	   *role = NULL;
+		char	   *principal = NULL;
+
+		if (jb_is_object(actor))
+		{
+			JsonbValue	v;
+
+			if (jb_member(&actor->root, "role", &v))
+				role = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) :
+					jsonb_scalar_text(jbv_to_jsonb(&v), &isnull);
+			if (jb_member(&actor->root, "principal", &v))
+				principal = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) :
+					jsonb_scalar_text(jbv_to_jsonb(&v), &isnull);
+		}
+		args[8] = role ? CStringGetTextDatum(role) : (Datum) 0;
+		nulls[8] = role ? ' ' : 'n';
+		args[9] = principal ? CStringGetTextDatum(principal) : (Datum) 0;
+		nulls[9] = principal ? ' ' : 'n';
+	}
+	args[10] = ObjectIdGetDatum(inst->rel);
+	args[11] = CStringGetTextDatum(inst->record_key);
+	args[12] = target ? CStringGetTextDatum(target) : (Datum) 0;
+	nulls[12] = target ? ' ' : 'n';
+	args[13] = snapshot ? JsonbPGetDatum(snapshot) : (Datum) 0;
+	nulls[13] = snapshot ? ' ' : 'n';
+	exec_plan(*plan, args, nulls, false, 0, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		elog(ERROR, "pg_lowcode workflow: the history row was not written");
+	hist = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* its notification on the tenant's channel, sent after the commit (as emit_event's) */
+	events_queue(&inst->tenant,
+				 DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
+				 "workflow.transition");
+	SPI_freetuptable(SPI_tuptable);
+	return hist;
+}
+
+/*
  * One event on one locked instance (workflow_step): raises LW404, LW409,
  * LW422, LW423, LW424; otherwise writes everything and returns the result.
  * Runs inside SPI_connect().
@@ -1722,6 +1810,7 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, MemoryContex
 	char		nulls[12];
 	int64		hist;
 	bool		isnull;
+	bool		need_apply;
 	Jsonb	   *result;
 	JsonbParseState *st = NULL;
 
@@ -1913,23 +2002,34 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, MemoryContex
 		}
 	}
 
-	/* the writes: the instance first (the record's trigger checks the state against it) */
-	if (plan_instance_update == NULL)
+	/*
+	 * The writes: the instance first (the record's trigger checks the state
+	 * against it).  Without timers, calls or emits (whose events come before
+	 * the transition's), the history row and the outbox event are written by
+	 * the same statement as the instance.
+	 */
+	need_apply = s.nstarts > 0 || s.ncancels > 0 || s.ncalls > 0 || s.nemits > 0 || (to_st && to_st->final);
+	if (!need_apply)
+		hist = write_history(inst, event, target, payload, actor, true, s.self);
+	else
 	{
-		Oid			types[4] = {UUIDOID, INT8OID, TEXTOID, JSONBOID};
+		if (plan_instance_update == NULL)
+		{
+			Oid			types[4] = {UUIDOID, INT8OID, TEXTOID, JSONBOID};
 
-		plan_instance_update = prepare_saved("UPDATE lowcode.workflow_instances i "
-											 "SET state = coalesce($3, i.state), snapshot = $4, "
-											 "transitions = i.transitions + 1, updated_at = now() "
-											 "WHERE i.tenant_id = $1 AND i.id = $2", 4, types);
+			plan_instance_update = prepare_saved("UPDATE lowcode.workflow_instances i "
+												 "SET state = coalesce($3, i.state), snapshot = $4, "
+												 "transitions = i.transitions + 1, updated_at = now() "
+												 "WHERE i.tenant_id = $1 AND i.id = $2", 4, types);
+		}
+		memset(nulls, ' ', sizeof(nulls));
+		args[0] = uuid_datum(&inst->tenant);
+		args[1] = Int64GetDatum(inst->id);
+		args[2] = target ? CStringGetTextDatum(target) : (Datum) 0;
+		nulls[2] = target ? ' ' : 'n';
+		args[3] = JsonbPGetDatum(s.self);
+		exec_plan(plan_instance_update, args, nulls, false, 0, SPI_OK_UPDATE);
 	}
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = uuid_datum(&inst->tenant);
-	args[1] = Int64GetDatum(inst->id);
-	args[2] = target ? CStringGetTextDatum(target) : (Datum) 0;
-	nulls[2] = target ? ' ' : 'n';
-	args[3] = JsonbPGetDatum(s.self);
-	exec_plan(plan_instance_update, args, nulls, false, 0, SPI_OK_UPDATE);
 
 	if (s.nchanges > 0)
 	{
@@ -1957,7 +2057,7 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, MemoryContex
 	}
 
 	/* timers, calls, emits: the SQL of workflow_apply_plan(), when there are any */
-	if (s.nstarts > 0 || s.ncancels > 0 || s.ncalls > 0 || s.nemits > 0 || (to_st && to_st->final))
+	if (need_apply)
 	{
 		Oid			types[4];
 
@@ -1999,60 +2099,8 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, MemoryContex
 		count_timers(&inst->tenant, -(int64) SPI_processed);
 	}
 
-	/* the history row, the outbox event and its NOTIFY */
-	if (plan_history_event == NULL)
-	{
-		Oid			types[12] = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
-		TEXTOID, TEXTOID, REGCLASSOID, TEXTOID};
-
-		plan_history_event = prepare_saved(
-										   "WITH h AS (INSERT INTO lowcode.workflow_history (tenant_id, instance_id, workflow, version, event, "
-										   "from_state, to_state, outcome, payload, actor_role, actor_principal, trace_id, rel, record_key) "
-										   "VALUES ($1, $2, $3, $4, $5, $6, $7, 'transition', $8, $9, $10, lowcode.registry_trace_id(), $11, $12) "
-										   "RETURNING id), "
-										   "e AS (INSERT INTO lowcode.events (tenant_id, type, payload, trace_id) "
-										   "SELECT $1, 'workflow.transition', jsonb_build_object('instance', $2, 'workflow', $3, 'version', $4, "
-										   "'table', $11::text, 'key', $12, 'event', $5, 'from', $6, 'to', $7, 'history', h.id), "
-										   "lowcode.registry_trace_id() FROM h RETURNING id) "
-										   "SELECT h.id, pg_notify('lowcode_events', json_build_object('tenant_id', $1, 'id', e.id, "
-										   "'type', 'workflow.transition')::text) FROM h, e", 12, types);
-	}
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = uuid_datum(&inst->tenant);
-	args[1] = Int64GetDatum(inst->id);
-	args[2] = CStringGetTextDatum(inst->workflow);
-	args[3] = Int32GetDatum(inst->version);
-	args[4] = CStringGetTextDatum(event);
-	args[5] = CStringGetTextDatum(inst->state);
-	args[6] = CStringGetTextDatum(target ? target : inst->state);
-	args[7] = JsonbPGetDatum(payload);
-	{
-		char	   *role = NULL;
-		char	   *principal = NULL;
-
-		if (jb_is_object(actor))
-		{
-			JsonbValue	v;
-
-			if (jb_member(&actor->root, "role", &v))
-				role = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) :
-					jsonb_scalar_text(jbv_to_jsonb(&v), &isnull);
-			if (jb_member(&actor->root, "principal", &v))
-				principal = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) :
-					jsonb_scalar_text(jbv_to_jsonb(&v), &isnull);
-		}
-		args[8] = role ? CStringGetTextDatum(role) : (Datum) 0;
-		nulls[8] = role ? ' ' : 'n';
-		args[9] = principal ? CStringGetTextDatum(principal) : (Datum) 0;
-		nulls[9] = principal ? ' ' : 'n';
-	}
-	args[10] = ObjectIdGetDatum(inst->rel);
-	args[11] = CStringGetTextDatum(inst->record_key);
-	exec_plan(plan_history_event, args, nulls, false, 0, SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		elog(ERROR, "pg_lowcode workflow: the history row was not written");
-	hist = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
+	if (need_apply)
+		hist = write_history(inst, event, target, payload, actor, false, NULL);
 
 	/* the answer */
 	{
