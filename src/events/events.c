@@ -131,6 +131,7 @@ static int	reserved_ring = -1;		/* ring reserved at pre-commit, -1: none */
 
 static uint8 secret[EV_SECRET_LEN];
 static bool secret_loaded = false;
+static SPIPlanPtr secret_plan = NULL;
 
 static Size
 events_shmem_size(void)
@@ -204,7 +205,16 @@ ensure_secret(bool reload)
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		ret = SPI_execute("SELECT key FROM lowcode.event_secret", true, 2);
+		/* a saved plan: the worker reloads the secret at every delivery */
+		if (secret_plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare("SELECT key FROM lowcode.event_secret", 0, NULL);
+
+			if (p == NULL || SPI_keepplan(p) != 0)
+				elog(ERROR, "pg_lowcode events: cannot prepare the secret's query");
+			secret_plan = p;
+		}
+		ret = SPI_execute_plan(secret_plan, NULL, NULL, true, 2);
 	}
 	PG_FINALLY();
 	{
