@@ -203,6 +203,7 @@ typedef struct WfTable
 	char	  **set_columns;
 	char	   *set_columns_json;	/* for LW424's details */
 	SPIPlanPtr	select_plan;
+	SPIPlanPtr	join_plan;
 	int			nupdate;
 	WfUpdatePlan update[WF_MAX_UPDATE_PLANS];
 	struct WfTable *next_garbage;
@@ -357,6 +358,8 @@ free_table(WfTable *t)
 {
 	if (t->select_plan)
 		SPI_freeplan(t->select_plan);
+	if (t->join_plan)
+		SPI_freeplan(t->join_plan);
 	for (int i = 0; i < t->nupdate; i++)
 		SPI_freeplan(t->update[i].plan);
 	if (t->relname)
@@ -970,6 +973,27 @@ table_select_plan(WfTable *t)
 		t->select_plan = prepare_saved(q.data, 2, types);
 	}
 	return t->select_plan;
+}
+
+/* fire_record's statement for a record of this table: its instance and the record, locked in that order */
+static SPIPlanPtr
+table_join_plan(WfTable *t)
+{
+	if (t->join_plan == NULL)
+	{
+		StringInfoData q;
+		Oid			types[3] = {UUIDOID, REGCLASSOID, TEXTOID};
+
+		initStringInfo(&q);
+		appendStringInfo(&q, "SELECT i, to_jsonb(t) FROM lowcode.workflow_instances i JOIN %s t "
+						 "ON t.%s = i.record_key::%s%s "
+						 "WHERE i.tenant_id = $1 AND i.rel = $2 AND i.record_key = $3 "
+						 "FOR NO KEY UPDATE OF i, t",
+						 t->relname, quote_identifier(t->key_col), t->key_type,
+						 t->has_tenant ? " AND t.tenant_id = $1" : "");
+		t->join_plan = prepare_saved(q.data, 3, types);
+	}
+	return t->join_plan;
 }
 
 static int
@@ -1793,7 +1817,7 @@ write_history(WfInst *inst, const char *event, const char *target, Jsonb *payloa
  * Runs inside SPI_connect().
  */
 static Jsonb *
-step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, MemoryContext rcxt)
+step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locked_rec, MemoryContext rcxt)
 {
 	WfTable    *tbl;
 	WfDef	   *def;
@@ -1820,19 +1844,22 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, MemoryContex
 	if (!tbl->governed || from_st == NULL)
 		lc_raise_http(404, "LW404", "the record is no longer governed by a workflow", NULL, NULL, NULL);
 
-	/* the record, locked */
-	args[0] = CStringGetTextDatum(inst->record_key);
-	args[1] = uuid_datum(&inst->tenant);
-	exec_plan(table_select_plan(tbl), args, NULL, false, 0, SPI_OK_SELECT);
-	rec = NULL;
-	if (SPI_processed >= 1)
+	/* the record, locked (by fire_record's statement that locked the instance, or here) */
+	rec = locked_rec;
+	if (rec == NULL)
 	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		args[0] = CStringGetTextDatum(inst->record_key);
+		args[1] = uuid_datum(&inst->tenant);
+		exec_plan(table_select_plan(tbl), args, NULL, false, 0, SPI_OK_SELECT);
+		if (SPI_processed >= 1)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-		if (!isnull)
-			rec = DatumGetJsonbPCopy(d);
+			if (!isnull)
+				rec = DatumGetJsonbPCopy(d);
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	SPI_freetuptable(SPI_tuptable);
 	if (rec == NULL)
 		lc_raise_http(404, "LW404", psprintf("record %s of %s not found", inst->record_key, tbl->relname),
 					  NULL, NULL, NULL);
@@ -2145,7 +2172,7 @@ run_step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	step_depth++;
-	res = step(inst, event, payload, actor, rcxt);
+	res = step(inst, event, payload, actor, NULL, rcxt);
 	step_depth--;
 	SPI_finish();
 	lc_trusted_end(&tr);
@@ -2314,6 +2341,7 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 	bool		isnull;
 	Datum		instd = (Datum) 0;
+	Jsonb	   *rec = NULL;
 	Jsonb	   *res;
 
 	lc_trusted_begin(&tr, false);
@@ -2353,9 +2381,47 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_LW_INVALID_WORKFLOW_USE),
 				 errmsg("the payload of an event must be a JSON object")));
 
+	ensure_caches();
+	refresh_relids();
+	collect_garbage();
+
 	args[0] = have_tenant ? uuid_datum(&tenant) : (Datum) 0;
 	nulls[0] = have_tenant ? ' ' : 'n';
-	if (!PG_ARGISNULL(2))
+	if (PG_ARGISNULL(2) && !PG_ARGISNULL(0) && !PG_ARGISNULL(1) && have_tenant)
+	{
+		/*
+		 * A record of a table: the instance and the record locked by one
+		 * statement, in that order (LockRows takes the row marks in the
+		 * order of FOR NO KEY UPDATE OF); when it finds no row, the two
+		 * statements below say which is missing.
+		 */
+		WfTable    *tbl = load_table(DatumGetObjectId(PG_GETARG_DATUM(0)));
+
+		if (tbl->governed)
+		{
+			args[1] = PG_GETARG_DATUM(0);
+			args[2] = PG_GETARG_DATUM(1);
+			exec_plan(table_join_plan(tbl), args, nulls, false, 0, SPI_OK_SELECT);
+			if (SPI_processed >= 1)
+			{
+				bool		rnull;
+				Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+				Datum		r = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &rnull);
+
+				if (!isnull && !rnull)
+				{
+					instd = datumCopy(d, false, -1);
+					rec = DatumGetJsonbPCopy(r);
+				}
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+	}
+	if (instd != (Datum) 0)
+	{
+		/* found both */
+	}
+	else if (!PG_ARGISNULL(2))
 	{
 		args[1] = PG_GETARG_DATUM(2);
 		args[2] = (Datum) 0;
@@ -2370,7 +2436,7 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 		nulls[2] = PG_ARGISNULL(1) ? 'n' : ' ';
 		exec_plan(inst_plan(false, have_tenant), args, nulls, false, 0, SPI_OK_SELECT);
 	}
-	if (SPI_processed >= 1)
+	if (instd == (Datum) 0 && SPI_processed >= 1)
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
@@ -2408,11 +2474,8 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to fire events on %s",
 						DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(inst.rel))))));
 
-	ensure_caches();
-	refresh_relids();
-	collect_garbage();
 	step_depth++;
-	res = step(&inst, event, payload, actor_jsonb(), rcxt);
+	res = step(&inst, event, payload, actor_jsonb(), rec, rcxt);
 	step_depth--;
 	SPI_finish();
 	lc_trusted_end(&tr);
@@ -2639,7 +2702,7 @@ lowcode_workflow_cache_stats(PG_FUNCTION_ARGS)
 			if (e->tbl->valid)
 			{
 				tables++;
-				plans += (e->tbl->select_plan != NULL) + e->tbl->nupdate;
+				plans += (e->tbl->select_plan != NULL) + (e->tbl->join_plan != NULL) + e->tbl->nupdate;
 			}
 	}
 	initStringInfo(&b);
