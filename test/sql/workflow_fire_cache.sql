@@ -125,6 +125,27 @@ SELECT event, from_state, to_state, outcome, actor_principal FROM lowcode.workfl
 SELECT payload ->> 'event' AS event, payload ->> 'to' AS "to", payload ? 'history' AS has_history
   FROM lowcode.events WHERE tenant_id = :'t' AND type = 'workflow.transition' ORDER BY id DESC LIMIT 1;
 
+-- a step inside a step: a "call" action whose function fires an event on another record (the inner fire()
+-- compiles and prepares what it needs while the outer step holds its own)
+CREATE FUNCTION public.wfc_chain(ctx jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT lowcode.fire(jsonb_build_object('table', 'public.wfc_items', 'id', (ctx -> 'args' ->> 'id')::int), 'bump')
+$$;
+SELECT lowcode.register_workflow_function('wfc_chain', 'public.wfc_chain(jsonb)');
+SELECT lowcode.register_workflow('wfc', $$
+{"initial": "open", "states": {
+  "open": {"on": {"bump": {"actions": [{"type": "set", "fields": {"note": "'v4'"}}]},
+                  "chain": {"actions": [{"type": "call", "function": "wfc_chain", "args": "{'id': 3}"},
+                                        {"type": "set", "fields": {"note": "'chained'"}}]},
+                  "close": "closed"}},
+  "closed": {"on": {"reopen": "open"}}}}
+$$) AS v4;
+INSERT INTO wfc_items (id) VALUES (5);
+SELECT n AS n3_before FROM wfc_items WHERE id = 3;
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'chain') -> 'record' ->> 'note' AS outer_note;
+SELECT id, n, note FROM wfc_items WHERE id IN (3, 5) ORDER BY id;
+SELECT record_key, event, outcome FROM lowcode.workflow_timeline
+ WHERE table_name = 'wfc_items' AND record_key IN ('3', '5') AND event IS NOT NULL ORDER BY step DESC LIMIT 2;
+
 -- the actor: claims that are not JSON, or not an object, are none
 SELECT set_config('request.jwt.claims', 'not json', false) IS NOT NULL AS bad_claims;
 SELECT lowcode.workflow_actor() -> 'claims' AS claims;
@@ -133,6 +154,8 @@ SELECT lowcode.workflow_actor() -> 'claims' AS claims;
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS no_claims;
 
 DELETE FROM lowcode.rule_functions WHERE name = 'wfc_boom';
+DELETE FROM lowcode.workflow_functions WHERE name = 'wfc_chain';
+DROP FUNCTION public.wfc_chain(jsonb);
 DROP FUNCTION public.wfc_boom(bigint);
 DELETE FROM lowcode.workflow_tables WHERE rel = 'wfc_items'::regclass;
 DROP TABLE wfc_items;
