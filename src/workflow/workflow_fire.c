@@ -186,6 +186,7 @@ typedef struct WfUpdatePlan
 {
 	char	   *cols;			/* "a,b": the changed columns, sorted */
 	SPIPlanPtr	plan;
+	SPIPlanPtr	merged;			/* with the instance, history and event (write_history) */
 } WfUpdatePlan;
 
 typedef struct WfTable
@@ -361,7 +362,12 @@ free_table(WfTable *t)
 	if (t->join_plan)
 		SPI_freeplan(t->join_plan);
 	for (int i = 0; i < t->nupdate; i++)
-		SPI_freeplan(t->update[i].plan);
+	{
+		if (t->update[i].plan)
+			SPI_freeplan(t->update[i].plan);
+		if (t->update[i].merged)
+			SPI_freeplan(t->update[i].merged);
+	}
 	if (t->relname)
 		pfree(t->relname);
 	if (t->state_col)
@@ -1002,14 +1008,39 @@ cmp_cstr(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* the UPDATE of the record for this set of columns (sorted) */
+static const char *const history_sql =
+	"h AS (INSERT INTO lowcode.workflow_history (tenant_id, instance_id, workflow, version, event, "
+	"from_state, to_state, outcome, payload, actor_role, actor_principal, trace_id, rel, record_key) "
+	"SELECT $1, $2, $3, $4, $5, $6, $7, 'transition', $8, $9, $10, lowcode.registry_trace_id(), $11, $12%s "
+	"RETURNING id), "
+	"e AS (INSERT INTO lowcode.events (tenant_id, type, payload, trace_id) "
+	"SELECT $1, 'workflow.transition', jsonb_build_object('instance', $2, 'workflow', $3, 'version', $4, "
+	"'table', $11::text, 'key', $12, 'event', $5, 'from', $6, 'to', $7, 'history', h.id), "
+	"lowcode.registry_trace_id() FROM h RETURNING id) "
+	"SELECT h.id, e.id FROM h, e";
+
+static const char *const instance_update_sql =
+	"u AS (UPDATE lowcode.workflow_instances i "
+	"SET state = coalesce($13, i.state), snapshot = $14, "
+	"transitions = i.transitions + 1, updated_at = now() "
+	"WHERE i.tenant_id = $1 AND i.id = $2 RETURNING 1)";
+
+/*
+ * The UPDATE of the record for this set of columns (sorted): alone ($1 the
+ * changes, $2 the key, $3 the tenant), or merged into write_history()'s
+ * statement after the instance's UPDATE (its parameters, $15 the changes).
+ */
 static SPIPlanPtr
-table_update_plan(WfTable *t, char **cols, int ncols, bool *transient)
+table_update_plan(WfTable *t, char **cols, int ncols, bool merged, bool *transient)
 {
 	StringInfoData key;
-	StringInfoData q;
+	StringInfoData set;
+	char	   *q;
 	Oid			types[3] = {JSONBOID, TEXTOID, UUIDOID};
+	Oid			mtypes[15] = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+	TEXTOID, TEXTOID, REGCLASSOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID};
 	SPIPlanPtr	p;
+	WfUpdatePlan *slot = NULL;
 
 	initStringInfo(&key);
 	for (int i = 0; i < ncols; i++)
@@ -1021,29 +1052,49 @@ table_update_plan(WfTable *t, char **cols, int ncols, bool *transient)
 	*transient = false;
 	for (int i = 0; i < t->nupdate; i++)
 		if (strcmp(t->update[i].cols, key.data) == 0)
-			return t->update[i].plan;
-	initStringInfo(&q);
-	appendStringInfo(&q, "UPDATE %s t SET (", t->relname);
+		{
+			slot = &t->update[i];
+			if (!merged && slot->plan)
+				return slot->plan;
+			if (merged && slot->merged)
+				return slot->merged;
+		}
+	initStringInfo(&set);
+	appendStringInfo(&set, "UPDATE %s t SET (", t->relname);
 	for (int i = 0; i < ncols; i++)
-		appendStringInfo(&q, "%s%s", i ? ", " : "", quote_identifier(cols[i]));
-	appendStringInfoString(&q, ") = (SELECT ");
+		appendStringInfo(&set, "%s%s", i ? ", " : "", quote_identifier(cols[i]));
+	appendStringInfoString(&set, ") = (SELECT ");
 	for (int i = 0; i < ncols; i++)
-		appendStringInfo(&q, "%sr.%s", i ? ", " : "", quote_identifier(cols[i]));
-	appendStringInfo(&q, " FROM jsonb_populate_record(NULL::%s, $1) r) WHERE t.%s = $2::%s%s",
-					 t->relname, quote_identifier(t->key_col), t->key_type,
+		appendStringInfo(&set, "%sr.%s", i ? ", " : "", quote_identifier(cols[i]));
+	if (merged)
+		q = psprintf("WITH %s, w AS (%s FROM jsonb_populate_record(NULL::%s, $15) r) FROM u "
+					 "WHERE t.%s = $12::%s%s RETURNING 1), %s",
+					 instance_update_sql, set.data, t->relname, quote_identifier(t->key_col), t->key_type,
+					 t->has_tenant ? " AND t.tenant_id = $1" : "", psprintf(history_sql, " FROM w"));
+	else
+		q = psprintf("%s FROM jsonb_populate_record(NULL::%s, $1) r) WHERE t.%s = $2::%s%s",
+					 set.data, t->relname, quote_identifier(t->key_col), t->key_type,
 					 t->has_tenant ? " AND t.tenant_id = $3" : "");
-	if (t->nupdate >= WF_MAX_UPDATE_PLANS)
+	if (slot == NULL && t->nupdate >= WF_MAX_UPDATE_PLANS)
 	{
-		p = SPI_prepare(q.data, 3, types);
+		p = SPI_prepare(q, merged ? 15 : 3, merged ? mtypes : types);
 		if (p == NULL)
-			elog(ERROR, "pg_lowcode workflow: SPI_prepare failed for: %s", q.data);
+			elog(ERROR, "pg_lowcode workflow: SPI_prepare failed for: %s", q);
 		*transient = true;
 		return p;
 	}
-	p = prepare_saved(q.data, 3, types);
-	t->update[t->nupdate].cols = MemoryContextStrdup(TopMemoryContext, key.data);
-	t->update[t->nupdate].plan = p;
-	t->nupdate++;
+	p = prepare_saved(q, merged ? 15 : 3, merged ? mtypes : types);
+	if (slot == NULL)
+	{
+		slot = &t->update[t->nupdate++];
+		slot->cols = MemoryContextStrdup(TopMemoryContext, key.data);
+		slot->plan = NULL;
+		slot->merged = NULL;
+	}
+	if (merged)
+		slot->merged = p;
+	else
+		slot->plan = p;
 	return p;
 }
 
@@ -1732,37 +1783,24 @@ count_timers(const pg_uuid_t *tenant, int64 d)
  */
 static int64
 write_history(WfInst *inst, const char *event, const char *target, Jsonb *payload, Jsonb *actor,
-			  bool with_instance, Jsonb *snapshot)
+			  bool with_instance, Jsonb *snapshot, SPIPlanPtr record_plan, Jsonb *changes)
 {
 	SPIPlanPtr *plan = with_instance ? &plan_step_write : &plan_history_event;
-	Datum		args[14];
-	char		nulls[14];
+	Datum		args[15];
+	char		nulls[15];
 	bool		isnull;
 	int64		hist;
 
-	if (*plan == NULL)
+	if (record_plan == NULL && *plan == NULL)
 	{
 		Oid			types[14] = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
 		TEXTOID, TEXTOID, REGCLASSOID, TEXTOID, TEXTOID, JSONBOID};
-		const char *hist_sql =
-			"h AS (INSERT INTO lowcode.workflow_history (tenant_id, instance_id, workflow, version, event, "
-			"from_state, to_state, outcome, payload, actor_role, actor_principal, trace_id, rel, record_key) "
-			"SELECT $1, $2, $3, $4, $5, $6, $7, 'transition', $8, $9, $10, lowcode.registry_trace_id(), $11, $12%s "
-			"RETURNING id), "
-			"e AS (INSERT INTO lowcode.events (tenant_id, type, payload, trace_id) "
-			"SELECT $1, 'workflow.transition', jsonb_build_object('instance', $2, 'workflow', $3, 'version', $4, "
-			"'table', $11::text, 'key', $12, 'event', $5, 'from', $6, 'to', $7, 'history', h.id), "
-			"lowcode.registry_trace_id() FROM h RETURNING id) "
-			"SELECT h.id, e.id FROM h, e";
 
 		if (with_instance)
-			*plan = prepare_saved(psprintf("WITH u AS (UPDATE lowcode.workflow_instances i "
-										   "SET state = coalesce($13, i.state), snapshot = $14, "
-										   "transitions = i.transitions + 1, updated_at = now() "
-										   "WHERE i.tenant_id = $1 AND i.id = $2 RETURNING 1), %s",
-										   psprintf(hist_sql, " FROM u")), 14, types);
+			*plan = prepare_saved(psprintf("WITH %s, %s", instance_update_sql, psprintf(history_sql, " FROM u")),
+								  14, types);
 		else
-			*plan = prepare_saved(psprintf("WITH %s", psprintf(hist_sql, "")), 12, types);
+			*plan = prepare_saved(psprintf("WITH %s", psprintf(history_sql, "")), 12, types);
 	}
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = uuid_datum(&inst->tenant);
@@ -1799,7 +1837,9 @@ write_history(WfInst *inst, const char *event, const char *target, Jsonb *payloa
 	nulls[12] = target ? ' ' : 'n';
 	args[13] = snapshot ? JsonbPGetDatum(snapshot) : (Datum) 0;
 	nulls[13] = snapshot ? ' ' : 'n';
-	exec_plan(*plan, args, nulls, false, 0, SPI_OK_SELECT);
+	args[14] = changes ? JsonbPGetDatum(changes) : (Datum) 0;
+	nulls[14] = changes ? ' ' : 'n';
+	exec_plan(record_plan ? record_plan : *plan, args, nulls, false, 0, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "pg_lowcode workflow: the history row was not written");
 	hist = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -1835,6 +1875,9 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 	int64		hist;
 	bool		isnull;
 	bool		need_apply;
+	bool		merged;
+	char	  **cols = NULL;
+	Jsonb	   *changes = NULL;
 	Jsonb	   *result;
 	JsonbParseState *st = NULL;
 
@@ -2036,8 +2079,34 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 	 * the same statement as the instance.
 	 */
 	need_apply = s.nstarts > 0 || s.ncancels > 0 || s.ncalls > 0 || s.nemits > 0 || (to_st && to_st->final);
-	if (!need_apply)
-		hist = write_history(inst, event, target, payload, actor, true, s.self);
+	/* the record's UPDATE joins that statement when the state stays (the state trigger does not fire) */
+	merged = !need_apply && target == NULL && s.nchanges > 0;
+	if (s.nchanges > 0)
+	{
+		JsonbParseState *cst = NULL;
+
+		cols = palloc(sizeof(char *) * s.nchanges);
+		memcpy(cols, s.change_cols, sizeof(char *) * s.nchanges);
+		qsort(cols, s.nchanges, sizeof(char *), cmp_cstr);
+		pushJsonbValue(&cst, WJB_BEGIN_OBJECT, NULL);
+		for (int i = 0; i < s.nchanges; i++)
+		{
+			jb_key(&cst, s.change_cols[i]);
+			jb_jsonb(&cst, WJB_VALUE, s.change_vals[i]);
+		}
+		changes = jb_finish(&cst, WJB_END_OBJECT);
+	}
+	if (merged)
+	{
+		bool		transient;
+		SPIPlanPtr	p = table_update_plan(tbl, cols, s.nchanges, true, &transient);
+
+		hist = write_history(inst, event, target, payload, actor, true, s.self, p, changes);
+		if (transient)
+			SPI_freeplan(p);
+	}
+	else if (!need_apply)
+		hist = write_history(inst, event, target, payload, actor, true, s.self, NULL, NULL);
 	else
 	{
 		if (plan_instance_update == NULL)
@@ -2058,24 +2127,13 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 		exec_plan(plan_instance_update, args, nulls, false, 0, SPI_OK_UPDATE);
 	}
 
-	if (s.nchanges > 0)
+	if (s.nchanges > 0 && !merged)
 	{
-		char	  **cols = palloc(sizeof(char *) * s.nchanges);
-		JsonbParseState *cst = NULL;
 		bool		transient;
-		SPIPlanPtr	p;
+		SPIPlanPtr	p = table_update_plan(tbl, cols, s.nchanges, false, &transient);
 
-		memcpy(cols, s.change_cols, sizeof(char *) * s.nchanges);
-		qsort(cols, s.nchanges, sizeof(char *), cmp_cstr);
-		pushJsonbValue(&cst, WJB_BEGIN_OBJECT, NULL);
-		for (int i = 0; i < s.nchanges; i++)
-		{
-			jb_key(&cst, s.change_cols[i]);
-			jb_jsonb(&cst, WJB_VALUE, s.change_vals[i]);
-		}
-		p = table_update_plan(tbl, cols, s.nchanges, &transient);
 		memset(nulls, ' ', sizeof(nulls));
-		args[0] = JsonbPGetDatum(jb_finish(&cst, WJB_END_OBJECT));
+		args[0] = JsonbPGetDatum(changes);
 		args[1] = CStringGetTextDatum(inst->record_key);
 		args[2] = uuid_datum(&inst->tenant);
 		exec_plan(p, args, nulls, false, 0, SPI_OK_UPDATE);
@@ -2127,7 +2185,7 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 	}
 
 	if (need_apply)
-		hist = write_history(inst, event, target, payload, actor, false, NULL);
+		hist = write_history(inst, event, target, payload, actor, false, NULL, NULL, NULL);
 
 	/* the answer */
 	{
@@ -2702,7 +2760,11 @@ lowcode_workflow_cache_stats(PG_FUNCTION_ARGS)
 			if (e->tbl->valid)
 			{
 				tables++;
-				plans += (e->tbl->select_plan != NULL) + (e->tbl->join_plan != NULL) + e->tbl->nupdate;
+			{
+				plans += (e->tbl->select_plan != NULL) + (e->tbl->join_plan != NULL);
+				for (int i = 0; i < e->tbl->nupdate; i++)
+					plans += (e->tbl->update[i].plan != NULL) + (e->tbl->update[i].merged != NULL);
+			}
 			}
 	}
 	initStringInfo(&b);

@@ -146,6 +146,28 @@ SELECT id, n, note FROM wfc_items WHERE id IN (3, 5) ORDER BY id;
 SELECT record_key, event, outcome FROM lowcode.workflow_timeline
  WHERE table_name = 'wfc_items' AND record_key IN ('3', '5') AND event IS NOT NULL ORDER BY step DESC LIMIT 2;
 
+-- a targetless step writes the record in the statement that writes the instance, the history row and the
+-- event: the record's BEFORE triggers still change what is written, its AFTER triggers see the history row
+CREATE FUNCTION pg_temp.wfc_before() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.note := NEW.note || '+';
+  RETURN NEW;
+END
+$$;
+CREATE FUNCTION pg_temp.wfc_after() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'after update of %: % history rows', NEW.id,
+    (SELECT count(*) FROM lowcode.workflow_history h WHERE h.rel = TG_RELID AND h.record_key = NEW.id::text);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER wfc_before BEFORE UPDATE ON wfc_items FOR EACH ROW EXECUTE FUNCTION pg_temp.wfc_before();
+CREATE TRIGGER wfc_after AFTER UPDATE ON wfc_items FOR EACH ROW EXECUTE FUNCTION pg_temp.wfc_after();
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'bump') -> 'record' ->> 'note' AS answer_note;
+SELECT note AS stored_note FROM wfc_items WHERE id = 5;
+DROP TRIGGER wfc_before ON wfc_items;
+DROP TRIGGER wfc_after ON wfc_items;
+
 -- the actor: claims that are not JSON, or not an object, are none
 SELECT set_config('request.jwt.claims', 'not json', false) IS NOT NULL AS bad_claims;
 SELECT lowcode.workflow_actor() -> 'claims' AS claims;
