@@ -1070,7 +1070,9 @@ table_update_plan(WfTable *t, char **cols, int ncols, bool merged, bool *transie
 		q = psprintf("WITH %s, w AS (%s FROM jsonb_populate_record(NULL::%s, $15) r) FROM u "
 					 "WHERE t.%s = $12::%s%s RETURNING 1), %s",
 					 instance_update_sql, set.data, t->relname, quote_identifier(t->key_col), t->key_type,
-					 t->has_tenant ? " AND t.tenant_id = $1" : "", psprintf(history_sql, " FROM w"));
+					 t->has_tenant ? " AND t.tenant_id = $1" : "",
+					 /* w runs before h (h reads it), and h writes its row even when a BEFORE trigger skipped w's */
+					 psprintf(history_sql, " FROM u, (SELECT count(*) FROM w) wc"));
 	else
 		q = psprintf("%s FROM jsonb_populate_record(NULL::%s, $1) r) WHERE t.%s = $2::%s%s",
 					 set.data, t->relname, quote_identifier(t->key_col), t->key_type,

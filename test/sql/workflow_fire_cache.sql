@@ -165,6 +165,13 @@ CREATE TRIGGER wfc_before BEFORE UPDATE ON wfc_items FOR EACH ROW EXECUTE FUNCTI
 CREATE TRIGGER wfc_after AFTER UPDATE ON wfc_items FOR EACH ROW EXECUTE FUNCTION pg_temp.wfc_after();
 SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'bump') -> 'record' ->> 'note' AS answer_note;
 SELECT note AS stored_note FROM wfc_items WHERE id = 5;
+-- a BEFORE trigger that skips the record's update: the transition is still recorded, as before
+CREATE FUNCTION pg_temp.wfc_skip() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER wfc_skip BEFORE UPDATE ON wfc_items FOR EACH ROW EXECUTE FUNCTION pg_temp.wfc_skip();
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'bump') ->> 'to' AS skipped_to;
+SELECT note AS unchanged_note FROM wfc_items WHERE id = 5;
+SELECT count(*) AS history_rows FROM lowcode.workflow_timeline WHERE table_name = 'wfc_items' AND record_key = '5';
+DROP TRIGGER wfc_skip ON wfc_items;
 DROP TRIGGER wfc_before ON wfc_items;
 DROP TRIGGER wfc_after ON wfc_items;
 
