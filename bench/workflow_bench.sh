@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Workflow benchmarks on a throwaway instance (results: docs/benchmarks.md, "Workflows").
 #
-#   bench/workflow_bench.sh [SECONDS=15] [CLIENTS=4]     (BENCH_PARTS=23: only parts 2 and 3)
+#   bench/workflow_bench.sh [SECONDS=15] [CLIENTS=4]     (BENCH_PARTS=23: only parts 2 and 3;
+#                                                          WORKFLOW_BENCH_CONF: extra server settings)
 #
 # 1. Transitions per second through PostgREST's transaction shape (BEGIN, the
 #    set_config of role, claims and headers, pre_request(), the RPC statement,
@@ -21,7 +22,8 @@ set -euo pipefail
 export BENCH_PORT=${BENCH_PORT:-55482}
 export BENCH_CONF="max_parallel_workers_per_gather = 0
 jit = off
-lowcode.sweep_interval = '1s'"
+lowcode.sweep_interval = '1s'
+${WORKFLOW_BENCH_CONF:-}"
 source "$(dirname "$0")/common.sh"
 SECS=${1:-15}
 CLIENTS=${2:-4}

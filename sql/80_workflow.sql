@@ -45,24 +45,11 @@ BEGIN
 END
 $$;
 
--- Who acts, as guards see it: {"role", "principal", "claims"}.
+-- Who acts, as guards see it: {"role", "principal", "claims"} (C, src/workflow/workflow_fire.c: claims
+-- that are not a JSON object are none).
 CREATE FUNCTION lowcode.workflow_actor() RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
-DECLARE
-  claims jsonb;
-BEGIN
-  BEGIN
-    claims := nullif(current_setting('request.jwt.claims', true), '')::jsonb;
-  EXCEPTION WHEN OTHERS THEN
-    claims := NULL;       -- not JSON: no claims (pre_request() refuses such requests anyway)
-  END;
-  IF jsonb_typeof(claims) IS DISTINCT FROM 'object' THEN
-    claims := '{}';
-  END IF;
-  RETURN jsonb_build_object('role', lowcode.registry_actor_role(), 'principal', lowcode.registry_actor(),
-                            'claims', claims);
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_workflow_actor'
+LANGUAGE C STABLE;
 
 -- A CEL duration ("48h", "1h30m", "90s") or a number of milliseconds (XState's
 -- delays) as an interval; NULL when it is neither or not positive.
@@ -1236,207 +1223,54 @@ BEGIN
 END
 $$;
 
--- One event on one locked instance: the core of fire() and of the timers.
+-- One event on one locked instance: the core of fire() and of the timers, in C
+-- (src/workflow/workflow_fire.c: the definition compiled once per backend, saved
+-- plans per governed table, guards evaluated by the CEL engine directly).
 -- Raises LW409 (no transition), LW422 (guards refused), LW423 (form schema),
 -- LW424 (an action failed); otherwise writes everything and returns the result.
 CREATE FUNCTION lowcode.workflow_step(inst lowcode.workflow_instances, event text, payload jsonb, actor jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
-DECLARE
-  tbl lowcode.workflow_tables;
-  rec jsonb;
-  vars jsonb;
-  tr record;
-  chosen record;
-  refusals jsonb := '[]';
-  ok boolean;
-  err text;
-  from_st lowcode.workflow_states;
-  to_st lowcode.workflow_states;
-  plan jsonb;
-  target text;
-  hist bigint;
-  ev bigint;
-  allowed jsonb;
-BEGIN
-  tbl := lowcode.workflow_table(inst.rel);
-  SELECT * INTO from_st FROM lowcode.workflow_states s
-   WHERE s.tenant_id = inst.wf_tenant AND s.name = inst.workflow AND s.version = inst.version AND s.state = inst.state;
-  IF tbl.rel IS NULL OR from_st.state IS NULL THEN
-    PERFORM lowcode.workflow_raise(404, 'LW404', 'the record is no longer governed by a workflow');
-  END IF;
-  rec := lowcode.workflow_read_record(tbl, inst.tenant_id, inst.record_key);
-  IF rec IS NULL THEN
-    PERFORM lowcode.workflow_raise(404, 'LW404', format('record %s of %s not found', inst.record_key, tbl.rel));
-  END IF;
-  IF from_st.final THEN
-    PERFORM lowcode.workflow_raise(409, 'LW409', format('the record is in final state %s: no event is allowed', inst.state),
-      jsonb_build_object('state', inst.state, 'event', event, 'allowed', '[]'::jsonb));
-  END IF;
-  vars := jsonb_build_object('self', rec, 'oldSelf', inst.snapshot, 'payload', payload, 'actor', actor,
-                             'event', event, 'state', inst.state, 'now', now(),
-                             'workflow', jsonb_build_object('name', inst.workflow, 'version', inst.version,
-                                                            'instance', inst.id));
-  FOR tr IN SELECT * FROM lowcode.workflow_transitions t
-             WHERE t.tenant_id = inst.wf_tenant AND t.name = inst.workflow AND t.version = inst.version
-               AND t.state = inst.state AND t.event = workflow_step.event ORDER BY t.ord LOOP
-    IF tr.guard IS NULL THEN
-      chosen := tr;
-      EXIT;
-    END IF;
-    err := NULL;
-    BEGIN
-      ok := lowcode.rule_test(tr.guard, vars);
-    EXCEPTION WHEN SQLSTATE 'LR000' THEN
-      ok := false;
-      err := SQLERRM;
-    END;
-    IF ok THEN
-      chosen := tr;
-      EXIT;
-    END IF;
-    refusals := refusals || jsonb_strip_nulls(jsonb_build_object('guard', tr.guard,
-      'message', coalesce(tr.message, format('guard %s refused the event', tr.guard)), 'error', err));
-  END LOOP;
-  IF chosen IS NULL THEN
-    IF refusals = '[]' THEN
-      SELECT coalesce(jsonb_agg(DISTINCT t.event), '[]') INTO allowed FROM lowcode.workflow_transitions t
-       WHERE t.tenant_id = inst.wf_tenant AND t.name = inst.workflow AND t.version = inst.version AND t.state = inst.state;
-      PERFORM lowcode.workflow_raise(409, 'LW409', format('event %s is not allowed in state %s', event, inst.state),
-        jsonb_build_object('state', inst.state, 'event', event, 'allowed', allowed));
-    END IF;
-    PERFORM lowcode.workflow_raise(422, 'LW422', refusals -> 0 ->> 'message',
-      jsonb_build_object('state', inst.state, 'event', event, 'guards', refusals));
-  END IF;
-
-  target := chosen.target;
-  plan := jsonb_build_object('vars', vars, 'changes', '{}'::jsonb, 'emits', '[]'::jsonb, 'starts', '[]'::jsonb,
-                             'cancels', '[]'::jsonb, 'calls', '[]'::jsonb, 'scope', NULL, 'target', target);
-  IF target IS NOT NULL THEN
-    plan := lowcode.workflow_eval_actions(from_st.exit, plan, tbl, format('/states/%s/exit', inst.state));
-  END IF;
-  plan := lowcode.workflow_eval_actions(chosen.actions, plan, tbl,
-                                        format('/states/%s/on/%s/%s/actions', inst.state, event, chosen.ord));
-  IF target IS NOT NULL THEN
-    SELECT * INTO to_st FROM lowcode.workflow_states s
-     WHERE s.tenant_id = inst.wf_tenant AND s.name = inst.workflow AND s.version = inst.version AND s.state = target;
-    plan := jsonb_set(plan, '{scope}', to_jsonb(target));
-    plan := lowcode.workflow_eval_actions(to_st.entry, plan, tbl, format('/states/%s/entry', target));
-    plan := lowcode.workflow_eval_state_timers(to_st.timers, target, plan);
-    plan := jsonb_set(plan, '{changes}', (plan -> 'changes') || jsonb_build_object(tbl.state_col, target));
-    plan := jsonb_set(plan, '{vars,self}', (plan -> 'vars' -> 'self') || jsonb_build_object(tbl.state_col, target));
-    PERFORM lowcode.workflow_check_state_schema(to_st.schema, target,
-      CASE WHEN tbl.rel = 'lowcode.submissions'::regclass THEN plan -> 'vars' -> 'self' -> 'data' ELSE plan -> 'vars' -> 'self' END);
-  END IF;
-
-  -- the writes: instance first (the record's trigger checks the state against it)
-  UPDATE lowcode.workflow_instances i
-     SET state = coalesce(target, i.state), snapshot = plan -> 'vars' -> 'self', transitions = i.transitions + 1,
-         updated_at = now()
-   WHERE i.tenant_id = inst.tenant_id AND i.id = inst.id;
-  IF plan -> 'changes' <> '{}' THEN
-    PERFORM lowcode.workflow_write_record(tbl, inst.tenant_id, inst.record_key, plan -> 'changes');
-  END IF;
-  PERFORM lowcode.workflow_apply_plan(inst, plan, CASE WHEN target IS NOT NULL THEN inst.state END,
-                                      coalesce(to_st.final, false));
-  INSERT INTO lowcode.workflow_history (tenant_id, instance_id, workflow, version, event, from_state, to_state, outcome,
-                                        payload, actor_role, actor_principal, trace_id, rel, record_key)
-  VALUES (inst.tenant_id, inst.id, inst.workflow, inst.version, event, inst.state, coalesce(target, inst.state),
-          'transition', payload, actor ->> 'role', actor ->> 'principal', lowcode.registry_trace_id(),
-          inst.rel, inst.record_key)
-  RETURNING id INTO hist;
-  -- the outbox row and NOTIFY of lowcode.emit_event(), with the trace id parsed once per request (C)
-  INSERT INTO lowcode.events (tenant_id, type, payload, trace_id)
-  VALUES (inst.tenant_id, 'workflow.transition',
-          jsonb_build_object('instance', inst.id, 'workflow', inst.workflow, 'version', inst.version,
-                             'table', inst.rel::text, 'key', inst.record_key, 'event', event,
-                             'from', inst.state, 'to', coalesce(target, inst.state), 'history', hist),
-          lowcode.registry_trace_id())
-  RETURNING id INTO ev;
-  PERFORM pg_notify('lowcode_events',
-                    json_build_object('tenant_id', inst.tenant_id, 'id', ev, 'type', 'workflow.transition')::text);
-  RETURN jsonb_build_object('instance', inst.id, 'workflow', inst.workflow, 'version', inst.version,
-                            'event', event, 'from', inst.state, 'to', coalesce(target, inst.state),
-                            'history', hist, 'record', plan -> 'vars' -> 'self');
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_workflow_step'
+LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION lowcode.workflow_step(lowcode.workflow_instances, text, jsonb, jsonb) FROM PUBLIC;
 
 -- fire() after the record reference is resolved (SECURITY DEFINER: writes the
--- workflow tables; filters by the caller's tenant).
+-- workflow tables; filters by the caller's tenant), in C.
 CREATE FUNCTION lowcode.workflow_fire_record(rel regclass, record_key text, instance bigint, event text,
                                              payload jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
-DECLARE
-  tenant uuid := lowcode.current_tenant();
-  inst lowcode.workflow_instances;
-  role text := lowcode.registry_actor_role();
-BEGIN
-  IF tenant IS NULL AND NOT lowcode.registry_is_operator() THEN
-    PERFORM lowcode.workflow_scope();     -- raises LW006
-  END IF;
-  IF event IS NULL OR event !~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' THEN
-    RAISE EXCEPTION USING ERRCODE = 'LW005',
-      MESSAGE = format('invalid event name %s', coalesce(quote_literal(left(event, 200)), 'NULL')),
-      HINT = 'An event name is a letter or "_", then up to 127 letters, digits, "_", ".", ":" or "-".';
-  END IF;
-  payload := coalesce(payload, '{}');
-  IF jsonb_typeof(payload) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = 'LW005', MESSAGE = 'the payload of an event must be a JSON object';
-  END IF;
-  IF instance IS NOT NULL THEN
-    SELECT * INTO inst FROM lowcode.workflow_instances i
-     WHERE (tenant IS NULL OR i.tenant_id = tenant) AND i.id = instance FOR NO KEY UPDATE;
-  ELSE
-    SELECT * INTO inst FROM lowcode.workflow_instances i
-     WHERE (tenant IS NULL OR i.tenant_id = tenant) AND i.rel = workflow_fire_record.rel
-       AND i.record_key = workflow_fire_record.record_key FOR NO KEY UPDATE;
-  END IF;
-  IF inst.id IS NULL THEN
-    PERFORM lowcode.workflow_raise(404, 'LW404', 'no workflow instance for this record',
-      jsonb_strip_nulls(jsonb_build_object('table', rel::text, 'key', record_key, 'instance', instance)));
-  END IF;
-  -- firing writes the record: the caller must be allowed to
-  IF NOT has_table_privilege(role, inst.rel, 'UPDATE') THEN
-    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('permission denied to fire events on %s', inst.rel);
-  END IF;
-  RETURN lowcode.workflow_step(inst, event, payload, lowcode.workflow_actor());
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_workflow_fire_record'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp;
 
+-- Runs as the caller, so that a table name resolves in the caller's search_path (C).
 CREATE FUNCTION lowcode.fire(record jsonb, event text, payload jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-  rel regclass;
-BEGIN
-  -- runs as the caller, so that a table name resolves in the caller's search_path
-  IF jsonb_typeof(record) IS DISTINCT FROM 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = 'LW005', MESSAGE = 'fire: the record is {"table": <name>, "id": <key>}, {"submission": <id>} or {"instance": <id>}';
-  END IF;
-  IF record ? 'instance' AND jsonb_typeof(record -> 'instance') = 'number' AND (record ->> 'instance') ~ '^[0-9]{1,19}$' AND (record ->> 'instance')::numeric <= 9223372036854775807 THEN
-    RETURN lowcode.workflow_fire_record(NULL, NULL, (record ->> 'instance')::bigint, event, payload);
-  ELSIF record ? 'submission' AND jsonb_typeof(record -> 'submission') IN ('number', 'string')
-        AND (record ->> 'submission') ~ '^[0-9]{1,19}$' AND (record ->> 'submission')::numeric <= 9223372036854775807 THEN
-    RETURN lowcode.workflow_fire_record('lowcode.submissions', record ->> 'submission', NULL, event, payload);
-  ELSIF jsonb_typeof(record -> 'table') = 'string' AND jsonb_typeof(record -> 'id') IN ('number', 'string')
-        AND octet_length(record ->> 'table') <= 200 THEN
-    BEGIN
-      rel := pg_catalog.to_regclass(record ->> 'table');
-    EXCEPTION WHEN OTHERS THEN
-      rel := NULL;
-    END;
-    IF rel IS NULL THEN
-      PERFORM lowcode.workflow_raise(404, 'LW404', format('no table %s', quote_literal(record ->> 'table')));
-    END IF;
-    RETURN lowcode.workflow_fire_record(rel, record ->> 'id', NULL, event, payload);
-  END IF;
-  RAISE EXCEPTION USING ERRCODE = 'LW005', MESSAGE = 'fire: the record is {"table": <name>, "id": <key>}, {"submission": <id>} or {"instance": <id>}',
-    DETAIL = format('got %s', left(record::text, 200));
-END
-$$;
+AS 'MODULE_PATHNAME', 'lowcode_fire'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.fire(jsonb, text, jsonb) IS
   'Fire an event on a record governed by a workflow: one atomic transition (guards, actions, state, history, event) or an error (HTTP 404/409/422).';
+
+-- The compiled definitions and table plans fire() keeps per backend: any change
+-- to the definitions or to workflow_tables drops them in every backend (a
+-- relcache invalidation of the changed table, C).
+CREATE FUNCTION lowcode.workflow_cache_inval() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_workflow_cache_inval'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.workflow_cache_inval() FROM PUBLIC;
+CREATE TRIGGER workflow_versions_cache_inval AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_versions
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_cache_inval();
+CREATE TRIGGER workflow_states_cache_inval AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_states
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_cache_inval();
+CREATE TRIGGER workflow_transitions_cache_inval AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_transitions
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_cache_inval();
+CREATE TRIGGER workflow_tables_cache_inval AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_tables
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_cache_inval();
+
+-- This backend's cache: {"definitions", "tables", "table_plans"} (tests, operators).
+CREATE FUNCTION lowcode.workflow_cache_stats() RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_workflow_cache_stats'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION lowcode.workflow_cache_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.workflow_cache_stats() TO lowcode_operator;
 
 -----------------------------------------------------------------------------
 -- Instances: attaching, and the triggers on governed tables

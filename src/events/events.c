@@ -131,6 +131,7 @@ static int	reserved_ring = -1;		/* ring reserved at pre-commit, -1: none */
 
 static uint8 secret[EV_SECRET_LEN];
 static bool secret_loaded = false;
+static SPIPlanPtr secret_plan = NULL;
 
 static Size
 events_shmem_size(void)
@@ -205,23 +206,20 @@ ensure_secret(bool reload)
 	PG_TRY();
 	{
 		/*
-		 * A plan saved once per backend (issue 21): the database worker
-		 * reads the key at every delivery, which parsed and planned this
-		 * statement at every wake-up (half of the worker's CPU under load).
+		 * A plan saved once per backend (issues 19 and 21): the database
+		 * worker reads the key at every delivery, which parsed and planned
+		 * this statement at every wake-up (half of the worker's CPU under
+		 * load).
 		 */
-		static SPIPlanPtr plan = NULL;
-
-		if (plan == NULL)
+		if (secret_plan == NULL)
 		{
 			SPIPlanPtr	p = SPI_prepare("SELECT key FROM lowcode.event_secret", 0, NULL);
 
-			if (p == NULL)
-				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-			if (SPI_keepplan(p) != 0)
-				elog(ERROR, "SPI_keepplan failed");
-			plan = p;
+			if (p == NULL || SPI_keepplan(p) != 0)
+				elog(ERROR, "pg_lowcode events: cannot prepare the secret's query");
+			secret_plan = p;
 		}
-		ret = SPI_execute_plan(plan, NULL, NULL, true, 2);
+		ret = SPI_execute_plan(secret_plan, NULL, NULL, true, 2);
 	}
 	PG_FINALLY();
 	{

@@ -3,12 +3,14 @@
  * workflow.h
  *	  Workflows (sql/80_workflow.sql, docs/workflows.md): the parts in C.
  *
- * Everything about definitions, instances and transitions is SQL.  C does
- * what SQL cannot: the database worker's timer step (it calls
- * lowcode.workflow_run_timers() in batches, each its own transaction, and
- * learns when the next timer is due so that it can sleep until then), and
- * waking that worker at commit when a transaction armed a timer that is due
- * before the worker would otherwise look again.
+ * Definitions, instances, triggers and migrations are SQL.  The step of one
+ * event is C (workflow_fire.c: lowcode.fire(), workflow_fire_record(),
+ * workflow_step(), workflow_actor()), as is the database worker's timer
+ * step (workflow_worker.c: it calls lowcode.workflow_run_timers() in
+ * batches, each its own transaction, and learns when the next timer is due
+ * so that it can sleep until then), and waking that worker at commit when a
+ * transaction armed a timer that is due before the worker would otherwise
+ * look again.
  *
  *-------------------------------------------------------------------------
  */
