@@ -287,21 +287,50 @@ quota_sweep(void)
 /*
  * Workflow timers: batches until less than a batch was due.  Sets *next_due
  * (0: no timer pending).  False when the extension is gone.
+ *
+ * A backlog (a full batch: more were due) is worked off at
+ * lowcode.workflow_timer_share of the worker's time, as autovacuum's cost
+ * delay bounds vacuum: after a full batch that took t ms, *next_due is set
+ * t * (100 - share) / share ms ahead and the worker returns to its wait
+ * loop, which delivers events meanwhile (issue 19: the requests' throughput
+ * while a mass of timers fires).  Timers that come due at a steady rate fill
+ * no batch and fire without a pause.
  */
+static TimestampTz timers_paused_until = 0;	/* the backlog's pause, 0: none */
+
 static bool
 fire_workflow_timers(TimestampTz *next_due)
 {
 	int64		n;
 
 	*next_due = 0;
+	/* in a pause: the sweeps go on, the timers wait (a share of 100 ends it) */
+	if (timers_paused_until != 0 && workflow_timer_share < 100 &&
+		GetCurrentTimestamp() < timers_paused_until)
+	{
+		*next_due = timers_paused_until;
+		return true;
+	}
+	timers_paused_until = 0;
 	do
 	{
+		TimestampTz start = GetCurrentTimestamp();
+
 		if (!begin_batch())
 			return false;
 		pgstat_report_activity(STATE_RUNNING, "firing workflow timers");
 		n = workflow_worker_fire_timers(next_due);
 		end_batch();
 		CHECK_FOR_INTERRUPTS();
+		if (n >= workflow_timer_batch && workflow_timer_share < 100 && !got_sigterm)
+		{
+			TimestampTz now = GetCurrentTimestamp();
+			int64		took_us = Max(now - start, 1000);
+
+			timers_paused_until = now + took_us * (100 - workflow_timer_share) / workflow_timer_share;
+			*next_due = timers_paused_until;
+			break;
+		}
 	} while (n >= workflow_timer_batch && !got_sigterm);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return true;

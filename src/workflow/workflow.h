@@ -23,6 +23,13 @@
 extern int	workflow_timer_batch;
 
 /*
+ * lowcode.workflow_timer_share: while the worker catches up on a backlog of
+ * due timers (full batches), the percentage of its time it may spend firing
+ * them; it sleeps between batches for the rest.  100: no pause.
+ */
+extern int	workflow_timer_share;
+
+/*
  * The worker's step, inside a transaction with a snapshot: fire one batch
  * of due timers.  Returns how many were handled (a full batch: call again)
  * and sets *next_due to when the earliest pending timer is due (0 when

@@ -39,6 +39,7 @@
 #include "workflow/workflow.h"
 
 int			workflow_timer_batch = 500;
+int			workflow_timer_share = 10;
 
 /* Set by lowcode.workflow_wake_worker(), acted on at commit. */
 static bool wake_at_commit = false;
@@ -134,5 +135,12 @@ workflow_init(void)
 							"Each batch is one transaction of the worker; a full batch is followed by another at once.",
 							&workflow_timer_batch,
 							500, 1, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("lowcode.workflow_timer_share",
+							"Percentage of its time a database worker may spend on a backlog of due workflow timers.",
+							"After a full batch the worker pauses in proportion to the batch's time, delivering events meanwhile; "
+							"timers that come due at a steady rate (batches that are not full) fire without a pause. 100: no pause.",
+							&workflow_timer_share,
+							10, 1, 100,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
