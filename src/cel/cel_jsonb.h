@@ -42,4 +42,15 @@ extern CelProgram *cel_sql_parse(const char *src, int len);
 extern int	cel_sql_unknown_calls(CelProgram *prog, bool registered_known, CelParseError **problems);
 extern void cel_sql_eval(const CelProgram *prog, CelResolver resolve, void *ctx, CelValue *out);
 
+/*
+ * cel_sql_eval() in an internal subtransaction, for a program that calls
+ * registered SQL functions: an error raised inside is rolled back and
+ * returned, copied into the caller's memory context; NULL when none.  What
+ * the error means (a failed rule, a refused step, or an error to raise
+ * again) is the caller's.
+ */
+struct ErrorData;
+extern struct ErrorData *cel_sql_eval_isolated(const CelProgram *prog, CelResolver resolve, void *ctx,
+											   CelValue *out);
+
 #endif							/* CEL_JSONB_H */

@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -31,6 +32,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
+#include "utils/resowner.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -696,6 +698,35 @@ cel_sql_eval(const CelProgram *prog, CelResolver resolve, void *ctx, CelValue *o
 	cel_env_init(&env, resolve, ctx, rules_max_cost);
 	env.call_hook = call_registered;
 	cel_eval(&env, prog->root, out);
+}
+
+ErrorData *
+cel_sql_eval_isolated(const CelProgram *prog, CelResolver resolve, void *ctx, CelValue *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		cel_sql_eval(prog, resolve, ctx, out);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	return edata;
 }
 
 /* ---- evaluation ---- */

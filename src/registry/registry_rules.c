@@ -691,8 +691,7 @@ rule_resolve(void *ctx, const char *name, int len, CelValue *out)
 static void
 eval_program(const CelProgram *prog, bool calls_sql, RuleVars *vars, CelValue *out)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata;
 
 	if (!calls_sql)
 	{
@@ -703,30 +702,12 @@ eval_program(const CelProgram *prog, bool calls_sql, RuleVars *vars, CelValue *o
 		cel_sql_eval(prog, rule_resolve, vars, out);
 		return;
 	}
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		cel_sql_eval(prog, rule_resolve, vars, out);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		cel_make_error(out, CEL_ERR_FUNCTION_FAILED, "%s", edata->message ? edata->message : "evaluation failed");
-	}
-	PG_END_TRY();
+	edata = cel_sql_eval_isolated(prog, rule_resolve, vars, out);
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ReThrowError(edata);
+	cel_make_error(out, CEL_ERR_FUNCTION_FAILED, "%s", edata->message ? edata->message : "evaluation failed");
 }
 
 /* the value at a JSON Pointer of a document, or false */

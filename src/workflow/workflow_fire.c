@@ -1238,7 +1238,7 @@ static char *
 eval_expr(WfStep *s, WfExpr *e, CelValue *out, int *sqlstate)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
 	char	   *err = NULL;
 
 	*sqlstate = 0;
@@ -1248,37 +1248,29 @@ eval_expr(WfStep *s, WfExpr *e, CelValue *out, int *sqlstate)
 		return e->parse_error ? e->parse_error : "invalid CEL expression";
 	}
 	if (e->calls_sql)
-		BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+		edata = cel_sql_eval_isolated(e->prog, step_resolve, s, out);
+	else
 	{
-		cel_sql_eval(e->prog, step_resolve, s, out);
-		if (e->calls_sql)
+		/* the engine is pure: its own errors need no subtransaction */
+		PG_TRY();
 		{
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
+			cel_sql_eval(e->prog, step_resolve, s, out);
 		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+		}
+		PG_END_TRY();
 	}
-	PG_CATCH();
+	if (edata)
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (e->calls_sql)
-		{
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
 		if (!ERRCODE_IS_LR(edata->sqlerrcode))
 			ReThrowError(edata);
 		*sqlstate = edata->sqlerrcode;
 		err = edata->message ? edata->message : "CEL evaluation failed";
 	}
-	PG_END_TRY();
 	if (err == NULL && out->kind == CEL_ERROR)
 	{
 		*sqlstate = cel_error_sqlstate(out->v.err->code);
