@@ -20,7 +20,9 @@ if [ "${LOWCODE_WITH_CLANG:-0}" = 1 ]; then
 fi
 # Optional: the benchmarks against ajv (node, npm) and of the regex engines (RE2, pkg-config).
 if [ "${LOWCODE_WITH_BENCH:-0}" = 1 ]; then
-  packages+=(nodejs npm libre2-dev pkg-config)
+  packages+=(libre2-dev pkg-config)
+  # a node already on the PATH (with its own npm) conflicts with Debian's npm package
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 # ajv 8, pinned by test/ajv/package-lock.json, into test/ajv/node_modules (npm ci: exactly the lockfile)
