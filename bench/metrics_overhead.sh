@@ -13,7 +13,8 @@
 # 2. Dashboard: 60 s of mixed traffic (5 tenants with skewed load, GETs, submissions of
 #    two subjects, some invalid, requests without a tenant, a rate-limited tenant) while
 #    lowcode.metrics is sampled every second; the samples are rendered with gnuplot into
-#    docs/operations-dashboard.png, the panels of monitoring/grafana-dashboard.json.
+#    docs/operations-dashboard.png (or $METRICS_DASHBOARD_PNG), the panels of
+#    monitoring/grafana-dashboard.json.
 # Usage: bench/metrics_overhead.sh [SECONDS_PER_ROUND=20] [ROUNDS=3] [DASHBOARD_SECONDS=60]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -164,5 +165,6 @@ P2=$!
 sleep "$half"
 as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -c 1 -T "$((DASH_SECS - half))" -R 150 -f "$W/busy.sql" postgres >/dev/null 2>&1 || true
 wait "$P1" "$P2" "$SAMPLER" || true
-python3 "$TOP/bench/metrics_dashboard.py" "$SAMPLES" "$TOP/docs/operations-dashboard.png"
-echo "  $(wc -l < "$SAMPLES") samples -> docs/operations-dashboard.png"
+DASH_PNG=${METRICS_DASHBOARD_PNG:-$TOP/docs/operations-dashboard.png}
+python3 "$TOP/bench/metrics_dashboard.py" "$SAMPLES" "$DASH_PNG"
+echo "  $(wc -l < "$SAMPLES") samples -> $DASH_PNG"

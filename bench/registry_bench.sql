@@ -59,7 +59,8 @@ SELECT pg_temp.run('form', m, r, q, 100000)
 -- 2. Inserting 100,000 submissions
 -- ---------------------------------------------------------------------
 CREATE TABLE plain_submissions (LIKE lowcode.submissions INCLUDING DEFAULTS);
-ALTER TABLE plain_submissions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
+-- lowcode.submissions takes its ids from lowcode.new_id(); here an identity column does
+ALTER TABLE plain_submissions ALTER COLUMN id DROP DEFAULT, ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
 ALTER TABLE plain_submissions ADD PRIMARY KEY (tenant_id, id);
 CREATE TABLE attached_submissions (LIKE plain_submissions INCLUDING ALL);
 SELECT lowcode.attach_validation('attached_submissions', 'data', 'form');

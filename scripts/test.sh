@@ -11,6 +11,8 @@
 #   scripts/test.sh --asan               only the sanitizer run
 #   scripts/test.sh --clients            only the front-end kit's unit tests (clients/js)
 #   scripts/test.sh --fuzz               only a short run of the three fuzz harnesses (test/fuzz)
+#   scripts/test.sh --bench [NAME..]     only the benchmarks' smoke run (bench/smoke.sh: each one at
+#                                        its smallest size must run and print its result)
 #   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
 #
 # Builds the extension, stages it into a private copy of PostgreSQL
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --asan) mode=asan ;;
     --clients) mode=clients ;;
     --fuzz) mode=fuzz ;;
+    --bench) mode=bench ;;
     --port) port=$2; shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
@@ -39,7 +42,11 @@ done
 
 # clang and its sanitizer runtimes are needed by the sanitizer run only.
 with_clang=0; [ "$mode" = all ] || [ "$mode" = asan ] || [ "$mode" = fuzz ] && with_clang=1
-if [ "$(id -u)" = 0 ]; then LOWCODE_WITH_CLANG=$with_clang "$TOP/scripts/install-deps.sh" || exit 1; fi
+# RE2 (bench/regex_engines.sh) and ajv's node modules are needed by the benchmarks' smoke run only.
+with_bench=0; [ "$mode" = all ] || [ "$mode" = bench ] && with_bench=1
+if [ "$(id -u)" = 0 ]; then
+  LOWCODE_WITH_CLANG=$with_clang LOWCODE_WITH_BENCH=$with_bench "$TOP/scripts/install-deps.sh" || exit 1
+fi
 
 # The servers run as $RUN_AS: when it cannot read the checkout or the shared
 # data (a clone under root's home, say), run from a copy it can read.
@@ -180,8 +187,19 @@ run_fuzz() {
   else failed=1; tail -40 "$log"; summary+=("fuzz: FAILED (see $log)"); fi
 }
 
+# Every benchmark at its smallest size (bench/smoke.sh): it still runs and
+# prints its result.  Last: the benchmarks stage the extension with its
+# benchmark-only functions (make LOWCODE_BENCH=1).
+run_bench() {
+  echo "== benchmarks: smoke run (bench/smoke.sh)"
+  local log=$CHECK/bench-smoke.log
+  if "$TOP/bench/smoke.sh" "$@" >"$log" 2>&1; then summary+=("bench: $(tail -1 "$log" | sed 's/^bench smoke: //')")
+  else failed=1; grep -E '^bench smoke: ' "$log"; summary+=("bench: FAILED ($(tail -1 "$log" | sed 's/^bench smoke: //'); logs in $CHECK/bench-smoke)"); fi
+}
+
 case "$mode" in
-  all) run_regress; run_clients; run_tap; run_asan; run_fuzz ;;
+  all) run_regress; run_clients; run_tap; run_asan; run_fuzz; run_bench ;;
+  bench) run_bench "${names[@]}" ;;
   fuzz) run_fuzz ;;
   clients) run_clients ;;
   asan) run_asan ;;
