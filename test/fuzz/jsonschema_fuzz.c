@@ -303,6 +303,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		return 0;
 	}
+	if (!pg_verify_mbstr(PG_UTF8, text, (int) size - 1, true))
+	{
+		/*
+		 * Not UTF-8: the server verifies every text it receives (protocol,
+		 * COPY, jsonb_recv, convert_from), so such a string never reaches a
+		 * jsonb value; the validator may count the characters of valid UTF-8
+		 * only (the fast path bounds them by bytes / 4).
+		 */
+		free(text);
+		return 0;
+	}
 	nl = strchr(text, '\n');
 	if (nl != NULL)
 		*nl = '\0';
