@@ -50,7 +50,7 @@ GROUPS = [
     ("  SPI_execute_plan (the INSERT)", "SPI_execute_plan"),
     ("BEFORE row triggers (ExecBRInsertTriggers)", "ExecBRInsertTriggers"),
     ("  validation trigger", "lowcode_registry_validate_trigger"),
-    ("    CEL rules", "registry_rules_eval"),
+    ("    x-rules (registry_rules_validate)", "registry_rules_validate"),
     ("  quota trigger", "lowcode_quota_row_trigger"),
     ("  workflow WHEN", "lowcode_workflow_subject_governed"),
     ("AFTER row triggers (AfterTriggerEndQuery)", "AfterTriggerEndQuery"),

@@ -76,6 +76,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_hash.h"
 #include "lc/lc_http.h"
 #include "pg_lowcode.h"
 #include "events/events.h"
@@ -323,16 +324,8 @@ channel_name_cached(const pg_uuid_t *tenant)
 		channel_cache = NULL;
 	}
 	if (channel_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(pg_uuid_t);
-		ctl.entrysize = sizeof(ChannelEntry);
-		ctl.hcxt = TopMemoryContext;
-		channel_cache = hash_create("pg_lowcode event channels", 256, &ctl,
-									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		channel_cache = lc_blob_hash_create("pg_lowcode event channels", 256, sizeof(pg_uuid_t),
+											sizeof(ChannelEntry), TopMemoryContext);
 	e = hash_search(channel_cache, tenant, HASH_FIND, &found);
 	if (!found)
 	{
