@@ -102,6 +102,12 @@ write_script P1a "$NO_SID"   "WITH s AS (INSERT INTO \"public\".\"p1a\" (data) V
 write_script P1s "$NO_SID"   "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 write_script P2  "$WITH_SID" "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 
+# the transaction in parts, for BENCH_CALLGRIND's per-statement attribution: E0 BEGIN and COMMIT,
+# E1 with the set_config statement, E2 with pre_request() too (P0 and P1s add their statement)
+sed '/set_config\|pre_request\|^WITH\|submit/d' "$W/P0.sql" | as_server_user tee "$W/E0.sql" >/dev/null
+sed '/pre_request\|^WITH/d' "$W/P0.sql" | as_server_user tee "$W/E1.sql" >/dev/null
+sed '/^WITH/d' "$W/P0.sql" | as_server_user tee "$W/E2.sql" >/dev/null
+
 # BENCH_PROFILE=FILE: after the setup, run FILE with psql instead of the benchmark (profiling aid)
 if [ -n "${BENCH_PROFILE:-}" ]; then bpsql -d postgres -f "$BENCH_PROFILE"; exit 0; fi
 
@@ -173,6 +179,32 @@ for v in $VARIANTS; do
 done
 
 PMPID=$(head -1 "$BENCH_DIR/data/postmaster.pid")
+# BENCH_SPLIT=1: instead of the benchmark, the server's user and system CPU per transaction of P0
+# and P1s at 8 and 32 clients (8 s each, two rounds): what the instruction counts of
+# BENCH_CALLGRIND leave out (the kernel's share, cache misses, spinning)
+if [ -n "${BENCH_SPLIT:-}" ]; then
+  split_ticks() {
+    local u s cu cs c
+    read -r u s < <(awk '{print $16, $17}' "/proc/$PMPID/stat")
+    for c in $(pgrep -P "$PMPID"); do
+      read -r cu cs < <(awk '{print $14, $15}' "/proc/$c/stat" 2>/dev/null || echo "0 0")
+      u=$((u + cu)); s=$((s + cs))
+    done
+    echo "$u $s"
+  }
+  HZ=$(getconf CLK_TCK)
+  for r in 1 2; do for c in 8 32; do for v in P0 P1s; do
+    read -r u0 s0 < <(split_ticks)
+    out=$(pgb -c "$c" -j 4 -T 8 -f "$W/$v.sql" 2>&1)
+    sleep 0.3
+    read -r u1 s1 < <(split_ticks)
+    tx=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+    awk -v v="$v" -v c="$c" -v tx="$tx" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$HZ" -v r="$r" 'BEGIN {
+      printf "round %d  %-4s %2d clients %6d tx  user %5.0f us/tx  system %5.0f us/tx\n", r, v, c, tx, u / hz * 1e6 / tx, s / hz * 1e6 / tx }'
+  done; done; done
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 # CPU ticks of the server: the postmaster's reaped children plus every live child.
 server_ticks() {
   local total c
