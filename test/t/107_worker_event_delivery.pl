@@ -110,6 +110,27 @@ $heard = hear({ new => $fresh, old => $listeners{ $tenants[1] } }, 1, 10);
 is(scalar @{ $heard->{new} }, 1, 'after the secret changed, the event is sent on the new channel');
 is(scalar @{ $heard->{old} }, 0, '...and not on the channel of the old secret');
 
+# a delivery that fails leaves the notifications queued; no commit wakes the worker for them
+# (the queue is not empty), so it retries on its own, soon (EVENTS_RETRY_MS), not at the next sweep
+my $listener2 = listener($tenants[2]);	# on the channel of the current secret
+my $keeper = DBI->connect($dsn, '', '', { AutoCommit => 1, RaiseError => 1, PrintError => 0 });
+$keeper->selectrow_array('SELECT lowcode.event_channel($1)', undef, $tenants[2]);	# loads the secret
+my $key = $sql->(q{SELECT encode(key, 'hex') FROM lowcode.event_secret});
+$sql->(q{DELETE FROM lowcode.event_secret});
+$keeper->do("SELECT lowcode.emit_event('$tenants[2]', 'test.retried', '{}')");
+ok($node->poll_query_until('postgres', q{SELECT queued = 1 FROM lowcode.event_queue_stats()}),
+	'without a channel secret the delivery fails and the event stays queued');
+sleep 1;
+ok($node->log_contains(qr/lowcode\.event_secret must hold exactly one key/), '...and the worker says why');
+$sql->(qq{INSERT INTO lowcode.event_secret (key) VALUES (decode('$key', 'hex'))});
+my $t2 = time;
+$heard = hear({ $tenants[2] => $listener2 }, 1, 30);
+is(scalar @{ $heard->{ $tenants[2] } }, 1, 'once the secret is back, the queued event is delivered without another commit');
+cmp_ok(time - $t2, '<', 5, sprintf('...within the retry interval, not at the next sweep a minute later (%.2f s)', time - $t2));
+is($sql->('SELECT queued FROM lowcode.event_queue_stats()'), 0, 'the queue is empty again');
+$keeper->disconnect;
+$listener2->disconnect;
+
 $_->disconnect for values %listeners;
 $fresh->disconnect;
 $node->stop;
