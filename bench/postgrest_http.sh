@@ -26,12 +26,16 @@
 #                  db pool --pool, npm ci on first use), right after PostgREST's run at the same number of
 #                  connections: a row "submit-app" (its own CPU per request in the pgrst column, ratio to
 #                  PostgREST's requests per second) (issue 21)
+#   --pgrst-variants FILE  run everything once per PostgREST configuration of FILE, one after the other
+#                  in one cluster (PostgREST restarted between them); a line: NAME<TAB>ENV<TAB>CONF, ENV
+#                  the environment (GHCRTS=-N1 ...; "-" for none), CONF configuration lines separated
+#                  by ";" ("-" for none; db-pool and log-level replace the defaults) (issue 21)
 # Loopback only; every run is bounded by --seconds. The machine is shared: compare ratios.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55460}
 source "$(dirname "$0")/common.sh"
 
-SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=; APPSERVER=
+SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=; APPSERVER=; VARIANTS_FILE=; PGRST_PID=
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift ;;
@@ -41,7 +45,8 @@ while [ $# -gt 0 ]; do
     --pool) POOL=$2; shift ;;
     --target) TARGET=$2; shift ;;
     --appserver) APPSERVER=1 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    --pgrst-variants) VARIANTS_FILE=$2; shift ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "postgrest_http.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -121,10 +126,28 @@ JWT_SECRET=$SECRET TENANTS=$TENANTS N=$((TENANTS * PER_TENANT_SESSIONS)) perl -M
     printf $on "%d %s\n", $t, jwt(sprintf(q({"role":"authenticated","tenant_id":"%s","sid":"00000000-0000-4000-8000-%012d"}), tid($t), $k)) }
 ' "$W"
 
-if [ -z "$TARGET" ]; then
+# pgrst_conf CONF: PostgREST's configuration lines for a variant (";"-separated CONF, "-" for none)
+pgrst_conf() {
+  local conf=${1:--}
+  [ "$conf" = - ] && conf=
+  conf=${conf//;/$'\n'}
+  echo "$conf" | grep -q '^ *db-pool *=' || conf+=$'\n'"db-pool = $POOL"
+  echo "$conf" | grep -q '^ *log-level *=' || conf+=$'\n''log-level = "error"'
+  echo "$conf"
+}
+# pgrst_run ENV CONF: (re)starts PostgREST with that environment and configuration
+pgrst_run() {
+  local envs=${1:--} e
+  postgrest_stop "$BENCH_DIR"
+  [ "$envs" = - ] && envs=
+  for e in $envs; do export "${e?}"; done
   postgrest_start "$PGRST" "$BENCH_DIR" "postgresql://authenticator@/postgres?host=$BENCH_DIR&port=$BENCH_PORT" "$SECRET" \
-    "db-pool = $POOL
-log-level = \"error\""
+    "$(pgrst_conf "${2:--}")"
+  for e in $envs; do unset "${e%%=*}"; done
+  PGRST_PID=$(cat "$BENCH_DIR/postgrest.pid")
+}
+if [ -z "$TARGET" ]; then
+  pgrst_run - -
   trap 'postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
   TARGET=$POSTGREST_URL
   TARGET_NAME="PostgREST $("$PGRST" --version | sed 's/^PostgREST //') (db-pool $POOL)"
@@ -206,8 +229,7 @@ percentiles() { sort -n | awk '{a[NR]=$1} END {i50=int(NR*0.5); i99=int(NR*0.99)
 
 threads() { [ "$1" -ge 2 ] && echo 2 || echo 1; }
 # CPU time (ms) used so far by PostgREST (utime + stime of /proc/PID/stat), empty with --target
-PGRST_PID=$(cat "$BENCH_DIR/postgrest.pid" 2>/dev/null || true)
-[ -n "$PGRST_PID" ] && [ "$TARGET_NAME" = "$TARGET" ] && PGRST_PID=
+[ "$TARGET_NAME" = "$TARGET" ] && PGRST_PID=
 TICK=$(getconf CLK_TCK)
 pgrst_cpu_ms() { [ -n "$PGRST_PID" ] && awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$PGRST_PID/stat" || echo 0; }
 app_cpu_ms() { awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$APP_PID/stat"; }
@@ -218,6 +240,13 @@ echo "${SECS}s per run; latencies in microseconds. Shared 2-vCPU machine: wrk, P
 echo "(load average at start: $(cut -d' ' -f1-3 /proc/loadavg)). pgrst us/req: PostgREST's own CPU time per request."
 printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s\n" request sessions conns \
   "http rps" p50 p99 p99.9 "pgrst us/req" "pgb tps" p50 p99 p99.9 "ratio"
+if [ -n "$VARIANTS_FILE" ]; then VARIANT_LINES=$(grep -v '^#' "$VARIANTS_FILE" | grep .); else VARIANT_LINES=$'default\t-\t-'; fi
+while IFS=$'\t' read -r vname venv vconf; do
+if [ -n "$VARIANTS_FILE" ] && [ -n "$PGRST_PID" ]; then
+  pgrst_run "$venv" "$vconf"
+  TARGET=$POSTGREST_URL
+  echo "-- PostgREST variant $vname: env ${venv:--}; conf ${vconf:--} (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+fi
 for kind in $KINDS; do
   for sess in $SESSIONS; do
     write_pgbench "$kind" "$sess"
@@ -258,5 +287,6 @@ for kind in $KINDS; do
     done
   done
 done
+done <<<"$VARIANT_LINES"
 echo "ratio = HTTP requests per second / pgbench transactions per second for the same request;"
 echo "for submit-app: PostgREST's requests per second / the app server's (both over HTTP, one after the other)."

@@ -102,8 +102,74 @@ write_script P1a "$NO_SID"   "WITH s AS (INSERT INTO \"public\".\"p1a\" (data) V
 write_script P1s "$NO_SID"   "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 write_script P2  "$WITH_SID" "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 
+# the transaction in parts, for BENCH_CALLGRIND's per-statement attribution: E0 BEGIN and COMMIT,
+# E1 with the set_config statement, E2 with pre_request() too (P0 and P1s add their statement)
+sed '/set_config\|pre_request\|^WITH\|submit/d' "$W/P0.sql" | as_server_user tee "$W/E0.sql" >/dev/null
+sed '/pre_request\|^WITH/d' "$W/P0.sql" | as_server_user tee "$W/E1.sql" >/dev/null
+sed '/^WITH/d' "$W/P0.sql" | as_server_user tee "$W/E2.sql" >/dev/null
+
 # BENCH_PROFILE=FILE: after the setup, run FILE with psql instead of the benchmark (profiling aid)
 if [ -n "${BENCH_PROFILE:-}" ]; then bpsql -d postgres -f "$BENCH_PROFILE"; exit 0; fi
+
+# BENCH_CALLGRIND=N: instead of the benchmark, count the instructions of one PostgREST-shaped
+# transaction of each variant (valgrind's callgrind: exact, unmoved by the machine's load).  The
+# server restarts under callgrind (every process: backends, WAL writer, the database worker);
+# each variant runs on one pgbench connection twice, for 200 and for 200 + N transactions, and
+# the difference of the two backends' counts divided by N is what one transaction costs once warm
+# (first-use costs cancel out: a first run warms what lives in shared memory, and 200 transactions
+# reach each of the 16 tenants, whose compiled form each backend caches, with odds of 1 in 10^5).  The database worker is restarted before each run and ended
+# after it, so that its delivery transactions are counted the same way.  Printed per variant: instructions
+# per transaction by function (inclusive), in $BENCH_DIR/callgrind/; bench/callgrind_tx.py
+# groups them into the table of docs/benchmarks.md.
+if [ -n "${BENCH_CALLGRIND:-}" ]; then
+  CG=$BENCH_DIR/callgrind; as_server_user rm -rf "$CG"; as_server_user mkdir -p "$CG"; : >"$CG/workers"
+  as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null
+  (cd "$CG" && as_server_user valgrind --tool=callgrind --trace-children=yes --dump-instr=no \
+     --callgrind-out-file="$CG/cg.%p" "$STAGE_BIN/postgres" -D "$BENCH_DIR/data" -c autovacuum=off \
+     >"$CG/valgrind.log" 2>&1 &)
+  for _ in $(seq 300); do as_server_user "$STAGE_BIN/pg_isready" -q -h "$BENCH_DIR" -p "$BENCH_PORT" && break; sleep 1; done
+  sleep 5
+  # the database worker, restarted (by the launcher) so that its callgrind file covers one run
+  new_worker() {
+    local old w
+    old=$(bpsql -d postgres -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_lowcode worker' AND datname = 'postgres'")
+    [ -n "$old" ] && { echo "$old" >>"$CG/workers"; bpsql -d postgres -Atc "SELECT pg_terminate_backend($old)" >/dev/null; }
+    for _ in $(seq 120); do
+      sleep 1
+      w=$(bpsql -d postgres -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_lowcode worker' AND datname = 'postgres'")
+      [ -n "$w" ] && [ "$w" != "$old" ] && { sleep 3; echo "$w"; return; }
+    done
+    echo "no database worker" >&2; exit 1
+  }
+  pgb1() { as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -M prepared -c 1 "$@" postgres >/dev/null; }
+  # the pgbench connection's backend: of the new files that are not a worker's, the one that
+  # counted most (the others are the short psql connections of this script)
+  newfile() {
+    local f
+    for f in $(comm -13 <(echo "$1") <(ls "$CG") | grep '^cg\.[0-9]*$' | grep -vxF -f <(sed 's/^/cg./' "$CG/workers"; echo "cg.$2")); do
+      echo "$(sed -n 's/^summary: *//p' "$CG/$f" | head -1) $f"
+    done | sort -n | tail -1 | cut -d' ' -f2
+  }
+  for v in $VARIANTS; do
+    pgb1 -t 50 -f "$W/$v.sql"   # warm-up: what the first transactions make in shared memory
+    for t in 200 $((200 + BENCH_CALLGRIND)); do
+      w=$(new_worker)
+      before=$(ls "$CG")
+      pgb1 -t "$t" -f "$W/$v.sql"
+      sleep 3
+      b=$(newfile "$before" "$w")
+      new_worker >/dev/null   # ends worker $w: its file is written
+      as_server_user callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$CG/$b" >"$CG/$v-$t.backend.txt"
+      as_server_user callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$CG/cg.$w" >"$CG/$v-$t.worker.txt"
+    done
+    python3 "$(dirname "$0")/callgrind_tx.py" "$BENCH_CALLGRIND" "$CG/$v-200.backend.txt" "$CG/$v-$t.backend.txt" \
+      "$CG/$v-200.worker.txt" "$CG/$v-$t.worker.txt" | as_server_user tee "$CG/$v.tx" >/dev/null
+    echo "$v: $(head -1 "$CG/$v.tx")"
+  done
+  as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null || true
+  echo "per-transaction instructions by function: $CG/<variant>.tx"
+  exit 0
+fi
 
 pgb() { as_server_user "$STAGE_BIN/pgbench" -n -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -M prepared "$@" postgres; }
 for v in $VARIANTS; do
@@ -113,6 +179,32 @@ for v in $VARIANTS; do
 done
 
 PMPID=$(head -1 "$BENCH_DIR/data/postmaster.pid")
+# BENCH_SPLIT=1: instead of the benchmark, the server's user and system CPU per transaction of P0
+# and P1s at 8 and 32 clients (8 s each, two rounds): what the instruction counts of
+# BENCH_CALLGRIND leave out (the kernel's share, cache misses, spinning)
+if [ -n "${BENCH_SPLIT:-}" ]; then
+  split_ticks() {
+    local u s cu cs c
+    read -r u s < <(awk '{print $16, $17}' "/proc/$PMPID/stat")
+    for c in $(pgrep -P "$PMPID"); do
+      read -r cu cs < <(awk '{print $14, $15}' "/proc/$c/stat" 2>/dev/null || echo "0 0")
+      u=$((u + cu)); s=$((s + cs))
+    done
+    echo "$u $s"
+  }
+  HZ=$(getconf CLK_TCK)
+  for r in 1 2; do for c in 8 32; do for v in P0 P1s; do
+    read -r u0 s0 < <(split_ticks)
+    out=$(pgb -c "$c" -j 4 -T 8 -f "$W/$v.sql" 2>&1)
+    sleep 0.3
+    read -r u1 s1 < <(split_ticks)
+    tx=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+    awk -v v="$v" -v c="$c" -v tx="$tx" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$HZ" -v r="$r" 'BEGIN {
+      printf "round %d  %-4s %2d clients %6d tx  user %5.0f us/tx  system %5.0f us/tx\n", r, v, c, tx, u / hz * 1e6 / tx, s / hz * 1e6 / tx }'
+  done; done; done
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 # CPU ticks of the server: the postmaster's reaped children plus every live child.
 server_ticks() {
   local total c

@@ -77,7 +77,10 @@ server-port = $http_port
 admin-server-port = $admin_port
 $extra
 CONF
-  as_server_user sh -c "nohup '$bin' '$dir/postgrest.conf' >>'$dir/postgrest.log' 2>&1 & echo \$! > '$dir/postgrest.pid'"
+  # One capability for PostgREST's runtime unless GHCRTS says otherwise (GHCRTS= for the binary's
+  # built-in -N): beside PostgreSQL on a few cores, -N spent twice the CPU per request (issue 21,
+  # docs/postgrest.md "Performance")
+  GHCRTS=${GHCRTS--N1} as_server_user sh -c "nohup '$bin' '$dir/postgrest.conf' >>'$dir/postgrest.log' 2>&1 & echo \$! > '$dir/postgrest.pid'"
   POSTGREST_URL=http://127.0.0.1:$http_port
   local _
   for _ in $(seq 150); do

@@ -70,11 +70,13 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_hash.h"
 #include "lc/lc_http.h"
 #include "pg_lowcode.h"
 #include "events/events.h"
@@ -179,6 +181,35 @@ events_shmem_startup(void)
 
 /* ---------- secret and channels ---------- */
 
+/*
+ * Channel names, computed once per tenant and secret (issue 21, session 6):
+ * the database worker hashed SHA-256(secret || tenant) and SHA-256(secret
+ * || "all") for every notification it sent, a third of its CPU per event.
+ * The cache belongs to the secret it was computed from: ensure_secret()
+ * empties it when the secret it reads differs.  Bounded: emptied when it
+ * holds EV_CHANNEL_CACHE_MAX tenants.
+ */
+#define EV_CHANNEL_CACHE_MAX 4096
+
+typedef struct ChannelEntry
+{
+	pg_uuid_t	tenant;			/* hash key */
+	char		name[NAMEDATALEN];
+} ChannelEntry;
+
+static HTAB *channel_cache = NULL;
+static char all_channel[NAMEDATALEN];
+static bool all_channel_ok = false;
+
+static void
+channel_cache_reset(void)
+{
+	if (channel_cache)
+		hash_destroy(channel_cache);
+	channel_cache = NULL;
+	all_channel_ok = false;
+}
+
 /* Load the channel secret (lowcode.event_secret) once per backend; needs a transaction. */
 static void
 ensure_secret(bool reload)
@@ -237,6 +268,8 @@ ensure_secret(bool reload)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lowcode.event_secret holds a key that is not %d bytes", EV_SECRET_LEN)));
+	if (!secret_loaded || memcmp(secret, VARDATA_ANY(b), EV_SECRET_LEN) != 0)
+		channel_cache_reset();	/* the names came from the old secret */
 	memcpy(secret, VARDATA_ANY(b), EV_SECRET_LEN);
 	secret_loaded = true;
 	SPI_finish();
@@ -269,20 +302,52 @@ channel_name(const pg_uuid_t *tenant, char *buf)
 	buf[len] = '\0';
 }
 
+/* channel_name() of a tenant, or of the operators (NULL), from the cache */
+static const char *
+channel_name_cached(const pg_uuid_t *tenant)
+{
+	ChannelEntry *e;
+	bool		found;
+
+	if (tenant == NULL)
+	{
+		if (!all_channel_ok)
+		{
+			channel_name(NULL, all_channel);
+			all_channel_ok = true;
+		}
+		return all_channel;
+	}
+	if (channel_cache != NULL && hash_get_num_entries(channel_cache) >= EV_CHANNEL_CACHE_MAX)
+	{
+		hash_destroy(channel_cache);
+		channel_cache = NULL;
+	}
+	if (channel_cache == NULL)
+		channel_cache = lc_blob_hash_create("pg_lowcode event channels", 256, sizeof(pg_uuid_t),
+											sizeof(ChannelEntry), TopMemoryContext);
+	e = hash_search(channel_cache, tenant, HASH_FIND, &found);
+	if (!found)
+	{
+		char		name[NAMEDATALEN];
+
+		channel_name(tenant, name);		/* before the entry exists: an error leaves none */
+		e = hash_search(channel_cache, tenant, HASH_ENTER, &found);
+		memcpy(e->name, name, NAMEDATALEN);
+	}
+	return e->name;
+}
+
 /* NOTIFY one notification on its tenant's channel and the operators' one. */
 static void
 notify_now(const pg_uuid_t *tenant, int64 id, const char *type)
 {
-	char		chan[NAMEDATALEN];
-	char		all[NAMEDATALEN];
 	char	   *tid = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) tenant)));
 	char	   *payload = psprintf("{\"tenant_id\":\"%s\",\"id\":" INT64_FORMAT ",\"type\":\"%s\"}",
 								   tid, id, type);
 
-	channel_name(tenant, chan);
-	channel_name(NULL, all);
-	Async_Notify(chan, payload);
-	Async_Notify(all, payload);
+	Async_Notify(channel_name_cached(tenant), payload);
+	Async_Notify(channel_name_cached(NULL), payload);
 	pfree(payload);
 	pfree(tid);
 }
@@ -356,10 +421,19 @@ events_xact_callback(XactEvent event, void *arg)
 				r->reserved -= Min(r->reserved, (uint32) npending);
 				if (r->dboid == MyDatabaseId)
 				{
+					/*
+					 * Wake the worker only when the queue was empty (issue 21,
+					 * session 6): otherwise it has been woken already and has
+					 * not emptied it yet -- events_deliver() takes batches
+					 * until it finds the queue empty, under this lock -- so
+					 * these are sent with the others.  Under load that saves
+					 * each commit a signal and the worker a wake-up per commit.
+					 */
+					if (r->head == r->tail)
+						latch = r->latch;
 					for (int i = 0; i < npending; i++)
 						r->notes[(r->head + i) % EV_RING_SIZE] = pending[i].note;
 					r->head += npending;
-					latch = r->latch;
 				}
 				LWLockRelease(r->lock);
 				if (latch)
@@ -439,6 +513,9 @@ events_worker_attach(int slotno)
 		r->reserved = 0;
 	}
 	r->latch = MyLatch;
+	/* what is queued already woke nobody (commits wake the worker of an empty queue only) */
+	if (r->head != r->tail)
+		SetLatch(MyLatch);
 	LWLockRelease(r->lock);
 }
 

@@ -29,6 +29,9 @@ extern void events_queue(const pg_uuid_t *tenant, int64 id, const char *type);
 extern void events_worker_attach(int slotno);
 extern void events_worker_detach(int slotno);
 extern bool events_pending(int slotno);
+
+/* how soon the worker retries a delivery that left notifications queued */
+#define EVENTS_RETRY_MS 200
 extern int64 events_deliver(int slotno);
 
 #endif							/* LOWCODE_EVENTS_H */

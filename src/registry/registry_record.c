@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -43,6 +44,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -278,13 +280,14 @@ direct_insert_ok(Relation rel, int ncols, const char *const *names, const Oid *t
 
 /*
  * Write one row: values[i] / nulls[i] for names[i] (map from direct_insert_ok),
- * other columns NULL.  The relation is open with RowExclusiveLock.
+ * other columns NULL.  The relation is open with RowExclusiveLock; estate is
+ * the caller's (one for both rows of a submission).
  */
 static void
-direct_insert(Relation rel, int ncols, const AttrNumber *map, const Datum *values, const bool *nulls)
+direct_insert(EState *estate, Relation rel, int ncols, const AttrNumber *map, const Datum *values,
+			  const bool *nulls)
 {
 	TupleDesc	td = RelationGetDescr(rel);
-	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
 	TupleTableSlot *slot;
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
@@ -319,10 +322,37 @@ direct_insert(Relation rel, int ncols, const AttrNumber *map, const Datum *value
 	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
 	if (rri->ri_NumIndices > 0)
 		list_free(ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL));
-	ExecResetTupleTable(estate->es_tupleTable, false);
 	ExecCloseIndices(rri);
 	MemoryContextSwitchTo(old);
-	FreeExecutorState(estate);
+}
+
+/*
+ * The two tables, looked up once per backend (issue 21, session 6: the
+ * schema and both names were resolved through the catalog caches, and both
+ * tables' columns matched by name, at every submission).  A relcache
+ * invalidation of either table (ALTER, DROP, a new trigger or constraint,
+ * an upgrade) or of every relation forgets them: the next submission looks
+ * again and decides again between the direct path and the saved plan.
+ */
+typedef struct DirectTargets
+{
+	bool		known;			/* the fields below are set */
+	Oid			audit_rel;
+	Oid			events_rel;
+	bool		checked;		/* ok and the maps below are set */
+	bool		ok;				/* both tables fit the direct path */
+	AttrNumber	amap[AUDIT_NCOLS];
+	AttrNumber	emap[EVENT_NCOLS];
+} DirectTargets;
+
+static DirectTargets direct_targets;
+static bool direct_callback_registered = false;
+
+static void
+direct_targets_inval(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == direct_targets.audit_rel || relid == direct_targets.events_rel)
+		direct_targets.known = direct_targets.checked = false;
 }
 
 /*
@@ -333,32 +363,65 @@ direct_insert(Relation rel, int ncols, const AttrNumber *map, const Datum *value
 static bool
 record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id, Datum status)
 {
-	Oid			nsp = get_namespace_oid("lowcode", false);
-	Oid			audit_rel = get_relname_relid("registry_audit", nsp);
-	Oid			events_rel = get_relname_relid("events", nsp);
+	DirectTargets *dt = &direct_targets;
+	const AttrNumber *amap = dt->amap;
+	const AttrNumber *emap = dt->emap;
 	Relation	ra,
 				re;
-	AttrNumber	amap[AUDIT_NCOLS],
-				emap[EVENT_NCOLS];
 	Datum		v[AUDIT_NCOLS];
 	bool		n[AUDIT_NCOLS];
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	Datum		payload;
 	bool		ok;
 
-	if (!OidIsValid(audit_rel) || !OidIsValid(events_rel))
-		elog(ERROR, "lowcode.registry_audit or lowcode.events is missing");
 	if (!registry_event_type_ok(event_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("new row for relation \"events\" violates check constraint \"events_type_check\""),
 				 errdetail("\"%s\" is not an event type.", event_type)));
-	ra = table_open(audit_rel, RowExclusiveLock);
-	re = table_open(events_rel, RowExclusiveLock);
-	ok = direct_insert_ok(ra, AUDIT_NCOLS, audit_cols, audit_types, NULL, amap) &&
-		direct_insert_ok(re, EVENT_NCOLS, event_cols, event_types, "events_type_check", emap);
+	if (!direct_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(direct_targets_inval, (Datum) 0);
+		direct_callback_registered = true;
+	}
+	for (int attempt = 0;; attempt++)
+	{
+		if (!dt->known)
+		{
+			Oid			nsp = get_namespace_oid("lowcode", false);
+
+			dt->audit_rel = get_relname_relid("registry_audit", nsp);
+			dt->events_rel = get_relname_relid("events", nsp);
+			if (!OidIsValid(dt->audit_rel) || !OidIsValid(dt->events_rel))
+				elog(ERROR, "lowcode.registry_audit or lowcode.events is missing");
+			dt->ok = false;
+			dt->checked = false;
+			dt->known = true;
+		}
+		/* opening them processes pending invalidations, which may forget them */
+		ra = try_relation_open(dt->audit_rel, RowExclusiveLock);
+		re = ra ? try_relation_open(dt->events_rel, RowExclusiveLock) : NULL;
+		if (ra && re && dt->known)
+			break;
+		if (re)
+			table_close(re, RowExclusiveLock);
+		if (ra)
+			table_close(ra, RowExclusiveLock);
+		dt->known = false;
+		if (attempt >= 2)
+			elog(ERROR, "lowcode.registry_audit or lowcode.events changed while a submission was recorded");
+	}
+	if (!dt->checked)
+	{
+		dt->ok = direct_insert_ok(ra, AUDIT_NCOLS, audit_cols, audit_types, NULL, dt->amap) &&
+			direct_insert_ok(re, EVENT_NCOLS, event_cols, event_types, "events_type_check", dt->emap);
+		dt->checked = true;
+	}
+	ok = dt->ok;
 	if (ok)
 	{
+		EState	   *estate = CreateExecutorState();
+
 		/* tenant_id, id, created_at, actor_role, actor_sub, action, subject, version, details, trace_id */
 		v[0] = args[0];
 		n[0] = false;
@@ -375,7 +438,7 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 		n[8] = false;
 		v[9] = args[8];
 		n[9] = spi_nulls[8] == 'n';
-		direct_insert(ra, AUDIT_NCOLS, amap, v, n);
+		direct_insert(estate, ra, AUDIT_NCOLS, amap, v, n);
 
 		/* payload: details || {"subject", "version"} (what the SQL's jsonb concatenation gives) */
 		{
@@ -408,7 +471,9 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 			v[6] = DirectFunctionCall2(timestamptz_pl_interval, now, IntervalPGetDatum(&seven_days));
 		}
 		n[6] = false;
-		direct_insert(re, EVENT_NCOLS, emap, v, n);
+		direct_insert(estate, re, EVENT_NCOLS, emap, v, n);
+		ExecResetTupleTable(estate->es_tupleTable, false);
+		FreeExecutorState(estate);
 	}
 	table_close(re, NoLock);
 	table_close(ra, NoLock);

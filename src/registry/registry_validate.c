@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_hash.h"
 #include "lc/lc_http.h"
 #include "lc/lc_trusted.h"
 #include "metrics/metrics.h"
@@ -128,18 +129,12 @@ cache_reset(void)
 static void
 cache_init(void)
 {
-	HASHCTL		ctl;
-
 	if (reg_cache)
 		return;
 	reg_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "registry validation cache",
 										  ALLOCSET_DEFAULT_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(RegCacheKey);
-	ctl.entrysize = sizeof(RegCacheEntry);
-	ctl.hcxt = reg_cache_cxt;
-	reg_cache = hash_create("registry validation cache", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	reg_cache = lc_blob_hash_create("registry validation cache", 64, sizeof(RegCacheKey),
+									sizeof(RegCacheEntry), reg_cache_cxt);
 }
 
 /* resolve through SQL and compile; fills the entry */

@@ -570,6 +570,13 @@ lowcode_db_worker_main(Datum arg)
 			if (next_sweep <= now || got_sigterm || ConfigReloadPending)
 				break;
 			wait_ms = (long) ((next_sweep - now) / 1000) + 1;
+			/*
+			 * Notifications still queued (a delivery failed): commits wake the
+			 * worker of an empty queue only (src/events/events.c), so retry
+			 * soon rather than at the next sweep.
+			 */
+			if (wait_ms > EVENTS_RETRY_MS && events_pending(my_slotno))
+				wait_ms = EVENTS_RETRY_MS;
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 wait_ms, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);

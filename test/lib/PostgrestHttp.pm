@@ -194,6 +194,8 @@ sub start
 		open(STDIN, '<', '/dev/null');
 		open(STDOUT, '>>', $self->{log}) or POSIX::_exit(127);
 		open(STDERR, '>&', \*STDOUT);
+		# one capability for the runtime, as scripts/common.sh starts it (docs/postgrest.md, "Performance")
+		$ENV{GHCRTS} = '-N1' unless exists $ENV{GHCRTS};
 		exec($self->{binary}, $self->{conf_file}) or POSIX::_exit(127);
 	}
 	$self->{pid} = $pid;

@@ -34,13 +34,26 @@ RESET ROLE;
 
 -- the same submission through the saved plan: a trigger on registry_audit (which the
 -- direct path does not know) makes the record trigger fall back to it
-CREATE FUNCTION public.lowcode_direct_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE FUNCTION public.lowcode_direct_noop() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'the saved plan wrote the audit row'; RETURN NEW; END $$;
 CREATE TRIGGER lowcode_direct_noop BEFORE INSERT ON lowcode.registry_audit
   FOR EACH ROW EXECUTE FUNCTION public.lowcode_direct_noop();
 SET ROLE lowcode_direct_api;
 SELECT lowcode.submit('direct.form', '{"n": 2}') ->> 'status' AS fallback;
 RESET ROLE;
+-- session 6: the backend keeps what it learnt about both tables until a relcache
+-- invalidation of either: with the trigger dropped it takes the direct path again (no
+-- notice), and a trigger made again is seen at once (the notice)
 DROP TRIGGER lowcode_direct_noop ON lowcode.registry_audit;
+SAVEPOINT again;
+SET ROLE lowcode_direct_api;
+SELECT lowcode.submit('direct.form', '{"n": 20}') ->> 'status' AS direct_again;
+RESET ROLE;
+CREATE TRIGGER lowcode_direct_noop BEFORE INSERT ON lowcode.registry_audit
+  FOR EACH ROW EXECUTE FUNCTION public.lowcode_direct_noop();
+SELECT lowcode.submit('direct.form', '{"n": 21}') ->> 'status' AS fallback_again;
+ROLLBACK TO SAVEPOINT again;
+SELECT count(*) AS rolled_back FROM lowcode.submissions WHERE tenant_id = :'ta' AND data ->> 'n' IN ('20', '21');
 
 -- both audit rows and both events, side by side: equal but for the ids
 SELECT a.tenant_id = :'ta' AS tenant, a.created_at = now() AS created_now, a.actor_role, a.actor_sub, a.action,
