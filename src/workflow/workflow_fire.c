@@ -41,8 +41,11 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
@@ -57,6 +60,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
+#include "parser/parse_relation.h"
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -71,10 +75,12 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "storage/itemptr.h"
 #include "utils/uuid.h"
 #include "utils/varlena.h"
 
@@ -243,6 +249,7 @@ static Oid	tables_relid = InvalidOid;
 /* where write_history() writes directly (refreshed with them), and the history's id sequence */
 static Oid	history_relid = InvalidOid;
 static Oid	events_relid = InvalidOid;
+static Oid	instances_relid = InvalidOid;
 static Oid	history_seq = InvalidOid;
 
 /* saved plans of the statements every step runs */
@@ -372,6 +379,7 @@ refresh_relids(void)
 		transitions_relid = OidIsValid(nsp) ? get_relname_relid("workflow_transitions", nsp) : InvalidOid;
 		history_relid = OidIsValid(nsp) ? get_relname_relid("workflow_history", nsp) : InvalidOid;
 		events_relid = OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
+		instances_relid = OidIsValid(nsp) ? get_relname_relid("workflow_instances", nsp) : InvalidOid;
 		history_seq = InvalidOid;
 	}
 }
@@ -1054,7 +1062,7 @@ table_join_plan(WfTable *t)
 		Oid			types[3] = {UUIDOID, REGCLASSOID, TEXTOID};
 
 		initStringInfo(&q);
-		appendStringInfo(&q, "SELECT i, to_jsonb(t) FROM lowcode.workflow_instances i JOIN %s t "
+		appendStringInfo(&q, "SELECT i, to_jsonb(t), i.ctid FROM lowcode.workflow_instances i JOIN %s t "
 						 "ON t.%s = i.record_key::%s%s "
 						 "WHERE i.tenant_id = $1 AND i.rel = $2 AND i.record_key = $3 "
 						 "FOR NO KEY UPDATE OF i, t",
@@ -1734,6 +1742,8 @@ typedef struct WfInst
 	int32		version;
 	char	   *state;
 	Jsonb	   *snapshot;
+	bool		has_tid;		/* tid: where fire_record's statement found (and locked) the row */
+	ItemPointerData tid;
 } WfInst;
 
 static Datum
@@ -1760,6 +1770,7 @@ read_inst(Datum d, WfInst *inst)
 	Datum		snap;
 
 	inst->datum = d;
+	inst->has_tid = false;
 	inst->type = HeapTupleHeaderGetTypeId(h);
 	inst->tenant = *DatumGetUUIDP(inst_field(h, "tenant_id", true));
 	inst->id = DatumGetInt64(inst_field(h, "id", true));
@@ -1875,6 +1886,109 @@ history_direct(Relation rh, Relation re, const AttrNumber *hmap, const AttrNumbe
 }
 
 /*
+ * The instance's UPDATE (instance_update_sql) without the executor, as
+ * logical replication's ExecSimpleRelationUpdate() does it: the row
+ * fire_record's statement locked (inst->tid), its state, snapshot,
+ * transitions and updated_at replaced, then heap_update() and, when it was
+ * not a HOT update, the indexes.  Safe for the reasons history_direct() is
+ * (the extension's own table, written only by its SECURITY DEFINER code, as
+ * its owner).  False (nothing written) when the row is not where it was
+ * locked (this transaction changed it since) or the table is not as this
+ * code knows it (a trigger, a rule, a CHECK, a generated column, Citus): the
+ * caller runs the SQL instead.
+ */
+static bool
+instance_update_direct(WfInst *inst, const char *target, Jsonb *snapshot)
+{
+	Relation	r;
+	TupleDesc	td;
+	AttrNumber	a_state,
+				a_snapshot,
+				a_transitions,
+				a_updated;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *oldslot;
+	TupleTableSlot *newslot;
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	bool		update_indexes;
+	TM_Result	res;
+	bool		ok = false;
+
+	if (!inst->has_tid || !OidIsValid(instances_relid))
+		return false;
+	r = table_open(instances_relid, RowExclusiveLock);
+	td = RelationGetDescr(r);
+	a_state = attnameAttNum(r, "state", false);
+	a_snapshot = attnameAttNum(r, "snapshot", false);
+	a_transitions = attnameAttNum(r, "transitions", false);
+	a_updated = attnameAttNum(r, "updated_at", false);
+	if (r->rd_rel->relkind != RELKIND_RELATION || r->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		r->trigdesc != NULL || r->rd_rel->relhasrules ||
+		(td->constr && (td->constr->num_check > 0 || td->constr->has_generated_stored)) ||
+		a_state <= 0 || a_snapshot <= 0 || a_transitions <= 0 || a_updated <= 0 ||
+		TupleDescAttr(td, a_state - 1)->atttypid != TEXTOID ||
+		TupleDescAttr(td, a_snapshot - 1)->atttypid != JSONBOID ||
+		TupleDescAttr(td, a_transitions - 1)->atttypid != INT4OID ||
+		TupleDescAttr(td, a_updated - 1)->atttypid != TIMESTAMPTZOID)
+	{
+		table_close(r, NoLock);
+		return false;
+	}
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, r, 0, NULL, 0);
+	oldslot = table_slot_create(r, &estate->es_tupleTable);
+	newslot = table_slot_create(r, &estate->es_tupleTable);
+	if (table_tuple_fetch_row_version(r, &inst->tid, SnapshotAny, oldslot))
+	{
+		HeapTuple	ht = ExecFetchSlotHeapTuple(oldslot, false, NULL);
+		AttrNumber	a_id = attnameAttNum(r, "id", false);
+		bool		isnull = true;
+		Datum		id = a_id > 0 ? slot_getattr(oldslot, a_id, &isnull) : (Datum) 0;
+
+		slot_getallattrs(oldslot);
+		/* the instance it was, and the latest version (not changed by this transaction since it was locked) */
+		if (!isnull && TupleDescAttr(td, a_id - 1)->atttypid == INT8OID && DatumGetInt64(id) == inst->id &&
+			ItemPointerEquals(&ht->t_data->t_ctid, &inst->tid))
+		{
+			ExecClearTuple(newslot);
+			memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * td->natts);
+			memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * td->natts);
+			if (target)
+				newslot->tts_values[a_state - 1] = CStringGetTextDatum(target);
+			newslot->tts_values[a_snapshot - 1] = JsonbPGetDatum(snapshot);
+			newslot->tts_isnull[a_snapshot - 1] = false;
+			newslot->tts_values[a_transitions - 1] =
+				Int32GetDatum(DatumGetInt32(oldslot->tts_values[a_transitions - 1]) + 1);
+			newslot->tts_values[a_updated - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			newslot->tts_isnull[a_updated - 1] = false;
+			ExecStoreVirtualTuple(newslot);
+			res = table_tuple_update(r, &inst->tid, newslot, GetCurrentCommandId(true), GetActiveSnapshot(),
+									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+			if (res != TM_Ok)
+				elog(ERROR, "pg_lowcode workflow: the locked instance %lld could not be updated (%d)",
+					 (long long) inst->id, (int) res);
+			if (update_indexes)
+			{
+				ExecOpenIndices(rri, false);
+				if (rri->ri_NumIndices > 0)
+					list_free(ExecInsertIndexTuples(rri, newslot, estate, true, false, NULL, NIL));
+				ExecCloseIndices(rri);
+			}
+			/* its new place, should this step write it again */
+			inst->tid = newslot->tts_tid;
+			ok = true;
+		}
+	}
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(r, NoLock);
+	return ok;
+}
+
+/*
  * The history row of a transition and its outbox event, with the
  * instance's UPDATE when with_instance (and the record's, for changes: its
  * changed columns cols), and the event's notification; returns the history
@@ -1897,6 +2011,7 @@ write_history(WfInst *inst, WfTable *tbl, const char *event, const char *target,
 	AttrNumber	hmap[HIST_NCOLS];
 	AttrNumber	emap[REGISTRY_EVENT_NCOLS];
 	bool		direct = false;
+	bool		instance_done = false;
 	bool		transient = false;
 	SPIPlanPtr	plan = NULL;
 
@@ -1906,29 +2021,6 @@ write_history(WfInst *inst, WfTable *tbl, const char *event, const char *target,
 		re = table_open(events_relid, RowExclusiveLock);
 		direct = history_direct_ok(rh, re, hmap, emap);
 	}
-	if (changes)
-		plan = table_update_plan(tbl, cols, ncols, direct ? WU_MERGED_DIRECT : WU_MERGED, &transient);
-	else if (with_instance && direct)
-	{
-		if (plan_instance_write == NULL)
-			plan_instance_write = prepare_saved(psprintf("WITH %s SELECT 1 FROM u", instance_update_sql),
-												14, (Oid *) types);
-		plan = plan_instance_write;
-	}
-	else if (with_instance)
-	{
-		if (plan_step_write == NULL)
-			plan_step_write = prepare_saved(psprintf("WITH %s, %s", instance_update_sql,
-													 psprintf(history_sql, " FROM u")), 14, (Oid *) types);
-		plan = plan_step_write;
-	}
-	else if (!direct)
-	{
-		if (plan_history_event == NULL)
-			plan_history_event = prepare_saved(psprintf("WITH %s", psprintf(history_sql, "")), 12, (Oid *) types);
-		plan = plan_history_event;
-	}
-
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = uuid_datum(&inst->tenant);
 	args[1] = Int64GetDatum(inst->id);
@@ -1966,10 +2058,49 @@ write_history(WfInst *inst, WfTable *tbl, const char *event, const char *target,
 	nulls[13] = snapshot ? ' ' : 'n';
 	args[14] = changes ? JsonbPGetDatum(changes) : (Datum) 0;
 	nulls[14] = changes ? ' ' : 'n';
+
 	/* first, so that the record's AFTER triggers see the history row, as they did in the statement */
 	if (direct)
 		hist = history_direct(rh, re, hmap, emap, args, nulls, inst, event, target, tbl->relname, &event_id);
-	if (plan)
+	if (direct && with_instance && snapshot)
+		instance_done = instance_update_direct(inst, target, snapshot);
+	if (changes && instance_done)
+		plan = table_update_plan(tbl, cols, ncols, WU_ALONE, &transient);
+	else if (changes)
+		plan = table_update_plan(tbl, cols, ncols, direct ? WU_MERGED_DIRECT : WU_MERGED, &transient);
+	else if (instance_done)
+		plan = NULL;
+	else if (with_instance && direct)
+	{
+		if (plan_instance_write == NULL)
+			plan_instance_write = prepare_saved(psprintf("WITH %s SELECT 1 FROM u", instance_update_sql),
+												14, (Oid *) types);
+		plan = plan_instance_write;
+	}
+	else if (with_instance)
+	{
+		if (plan_step_write == NULL)
+			plan_step_write = prepare_saved(psprintf("WITH %s, %s", instance_update_sql,
+													 psprintf(history_sql, " FROM u")), 14, (Oid *) types);
+		plan = plan_step_write;
+	}
+	else if (!direct)
+	{
+		if (plan_history_event == NULL)
+			plan_history_event = prepare_saved(psprintf("WITH %s", psprintf(history_sql, "")), 12, (Oid *) types);
+		plan = plan_history_event;
+	}
+
+	if (plan && instance_done)
+	{
+		/* the record's UPDATE alone ($1 the changes, $2 the key, $3 the tenant) */
+		Datum		rargs[3] = {args[14], args[11], args[0]};
+
+		exec_plan(plan, rargs, NULL, false, 0, SPI_OK_UPDATE);
+		if (transient)
+			SPI_freeplan(plan);
+	}
+	else if (plan)
 	{
 		exec_plan(plan, args, nulls, false, 0, SPI_OK_SELECT);
 		if (transient)
@@ -2459,10 +2590,10 @@ inst_plan(bool by_id, bool with_tenant)
 		const char *tcond = with_tenant ? "i.tenant_id = $1" : "$1 IS NULL";
 
 		if (by_id)
-			*slot = prepare_saved(psprintf("SELECT i FROM lowcode.workflow_instances i WHERE %s AND i.id = $2 "
+			*slot = prepare_saved(psprintf("SELECT i, i.ctid FROM lowcode.workflow_instances i WHERE %s AND i.id = $2 "
 										   "FOR NO KEY UPDATE", tcond), 3, types);
 		else
-			*slot = prepare_saved(psprintf("SELECT i FROM lowcode.workflow_instances i WHERE %s AND i.rel = $2 "
+			*slot = prepare_saved(psprintf("SELECT i, i.ctid FROM lowcode.workflow_instances i WHERE %s AND i.rel = $2 "
 										   "AND i.record_key = $3 FOR NO KEY UPDATE", tcond), 3, ktypes);
 	}
 	return *slot;
@@ -2505,6 +2636,8 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 	Datum		instd = (Datum) 0;
 	Jsonb	   *rec = NULL;
 	Jsonb	   *res;
+	ItemPointerData tid;
+	bool		has_tid = false;
 
 	lc_trusted_begin(&tr, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -2574,6 +2707,9 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 				{
 					instd = datumCopy(d, false, -1);
 					rec = DatumGetJsonbPCopy(r);
+					tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
+															  &isnull));
+					has_tid = !isnull;
 				}
 			}
 			SPI_freetuptable(SPI_tuptable);
@@ -2603,7 +2739,11 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (!isnull)
+		{
 			instd = datumCopy(d, false, -1);
+			tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			has_tid = !isnull;
+		}
 	}
 	if (instd == (Datum) 0)
 	{
@@ -2628,6 +2768,8 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 		raise_jsonb(404, "LW404", "no workflow instance for this record", jb_finish(&st, WJB_END_OBJECT));
 	}
 	read_inst(instd, &inst);
+	inst.has_tid = has_tid;
+	inst.tid = tid;
 	/* firing writes the record: the caller must be allowed to */
 	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(inst.rel)) &&
 		pg_class_aclcheck(inst.rel, get_role_oid(role, false), ACL_UPDATE) != ACLCHECK_OK)
