@@ -21,8 +21,14 @@
  *   backend by relation OID and dropped by the relcache invalidation of the
  *   table (ALTER TABLE, attach_workflow's triggers) or of workflow_tables.
  *   The SQL texts the step runs for every event (the instance's UPDATE, the
- *   history row with the outbox event and its NOTIFY in one statement) are
- *   saved plans too.
+ *   history row with the outbox event in one statement) are saved plans too.
+ * - The history row, the outbox event and the instance's UPDATE are written
+ *   without the executor (history_direct(), instance_update_direct(): the
+ *   registry's direct insert, registry.h), falling back to those SQL texts
+ *   when a table has something that code does not know; a transition that
+ *   arms, calls and emits nothing then runs two statements: the lock of the
+ *   instance and the record, and the record's UPDATE.  The notification is
+ *   queued for the worker (events_queue()).
  * - Guards and action expressions are evaluated by the CEL engine directly.
  *   Its errors of the language are values (CEL_ERROR); what it raises itself
  *   (the cost and depth limits) is caught without a subtransaction, as the
