@@ -2,6 +2,7 @@
 # Workflow benchmarks on a throwaway instance (results: docs/benchmarks.md, "Workflows").
 #
 #   bench/workflow_bench.sh [SECONDS=15] [CLIENTS=4]     (BENCH_PARTS=23: only parts 2 and 3;
+#                                                          BENCH_PARTS=4: only part 4;
 #                                                          WORKFLOW_BENCH_CONF: extra server settings)
 #
 # 1. Transitions per second through PostgREST's transaction shape (BEGIN, the
@@ -18,6 +19,12 @@
 # 3. TPS while a mass of timers fires: the fire workload of 1. for SECONDS,
 #    alone, then while the worker fires 50,000 timers due at once on the same
 #    records, then alone again.
+# 4. (not in the default) Instructions per transaction of 1.'s two shapes,
+#    counted by callgrind (exact and repeatable, unlike CPU time on a shared
+#    machine) in one single-user backend that runs them with PREPARE/EXECUTE
+#    (what pgbench -M prepared does); the difference between 230 and 30
+#    transactions, so that start-up and first-use caches cancel out.  Without
+#    a worker the transition's notification is sent by the transaction itself.
 set -euo pipefail
 export BENCH_PORT=${BENCH_PORT:-55482}
 export BENCH_CONF="max_parallel_workers_per_gather = 0
@@ -112,6 +119,38 @@ WITH pgrst_source AS (UPDATE "public"."plain_items" SET "n" = "public"."plain_it
 COMMIT;
 EOF
 
+if [[ "${BENCH_PARTS:-123}" == *4* ]]; then
+  command -v valgrind >/dev/null || { echo "valgrind is needed for part 4" >&2; exit 1; }
+  echo "== 4. instructions per transaction (callgrind, one single-user backend)"
+  # single-user mode (-j): a statement ends with a semicolon and an empty line
+  insn_sql() {
+    printf '%s\n\n' "PREPARE s AS SELECT set_config('search_path', '\"lowcode\", \"public\"', true), set_config('role', 'authenticated', true), set_config('request.jwt.claims', '{\"role\": \"authenticated\", \"tenant_id\": \"$T\", \"sub\": \"bench\"}', true), set_config('request.method', 'POST', true), set_config('request.path', '/rpc/fire', true), set_config('request.headers', '{\"traceparent\": \"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\"}', true), set_config('request.cookies', '{}', true);" \
+      "PREPARE p AS SELECT lowcode.pre_request();" \
+      "PREPARE fire(int) AS WITH pgrst_source AS (SELECT \"lowcode\".\"fire\"(\"record\" := jsonb_build_object('table', 'items', 'id', \$1::int), \"event\" := 'ping', \"payload\" := '{\"by\": \"bench\"}'::jsonb) AS pgrst_scalar) SELECT null::bigint AS total_result_set, 1 AS page_total, coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body FROM (SELECT * FROM pgrst_source) _postgrest_t;" \
+      "PREPARE plain(int) AS WITH pgrst_source AS (UPDATE \"public\".\"plain_items\" SET \"n\" = \"public\".\"plain_items\".\"n\" + 1 WHERE \"public\".\"plain_items\".\"id\" = \$1 AND \"public\".\"plain_items\".\"state\" = 'idle' RETURNING \"public\".\"plain_items\".*) SELECT '' AS total_result_set, pg_catalog.count(_postgrest_t) AS page_total, coalesce(json_agg(_postgrest_t), '[]')::text AS body FROM (SELECT * FROM pgrst_source) _postgrest_t;"
+    for i in $(seq "$2"); do
+      printf '%s\n\n' "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE;" "EXECUTE s;" "EXECUTE p;" \
+        "EXECUTE $1($(( (i * 7919) % 100000 + 1 )));" "COMMIT;"
+    done
+  }
+  as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -m fast stop >/dev/null
+  declare -A insn
+  for s in fire plain; do
+    for n in 30 230; do
+      insn_sql $s $n | as_server_user tee "$W/insn_${s}_${n}.sql" >/dev/null
+      as_server_user valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.$s.$n" \
+        "$STAGE_BIN/postgres" --single -j -D "$BENCH_DIR/data" -c jit=off postgres \
+        <"$W/insn_${s}_${n}.sql" >"$W/insn_${s}_${n}.log" 2>&1
+      if grep -q ERROR "$W/insn_${s}_${n}.log"; then echo "part 4: $s failed, see $W/insn_${s}_${n}.log" >&2; exit 1; fi
+      insn[$s.$n]=$(sed -n 's/^totals: *//p' "$W/callgrind.$s.$n")
+    done
+  done
+  as_server_user "$STAGE_BIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/server.log" -w start >/dev/null
+  fi_=$(( (${insn[fire.230]} - ${insn[fire.30]}) / 200 )); pl_=$(( (${insn[plain.230]} - ${insn[plain.30]}) / 200 ))
+  echo "instructions per transaction: fire $fi_, plain $pl_: fire/plain $(echo "$fi_ / $pl_" | bc -l | cut -c1-4)"
+  [[ "${BENCH_PARTS:-123}" == *[123]* ]] || exit 0
+fi
+
 # CPU time of the server's processes (ms): the postmaster's reaped children (cutime + cstime)
 # plus the live ones (utime + stime).  Client (pgbench) CPU is not in it.
 server_cpu_ms() {
@@ -191,4 +230,5 @@ fired=$(bpsql -d postgres -At -c "SELECT count(*) FROM lowcode.workflow_history 
 bpsql -d postgres -At -c "DELETE FROM lowcode.workflow_timers WHERE timer = 'mass'" >/dev/null
 read -r a2 ac2 <<<"$(run fire)"
 echo "fire alone: $a1 and $a2 tps; while timers fire: $during tps ($fired timers fired during the run, $left left)"
+echo "server CPU per client transaction: alone $ac1 and $ac2 us, while timers fire $dc us (the worker's timers included)"
 echo "drop vs the mean of the runs alone: $(echo "100 * (1 - $during / (($a1 + $a2) / 2))" | bc -l | cut -c1-5) %"

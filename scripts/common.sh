@@ -26,7 +26,7 @@ as_server_user() {
 # the extension installed into it (tmp_install/), as PostgreSQL's own
 # "make check" does: tests never touch the system installation.
 stage_install() {
-  make -C "$TOP" -s -j2 PG_CONFIG="$PG_CONFIG"
+  make -C "$TOP" -s -j2 PG_CONFIG="$PG_CONFIG" || return 1
   if [ ! -x "$STAGE_BIN/postgres" ] || [ "$PG_BINDIR/postgres" -nt "$STAGE_BIN/postgres" ]; then
     rm -rf "$STAGE"
     mkdir -p "$STAGE$PG_BINDIR" "$STAGE$PG_LIBDIR" "$STAGE$PG_SHAREDIR"

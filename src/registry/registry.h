@@ -11,6 +11,10 @@
 #ifndef REGISTRY_H
 #define REGISTRY_H
 
+#include "access/attnum.h"
+#include "nodes/execnodes.h"
+#include "utils/relcache.h"
+
 /*
  * Bumped whenever registry content may have changed in any backend (see
  * registry_init.c); a cached lookup made under another generation is stale.
@@ -28,6 +32,28 @@ extern const char *registry_accept_language(void);
 
 /* the language of lowcode.events.type (its CHECK), in C: registry_record.c */
 extern bool registry_event_type_ok(const char *type);
+
+/*
+ * registry_record.c: rows of the extension's own tables written without the
+ * executor (table_tuple_insert and the indexes' insertion), for tables only
+ * trusted code writes (see registry_record.c for when that is safe).
+ * registry_direct_insert_ok() says whether rel (open, RowExclusiveLock) is as
+ * this code knows it -- a plain table without triggers or rules, no CHECK
+ * but known_check, no generated column, names[i] of types[i] -- and fills
+ * map; registry_direct_insert() writes one row (other columns NULL, NOT NULL
+ * checked) with the caller's executor state (CreateExecutorState(); one for
+ * several rows; the caller resets its tuple table and frees it).  The events helpers do it for a lowcode.events row (its CHECK and
+ * defaults included).
+ */
+#define REGISTRY_EVENT_NCOLS 7
+extern bool registry_direct_insert_ok(Relation rel, int ncols, const char *const *names, const Oid *types,
+									  const char *known_check, AttrNumber *map);
+extern void registry_direct_insert(EState *estate, Relation rel, int ncols, const AttrNumber *map,
+								   const Datum *values, const bool *nulls);
+extern bool registry_event_direct_ok(Relation re, AttrNumber *emap);
+extern void registry_event_direct_insert(EState *estate, Relation re, const AttrNumber *emap, Datum tenant,
+										 int64 id, const char *type, Datum payload, Datum trace,
+										 bool trace_null);
 
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);

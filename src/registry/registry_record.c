@@ -205,7 +205,7 @@ static const Oid audit_types[AUDIT_NCOLS] = {
 	UUIDOID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, JSONBOID, TEXTOID
 };
 
-#define EVENT_NCOLS 7
+#define EVENT_NCOLS REGISTRY_EVENT_NCOLS
 static const char *const event_cols[EVENT_NCOLS] = {
 	"tenant_id", "id", "type", "payload", "trace_id", "created_at", "deadline"
 };
@@ -240,9 +240,9 @@ registry_event_type_ok(const char *t)
  * map[i] with the attribute number of names[i].  known_check: the name of
  * the one CHECK constraint this code checks itself, or NULL.
  */
-static bool
-direct_insert_ok(Relation rel, int ncols, const char *const *names, const Oid *types,
-				 const char *known_check, AttrNumber *map)
+bool
+registry_direct_insert_ok(Relation rel, int ncols, const char *const *names, const Oid *types,
+						  const char *known_check, AttrNumber *map)
 {
 	TupleDesc	td = RelationGetDescr(rel);
 	TupleConstr *constr = td->constr;
@@ -283,9 +283,9 @@ direct_insert_ok(Relation rel, int ncols, const char *const *names, const Oid *t
  * other columns NULL.  The relation is open with RowExclusiveLock; estate is
  * the caller's (one for both rows of a submission).
  */
-static void
-direct_insert(EState *estate, Relation rel, int ncols, const AttrNumber *map, const Datum *values,
-			  const bool *nulls)
+void
+registry_direct_insert(EState *estate, Relation rel, int ncols, const AttrNumber *map, const Datum *values,
+					   const bool *nulls)
 {
 	TupleDesc	td = RelationGetDescr(rel);
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
@@ -355,6 +355,45 @@ direct_targets_inval(Datum arg, Oid relid)
 		direct_targets.known = direct_targets.checked = false;
 }
 
+/* Can lowcode.events (open) be written by registry_event_direct_insert()?  Fills emap. */
+bool
+registry_event_direct_ok(Relation re, AttrNumber *emap)
+{
+	return registry_direct_insert_ok(re, EVENT_NCOLS, event_cols, event_types, "events_type_check", emap);
+}
+
+/*
+ * One lowcode.events row (emap from registry_event_direct_ok): its CHECK on
+ * the type and its defaults (created_at, deadline) done here.  Used for the
+ * submissions' events and workflow transitions' (src/workflow).
+ */
+void
+registry_event_direct_insert(EState *estate, Relation re, const AttrNumber *emap, Datum tenant, int64 id,
+							 const char *type, Datum payload, Datum trace, bool trace_null)
+{
+	/* the column's default: now() + interval '7 days' (in the session's time zone, as SQL does) */
+	static Interval seven_days = {0, 7, 0};
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	Datum		v[EVENT_NCOLS];
+	bool		n[EVENT_NCOLS] = {false, false, false, false, false, false, false};
+
+	if (!registry_event_type_ok(type))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("new row for relation \"events\" violates check constraint \"events_type_check\""),
+				 errdetail("\"%s\" is not an event type.", type)));
+	/* tenant_id, id, type, payload, trace_id, created_at, deadline */
+	v[0] = tenant;
+	v[1] = Int64GetDatum(id);
+	v[2] = CStringGetTextDatum(type);
+	v[3] = payload;
+	v[4] = trace;
+	n[4] = trace_null;
+	v[5] = now;
+	v[6] = DirectFunctionCall2(timestamptz_pl_interval, now, IntervalPGetDatum(&seven_days));
+	registry_direct_insert(estate, re, EVENT_NCOLS, emap, v, n);
+}
+
 /*
  * The audit row and the event, written directly; false (nothing written)
  * when either table is not as this code knows it: the caller then runs the
@@ -413,8 +452,8 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 	}
 	if (!dt->checked)
 	{
-		dt->ok = direct_insert_ok(ra, AUDIT_NCOLS, audit_cols, audit_types, NULL, dt->amap) &&
-			direct_insert_ok(re, EVENT_NCOLS, event_cols, event_types, "events_type_check", dt->emap);
+		dt->ok = registry_direct_insert_ok(ra, AUDIT_NCOLS, audit_cols, audit_types, NULL, dt->amap) &&
+			registry_event_direct_ok(re, dt->emap);
 		dt->checked = true;
 	}
 	ok = dt->ok;
@@ -438,7 +477,7 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 		n[8] = false;
 		v[9] = args[8];
 		n[9] = spi_nulls[8] == 'n';
-		direct_insert(estate, ra, AUDIT_NCOLS, amap, v, n);
+		registry_direct_insert(estate, ra, AUDIT_NCOLS, amap, v, n);
 
 		/* payload: details || {"subject", "version"} (what the SQL's jsonb concatenation gives) */
 		{
@@ -451,27 +490,8 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 			jb_int(&o, "version", spi_nulls[6] == 'n' ? 0 : DatumGetInt32(args[6]), spi_nulls[6] == 'n');
 			payload = jb_end(&o);
 		}
-		/* tenant_id, id, type, payload, trace_id, created_at, deadline */
-		v[0] = args[0];
-		n[0] = false;
-		v[1] = args[9];
-		n[1] = false;
-		v[2] = CStringGetTextDatum(event_type);
-		n[2] = false;
-		v[3] = payload;
-		n[3] = false;
-		v[4] = args[8];
-		n[4] = spi_nulls[8] == 'n';
-		v[5] = now;
-		n[5] = false;
-		{
-			/* the column's default: now() + interval '7 days' (in the session's time zone, as SQL does) */
-			static Interval seven_days = {0, 7, 0};
-
-			v[6] = DirectFunctionCall2(timestamptz_pl_interval, now, IntervalPGetDatum(&seven_days));
-		}
-		n[6] = false;
-		direct_insert(estate, re, EVENT_NCOLS, emap, v, n);
+		registry_event_direct_insert(estate, re, emap, args[0], DatumGetInt64(args[9]), event_type, payload,
+									 args[8], spi_nulls[8] == 'n');
 		ExecResetTupleTable(estate->es_tupleTable, false);
 		FreeExecutorState(estate);
 	}

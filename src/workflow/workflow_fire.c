@@ -21,8 +21,14 @@
  *   backend by relation OID and dropped by the relcache invalidation of the
  *   table (ALTER TABLE, attach_workflow's triggers) or of workflow_tables.
  *   The SQL texts the step runs for every event (the instance's UPDATE, the
- *   history row with the outbox event and its NOTIFY in one statement) are
- *   saved plans too.
+ *   history row with the outbox event in one statement) are saved plans too.
+ * - The history row, the outbox event and the instance's UPDATE are written
+ *   without the executor (history_direct(), instance_update_direct(): the
+ *   registry's direct insert, registry.h), falling back to those SQL texts
+ *   when a table has something that code does not know; a transition that
+ *   arms, calls and emits nothing then runs two statements: the lock of the
+ *   instance and the record, and the record's UPDATE.  The notification is
+ *   queued for the worker (events_queue()).
  * - Guards and action expressions are evaluated by the CEL engine directly.
  *   Its errors of the language are values (CEL_ERROR); what it raises itself
  *   (the cost and depth limits) is caught without a subtransaction, as the
@@ -41,10 +47,16 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -54,6 +66,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
+#include "parser/parse_relation.h"
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -67,10 +80,13 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "storage/itemptr.h"
 #include "utils/uuid.h"
 #include "utils/varlena.h"
 
@@ -182,11 +198,19 @@ typedef struct WfDefEntry
 
 #define WF_MAX_UPDATE_PLANS 8
 
+/* the record's UPDATE: alone, or in write_history()'s statement with the instance's (and the history's) */
+typedef enum WfUpdateKind
+{
+	WU_ALONE,
+	WU_MERGED,					/* with the instance, history and event (SQL) */
+	WU_MERGED_DIRECT,			/* with the instance; history and event written directly */
+	WU_NKINDS
+} WfUpdateKind;
+
 typedef struct WfUpdatePlan
 {
 	char	   *cols;			/* "a,b": the changed columns, sorted */
-	SPIPlanPtr	plan;
-	SPIPlanPtr	merged;			/* with the instance, history and event (write_history) */
+	SPIPlanPtr	plan[WU_NKINDS];
 } WfUpdatePlan;
 
 typedef struct WfTable
@@ -228,11 +252,17 @@ static Oid	versions_relid = InvalidOid;
 static Oid	states_relid = InvalidOid;
 static Oid	transitions_relid = InvalidOid;
 static Oid	tables_relid = InvalidOid;
+/* where write_history() writes directly (refreshed with them), and the history's id sequence */
+static Oid	history_relid = InvalidOid;
+static Oid	events_relid = InvalidOid;
+static Oid	instances_relid = InvalidOid;
+static Oid	history_seq = InvalidOid;
 
 /* saved plans of the statements every step runs */
 static SPIPlanPtr plan_instance_update = NULL;
 static SPIPlanPtr plan_history_event = NULL;
 static SPIPlanPtr plan_step_write = NULL;
+static SPIPlanPtr plan_instance_write = NULL;
 static SPIPlanPtr plan_exit_timers = NULL;
 static SPIPlanPtr plan_count = NULL;
 static SPIPlanPtr plan_states = NULL;
@@ -274,6 +304,8 @@ invalidate_all(void)
 static void
 workflow_relcache_callback(Datum arg, Oid relid)
 {
+	if (relid == InvalidOid || relid == history_relid)
+		history_seq = InvalidOid;
 	if (relid == InvalidOid || relid == versions_relid || relid == states_relid ||
 		relid == transitions_relid || relid == tables_relid)
 	{
@@ -351,6 +383,10 @@ refresh_relids(void)
 		tables_relid = t;
 		states_relid = OidIsValid(nsp) ? get_relname_relid("workflow_states", nsp) : InvalidOid;
 		transitions_relid = OidIsValid(nsp) ? get_relname_relid("workflow_transitions", nsp) : InvalidOid;
+		history_relid = OidIsValid(nsp) ? get_relname_relid("workflow_history", nsp) : InvalidOid;
+		events_relid = OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
+		instances_relid = OidIsValid(nsp) ? get_relname_relid("workflow_instances", nsp) : InvalidOid;
+		history_seq = InvalidOid;
 	}
 }
 
@@ -362,12 +398,9 @@ free_table(WfTable *t)
 	if (t->join_plan)
 		SPI_freeplan(t->join_plan);
 	for (int i = 0; i < t->nupdate; i++)
-	{
-		if (t->update[i].plan)
-			SPI_freeplan(t->update[i].plan);
-		if (t->update[i].merged)
-			SPI_freeplan(t->update[i].merged);
-	}
+		for (int k = 0; k < WU_NKINDS; k++)
+			if (t->update[i].plan[k])
+				SPI_freeplan(t->update[i].plan[k]);
 	if (t->relname)
 		pfree(t->relname);
 	if (t->state_col)
@@ -521,6 +554,50 @@ static Jsonb *
 jb_finish(JsonbParseState **st, JsonbIteratorToken tok)
 {
 	return JsonbValueToJsonb(pushJsonbValue(st, tok, NULL));
+}
+
+/*
+ * A member of an object built by jb_object(): a string, a jsonb (NULL for
+ * both: null) or an integer.  One shape for the plan's timers, calls and
+ * emits, the events' payloads and the errors' details.
+ */
+typedef struct JbMember
+{
+	const char *key;
+	char		kind;			/* 's', 'j', 'i' */
+	const char *str;
+	Jsonb	   *jb;
+	int64		i;
+} JbMember;
+
+#define JB_S(k, v) {(k), 's', (v), NULL, 0}
+#define JB_J(k, v) {(k), 'j', NULL, (v), 0}
+#define JB_I(k, v) {(k), 'i', NULL, NULL, (v)}
+
+/* {members} pushed (as the next element or value); the value made when it is the outermost */
+static JsonbValue *
+jb_object(JsonbParseState **st, const JbMember *m, int n)
+{
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		jb_key(st, m[i].key);
+		if (m[i].kind == 'j')
+			jb_jsonb(st, WJB_VALUE, m[i].jb);
+		else if (m[i].kind == 'i')
+			jb_int(st, WJB_VALUE, m[i].i);
+		else
+			jb_str(st, WJB_VALUE, m[i].str);
+	}
+	return pushJsonbValue(st, WJB_END_OBJECT, NULL);
+}
+
+static Jsonb *
+jb_object_jsonb(const JbMember *m, int n)
+{
+	JsonbParseState *st = NULL;
+
+	return JsonbValueToJsonb(jb_object(&st, m, n));
 }
 
 static char *
@@ -991,7 +1068,7 @@ table_join_plan(WfTable *t)
 		Oid			types[3] = {UUIDOID, REGCLASSOID, TEXTOID};
 
 		initStringInfo(&q);
-		appendStringInfo(&q, "SELECT i, to_jsonb(t) FROM lowcode.workflow_instances i JOIN %s t "
+		appendStringInfo(&q, "SELECT i, to_jsonb(t), i.ctid FROM lowcode.workflow_instances i JOIN %s t "
 						 "ON t.%s = i.record_key::%s%s "
 						 "WHERE i.tenant_id = $1 AND i.rel = $2 AND i.record_key = $3 "
 						 "FOR NO KEY UPDATE OF i, t",
@@ -1028,10 +1105,12 @@ static const char *const instance_update_sql =
 /*
  * The UPDATE of the record for this set of columns (sorted): alone ($1 the
  * changes, $2 the key, $3 the tenant), or merged into write_history()'s
- * statement after the instance's UPDATE (its parameters, $15 the changes).
+ * statement after the instance's UPDATE (its parameters, $15 the changes),
+ * with the history row and the event (WU_MERGED) or without them
+ * (WU_MERGED_DIRECT: written directly after it).
  */
 static SPIPlanPtr
-table_update_plan(WfTable *t, char **cols, int ncols, bool merged, bool *transient)
+table_update_plan(WfTable *t, char **cols, int ncols, WfUpdateKind kind, bool *transient)
 {
 	StringInfoData key;
 	StringInfoData set;
@@ -1054,10 +1133,8 @@ table_update_plan(WfTable *t, char **cols, int ncols, bool merged, bool *transie
 		if (strcmp(t->update[i].cols, key.data) == 0)
 		{
 			slot = &t->update[i];
-			if (!merged && slot->plan)
-				return slot->plan;
-			if (merged && slot->merged)
-				return slot->merged;
+			if (slot->plan[kind])
+				return slot->plan[kind];
 		}
 	initStringInfo(&set);
 	appendStringInfo(&set, "UPDATE %s t SET (", t->relname);
@@ -1066,37 +1143,37 @@ table_update_plan(WfTable *t, char **cols, int ncols, bool merged, bool *transie
 	appendStringInfoString(&set, ") = (SELECT ");
 	for (int i = 0; i < ncols; i++)
 		appendStringInfo(&set, "%sr.%s", i ? ", " : "", quote_identifier(cols[i]));
-	if (merged)
-		q = psprintf("WITH %s, w AS (%s FROM jsonb_populate_record(NULL::%s, $15) r) FROM u "
-					 "WHERE t.%s = $12::%s%s RETURNING 1), %s",
-					 instance_update_sql, set.data, t->relname, quote_identifier(t->key_col), t->key_type,
-					 t->has_tenant ? " AND t.tenant_id = $1" : "",
-					 /* w runs before h (h reads it), and h writes its row even when a BEFORE trigger skipped w's */
-					 psprintf(history_sql, " FROM u, (SELECT count(*) FROM w) wc"));
-	else
+	if (kind == WU_ALONE)
 		q = psprintf("%s FROM jsonb_populate_record(NULL::%s, $1) r) WHERE t.%s = $2::%s%s",
 					 set.data, t->relname, quote_identifier(t->key_col), t->key_type,
 					 t->has_tenant ? " AND t.tenant_id = $3" : "");
+	else
+		q = psprintf("WITH %s, w AS (%s FROM jsonb_populate_record(NULL::%s, $15) r) FROM u "
+					 "WHERE t.%s = $12::%s%s RETURNING 1)%s%s",
+					 instance_update_sql, set.data, t->relname, quote_identifier(t->key_col), t->key_type,
+					 t->has_tenant ? " AND t.tenant_id = $1" : "",
+					 kind == WU_MERGED_DIRECT ? "" : ", ",
+					 kind == WU_MERGED_DIRECT ?
+					 /* w runs whether or not the answer reads it (and a BEFORE trigger may skip its row) */
+					 " SELECT 1 FROM u" :
+					 /* w runs before h (h reads it), and h writes its row even when a BEFORE trigger skipped w's */
+					 psprintf(history_sql, " FROM u, (SELECT count(*) FROM w) wc"));
 	if (slot == NULL && t->nupdate >= WF_MAX_UPDATE_PLANS)
 	{
-		p = SPI_prepare(q, merged ? 15 : 3, merged ? mtypes : types);
+		p = SPI_prepare(q, kind == WU_ALONE ? 3 : 15, kind == WU_ALONE ? types : mtypes);
 		if (p == NULL)
 			elog(ERROR, "pg_lowcode workflow: SPI_prepare failed for: %s", q);
 		*transient = true;
 		return p;
 	}
-	p = prepare_saved(q, merged ? 15 : 3, merged ? mtypes : types);
+	p = prepare_saved(q, kind == WU_ALONE ? 3 : 15, kind == WU_ALONE ? types : mtypes);
 	if (slot == NULL)
 	{
 		slot = &t->update[t->nupdate++];
 		slot->cols = MemoryContextStrdup(TopMemoryContext, key.data);
-		slot->plan = NULL;
-		slot->merged = NULL;
+		memset(slot->plan, 0, sizeof(slot->plan));
 	}
-	if (merged)
-		slot->merged = p;
-	else
-		slot->plan = p;
+	slot->plan[kind] = p;
 	return p;
 }
 
@@ -1107,7 +1184,7 @@ typedef struct WfStart
 	char	   *timer;
 	char	   *event;
 	Jsonb	   *payload;
-	char	   *due_at;			/* JSON text of the timestamp, NULL: null */
+	char	   *due_at;			/* the timestamp as JSON writes it, NULL: null */
 	char	   *state;			/* NULL: an action's timer */
 } WfStart;
 
@@ -1323,16 +1400,9 @@ raise_jsonb(int status, const char *code, const char *message, Jsonb *details)
 static pg_attribute_noreturn() void
 raise_action_failed(const char *cur, const char *err, int sqlstate)
 {
-	JsonbParseState *st = NULL;
+	JbMember	m[] = {JB_S("action", cur), JB_S("sqlstate", sqlstate_text(sqlstate)), JB_S("error", err)};
 
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_key(&st, "action");
-	jb_str(&st, WJB_VALUE, cur);
-	jb_key(&st, "sqlstate");
-	jb_str(&st, WJB_VALUE, sqlstate_text(sqlstate));
-	jb_key(&st, "error");
-	jb_str(&st, WJB_VALUE, err);
-	raise_jsonb(422, "LW424", psprintf("action %s failed: %s", cur, err), jb_finish(&st, WJB_END_OBJECT));
+	raise_jsonb(422, "LW424", psprintf("action %s failed: %s", cur, err), jb_object_jsonb(m, lengthof(m)));
 }
 
 /* an expression's value as jsonb, or LW424 */
@@ -1350,18 +1420,6 @@ eval_action_expr(WfStep *s, WfExpr *e, const char *cur)
 	if (err)
 		raise_action_failed(cur, err, sqlstate);
 	return res;
-}
-
-static char *
-timestamptz_json(TimestampTz t)
-{
-	char		buf[MAXDATELEN + 1];
-	StringInfoData b;
-
-	JsonEncodeDateTime(buf, TimestampTzGetDatum(t), TIMESTAMPTZOID, NULL);
-	initStringInfo(&b);
-	escape_json(&b, buf);
-	return b.data;
 }
 
 /* now() + make_interval(secs => seconds) */
@@ -1476,7 +1534,7 @@ add_start(WfStep *s, const char *timer, const char *event, Jsonb *payload, Times
 	t->timer = (char *) timer;
 	t->event = (char *) event;
 	t->payload = payload;
-	t->due_at = due ? timestamptz_json(*due) : NULL;
+	t->due_at = due ? JsonEncodeDateTime(NULL, TimestampTzGetDatum(*due), TIMESTAMPTZOID, NULL) : NULL;
 	t->state = (char *) state;
 }
 
@@ -1507,19 +1565,14 @@ eval_actions(WfStep *s, WfActions *acts, const char *path)
 					cur = psprintf("%s/%d/fields/%s", path, i, a->cols[f]);
 					if (!is_set_column(s->tbl, a->cols[f]))
 					{
-						JsonbParseState *st = NULL;
-						Jsonb	   *d;
-						char	   *msg = psprintf("action %s: column %s of %s cannot be set by a workflow",
-												   cur, a->cols[f], s->tbl->relname);
+						JbMember	m[] = {JB_S("action", cur),
+						JB_J("columns", DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																		   CStringGetDatum(s->tbl->set_columns_json))))};
 
-						pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-						jb_key(&st, "action");
-						jb_str(&st, WJB_VALUE, cur);
-						jb_key(&st, "columns");
-						jb_jsonb(&st, WJB_VALUE, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																					CStringGetDatum(s->tbl->set_columns_json))));
-						d = jb_finish(&st, WJB_END_OBJECT);
-						raise_jsonb(422, "LW424", msg, d);
+						raise_jsonb(422, "LW424",
+									psprintf("action %s: column %s of %s cannot be set by a workflow",
+											 cur, a->cols[f], s->tbl->relname),
+									jb_object_jsonb(m, lengthof(m)));
 					}
 					add_change(s, a->cols[f], eval_action_expr(s, &a->exprs[f], cur));
 				}
@@ -1654,46 +1707,28 @@ plan_jsonb(WfStep *s, const char *target)
 	for (int i = 0; i < s->nstarts; i++)
 	{
 		WfStart    *t = &s->starts[i];
+		JbMember	m[] = {JB_S("timer", t->timer), JB_S("event", t->event), JB_J("payload", t->payload),
+		JB_S("due_at", t->due_at), JB_S("state", t->state)};
 
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&st, "timer");
-		jb_str(&st, WJB_VALUE, t->timer);
-		jb_key(&st, "event");
-		jb_str(&st, WJB_VALUE, t->event);
-		jb_key(&st, "payload");
-		jb_jsonb(&st, WJB_VALUE, t->payload);
-		jb_key(&st, "due_at");
-		if (t->due_at)
-			jb_jsonb(&st, WJB_VALUE, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(t->due_at))));
-		else
-			jb_str(&st, WJB_VALUE, NULL);
-		jb_key(&st, "state");
-		jb_str(&st, WJB_VALUE, t->state);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		jb_object(&st, m, lengthof(m));
 	}
 	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 	jb_key(&st, "calls");
 	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < s->ncalls; i++)
 	{
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&st, "function");
-		jb_str(&st, WJB_VALUE, s->calls[i].function);
-		jb_key(&st, "args");
-		jb_jsonb(&st, WJB_VALUE, s->calls[i].args);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		JbMember	m[] = {JB_S("function", s->calls[i].function), JB_J("args", s->calls[i].args)};
+
+		jb_object(&st, m, lengthof(m));
 	}
 	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 	jb_key(&st, "emits");
 	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < s->nemits; i++)
 	{
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&st, "type");
-		jb_str(&st, WJB_VALUE, s->emits[i].type);
-		jb_key(&st, "payload");
-		jb_jsonb(&st, WJB_VALUE, s->emits[i].payload);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		JbMember	m[] = {JB_S("type", s->emits[i].type), JB_J("payload", s->emits[i].payload)};
+
+		jb_object(&st, m, lengthof(m));
 	}
 	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 	return jb_finish(&st, WJB_END_OBJECT);
@@ -1713,6 +1748,8 @@ typedef struct WfInst
 	int32		version;
 	char	   *state;
 	Jsonb	   *snapshot;
+	bool		has_tid;		/* tid: where fire_record's statement found (and locked) the row */
+	ItemPointerData tid;
 } WfInst;
 
 static Datum
@@ -1739,6 +1776,7 @@ read_inst(Datum d, WfInst *inst)
 	Datum		snap;
 
 	inst->datum = d;
+	inst->has_tid = false;
 	inst->type = HeapTupleHeaderGetTypeId(h);
 	inst->tenant = *DatumGetUUIDP(inst_field(h, "tenant_id", true));
 	inst->id = DatumGetInt64(inst_field(h, "id", true));
@@ -1771,30 +1809,227 @@ count_timers(const pg_uuid_t *tenant, int64 d)
 }
 
 /*
- * The history row of a transition and its outbox event (one statement,
- * with the instance's UPDATE when with_instance), and the event's
- * notification; returns the history row's id.
+ * The history row and the outbox event written without the executor, as
+ * the registry writes a submission's audit row and event (registry.h,
+ * registry_record.c): both tables belong to the extension and only its
+ * SECURITY DEFINER code writes them (tenants have read policies only, under
+ * forced row security), as their owner, to whom row security never applied;
+ * the tenant is the locked instance's.  What the SQL did besides is done
+ * here: the identity's nextval, now(), the CHECK of outcome (a constant
+ * here) and of events.type, NOT NULL.  Anything else on either table (a
+ * trigger, a rule, another CHECK, a generated column, a column of another
+ * type, Citus) makes write_history() use the SQL statement instead.
+ */
+#define HIST_NCOLS 16
+static const char *const hist_cols[HIST_NCOLS] = {
+	"tenant_id", "id", "instance_id", "workflow", "version", "event", "from_state", "to_state", "outcome",
+	"payload", "actor_role", "actor_principal", "trace_id", "rel", "record_key", "created_at"
+};
+static const Oid hist_types[HIST_NCOLS] = {
+	UUIDOID, INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	JSONBOID, TEXTOID, TEXTOID, TEXTOID, REGCLASSOID, TEXTOID, TIMESTAMPTZOID
+};
+
+static bool
+history_direct_ok(Relation rh, Relation re, AttrNumber *hmap, AttrNumber *emap)
+{
+	if (!registry_direct_insert_ok(rh, HIST_NCOLS, hist_cols, hist_types, "workflow_history_outcome_check", hmap) ||
+		TupleDescAttr(RelationGetDescr(rh), hmap[1] - 1)->attidentity != ATTRIBUTE_IDENTITY_ALWAYS ||
+		!registry_event_direct_ok(re, emap))
+		return false;
+	if (!OidIsValid(history_seq))
+		history_seq = getIdentitySequence(RelationGetRelid(rh), hmap[1], false);
+	return true;
+}
+
+/*
+ * The two rows (args: write_history()'s parameters); returns the history
+ * row's id, *event_id the event's.
  */
 static int64
-write_history(WfInst *inst, const char *event, const char *target, Jsonb *payload, Jsonb *actor,
-			  bool with_instance, Jsonb *snapshot, SPIPlanPtr record_plan, Jsonb *changes)
+history_direct(Relation rh, Relation re, const AttrNumber *hmap, const AttrNumber *emap, const Datum *args,
+			   const char *nulls, WfInst *inst, const char *event, const char *target, const char *relname,
+			   int64 *event_id)
 {
-	SPIPlanPtr *plan = with_instance ? &plan_step_write : &plan_history_event;
+	Datum		v[HIST_NCOLS];
+	bool		n[HIST_NCOLS];
+	const char *trace = registry_trace_id();
+	Datum		tr = trace ? CStringGetTextDatum(trace) : (Datum) 0;
+	int64		hist = nextval_internal(history_seq, false);
+	EState	   *estate;
+
+	/* tenant_id, id, instance_id, workflow, version, event, from_state, to_state (args 0, -, 1..6) */
+	memset(n, false, sizeof(n));
+	v[0] = args[0];
+	v[1] = Int64GetDatum(hist);
+	for (int i = 1; i <= 6; i++)
+		v[i + 1] = args[i];
+	v[8] = CStringGetTextDatum("transition");
+	/* payload, actor_role, actor_principal (args 7..9), trace_id, rel, record_key (args 10, 11), created_at */
+	for (int i = 7; i <= 9; i++)
+	{
+		v[i + 2] = args[i];
+		n[i + 2] = nulls[i] == 'n';
+	}
+	v[12] = tr;
+	n[12] = trace == NULL;
+	v[13] = args[10];
+	v[14] = args[11];
+	v[15] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	estate = CreateExecutorState();
+	registry_direct_insert(estate, rh, HIST_NCOLS, hmap, v, n);
+
+	/* the payload jsonb_build_object() made */
+	{
+		JbMember	m[] = {JB_I("instance", inst->id), JB_S("workflow", inst->workflow),
+			JB_I("version", inst->version), JB_S("table", relname), JB_S("key", inst->record_key),
+			JB_S("event", event), JB_S("from", inst->state), JB_S("to", target ? target : inst->state),
+		JB_I("history", hist)};
+
+		*event_id = events_new_id();
+		registry_event_direct_insert(estate, re, emap, args[0], *event_id, "workflow.transition",
+									 JsonbPGetDatum(jb_object_jsonb(m, lengthof(m))), tr, trace == NULL);
+	}
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	return hist;
+}
+
+/*
+ * The instance's UPDATE (instance_update_sql) without the executor, as
+ * logical replication's ExecSimpleRelationUpdate() does it: the row
+ * fire_record's statement locked (inst->tid), its state, snapshot,
+ * transitions and updated_at replaced, then heap_update() and, when it was
+ * not a HOT update, the indexes.  Safe for the reasons history_direct() is
+ * (the extension's own table, written only by its SECURITY DEFINER code, as
+ * its owner).  False (nothing written) when the row is not where it was
+ * locked (this transaction changed it since) or the table is not as this
+ * code knows it (a trigger, a rule, a CHECK, a generated column, Citus): the
+ * caller runs the SQL instead.
+ */
+static bool
+instance_update_direct(WfInst *inst, const char *target, Jsonb *snapshot)
+{
+	Relation	r;
+	TupleDesc	td;
+	AttrNumber	a_state,
+				a_snapshot,
+				a_transitions,
+				a_updated;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *oldslot;
+	TupleTableSlot *newslot;
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	bool		update_indexes;
+	TM_Result	res;
+	bool		ok = false;
+
+	if (!inst->has_tid || !OidIsValid(instances_relid))
+		return false;
+	r = table_open(instances_relid, RowExclusiveLock);
+	td = RelationGetDescr(r);
+	a_state = attnameAttNum(r, "state", false);
+	a_snapshot = attnameAttNum(r, "snapshot", false);
+	a_transitions = attnameAttNum(r, "transitions", false);
+	a_updated = attnameAttNum(r, "updated_at", false);
+	if (r->rd_rel->relkind != RELKIND_RELATION || r->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		r->trigdesc != NULL || r->rd_rel->relhasrules ||
+		(td->constr && (td->constr->num_check > 0 || td->constr->has_generated_stored)) ||
+		a_state <= 0 || a_snapshot <= 0 || a_transitions <= 0 || a_updated <= 0 ||
+		TupleDescAttr(td, a_state - 1)->atttypid != TEXTOID ||
+		TupleDescAttr(td, a_snapshot - 1)->atttypid != JSONBOID ||
+		TupleDescAttr(td, a_transitions - 1)->atttypid != INT4OID ||
+		TupleDescAttr(td, a_updated - 1)->atttypid != TIMESTAMPTZOID)
+	{
+		table_close(r, NoLock);
+		return false;
+	}
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, r, 0, NULL, 0);
+	oldslot = table_slot_create(r, &estate->es_tupleTable);
+	newslot = table_slot_create(r, &estate->es_tupleTable);
+	if (table_tuple_fetch_row_version(r, &inst->tid, SnapshotAny, oldslot))
+	{
+		HeapTuple	ht = ExecFetchSlotHeapTuple(oldslot, false, NULL);
+		AttrNumber	a_id = attnameAttNum(r, "id", false);
+		bool		isnull = true;
+		Datum		id = a_id > 0 ? slot_getattr(oldslot, a_id, &isnull) : (Datum) 0;
+
+		slot_getallattrs(oldslot);
+		/* the instance it was, and the latest version (not changed by this transaction since it was locked) */
+		if (!isnull && TupleDescAttr(td, a_id - 1)->atttypid == INT8OID && DatumGetInt64(id) == inst->id &&
+			ItemPointerEquals(&ht->t_data->t_ctid, &inst->tid))
+		{
+			ExecClearTuple(newslot);
+			memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * td->natts);
+			memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * td->natts);
+			if (target)
+				newslot->tts_values[a_state - 1] = CStringGetTextDatum(target);
+			newslot->tts_values[a_snapshot - 1] = JsonbPGetDatum(snapshot);
+			newslot->tts_isnull[a_snapshot - 1] = false;
+			newslot->tts_values[a_transitions - 1] =
+				Int32GetDatum(DatumGetInt32(oldslot->tts_values[a_transitions - 1]) + 1);
+			newslot->tts_values[a_updated - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			newslot->tts_isnull[a_updated - 1] = false;
+			ExecStoreVirtualTuple(newslot);
+			res = table_tuple_update(r, &inst->tid, newslot, GetCurrentCommandId(true), GetActiveSnapshot(),
+									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+			if (res != TM_Ok)
+				elog(ERROR, "pg_lowcode workflow: the locked instance %lld could not be updated (%d)",
+					 (long long) inst->id, (int) res);
+			if (update_indexes)
+			{
+				ExecOpenIndices(rri, false);
+				if (rri->ri_NumIndices > 0)
+					list_free(ExecInsertIndexTuples(rri, newslot, estate, true, false, NULL, NIL));
+				ExecCloseIndices(rri);
+			}
+			/* its new place, should this step write it again */
+			inst->tid = newslot->tts_tid;
+			ok = true;
+		}
+	}
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(r, NoLock);
+	return ok;
+}
+
+/*
+ * The history row of a transition and its outbox event, with the
+ * instance's UPDATE when with_instance (and the record's, for changes: its
+ * changed columns cols), and the event's notification; returns the history
+ * row's id.  One statement for the updates; the two rows written directly
+ * before it (history_direct), else by the same statement.
+ */
+static int64
+write_history(WfInst *inst, WfTable *tbl, const char *event, const char *target, Jsonb *payload, Jsonb *actor,
+			  bool with_instance, Jsonb *snapshot, char **cols, int ncols, Jsonb *changes)
+{
+	static const Oid types[14] = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+	TEXTOID, TEXTOID, REGCLASSOID, TEXTOID, TEXTOID, JSONBOID};
 	Datum		args[15];
 	char		nulls[15];
 	bool		isnull;
-	int64		hist;
+	int64		hist = 0;
+	int64		event_id = 0;
+	Relation	rh = NULL;
+	Relation	re = NULL;
+	AttrNumber	hmap[HIST_NCOLS];
+	AttrNumber	emap[REGISTRY_EVENT_NCOLS];
+	bool		direct = false;
+	bool		instance_done = false;
+	bool		transient = false;
+	SPIPlanPtr	plan = NULL;
 
-	if (record_plan == NULL && *plan == NULL)
+	if (OidIsValid(history_relid) && OidIsValid(events_relid))
 	{
-		Oid			types[14] = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
-		TEXTOID, TEXTOID, REGCLASSOID, TEXTOID, TEXTOID, JSONBOID};
-
-		if (with_instance)
-			*plan = prepare_saved(psprintf("WITH %s, %s", instance_update_sql, psprintf(history_sql, " FROM u")),
-								  14, types);
-		else
-			*plan = prepare_saved(psprintf("WITH %s", psprintf(history_sql, "")), 12, types);
+		rh = table_open(history_relid, RowExclusiveLock);
+		re = table_open(events_relid, RowExclusiveLock);
+		direct = history_direct_ok(rh, re, hmap, emap);
 	}
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = uuid_datum(&inst->tenant);
@@ -1833,15 +2068,70 @@ write_history(WfInst *inst, const char *event, const char *target, Jsonb *payloa
 	nulls[13] = snapshot ? ' ' : 'n';
 	args[14] = changes ? JsonbPGetDatum(changes) : (Datum) 0;
 	nulls[14] = changes ? ' ' : 'n';
-	exec_plan(record_plan ? record_plan : *plan, args, nulls, false, 0, SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		elog(ERROR, "pg_lowcode workflow: the history row was not written");
-	hist = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	/* first, so that the record's AFTER triggers see the history row, as they did in the statement */
+	if (direct)
+		hist = history_direct(rh, re, hmap, emap, args, nulls, inst, event, target, tbl->relname, &event_id);
+	if (direct && with_instance && snapshot)
+		instance_done = instance_update_direct(inst, target, snapshot);
+	if (changes && instance_done)
+		plan = table_update_plan(tbl, cols, ncols, WU_ALONE, &transient);
+	else if (changes)
+		plan = table_update_plan(tbl, cols, ncols, direct ? WU_MERGED_DIRECT : WU_MERGED, &transient);
+	else if (instance_done)
+		plan = NULL;
+	else if (with_instance && direct)
+	{
+		if (plan_instance_write == NULL)
+			plan_instance_write = prepare_saved(psprintf("WITH %s SELECT 1 FROM u", instance_update_sql),
+												14, (Oid *) types);
+		plan = plan_instance_write;
+	}
+	else if (with_instance)
+	{
+		if (plan_step_write == NULL)
+			plan_step_write = prepare_saved(psprintf("WITH %s, %s", instance_update_sql,
+													 psprintf(history_sql, " FROM u")), 14, (Oid *) types);
+		plan = plan_step_write;
+	}
+	else if (!direct)
+	{
+		if (plan_history_event == NULL)
+			plan_history_event = prepare_saved(psprintf("WITH %s", psprintf(history_sql, "")), 12, (Oid *) types);
+		plan = plan_history_event;
+	}
+
+	if (plan && instance_done)
+	{
+		/* the record's UPDATE alone ($1 the changes, $2 the key, $3 the tenant) */
+		Datum		rargs[3] = {args[14], args[11], args[0]};
+
+		exec_plan(plan, rargs, NULL, false, 0, SPI_OK_UPDATE);
+		if (transient)
+			SPI_freeplan(plan);
+	}
+	else if (plan)
+	{
+		exec_plan(plan, args, nulls, false, 0, SPI_OK_SELECT);
+		if (transient)
+			SPI_freeplan(plan);
+		if (SPI_processed != 1)
+			elog(ERROR, "pg_lowcode workflow: the history row was not written");
+	}
+	if (!direct)
+	{
+		hist = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		event_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	if (plan)
+		SPI_freetuptable(SPI_tuptable);
+	if (rh)
+	{
+		table_close(re, NoLock);
+		table_close(rh, NoLock);
+	}
 	/* its notification on the tenant's channel, sent after the commit (as emit_event's) */
-	events_queue(&inst->tenant,
-				 DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
-				 "workflow.transition");
-	SPI_freetuptable(SPI_tuptable);
+	events_queue(&inst->tenant, event_id, "workflow.transition");
 	return hist;
 }
 
@@ -1873,7 +2163,6 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 	char	  **cols = NULL;
 	Jsonb	   *changes = NULL;
 	Jsonb	   *result;
-	JsonbParseState *st = NULL;
 
 	tbl = load_table(inst->rel);
 	def = load_def(&inst->wf_tenant, inst->workflow, inst->version);
@@ -1902,16 +2191,11 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 					  NULL, NULL, NULL);
 	if (from_st->final)
 	{
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&st, "state");
-		jb_str(&st, WJB_VALUE, inst->state);
-		jb_key(&st, "event");
-		jb_str(&st, WJB_VALUE, event);
-		jb_key(&st, "allowed");
-		pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-		pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+		JbMember	m[] = {JB_S("state", inst->state), JB_S("event", event),
+		JB_J("allowed", DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"))))};
+
 		raise_jsonb(409, "LW409", psprintf("the record is in final state %s: no event is allowed", inst->state),
-					jb_finish(&st, WJB_END_OBJECT));
+					jb_object_jsonb(m, lengthof(m)));
 	}
 
 	memset(&s, 0, sizeof(s));
@@ -1967,17 +2251,11 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 			pushJsonbValue(&refusals, WJB_BEGIN_ARRAY, NULL);
 		}
 		nrefusals++;
-		pushJsonbValue(&refusals, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&refusals, "guard");
-		jb_str(&refusals, WJB_VALUE, tr->guard.src);
-		jb_key(&refusals, "message");
-		jb_str(&refusals, WJB_VALUE, message);
-		if (err)
 		{
-			jb_key(&refusals, "error");
-			jb_str(&refusals, WJB_VALUE, err);
+			JbMember	m[] = {JB_S("guard", tr->guard.src), JB_S("message", message), JB_S("error", err)};
+
+			jb_object(&refusals, m, err ? 3 : 2);
 		}
-		pushJsonbValue(&refusals, WJB_END_OBJECT, NULL);
 	}
 	if (chosen == NULL)
 	{
@@ -1996,24 +2274,19 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 									  "AND t.version = $3 AND t.state = $4", 4, types, a, NULL, false, 1) != SPI_OK_SELECT)
 				elog(ERROR, "pg_lowcode workflow: allowed events query failed");
 			allowed = get_jsonb(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-			pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-			jb_key(&st, "state");
-			jb_str(&st, WJB_VALUE, inst->state);
-			jb_key(&st, "event");
-			jb_str(&st, WJB_VALUE, event);
-			jb_key(&st, "allowed");
-			jb_jsonb(&st, WJB_VALUE, allowed);
-			raise_jsonb(409, "LW409", psprintf("event %s is not allowed in state %s", event, inst->state),
-						jb_finish(&st, WJB_END_OBJECT));
+			{
+				JbMember	m[] = {JB_S("state", inst->state), JB_S("event", event), JB_J("allowed", allowed)};
+
+				raise_jsonb(409, "LW409", psprintf("event %s is not allowed in state %s", event, inst->state),
+							jb_object_jsonb(m, lengthof(m)));
+			}
 		}
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&st, "state");
-		jb_str(&st, WJB_VALUE, inst->state);
-		jb_key(&st, "event");
-		jb_str(&st, WJB_VALUE, event);
-		jb_key(&st, "guards");
-		jb_jsonb(&st, WJB_VALUE, jb_finish(&refusals, WJB_END_ARRAY));
-		raise_jsonb(422, "LW422", first_message, jb_finish(&st, WJB_END_OBJECT));
+		{
+			JbMember	m[] = {JB_S("state", inst->state), JB_S("event", event),
+			JB_J("guards", jb_finish(&refusals, WJB_END_ARRAY))};
+
+			raise_jsonb(422, "LW422", first_message, jb_object_jsonb(m, lengthof(m)));
+		}
 	}
 
 	/* the plan */
@@ -2091,16 +2364,9 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 		changes = jb_finish(&cst, WJB_END_OBJECT);
 	}
 	if (merged)
-	{
-		bool		transient;
-		SPIPlanPtr	p = table_update_plan(tbl, cols, s.nchanges, true, &transient);
-
-		hist = write_history(inst, event, target, payload, actor, true, s.self, p, changes);
-		if (transient)
-			SPI_freeplan(p);
-	}
+		hist = write_history(inst, tbl, event, target, payload, actor, true, s.self, cols, s.nchanges, changes);
 	else if (!need_apply)
-		hist = write_history(inst, event, target, payload, actor, true, s.self, NULL, NULL);
+		hist = write_history(inst, tbl, event, target, payload, actor, true, s.self, NULL, 0, NULL);
 	else
 	{
 		if (plan_instance_update == NULL)
@@ -2124,7 +2390,7 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 	if (s.nchanges > 0 && !merged)
 	{
 		bool		transient;
-		SPIPlanPtr	p = table_update_plan(tbl, cols, s.nchanges, false, &transient);
+		SPIPlanPtr	p = table_update_plan(tbl, cols, s.nchanges, WU_ALONE, &transient);
 
 		memset(nulls, ' ', sizeof(nulls));
 		args[0] = JsonbPGetDatum(changes);
@@ -2179,31 +2445,16 @@ step(WfInst *inst, const char *event, Jsonb *payload, Jsonb *actor, Jsonb *locke
 	}
 
 	if (need_apply)
-		hist = write_history(inst, event, target, payload, actor, false, NULL, NULL, NULL);
+		hist = write_history(inst, tbl, event, target, payload, actor, false, NULL, NULL, 0, NULL);
 
 	/* the answer */
 	{
 		MemoryContext old = MemoryContextSwitchTo(rcxt);
+		JbMember	m[] = {JB_I("instance", inst->id), JB_S("workflow", inst->workflow),
+			JB_I("version", inst->version), JB_S("event", event), JB_S("from", inst->state),
+		JB_S("to", target ? target : inst->state), JB_I("history", hist), JB_J("record", s.self)};
 
-		st = NULL;
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_key(&st, "instance");
-		jb_int(&st, WJB_VALUE, inst->id);
-		jb_key(&st, "workflow");
-		jb_str(&st, WJB_VALUE, inst->workflow);
-		jb_key(&st, "version");
-		jb_int(&st, WJB_VALUE, inst->version);
-		jb_key(&st, "event");
-		jb_str(&st, WJB_VALUE, event);
-		jb_key(&st, "from");
-		jb_str(&st, WJB_VALUE, inst->state);
-		jb_key(&st, "to");
-		jb_str(&st, WJB_VALUE, target ? target : inst->state);
-		jb_key(&st, "history");
-		jb_int(&st, WJB_VALUE, hist);
-		jb_key(&st, "record");
-		jb_jsonb(&st, WJB_VALUE, s.self);
-		result = jb_finish(&st, WJB_END_OBJECT);
+		result = jb_object_jsonb(m, lengthof(m));
 		MemoryContextSwitchTo(old);
 	}
 	return result;
@@ -2349,10 +2600,10 @@ inst_plan(bool by_id, bool with_tenant)
 		const char *tcond = with_tenant ? "i.tenant_id = $1" : "$1 IS NULL";
 
 		if (by_id)
-			*slot = prepare_saved(psprintf("SELECT i FROM lowcode.workflow_instances i WHERE %s AND i.id = $2 "
+			*slot = prepare_saved(psprintf("SELECT i, i.ctid FROM lowcode.workflow_instances i WHERE %s AND i.id = $2 "
 										   "FOR NO KEY UPDATE", tcond), 3, types);
 		else
-			*slot = prepare_saved(psprintf("SELECT i FROM lowcode.workflow_instances i WHERE %s AND i.rel = $2 "
+			*slot = prepare_saved(psprintf("SELECT i, i.ctid FROM lowcode.workflow_instances i WHERE %s AND i.rel = $2 "
 										   "AND i.record_key = $3 FOR NO KEY UPDATE", tcond), 3, ktypes);
 	}
 	return *slot;
@@ -2395,6 +2646,8 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 	Datum		instd = (Datum) 0;
 	Jsonb	   *rec = NULL;
 	Jsonb	   *res;
+	ItemPointerData tid;
+	bool		has_tid = false;
 
 	lc_trusted_begin(&tr, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -2464,6 +2717,9 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 				{
 					instd = datumCopy(d, false, -1);
 					rec = DatumGetJsonbPCopy(r);
+					tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
+															  &isnull));
+					has_tid = !isnull;
 				}
 			}
 			SPI_freetuptable(SPI_tuptable);
@@ -2493,7 +2749,11 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (!isnull)
+		{
 			instd = datumCopy(d, false, -1);
+			tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			has_tid = !isnull;
+		}
 	}
 	if (instd == (Datum) 0)
 	{
@@ -2518,6 +2778,8 @@ lowcode_workflow_fire_record(PG_FUNCTION_ARGS)
 		raise_jsonb(404, "LW404", "no workflow instance for this record", jb_finish(&st, WJB_END_OBJECT));
 	}
 	read_inst(instd, &inst);
+	inst.has_tid = has_tid;
+	inst.tid = tid;
 	/* firing writes the record: the caller must be allowed to */
 	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(inst.rel)) &&
 		pg_class_aclcheck(inst.rel, get_role_oid(role, false), ACL_UPDATE) != ACLCHECK_OK)
@@ -2757,7 +3019,8 @@ lowcode_workflow_cache_stats(PG_FUNCTION_ARGS)
 			{
 				plans += (e->tbl->select_plan != NULL) + (e->tbl->join_plan != NULL);
 				for (int i = 0; i < e->tbl->nupdate; i++)
-					plans += (e->tbl->update[i].plan != NULL) + (e->tbl->update[i].merged != NULL);
+					for (int k = 0; k < WU_NKINDS; k++)
+						plans += e->tbl->update[i].plan[k] != NULL;
 			}
 			}
 	}

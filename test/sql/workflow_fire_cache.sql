@@ -175,6 +175,48 @@ DROP TRIGGER wfc_skip ON wfc_items;
 DROP TRIGGER wfc_before ON wfc_items;
 DROP TRIGGER wfc_after ON wfc_items;
 
+-- the history row, the outbox event and the instance's UPDATE are written without the executor (issue 19);
+-- a trigger on workflow_history or workflow_instances (anything the C code does not know) makes the step
+-- use its SQL statements, which honour it, and the rows written are the same either way
+CREATE FUNCTION pg_temp.wfc_seen_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'history row of %', NEW.event;
+  RETURN NEW;
+END
+$$;
+CREATE FUNCTION pg_temp.wfc_seen_instance() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'instance: % after % transitions', NEW.state, NEW.transitions;
+  RETURN NEW;
+END
+$$;
+SELECT transitions AS transitions_before FROM lowcode.workflow_instances
+ WHERE rel = 'wfc_items'::regclass AND record_key = '5';
+CREATE TRIGGER wfc_seen BEFORE INSERT ON lowcode.workflow_history FOR EACH ROW EXECUTE FUNCTION pg_temp.wfc_seen_history();
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'bump') ->> 'to' AS history_by_sql;
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'close') ->> 'to' AS history_by_sql_target;
+DROP TRIGGER wfc_seen ON lowcode.workflow_history;
+CREATE TRIGGER wfc_seen BEFORE UPDATE ON lowcode.workflow_instances FOR EACH ROW EXECUTE FUNCTION pg_temp.wfc_seen_instance();
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'reopen') ->> 'to' AS instance_by_sql_target;
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'bump') ->> 'to' AS instance_by_sql;
+DROP TRIGGER wfc_seen ON lowcode.workflow_instances;
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'close') ->> 'to' AS direct_target;
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'reopen') ->> 'to' AS direct_target_back;
+SELECT lowcode.fire('{"table": "wfc_items", "id": 5}', 'bump') ->> 'to' AS direct;
+SELECT i.state, i.transitions, i.snapshot = to_jsonb(w) AS snapshot_is_record,
+       i.updated_at = (SELECT max(h.created_at) FROM lowcode.workflow_history h WHERE h.instance_id = i.id) AS updated_at
+  FROM lowcode.workflow_instances i JOIN wfc_items w ON w.id = 5
+ WHERE i.rel = 'wfc_items'::regclass AND i.record_key = '5';
+-- the last seven steps: history rows (by SQL, then directly) and their events, one each, alike
+SELECT h.event, h.from_state, h.to_state, h.outcome, h.actor_role, h.actor_principal, h.payload, h.workflow,
+       h.version, h.message IS NULL AS no_message, e.payload - 'history' - 'instance' AS event_payload,
+       (e.payload ->> 'instance')::bigint = h.instance_id AS instance, e.created_at = h.created_at AS created,
+       e.deadline = e.created_at + interval '7 days' AS deadline, e.trace_id IS NOT DISTINCT FROM h.trace_id AS trace
+  FROM lowcode.workflow_history h
+  JOIN lowcode.events e ON e.type = 'workflow.transition' AND (e.payload ->> 'history')::bigint = h.id
+ WHERE h.rel = 'wfc_items'::regclass AND h.record_key = '5'
+ ORDER BY h.id DESC LIMIT 7;
+
 -- the actor: claims that are not JSON, or not an object, are none
 SELECT set_config('request.jwt.claims', 'not json', false) IS NOT NULL AS bad_claims;
 SELECT lowcode.workflow_actor() -> 'claims' AS claims;
