@@ -899,6 +899,17 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'LG015',
       MESSAGE = format('attach_validation: column %I of %s is of type %s, not jsonb', col, tbl, typ);
   END IF;
+  -- On Citus (issue 17): the trigger runs on the shards, on the workers, which
+  -- need the registry there; it reaches the shards with enable_unsafe_triggers.
+  IF lowcode.citus_distribution(tbl) IS NOT NULL THEN
+    IF NOT lowcode.registry_distributed() THEN
+      RAISE EXCEPTION USING ERRCODE = 'LG015',
+        MESSAGE = format('attach_validation: %s is a Citus table and the registry is not on the workers', tbl),
+        DETAIL = 'The validation trigger runs on the shards, where the registry tables are empty until they are reference tables.',
+        HINT = 'A superuser runs SELECT lowcode.distribute_registry() on the coordinator first (docs/scale-out.md).';
+    END IF;
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  END IF;
   trg := left('lowcode_validate_' || col, 63);
   IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = trg) THEN
     EXECUTE format('DROP TRIGGER %I ON %s', trg, tbl);

@@ -37,6 +37,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -50,6 +51,7 @@
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/datum.h"
 #include "utils/timestamp.h"
@@ -155,6 +157,11 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	int			ret;
 	LcTrusted	trusted;
 
+	/*
+	 * From now on only invalidations of lowcode.schema_versions bump the
+	 * generation (registry_init.c; before, any relcache invalidation did).
+	 */
+	(void) registry_schema_versions_relid();
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
 	if (requested == REG_LATEST)
@@ -623,6 +630,46 @@ raise_invalid(const char *what, RegValidation *v)
 				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
 }
 
+/*
+ * The name of the trigger's table as its users know it.  On a Citus worker
+ * the trigger fires on a shard, <table>_<shard id>; the error then names the
+ * distributed table, as it does on one node (docs/scale-out.md).  Only on
+ * the error path, and only for a name ending in _<digits> where Citus'
+ * catalog exists.
+ */
+static const char *
+trigger_relname(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	const char *us = strrchr(name, '_');
+	const char *result = name;
+	Oid			argtypes[2] = {INT8OID, OIDOID};
+	Datum		values[2];
+	LcTrusted	trusted;
+
+	if (us == NULL || us[1] == '\0' || strspn(us + 1, "0123456789") != strlen(us + 1) ||
+		strlen(us + 1) > 18 || !OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+		return name;
+	values[0] = Int64GetDatum(strtoi64(us + 1, NULL, 10));
+	values[1] = ObjectIdGetDatum(RelationGetNamespace(rel));
+	lc_trusted_begin(&trusted, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT c.relname FROM pg_catalog.pg_dist_shard s "
+							  "JOIN pg_catalog.pg_class c ON c.oid = s.logicalrelid "
+							  "WHERE s.shardid = $1 AND c.relnamespace = $2",
+							  2, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *shell = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (shell)
+			result = MemoryContextStrdup(CurTransactionContext, shell);
+	}
+	SPI_finish();
+	lc_trusted_end(&trusted);
+	return result;
+}
+
 /* the old row's jsonb column (UPDATE), or NULL */
 static Jsonb *
 old_column(TriggerData *td, TupleDesc desc, int attno)
@@ -770,7 +817,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 						  trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
-								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),
+								   tg->tgargs[1], trigger_relname(td->tg_relation),
 								   tg->tgargs[2], v.version), &v);
 		return PointerGetDatum(newtup);
 	}
