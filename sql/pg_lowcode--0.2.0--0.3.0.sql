@@ -3081,6 +3081,36 @@ BEGIN
       END IF;
     END LOOP;
   END LOOP;
+  -- The registry (issue 17): the validation triggers of distributed tables
+  -- run on the shards and need it there; its placements are secured as the
+  -- tenant tables' are (forced RLS, the read policy).
+  IF NOT lowcode.registry_distributed() THEN
+    RETURN QUERY SELECT 'warning'::text, 'registry_not_distributed'::text, 'table'::text, v.rel::text,
+      'distributed table with a validation trigger (attach_validation): it runs on the shards, where the registry is empty, so every write it checks fails (LG002)',
+      'SELECT lowcode.distribute_registry() on the coordinator, as a superuser'
+      FROM (SELECT DISTINCT g.tgrelid::regclass AS rel FROM pg_trigger g JOIN pg_dist_partition d ON d.logicalrelid = g.tgrelid
+             WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure ORDER BY 1) v;
+  ELSE
+    FOR t IN SELECT format('lowcode.%I', r.name) AS rel
+               FROM unnest(ARRAY['registry_settings', 'subjects', 'schema_versions', 'schema_references']) r(name) LOOP
+      FOR p IN
+        SELECT * FROM pg_catalog.run_command_on_placements(t.rel::regclass,
+          $q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
+                    (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid
+                        AND pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) ~ 'tenant_id = .*lowcode\.current_tenant\(\)')
+               FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$q$)
+      LOOP
+        IF NOT p.success OR p.result IS DISTINCT FROM 'true:1' THEN
+          RETURN QUERY SELECT 'error'::text, 'shard_not_secured'::text, 'shard'::text,
+            format('%s shard %s on %s:%s', t.rel, p.shardid, p.nodename, p.nodeport),
+            CASE WHEN NOT p.success THEN format('the placement could not be checked: %s', p.result)
+                 WHEN split_part(p.result, ':', 1) <> 'true' THEN 'registry placement without forced row level security: a query on its node reads every tenant''s subjects'
+                 ELSE 'registry placement without its tenant read policy' END,
+            'ALTER TABLE ... FORCE ROW LEVEL SECURITY on the placement, or recreate the policy (SELECT lowcode.distribute_registry() gives the workers'' tables the policies again).';
+        END IF;
+      END LOOP;
+    END LOOP;
+  END IF;
   SELECT count(DISTINCT d.colocationid) INTO groups FROM pg_dist_partition d
    WHERE lowcode.citus_distribution(d.logicalrelid) = 'tenant_id'
      AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = d.logicalrelid AND pol.polname = 'lowcode_tenant_select');

@@ -64,6 +64,14 @@ is(q_coord(q{SELECT lowcode.citus_distribution('public.orders') IS NULL}), 't', 
 like($err, qr/LG015.*lines is a Citus table and the registry is not on the workers/,
 	'attach_validation() on a distributed table before distribute_registry(): LG015');
 
+# a validation trigger made by hand on a distributed table: the isolation report names it
+q_coord(q{SET citus.enable_unsafe_triggers = on;
+  CREATE TRIGGER lowcode_validate_item BEFORE INSERT OR UPDATE OF item ON public.lines FOR EACH ROW
+    EXECUTE FUNCTION lowcode.registry_validate_trigger('column', 'item', 'order')});
+is(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || hint, E'\n') FROM lowcode.isolation_report() WHERE problem = 'registry_not_distributed'}),
+	'registry_not_distributed public.lines SELECT lowcode.distribute_registry() on the coordinator, as a superuser',
+	'isolation report: a distributed table validated by hand while the registry is on the coordinator only');
+
 # --- distribute_registry
 ($rc, $out, $err) = $coord->psql('postgres', q{SET ROLE lowcode_operator; SELECT lowcode.distribute_registry()});
 like($err, qr/permission denied for function distribute_registry/, 'distribute_registry is for superusers only');
@@ -101,6 +109,17 @@ for my $w (@workers)
 		  . 'subjects:true:(tenant_id = ANY (ARRAY[lowcode.current_tenant(), lowcode.registry_global()])):registry_changed',
 		$w->name . ': a placement of each registry table, forced RLS, the Citus form of the policies, the triggers');
 }
+
+is(q_coord(q{SELECT count(*) FROM lowcode.isolation_report() WHERE problem IN ('registry_not_distributed', 'shard_not_secured')}), '0',
+	'isolation report: the registry\'s placements are secured, and the validated table is fine now');
+my ($reg_shard, $reg_port) = split /\|/, q_coord(q{SELECT s.shardid, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+  WHERE s.logicalrelid = 'lowcode.subjects'::regclass AND p.nodeport <> } . $coord->port . q{ ORDER BY p.nodeport LIMIT 1});
+my ($reg_node) = grep { $_->port == $reg_port } @workers;
+$reg_node->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE lowcode.subjects_$reg_shard NO FORCE ROW LEVEL SECURITY");
+like(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || detail, E'\n') FROM lowcode.isolation_report() WHERE problem = 'shard_not_secured'}),
+	qr/^shard_not_secured lowcode\.subjects shard $reg_shard on \S+:$reg_port registry placement without forced row level security/,
+	'isolation report: a registry placement whose forced RLS was turned off is found');
+$reg_node->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE lowcode.subjects_$reg_shard FORCE ROW LEVEL SECURITY");
 
 # now both orders work: distribute a validated table, validate a distributed one
 q_coord(q{SELECT lowcode.distribute('public.orders'); SELECT lowcode.attach_validation('public.lines', 'item', 'order')});
