@@ -329,12 +329,35 @@ tenant_default_locale(pg_uuid_t *tenant)
 static int
 request_locale(void)
 {
-	int			l = accept_language_locale(registry_accept_language());
+	int			l;
 	pg_uuid_t	tenant;
 
+	/*
+	 * On a Citus worker neither the request's headers nor the tenant's
+	 * settings are known: the coordinator's choice, forwarded.
+	 */
+	if (registry_request_locale && registry_request_locale[0] != '\0' && tenancy_citus_internal_backend() &&
+		(l = js_locale_from_name(registry_request_locale, strlen(registry_request_locale))) >= 0)
+		return l;
+	l = accept_language_locale(registry_accept_language());
 	if (l < 0 && tenancy_current_tenant(&tenant))
 		l = tenant_default_locale(&tenant);
 	return l >= 0 ? l : lowcode_locale;
+}
+
+/*
+ * Citus (docs/scale-out.md): called by pre_request() once it published the
+ * signed context.  Validations on the workers write their messages in the
+ * language the request gets on the coordinator.
+ */
+void
+registry_publish_locale(void)
+{
+	static const char *const names[JS_LOCALE_COUNT] = {"en", "zh-CN", "de", "es", "fr", "ja", "pt-BR"};
+	int			l = request_locale();
+
+	if (l >= 0 && l < JS_LOCALE_COUNT)
+		tenancy_set_local_forwarded("lowcode.request_locale", names[l]);
 }
 
 /* the outcome of one validation */

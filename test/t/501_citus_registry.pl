@@ -11,8 +11,9 @@
 #     idempotent;
 #   - rows POSTed through PostgREST into distributed validated tables are
 #     validated on the shard, on the worker: 201, or 422 with LG012, the
-#     same error list as lowcode.validate() on the coordinator and the
-#     table's own name; a new version registered on the coordinator is used
+#     same error list as lowcode.validate() on the coordinator (in the
+#     request's language: Accept-Language, the tenant's default locale) and
+#     the table's own name; a new version registered on the coordinator is used
 #     by the workers' backends at once (their caches are invalidated);
 #   - isolation: another tenant cannot validate against the subject (LG002,
 #     404, as on one node) and reads none of its rows on the workers, with
@@ -178,12 +179,32 @@ is($res->{body}{message}, 'column doc of orders is not valid for subject order v
 my $details = JSON::PP->new->decode($res->{body}{details} // '[]');
 is(join(' ', map { "$_->{instancePath}:$_->{keyword}" } @$details), '/qty:maximum /sku:minLength', '...the fields and keywords');
 # the same list as on one node: lowcode.validate() on the coordinator, as tenant A
-my $single = $coord->safe_psql('postgres', qq{BEGIN;
-	SELECT set_config('request.jwt.claims', '{"tenant_id": "$ta"}', true) \\g /dev/null
+# lowcode.validate() on the coordinator, as a tenant, with the request's headers
+sub coordinator_errors
+{
+	my ($tenant, $instance, $headers) = @_;
+	my $h = JSON::PP->new->encode($headers // {});
+	return JSON::PP->new->utf8->decode($coord->safe_psql('postgres', qq{BEGIN;
+	SELECT set_config('request.jwt.claims', '{"tenant_id": "$tenant"}', true) \\g /dev/null
+	SELECT set_config('request.headers', '$h', true) \\g /dev/null
 	SELECT lowcode.pre_request() \\g /dev/null
-	SELECT (lowcode.validate('order', '@{[ JSON::PP->new->canonical->encode($invalid) ]}') -> 'errors')::text;
-	COMMIT;});
-is_deeply($details, JSON::PP->new->decode($single), '...exactly the errors lowcode.validate() gives on the coordinator');
+	SELECT (lowcode.validate('order', '@{[ JSON::PP->new->canonical->encode($instance) ]}') -> 'errors')::text;
+	COMMIT;}));
+}
+is_deeply($details, coordinator_errors($ta, $invalid), '...exactly the errors lowcode.validate() gives on the coordinator');
+# messages in the request's language: its Accept-Language, else the tenant's default locale, which only
+# the coordinator knows (pre_request() forwards its choice)
+$res = $pg->post('/orders', claims => \%ca, body => { doc => $invalid }, headers => { 'Accept-Language' => 'fr' });
+$details = JSON::PP->new->decode($res->{body}{details} // '[]');
+is_deeply($details, coordinator_errors($ta, $invalid, { 'accept-language' => 'fr' }),
+	'Accept-Language: fr: the errors of the coordinator, in French');
+isnt($details->[0]{message}, 'must be <= 10', '...which are not the English ones');
+q_coord(qq{SELECT lowcode.set_tenant_locale('$ta', 'de')});
+$res = $pg->post('/orders', claims => \%ca, body => { doc => $invalid });
+$details = JSON::PP->new->decode($res->{body}{details} // '[]');
+is_deeply($details, coordinator_errors($ta, $invalid), 'the tenant\'s default locale (de): the errors of the coordinator, in German');
+isnt($details->[0]{message}, 'must be <= 10', '...which are not the English ones');
+q_coord(qq{SELECT lowcode.set_tenant_locale('$ta', NULL)});
 is(q_coord(qq{SELECT count(*) FROM public.orders WHERE tenant_id = '$ta'}), '1', '...and the invalid row was not stored');
 
 # the other table, validated after it was distributed
