@@ -297,22 +297,33 @@ static LocalTransactionId tenant_locale_lxid = InvalidLocalTransactionId;
 static CommandId tenant_locale_cid = InvalidCommandId;
 static pg_uuid_t tenant_locale_of;
 static int	tenant_locale = -1;
+static SPIPlanPtr tenant_locale_plan = NULL;
 
 static int
 tenant_default_locale(pg_uuid_t *tenant)
 {
 	Oid			argtypes[1] = {UUIDOID};
 	Datum		values[1];
+	LcTrusted	trusted;
 
 	if (tenant_locale_lxid == MyProc->lxid && tenant_locale_cid == GetCurrentCommandId(false) &&
 		memcmp(&tenant_locale_of, tenant, sizeof(pg_uuid_t)) == 0)
 		return tenant_locale;
 	tenant_locale = -1;
 	values[0] = UUIDPGetDatum(tenant);
+	/* our operators, not the caller's search_path's (issue 13); a saved plan: pre_request() asks on Citus */
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT settings ->> 'locale' FROM lowcode.tenants WHERE id = $1",
-							  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	if (tenant_locale_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT settings ->> 'locale' FROM lowcode.tenants WHERE id = $1", 1, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		tenant_locale_plan = p;
+	}
+	if (SPI_execute_plan(tenant_locale_plan, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
@@ -320,6 +331,7 @@ tenant_default_locale(pg_uuid_t *tenant)
 			tenant_locale = js_locale_from_name(name, strlen(name));
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	tenant_locale_lxid = MyProc->lxid;
 	tenant_locale_cid = GetCurrentCommandId(false);
 	tenant_locale_of = *tenant;
