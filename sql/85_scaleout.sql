@@ -4,6 +4,19 @@
 -- shard group and a tenant's request is routed to one node.  Nothing here
 -- runs without Citus.
 
+-- LT013 unless Citus is installed in this database (the caller names itself).
+CREATE FUNCTION lowcode.citus_require(caller text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = format('%s: Citus is not installed in this database', caller),
+      HINT = 'Preload citus and CREATE EXTENSION citus on every node first (docs/scale-out.md).';
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION lowcode.citus_require(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.citus_require(text) TO lowcode_operator;
+
 CREATE FUNCTION lowcode.distribute(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
@@ -15,10 +28,7 @@ DECLARE
   colocate  regclass;
   r         record;
 BEGIN
-  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute: Citus is not installed in this database',
-      HINT = 'Preload citus and CREATE EXTENSION citus on every node first (docs/scale-out.md).';
-  END IF;
+  PERFORM lowcode.citus_require('distribute');
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute: the table must not be NULL';
   END IF;
@@ -150,6 +160,23 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
       || 'ALTER POLICY schema_references_read ON lowcode.schema_references USING (tenant_id = lowcode.current_tenant())'
 $$;
 
+-- Run a command on every worker (run_command_on_workers: each commits on its
+-- own); LT014 naming the first worker that failed.
+CREATE FUNCTION lowcode.citus_run_on_workers(caller text, command text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  w record;
+BEGIN
+  FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(command) LOOP
+    IF NOT w.success THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT014',
+        MESSAGE = format('%s: the worker %s:%s failed: %s', caller, w.nodename, w.nodeport, w.result);
+    END IF;
+  END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION lowcode.citus_run_on_workers(text, text) FROM PUBLIC;
+
 CREATE FUNCTION lowcode.distribute_registry() RETURNS SETOF regclass
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
@@ -159,13 +186,9 @@ DECLARE
   fk record;
   fks text[] := '{}';
   todo boolean;
-  w record;
   cmd text;
 BEGIN
-  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute_registry: Citus is not installed in this database',
-      HINT = 'Preload citus and CREATE EXTENSION citus on every node first (docs/scale-out.md).';
-  END IF;
+  PERFORM lowcode.citus_require('distribute_registry');
   todo := EXISTS (SELECT 1 FROM unnest(registry) r WHERE lowcode.citus_distribution(r) IS DISTINCT FROM 'reference');
   -- The foreign keys between the four: a table that references a reference
   -- table would become a Citus-managed local table first, which Citus makes
@@ -183,27 +206,15 @@ BEGIN
     LOOP
       fks := fks || format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.rel, fk.conname, fk.def);
       EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);
-      FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
-                 format('SET citus.enable_ddl_propagation = off; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.rel, fk.conname))
-      LOOP
-        IF NOT w.success THEN
-          RAISE EXCEPTION USING ERRCODE = 'LT014',
-            MESSAGE = format('distribute_registry: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result);
-        END IF;
-      END LOOP;
+      PERFORM lowcode.citus_run_on_workers('distribute_registry',
+        format('SET citus.enable_ddl_propagation = off; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.rel, fk.conname));
     END LOOP;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, lowcode, pg_temp', true);
   ELSE
     -- Run again (after citus_add_node, say): the copies CREATE EXTENSION made
     -- on a new worker get the policies' Citus form; the shards have it.
-    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
-               'SET citus.enable_ddl_propagation = off; ' || lowcode.registry_citus_policies())
-    LOOP
-      IF NOT w.success THEN
-        RAISE EXCEPTION USING ERRCODE = 'LT014',
-          MESSAGE = format('distribute_registry: the worker %s:%s failed: %s', w.nodename, w.nodeport, w.result);
-      END IF;
-    END LOOP;
+    PERFORM lowcode.citus_run_on_workers('distribute_registry',
+      'SET citus.enable_ddl_propagation = off; ' || lowcode.registry_citus_policies());
     RETURN;
   END IF;
   -- Citus refuses sub-selects in the policies of its tables.

@@ -120,14 +120,13 @@ q_coord(q{GRANT SELECT, INSERT, UPDATE, DELETE ON public.notes, public.items, pu
 # --- the isolation report over every shard placement
 is(q_coord(q{SELECT count(*) FROM lowcode.isolation_report() WHERE problem IN ('shard_not_secured', 'tenant_table_not_distributed', 'tenant_tables_not_colocated')}),
 	'0', 'isolation report: nothing to say about the distributed tenant tables');
-my ($shard, $shard_port) = split /\|/, q_coord(q{SELECT s.shardid, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
-  WHERE s.logicalrelid = 'public.tags'::regclass ORDER BY s.shardid DESC LIMIT 1});
-my ($holder) = grep { $_->port == $shard_port } @workers;
-$holder->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE public.tags_$shard NO FORCE ROW LEVEL SECURITY");
+my ($shard, $holder) = citus_worker_placement($coord, \@workers, 'public.tags');
+my $shard_port = $holder->port;
+citus_force_rls($holder, 'public.tags', $shard, 0);
 like(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || detail, E'\n') FROM lowcode.isolation_report() WHERE problem = 'shard_not_secured'}),
 	qr/^shard_not_secured public\.tags shard $shard on \S+:$shard_port shard placement without forced row level security/,
 	'isolation report: the one shard whose forced RLS was turned off is found');
-$holder->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE public.tags_$shard FORCE ROW LEVEL SECURITY");
+citus_force_rls($holder, 'public.tags', $shard, 1);
 q_coord(q{CREATE TABLE public.local_notes (id bigserial, body text); SELECT lowcode.make_tenant_table('public.local_notes')});
 is(q_coord(q{SELECT problem || ' ' || object_name || ' ' || hint FROM lowcode.isolation_report()
   WHERE problem IN ('shard_not_secured', 'tenant_table_not_distributed', 'tenant_tables_not_colocated')}),

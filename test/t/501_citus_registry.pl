@@ -113,14 +113,13 @@ for my $w (@workers)
 
 is(q_coord(q{SELECT count(*) FROM lowcode.isolation_report() WHERE problem IN ('registry_not_distributed', 'shard_not_secured')}), '0',
 	'isolation report: the registry\'s placements are secured, and the validated table is fine now');
-my ($reg_shard, $reg_port) = split /\|/, q_coord(q{SELECT s.shardid, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
-  WHERE s.logicalrelid = 'lowcode.subjects'::regclass AND p.nodeport <> } . $coord->port . q{ ORDER BY p.nodeport LIMIT 1});
-my ($reg_node) = grep { $_->port == $reg_port } @workers;
-$reg_node->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE lowcode.subjects_$reg_shard NO FORCE ROW LEVEL SECURITY");
+my ($reg_shard, $reg_node) = citus_worker_placement($coord, \@workers, 'lowcode.subjects');
+my $reg_port = $reg_node->port;
+citus_force_rls($reg_node, 'lowcode.subjects', $reg_shard, 0);
 like(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || detail, E'\n') FROM lowcode.isolation_report() WHERE problem = 'shard_not_secured'}),
 	qr/^shard_not_secured lowcode\.subjects shard $reg_shard on \S+:$reg_port registry placement without forced row level security/,
 	'isolation report: a registry placement whose forced RLS was turned off is found');
-$reg_node->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE lowcode.subjects_$reg_shard FORCE ROW LEVEL SECURITY");
+citus_force_rls($reg_node, 'lowcode.subjects', $reg_shard, 1);
 
 # now both orders work: distribute a validated table, validate a distributed one
 q_coord(q{SELECT lowcode.distribute('public.orders'); SELECT lowcode.attach_validation('public.lines', 'item', 'order')});
