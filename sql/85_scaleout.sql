@@ -113,6 +113,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   t regclass;
 BEGIN
+  -- A validated tenant table needs the registry on the workers (issue 17):
+  -- a superuser distributes it first; for others distribute() says so.
+  IF NOT lowcode.registry_distributed()
+     AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+     AND EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_policy p ON p.polrelid = g.tgrelid AND p.polname = 'lowcode_tenant_select'
+                  WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure) THEN
+    RETURN QUERY SELECT * FROM lowcode.distribute_registry();
+  END IF;
   FOR t IN
     SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -127,7 +135,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lowcode.distribute_all() IS
-  'lowcode.distribute() for every tenant table that Citus does not distribute by tenant_id yet; returns them.';
+  'lowcode.distribute() for every tenant table that Citus does not distribute by tenant_id yet (for a superuser, lowcode.distribute_registry() first when one is validated); returns the tables it distributed.';
 
 REVOKE ALL ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() TO lowcode_operator;
@@ -231,10 +239,10 @@ BEGIN
   END LOOP;
   -- Now propagated: the workers' copies of the tables get the Citus form too.
   EXECUTE lowcode.registry_citus_policies();
-  FOREACH t IN ARRAY ARRAY['lowcode.subjects', 'lowcode.schema_versions']::regclass[] LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t AND g.tgname = 'registry_changed') THEN
-      EXECUTE format('CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE ON %s '
-                     'FOR EACH STATEMENT EXECUTE FUNCTION lowcode.registry_changed()', t);
+  FOREACH cmd IN ARRAY ARRAY['subjects', 'schema_versions'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = format('lowcode.%I', cmd)::regclass AND g.tgname = 'registry_changed') THEN
+      EXECUTE format('CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE ON lowcode.%I '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION lowcode.registry_changed()', cmd);
     END IF;
   END LOOP;
 END

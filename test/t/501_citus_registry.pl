@@ -4,7 +4,8 @@
 #   - a validated table (attach_validation) cannot be distributed, nor a
 #     distributed table validated, while the registry is only on the
 #     coordinator (LT013, LG015);
-#   - lowcode.distribute_registry(): registry_settings, subjects,
+#   - lowcode.distribute_registry() (distribute_all() calls it for a
+#     superuser when a tenant table is validated): registry_settings, subjects,
 #     schema_versions and schema_references become reference tables, with
 #     their foreign keys, forced RLS and policies in the Citus form on every
 #     placement, the immutability and invalidation triggers on the shards;
@@ -76,10 +77,14 @@ is(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || hint, E'\
 # --- distribute_registry
 ($rc, $out, $err) = $coord->psql('postgres', q{SET ROLE lowcode_operator; SELECT lowcode.distribute_registry()});
 like($err, qr/permission denied for function distribute_registry/, 'distribute_registry is for superusers only');
-is(q_coord(q{SELECT string_agg(t::text, ',') FROM lowcode.distribute_registry() t}),
-	'lowcode.registry_settings,lowcode.subjects,lowcode.schema_versions,lowcode.schema_references',
-	'distribute_registry makes the four registry tables reference tables');
-is(q_coord(q{SELECT count(*) FROM lowcode.distribute_registry()}), '0', '...and is idempotent');
+($rc, $out, $err) = $coord->psql('postgres', q{\set VERBOSITY verbose
+	SET ROLE lowcode_operator; SELECT lowcode.distribute_all()});
+like($err, qr/LT013.*public\.orders has a validation trigger and the registry is not on the workers/,
+	'distribute_all() by an operator with a validated table: LT013 (the hint names distribute_registry)');
+is(q_coord(q{SELECT string_agg(t::text, ',') FROM lowcode.distribute_all() t}),
+	'lowcode.registry_settings,lowcode.subjects,lowcode.schema_versions,lowcode.schema_references,orders',
+	'distribute_all() by a superuser: the four registry tables become reference tables, then the validated table is distributed');
+is(q_coord(q{SELECT count(*) FROM lowcode.distribute_registry()}), '0', 'distribute_registry() is idempotent');
 is(q_coord(q{SELECT string_agg(logicalrelid::text || ':' || lowcode.citus_distribution(logicalrelid), ' ' ORDER BY logicalrelid::text)
   FROM pg_dist_partition WHERE logicalrelid::text ~ '^lowcode\.'}),
 	'lowcode.registry_settings:reference lowcode.schema_references:reference lowcode.schema_versions:reference lowcode.subjects:reference',
@@ -121,8 +126,8 @@ like(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || detail,
 	'isolation report: a registry placement whose forced RLS was turned off is found');
 citus_force_rls($reg_node, 'lowcode.subjects', $reg_shard, 1);
 
-# now both orders work: distribute a validated table, validate a distributed one
-q_coord(q{SELECT lowcode.distribute('public.orders'); SELECT lowcode.attach_validation('public.lines', 'item', 'order')});
+# now both orders work: distribute a validated table (above), validate a distributed one
+q_coord(q{SELECT lowcode.attach_validation('public.lines', 'item', 'order')});
 is(q_coord(q{SELECT lowcode.citus_distribution('public.orders') || ' ' || lowcode.citus_distribution('public.lines')}),
 	'tenant_id tenant_id', 'after distribute_registry(): the validated table is distributed, the distributed one validated');
 for my $w (@workers)
