@@ -3305,6 +3305,7 @@ DECLARE
   r record;
   g record;
   w record;
+  on_worker boolean := false;
 BEGIN
   SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
   IF NOT FOUND THEN
@@ -3316,8 +3317,15 @@ BEGIN
       MESSAGE = format('role %I bypasses row level security and cannot be an API role', role),
       HINT = 'Use a role without SUPERUSER and BYPASSRLS, for example PostgREST''s "authenticated" role.';
   END IF;
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    on_worker := NOT pg_catalog.citus_is_coordinator();
+  END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA lowcode TO %I', role);
   FOR g IN SELECT * FROM lowcode.api_grants ORDER BY object_type, object_name LOOP
+    -- On a Citus worker, the registry's reference tables (distribute_registry)
+    -- have the grant already: the coordinator's GRANT reached every node, and
+    -- a worker refuses DDL on Citus tables (issue 17).
+    CONTINUE WHEN on_worker AND g.object_type = 'TABLE' AND lowcode.citus_distribution(g.object_name::regclass) IS NOT NULL;
     EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
   END LOOP;
   INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;

@@ -126,6 +126,15 @@ like(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || detail,
 	'isolation report: a registry placement whose forced RLS was turned off is found');
 citus_force_rls($reg_node, 'lowcode.subjects', $reg_shard, 1);
 
+# an API role granted after the registry became reference tables: on every node
+q_coord(q{CREATE ROLE api_later NOLOGIN; SELECT lowcode.grant_api_role('api_later')});
+for my $n ($coord, @workers)
+{
+	is($n->safe_psql('postgres', q{SELECT has_table_privilege('api_later', 'lowcode.subjects', 'SELECT')
+	  AND EXISTS (SELECT 1 FROM lowcode.api_roles WHERE role_name = 'api_later')}), 't',
+		'grant_api_role after distribute_registry: granted on ' . $n->name);
+}
+
 # now both orders work: distribute a validated table (above), validate a distributed one
 q_coord(q{SELECT lowcode.attach_validation('public.lines', 'item', 'order')});
 is(q_coord(q{SELECT lowcode.citus_distribution('public.orders') || ' ' || lowcode.citus_distribution('public.lines')}),
