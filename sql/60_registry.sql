@@ -327,12 +327,14 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_owner(uuid, text) FROM PUBLIC;
 
 -- One version as a scope sees it: the latest enabled one when version is NULL,
--- else that number (soft-deleted versions stay resolvable by number).
+-- else that number (soft-deleted versions stay resolvable by number).  The
+-- owner is asked once, with the parameter (issue 17: the bare "subject" was
+-- the column, so registry_owner ran once per version of every tenant).
 CREATE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.schema_versions v
-   WHERE v.tenant_id = lowcode.registry_owner(scope, subject) AND v.subject = registry_lookup.subject
+   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
      AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
               ELSE v.version = registry_lookup.version END
    ORDER BY v.version DESC

@@ -3617,3 +3617,16 @@ CREATE FUNCTION lowcode.registry_distributed() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT coalesce(lowcode.citus_distribution('lowcode.schema_versions') = 'reference', false)
 $$;
+
+-- issue 17: registry_lookup asks registry_owner once, with the parameter, not once per version
+-- (sql/60_registry.sql): a lookup read every tenant's versions, through Citus on a cluster
+CREATE OR REPLACE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
+RETURNS lowcode.schema_versions
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT v.* FROM lowcode.schema_versions v
+   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
+     AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
+              ELSE v.version = registry_lookup.version END
+   ORDER BY v.version DESC
+   LIMIT 1
+$$;

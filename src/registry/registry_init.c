@@ -63,7 +63,11 @@ registry_relcache_callback(Datum arg, Oid relid)
 {
 	/* InvalidOid: the whole relcache was reset (queue overflow): assume a change */
 	if (relid == InvalidOid || relid == schema_versions_relid || schema_versions_relid == InvalidOid)
+	{
 		registry_generation++;
+		/* looked up again when next needed: the table may be gone (DROP EXTENSION) */
+		schema_versions_relid = InvalidOid;
+	}
 }
 
 Oid

@@ -9,7 +9,7 @@
 #     schema_versions and schema_references become reference tables, with
 #     their foreign keys, forced RLS and policies in the Citus form on every
 #     placement, the immutability and invalidation triggers on the shards;
-#     idempotent;
+#     idempotent; grant_api_role still works on every node afterwards;
 #   - rows POSTed through PostgREST into distributed validated tables are
 #     validated on the shard, on the worker: 201, or 422 with LG012, the
 #     same error list as lowcode.validate() on the coordinator (in the
