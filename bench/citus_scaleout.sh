@@ -14,6 +14,10 @@
 #   submit  POST /rpc/submit          (lowcode.submit: validated against the
 #                                      tenant's schema, stored in lowcode.submissions,
 #                                      which stays on the coordinator)
+#   insert  POST /orders              (PostgREST's insert shape into a tenant table
+#                                      whose jsonb column has attach_validation: on the
+#                                      cluster distributed, validated on the worker
+#                                      against the registry's reference tables)
 # and, once, the point read on the cluster with lowcode.citus_router = off
 # (what Citus does alone: a fan-out to every shard).
 # The same schema and data on both sides: notes made a tenant table on the
@@ -69,6 +73,7 @@ setup() {
   local i=$1 distribute=$2
   psql_n $i >/dev/null <<SQL
 CREATE EXTENSION pg_lowcode;
+$( [ "$distribute" = 1 ] && echo "SELECT count(*) FROM lowcode.distribute_registry();" )
 CREATE ROLE authenticator LOGIN NOINHERIT;
 CREATE ROLE authenticated NOLOGIN;
 GRANT authenticated TO authenticator;
@@ -93,6 +98,13 @@ BEGIN
   END LOOP;
 END
 \$\$;
+CREATE TABLE public.orders (id bigserial, doc jsonb NOT NULL);
+SELECT lowcode.make_tenant_table('public.orders');
+ALTER TABLE public.orders ADD PRIMARY KEY (tenant_id, id);
+SELECT lowcode.attach_validation('public.orders', 'doc', 'order');
+$( [ "$distribute" = 1 ] && echo "SELECT lowcode.distribute('public.orders');" )
+GRANT SELECT, INSERT ON public.orders TO authenticated;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO authenticated;
 ANALYZE;
 SQL
 }
@@ -117,11 +129,19 @@ COMMIT;" | as_server_user tee "$dir/list.sql" >/dev/null
 echo "$prelude
 SELECT lowcode.submit('order', '{\"qty\": 3, \"note\": \"bench\"}');
 COMMIT;" | as_server_user tee "$dir/submit.sql" >/dev/null
+echo "${prelude//\'GET\'/\'POST\'}
+WITH pgrst_source AS (INSERT INTO \"public\".\"orders\"(\"doc\") SELECT pgrst_body.\"doc\" FROM (SELECT '[{\"doc\": {\"qty\": 3, \"note\": \"bench\"}}]'::json AS json_data) pgrst_payload, LATERAL (SELECT \"doc\" FROM json_populate_recordset(null::\"public\".\"orders\", pgrst_payload.json_data)) pgrst_body RETURNING \"public\".\"orders\".*) SELECT '' AS total_result_set, pg_catalog.count(_postgrest_t) AS page_total, coalesce(json_agg(_postgrest_t), '[]')::text AS body FROM (SELECT * FROM pgrst_source) _postgrest_t;
+COMMIT;" | as_server_user tee "$dir/insert.sql" >/dev/null
 
-# Sanity: a tenant's point read returns its row on both, routed to one shard on the cluster.
+# Sanity: a tenant's point read and validated insert run on both (routed to one shard on the cluster).
 for i in 0 1; do
-  out=$(as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + i)) -U authenticator -t 5 -c 1 -f "$dir/point.sql" postgres 2>&1) ||
-    { echo "$out"; exit 1; }
+  for f in point insert; do
+    out=$(as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + i)) -U authenticator -t 5 -c 1 -f "$dir/$f.sql" postgres 2>&1) ||
+      { echo "$out"; exit 1; }
+  done
+done
+for i in 0 1; do
+  [ "$(psql_n $i -At -c 'SELECT count(*) FROM public.orders')" = 5 ] || { echo "citus_scaleout: the inserts did not store 5 rows on node $i" >&2; exit 1; }
 done
 
 # CPU time (clock ticks) that the servers of nodes "$@" used so far: each
@@ -161,7 +181,7 @@ echo "citus_scaleout: $rounds rounds of $secs s, $clients clients, 1000 tenants;
 echo "requests/s (higher is better) and server CPU per request in µs, all nodes that serve it (lower is better)"
 printf '%-8s %5s %9s %9s %7s %9s %9s %7s\n' statement round 'single/s' 'cluster/s' ratio 'single µs' 'cluster µs' 'cpu x'
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-for s in point list submit; do
+for s in point list submit insert; do
   ratios=(); cpus=()
   for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) = 1 ]; then a=$(run 0 $s); b=$(run 1 $s); else b=$(run 1 $s); a=$(run 0 $s); fi

@@ -283,29 +283,60 @@ BEGIN
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
        AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
        AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+       AND lowcode.citus_distribution(c.oid) IS DISTINCT FROM 'tenant_id'
      ORDER BY 1
   LOOP
-    -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
-    IF t.dist IS NULL OR t.dist <> 'tenant_id' THEN
-      RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
-        CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
-             ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
-        format('SELECT lowcode.distribute(%L)', t.rel::text);
-      CONTINUE;
-    END IF;
+    RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
+      CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
+           ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
+      format('SELECT lowcode.distribute(%L)', t.rel::text);
+  END LOOP;
+  -- The registry (issue 17): the validation triggers of distributed tables
+  -- run on the shards and need it there.
+  IF NOT lowcode.registry_distributed() THEN
+    RETURN QUERY SELECT 'warning'::text, 'registry_not_distributed'::text, 'table'::text, v.rel::text,
+      'distributed table with a validation trigger (attach_validation): it runs on the shards, where the registry is empty, so every write it checks fails (LG002)',
+      'SELECT lowcode.distribute_registry() on the coordinator, as a superuser'
+      FROM (SELECT DISTINCT g.tgrelid::regclass AS rel FROM pg_trigger g JOIN pg_dist_partition d ON d.logicalrelid = g.tgrelid
+             WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure ORDER BY 1) v;
+  END IF;
+  -- Every placement of each distributed tenant table, and of the registry's
+  -- reference tables, checked on its node: row security enabled and forced,
+  -- the tenant policies (the four lowcode_tenant_*; the registry's read policy).
+  -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
+  FOR t IN
+    SELECT c.oid::regclass AS rel, format('%I.%I', n.nspname, c.relname) AS name,
+           $f$pol.polname LIKE 'lowcode\_tenant\_%%'$f$ AS policy, 4 AS want,
+           'shard placement' AS what, 'rows' AS holds,
+           'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.' AS fix
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
+       AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+       AND lowcode.citus_distribution(c.oid) = 'tenant_id'
+    UNION ALL
+    SELECT format('lowcode.%I', r.name)::regclass, format('lowcode.%I', r.name),
+           $f$pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) ~ 'tenant_id = .*lowcode\.current_tenant\(\)'$f$, 1,
+           'registry placement', 'subjects',
+           'ALTER TABLE ... FORCE ROW LEVEL SECURITY on the placement, or recreate the policy (SELECT lowcode.distribute_registry() gives the workers'' tables the policies again).'
+      FROM unnest(ARRAY['registry_settings', 'subjects', 'schema_versions', 'schema_references']) r(name)
+     WHERE lowcode.registry_distributed()
+    ORDER BY 2
+  LOOP
     FOR p IN
       SELECT * FROM pg_catalog.run_command_on_placements(t.rel,
-        $q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
-                  (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname LIKE 'lowcode\_tenant\_%%')
-             FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$q$)
+        format($q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
+                         (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND %s)
+                    FROM pg_catalog.pg_class c WHERE c.oid = '%%s'::regclass$q$, t.policy))
     LOOP
-      IF NOT p.success OR p.result IS DISTINCT FROM 'true:4' THEN
+      IF NOT p.success OR p.result IS DISTINCT FROM 'true:' || t.want THEN
         RETURN QUERY SELECT 'error'::text, 'shard_not_secured'::text, 'shard'::text,
-          format('%s shard %s on %s:%s', t.rel, p.shardid, p.nodename, p.nodeport),
-          CASE WHEN NOT p.success THEN format('the shard could not be checked: %s', p.result)
-               WHEN split_part(p.result, ':', 1) <> 'true' THEN 'shard placement without forced row level security: a query on its node reads every tenant''s rows'
-               ELSE format('shard placement with %s of the four tenant policies', split_part(p.result, ':', 2)) END,
-          'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.';
+          format('%s shard %s on %s:%s', t.name, p.shardid, p.nodename, p.nodeport),
+          CASE WHEN NOT p.success THEN format('the %s could not be checked: %s', t.what, p.result)
+               WHEN split_part(p.result, ':', 1) <> 'true'
+                 THEN format('%s without forced row level security: a query on its node reads every tenant''s %s', t.what, t.holds)
+               ELSE format('%s with %s of its %s tenant policies', t.what, split_part(p.result, ':', 2), t.want) END,
+          t.fix;
       END IF;
     END LOOP;
   END LOOP;
@@ -487,6 +518,7 @@ DECLARE
   r record;
   g record;
   w record;
+  on_worker boolean := false;
 BEGIN
   SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
   IF NOT FOUND THEN
@@ -498,8 +530,15 @@ BEGIN
       MESSAGE = format('role %I bypasses row level security and cannot be an API role', role),
       HINT = 'Use a role without SUPERUSER and BYPASSRLS, for example PostgREST''s "authenticated" role.';
   END IF;
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    on_worker := NOT pg_catalog.citus_is_coordinator();
+  END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA lowcode TO %I', role);
   FOR g IN SELECT * FROM lowcode.api_grants ORDER BY object_type, object_name LOOP
+    -- On a Citus worker, the registry's reference tables (distribute_registry)
+    -- have the grant already: the coordinator's GRANT reached every node, and
+    -- a worker refuses DDL on Citus tables (issue 17).
+    CONTINUE WHEN on_worker AND g.object_type = 'TABLE' AND lowcode.citus_distribution(g.object_name::regclass) IS NOT NULL;
     EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
   END LOOP;
   INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;

@@ -327,12 +327,14 @@ $$;
 REVOKE ALL ON FUNCTION lowcode.registry_owner(uuid, text) FROM PUBLIC;
 
 -- One version as a scope sees it: the latest enabled one when version is NULL,
--- else that number (soft-deleted versions stay resolvable by number).
+-- else that number (soft-deleted versions stay resolvable by number).  The
+-- owner is asked once, with the parameter (issue 17: the bare "subject" was
+-- the column, so registry_owner ran once per version of every tenant).
 CREATE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.schema_versions v
-   WHERE v.tenant_id = lowcode.registry_owner(scope, subject) AND v.subject = registry_lookup.subject
+   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
      AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
               ELSE v.version = registry_lookup.version END
    ORDER BY v.version DESC
@@ -898,6 +900,17 @@ BEGIN
   IF typ <> 'jsonb'::regtype THEN
     RAISE EXCEPTION USING ERRCODE = 'LG015',
       MESSAGE = format('attach_validation: column %I of %s is of type %s, not jsonb', col, tbl, typ);
+  END IF;
+  -- On Citus (issue 17): the trigger runs on the shards, on the workers, which
+  -- need the registry there; it reaches the shards with enable_unsafe_triggers.
+  IF lowcode.citus_distribution(tbl) IS NOT NULL THEN
+    IF NOT lowcode.registry_distributed() THEN
+      RAISE EXCEPTION USING ERRCODE = 'LG015',
+        MESSAGE = format('attach_validation: %s is a Citus table and the registry is not on the workers', tbl),
+        DETAIL = 'The validation trigger runs on the shards, where the registry tables are empty until they are reference tables.',
+        HINT = 'A superuser runs SELECT lowcode.distribute_registry() on the coordinator first (docs/scale-out.md).';
+    END IF;
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
   END IF;
   trg := left('lowcode_validate_' || col, 63);
   IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = trg) THEN

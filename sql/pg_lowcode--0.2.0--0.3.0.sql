@@ -2919,6 +2919,19 @@ BEGIN
 END
 $$;
 
+-- LT013 unless Citus is installed in this database (the caller names itself).
+CREATE FUNCTION lowcode.citus_require(caller text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = format('%s: Citus is not installed in this database', caller),
+      HINT = 'Preload citus and CREATE EXTENSION citus on every node first (docs/scale-out.md).';
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION lowcode.citus_require(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lowcode.citus_require(text) TO lowcode_operator;
+
 CREATE FUNCTION lowcode.distribute(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
@@ -2930,10 +2943,7 @@ DECLARE
   colocate  regclass;
   r         record;
 BEGIN
-  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute: Citus is not installed in this database',
-      HINT = 'Preload citus and CREATE EXTENSION citus on every node first (docs/scale-out.md).';
-  END IF;
+  PERFORM lowcode.citus_require('distribute');
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'LT013', MESSAGE = 'distribute: the table must not be NULL';
   END IF;
@@ -2972,6 +2982,16 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- A validation trigger (attach_validation) runs on the shards: the workers
+  -- need the registry (issue 17).
+  IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure)
+     AND NOT lowcode.registry_distributed() THEN
+    RAISE EXCEPTION USING ERRCODE = 'LT013',
+      MESSAGE = format('distribute: %s has a validation trigger and the registry is not on the workers', qualified),
+      DETAIL = 'The validation trigger would run on the shards, where the registry tables are empty until they are reference tables.',
+      HINT = 'A superuser runs SELECT lowcode.distribute_registry() on the coordinator first (docs/scale-out.md).';
+  END IF;
+
   -- Either order: a table that is not a tenant table yet becomes one first.
   IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'lowcode_tenant_select')
      OR tenant_attnum IS NULL THEN
@@ -3008,6 +3028,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE
   t regclass;
 BEGIN
+  -- A validated tenant table needs the registry on the workers (issue 17):
+  -- a superuser distributes it first; for others distribute() says so.
+  IF NOT lowcode.registry_distributed()
+     AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+     AND EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_policy p ON p.polrelid = g.tgrelid AND p.polname = 'lowcode_tenant_select'
+                  WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure) THEN
+    RETURN QUERY SELECT * FROM lowcode.distribute_registry();
+  END IF;
   FOR t IN
     SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -3022,7 +3050,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lowcode.distribute_all() IS
-  'lowcode.distribute() for every tenant table that Citus does not distribute by tenant_id yet; returns them.';
+  'lowcode.distribute() for every tenant table that Citus does not distribute by tenant_id yet (for a superuser, lowcode.distribute_registry() first when one is validated); returns the tables it distributed.';
 
 REVOKE ALL ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lowcode.distribute(regclass), lowcode.distribute_all() TO lowcode_operator;
@@ -3045,29 +3073,60 @@ BEGIN
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
        AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
        AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+       AND lowcode.citus_distribution(c.oid) IS DISTINCT FROM 'tenant_id'
      ORDER BY 1
   LOOP
-    -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
-    IF t.dist IS NULL OR t.dist <> 'tenant_id' THEN
-      RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
-        CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
-             ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
-        format('SELECT lowcode.distribute(%L)', t.rel::text);
-      CONTINUE;
-    END IF;
+    RETURN QUERY SELECT 'warning'::text, 'tenant_table_not_distributed'::text, 'table'::text, t.rel::text,
+      CASE WHEN t.dist IS NULL THEN 'tenant table that Citus does not distribute: its rows stay on the coordinator and its queries are not routed'
+           ELSE format('tenant table that Citus distributes by %s, not tenant_id: a tenant''s requests fan out to every shard', t.dist) END,
+      format('SELECT lowcode.distribute(%L)', t.rel::text);
+  END LOOP;
+  -- The registry (issue 17): the validation triggers of distributed tables
+  -- run on the shards and need it there.
+  IF NOT lowcode.registry_distributed() THEN
+    RETURN QUERY SELECT 'warning'::text, 'registry_not_distributed'::text, 'table'::text, v.rel::text,
+      'distributed table with a validation trigger (attach_validation): it runs on the shards, where the registry is empty, so every write it checks fails (LG002)',
+      'SELECT lowcode.distribute_registry() on the coordinator, as a superuser'
+      FROM (SELECT DISTINCT g.tgrelid::regclass AS rel FROM pg_trigger g JOIN pg_dist_partition d ON d.logicalrelid = g.tgrelid
+             WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure ORDER BY 1) v;
+  END IF;
+  -- Every placement of each distributed tenant table, and of the registry's
+  -- reference tables, checked on its node: row security enabled and forced,
+  -- the tenant policies (the four lowcode_tenant_*; the registry's read policy).
+  -- (run_command_on_placements puts the shard's name into the command with format(): %% is a %)
+  FOR t IN
+    SELECT c.oid::regclass AS rel, format('%I.%I', n.nspname, c.relname) AS name,
+           $f$pol.polname LIKE 'lowcode\_tenant\_%%'$f$ AS policy, 4 AS want,
+           'shard placement' AS what, 'rows' AS holds,
+           'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.' AS fix
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('lowcode', 'pg_catalog', 'information_schema')
+       AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname = 'lowcode_tenant_select')
+       AND lowcode.citus_distribution(c.oid) = 'tenant_id'
+    UNION ALL
+    SELECT format('lowcode.%I', r.name)::regclass, format('lowcode.%I', r.name),
+           $f$pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) ~ 'tenant_id = .*lowcode\.current_tenant\(\)'$f$, 1,
+           'registry placement', 'subjects',
+           'ALTER TABLE ... FORCE ROW LEVEL SECURITY on the placement, or recreate the policy (SELECT lowcode.distribute_registry() gives the workers'' tables the policies again).'
+      FROM unnest(ARRAY['registry_settings', 'subjects', 'schema_versions', 'schema_references']) r(name)
+     WHERE lowcode.registry_distributed()
+    ORDER BY 2
+  LOOP
     FOR p IN
       SELECT * FROM pg_catalog.run_command_on_placements(t.rel,
-        $q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
-                  (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND pol.polname LIKE 'lowcode\_tenant\_%%')
-             FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$q$)
+        format($q$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':' ||
+                         (SELECT count(*) FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid AND %s)
+                    FROM pg_catalog.pg_class c WHERE c.oid = '%%s'::regclass$q$, t.policy))
     LOOP
-      IF NOT p.success OR p.result IS DISTINCT FROM 'true:4' THEN
+      IF NOT p.success OR p.result IS DISTINCT FROM 'true:' || t.want THEN
         RETURN QUERY SELECT 'error'::text, 'shard_not_secured'::text, 'shard'::text,
-          format('%s shard %s on %s:%s', t.rel, p.shardid, p.nodename, p.nodeport),
-          CASE WHEN NOT p.success THEN format('the shard could not be checked: %s', p.result)
-               WHEN split_part(p.result, ':', 1) <> 'true' THEN 'shard placement without forced row level security: a query on its node reads every tenant''s rows'
-               ELSE format('shard placement with %s of the four tenant policies', split_part(p.result, ':', 2)) END,
-          'Call lowcode.distribute() on the table again (it recreates the policies), or ALTER TABLE ... FORCE ROW LEVEL SECURITY on the shard.';
+          format('%s shard %s on %s:%s', t.name, p.shardid, p.nodename, p.nodeport),
+          CASE WHEN NOT p.success THEN format('the %s could not be checked: %s', t.what, p.result)
+               WHEN split_part(p.result, ':', 1) <> 'true'
+                 THEN format('%s without forced row level security: a query on its node reads every tenant''s %s', t.what, t.holds)
+               ELSE format('%s with %s of its %s tenant policies', t.what, split_part(p.result, ':', 2), t.want) END,
+          t.fix;
       END IF;
     END LOOP;
   END LOOP;
@@ -3246,6 +3305,7 @@ DECLARE
   r record;
   g record;
   w record;
+  on_worker boolean := false;
 BEGIN
   SELECT rolname, rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = role;
   IF NOT FOUND THEN
@@ -3257,8 +3317,15 @@ BEGIN
       MESSAGE = format('role %I bypasses row level security and cannot be an API role', role),
       HINT = 'Use a role without SUPERUSER and BYPASSRLS, for example PostgREST''s "authenticated" role.';
   END IF;
+  IF to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+    on_worker := NOT pg_catalog.citus_is_coordinator();
+  END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA lowcode TO %I', role);
   FOR g IN SELECT * FROM lowcode.api_grants ORDER BY object_type, object_name LOOP
+    -- On a Citus worker, the registry's reference tables (distribute_registry)
+    -- have the grant already: the coordinator's GRANT reached every node, and
+    -- a worker refuses DDL on Citus tables (issue 17).
+    CONTINUE WHEN on_worker AND g.object_type = 'TABLE' AND lowcode.citus_distribution(g.object_name::regclass) IS NOT NULL;
     EXECUTE format('GRANT %s ON %s %s TO %I', g.privileges, g.object_type, g.object_name, role);
   END LOOP;
   INSERT INTO lowcode.api_roles (role_name) VALUES (role) ON CONFLICT (role_name) DO NOTHING;
@@ -3391,3 +3458,175 @@ COMMENT ON FUNCTION lowcode.submission_status_ok(text) IS
   'Whether a text is a submission status: a lowercase letter, then at most 62 lowercase letters, digits or "_" (the CHECK of lowcode.submissions.status).';
 ALTER TABLE lowcode.submissions DROP CONSTRAINT submissions_status_check,
   ADD CONSTRAINT submissions_status_check CHECK (lowcode.submission_status_ok(status));
+
+-- issue 17: the schema registry on every node of a Citus cluster: lowcode.distribute_registry() makes
+-- it reference tables, attach_validation and distribute() refuse a validated distributed table without
+-- it (sql/60_registry.sql, sql/85_scaleout.sql)
+CREATE OR REPLACE FUNCTION lowcode.attach_validation(tbl regclass, col name, subject text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  typ regtype;
+  trg text;
+BEGIN
+  IF tbl IS NULL OR col IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'LG015', MESSAGE = 'attach_validation: the table and the column must not be NULL';
+  END IF;
+  PERFORM lowcode.registry_check_subject_name(subject);
+  SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'LG015', MESSAGE = format('attach_validation: %s has no column %I', tbl, col);
+  END IF;
+  IF typ <> 'jsonb'::regtype THEN
+    RAISE EXCEPTION USING ERRCODE = 'LG015',
+      MESSAGE = format('attach_validation: column %I of %s is of type %s, not jsonb', col, tbl, typ);
+  END IF;
+  -- On Citus (issue 17): the trigger runs on the shards, on the workers, which
+  -- need the registry there; it reaches the shards with enable_unsafe_triggers.
+  IF lowcode.citus_distribution(tbl) IS NOT NULL THEN
+    IF NOT lowcode.registry_distributed() THEN
+      RAISE EXCEPTION USING ERRCODE = 'LG015',
+        MESSAGE = format('attach_validation: %s is a Citus table and the registry is not on the workers', tbl),
+        DETAIL = 'The validation trigger runs on the shards, where the registry tables are empty until they are reference tables.',
+        HINT = 'A superuser runs SELECT lowcode.distribute_registry() on the coordinator first (docs/scale-out.md).';
+    END IF;
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  END IF;
+  trg := left('lowcode_validate_' || col, 63);
+  IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = trg) THEN
+    EXECUTE format('DROP TRIGGER %I ON %s', trg, tbl);
+  END IF;
+  EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF %I ON %s FOR EACH ROW '
+                 'EXECUTE FUNCTION lowcode.registry_validate_trigger(%L, %L, %L)', trg, col, tbl, 'column', col, subject);
+END
+$$;
+-- The registry on every node (issue 17): a validation trigger
+-- (attach_validation) on a distributed table runs on the shards, on the
+-- workers, and reads the registry there.  Subjects, their versions,
+-- references and compatibility settings become Citus reference tables: one
+-- copy on every node, written by the registry functions on the coordinator
+-- in the same (two-phase) transaction as everything else.
+
+-- The worker's side of lowcode.registry_invalidate(): a statement trigger on
+-- the reference tables' shards queues the relcache invalidation of
+-- lowcode.schema_versions on the node that applied the change, so that its
+-- backends drop their compiled versions at commit (C: the same function).
+CREATE FUNCTION lowcode.registry_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_registry_invalidate'
+LANGUAGE C;
+COMMENT ON FUNCTION lowcode.registry_changed() IS
+  'Statement trigger of the registry''s Citus reference tables: invalidates the registry caches of the node that applied the change.';
+REVOKE ALL ON FUNCTION lowcode.registry_changed() FROM PUBLIC;
+
+-- The registry's read policies in the form Citus accepts (no sub-select);
+-- the same rows as the single-node form.  "ALTER POLICY ..." statements.
+CREATE FUNCTION lowcode.registry_citus_policies() RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT 'ALTER POLICY registry_settings_read ON lowcode.registry_settings USING (tenant_id IN (lowcode.current_tenant(), lowcode.registry_global())); '
+      || 'ALTER POLICY subjects_read ON lowcode.subjects USING (tenant_id IN (lowcode.current_tenant(), lowcode.registry_global())); '
+      || 'ALTER POLICY schema_versions_read ON lowcode.schema_versions USING (tenant_id IN (lowcode.current_tenant(), lowcode.registry_global())); '
+      || 'ALTER POLICY schema_references_read ON lowcode.schema_references USING (tenant_id = lowcode.current_tenant())'
+$$;
+
+-- Run a command on every worker (run_command_on_workers: each commits on its
+-- own); LT014 naming the first worker that failed.
+CREATE FUNCTION lowcode.citus_run_on_workers(caller text, command text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  w record;
+BEGIN
+  FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(command) LOOP
+    IF NOT w.success THEN
+      RAISE EXCEPTION USING ERRCODE = 'LT014',
+        MESSAGE = format('%s: the worker %s:%s failed: %s', caller, w.nodename, w.nodeport, w.result);
+    END IF;
+  END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION lowcode.citus_run_on_workers(text, text) FROM PUBLIC;
+
+CREATE FUNCTION lowcode.distribute_registry() RETURNS SETOF regclass
+LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
+DECLARE
+  registry constant regclass[] := ARRAY['lowcode.registry_settings', 'lowcode.subjects', 'lowcode.schema_versions',
+                                        'lowcode.schema_references']::regclass[];
+  t regclass;
+  fk record;
+  fks text[] := '{}';
+  todo boolean;
+  cmd text;
+BEGIN
+  PERFORM lowcode.citus_require('distribute_registry');
+  todo := EXISTS (SELECT 1 FROM unnest(registry) r WHERE lowcode.citus_distribution(r) IS DISTINCT FROM 'reference');
+  -- The foreign keys between the four: a table that references a reference
+  -- table would become a Citus-managed local table first, which Citus makes
+  -- by recreating it and the extension's views over it (it cannot).  They
+  -- are dropped, here and on the workers' copies, and added again once all
+  -- four are reference tables (Citus then adds them on every node).
+  IF todo THEN
+    -- (names qualified: the commands also run on the workers)
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    FOR fk IN
+      SELECT format('%I.%I', n.nspname, r.relname) AS rel, c.conname, pg_get_constraintdef(c.oid) AS def
+        FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+       WHERE c.contype = 'f' AND c.conrelid = ANY (registry) AND c.confrelid = ANY (registry)
+       ORDER BY c.conrelid, c.conname
+    LOOP
+      fks := fks || format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.rel, fk.conname, fk.def);
+      EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);
+      PERFORM lowcode.citus_run_on_workers('distribute_registry',
+        format('SET citus.enable_ddl_propagation = off; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.rel, fk.conname));
+    END LOOP;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, lowcode, pg_temp', true);
+  ELSE
+    -- Run again (after citus_add_node, say): the copies CREATE EXTENSION made
+    -- on a new worker get the policies' Citus form; the shards have it.
+    PERFORM lowcode.citus_run_on_workers('distribute_registry',
+      'SET citus.enable_ddl_propagation = off; ' || lowcode.registry_citus_policies());
+    RETURN;
+  END IF;
+  -- Citus refuses sub-selects in the policies of its tables.
+  EXECUTE lowcode.registry_citus_policies();
+  -- The immutability trigger of schema_versions, and registry_changed, run on every copy.
+  PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  FOREACH t IN ARRAY registry LOOP
+    CONTINUE WHEN lowcode.citus_distribution(t) = 'reference';
+    PERFORM pg_catalog.create_reference_table(t);
+    RETURN NEXT t;
+  END LOOP;
+  FOREACH cmd IN ARRAY fks LOOP
+    EXECUTE cmd;
+  END LOOP;
+  -- Now propagated: the workers' copies of the tables get the Citus form too.
+  EXECUTE lowcode.registry_citus_policies();
+  FOREACH cmd IN ARRAY ARRAY['subjects', 'schema_versions'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = format('lowcode.%I', cmd)::regclass AND g.tgname = 'registry_changed') THEN
+      EXECUTE format('CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE ON lowcode.%I '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION lowcode.registry_changed()', cmd);
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION lowcode.distribute_registry() IS
+  'Citus coordinator: make the schema registry (registry_settings, subjects, schema_versions, schema_references) reference tables, so that validation runs on every node; returns the tables it distributed.';
+REVOKE ALL ON FUNCTION lowcode.distribute_registry(), lowcode.registry_citus_policies() FROM PUBLIC;
+
+-- Whether the registry is on every node (reference tables): attach_validation
+-- and distribute() refuse a validated distributed table without it.
+CREATE FUNCTION lowcode.registry_distributed() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT coalesce(lowcode.citus_distribution('lowcode.schema_versions') = 'reference', false)
+$$;
+
+-- issue 17: registry_lookup asks registry_owner once, with the parameter, not once per version
+-- (sql/60_registry.sql): a lookup read every tenant's versions, through Citus on a cluster
+CREATE OR REPLACE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
+RETURNS lowcode.schema_versions
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
+  SELECT v.* FROM lowcode.schema_versions v
+   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
+     AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
+              ELSE v.version = registry_lookup.version END
+   ORDER BY v.version DESC
+   LIMIT 1
+$$;

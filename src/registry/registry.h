@@ -61,6 +61,14 @@ extern void registry_store_init(void);
 /* lowcode.registry_format_assert (registry_init.c) */
 extern bool registry_format_assert;
 
+/*
+ * Citus (issue 17): lowcode.request_locale, the message language of the
+ * request as the coordinator chose it, which pre_request() forwards to the
+ * workers (registry_publish_locale); validations on a worker use it.
+ */
+extern char *registry_request_locale;
+extern void registry_publish_locale(void);
+
 /* set while registry_validate.c compiles a version for its per-tenant cache */
 extern bool registry_loading_for_cache;
 

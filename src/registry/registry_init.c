@@ -54,6 +54,8 @@ static const struct config_enum_entry registry_scope_options[] = {
  */
 bool		registry_format_assert = true;
 
+char	   *registry_request_locale = NULL;
+
 static Oid	schema_versions_relid = InvalidOid;
 
 static void
@@ -61,7 +63,11 @@ registry_relcache_callback(Datum arg, Oid relid)
 {
 	/* InvalidOid: the whole relcache was reset (queue overflow): assume a change */
 	if (relid == InvalidOid || relid == schema_versions_relid || schema_versions_relid == InvalidOid)
+	{
 		registry_generation++;
+		/* looked up again when next needed: the table may be gone (DROP EXTENSION) */
+		schema_versions_relid = InvalidOid;
+	}
 }
 
 Oid
@@ -85,6 +91,12 @@ registry_init(void)
 							 "Only members of lowcode_operator may use the global scope.",
 							 &registry_scope_setting, 0, registry_scope_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("lowcode.request_locale",
+							   "The message language of the request, which pre_request() forwards to the Citus workers.",
+							   "Set by pre_request() on a Citus coordinator; read on the workers only (docs/scale-out.md).",
+							   &registry_request_locale, "",
+							   PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
 	registry_store_init();
 	DefineCustomBoolVariable("lowcode.registry_format_assert",

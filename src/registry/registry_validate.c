@@ -37,6 +37,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -50,6 +51,7 @@
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/datum.h"
 #include "utils/timestamp.h"
@@ -150,6 +152,11 @@ entry_load(RegCacheEntry *e, text *subject, int32 requested)
 	int			ret;
 	LcTrusted	trusted;
 
+	/*
+	 * From now on only invalidations of lowcode.schema_versions bump the
+	 * generation (registry_init.c; before, any relcache invalidation did).
+	 */
+	(void) registry_schema_versions_relid();
 	values[0] = PointerGetDatum(subject);
 	values[1] = Int32GetDatum(requested);
 	if (requested == REG_LATEST)
@@ -285,22 +292,33 @@ static LocalTransactionId tenant_locale_lxid = InvalidLocalTransactionId;
 static CommandId tenant_locale_cid = InvalidCommandId;
 static pg_uuid_t tenant_locale_of;
 static int	tenant_locale = -1;
+static SPIPlanPtr tenant_locale_plan = NULL;
 
 static int
 tenant_default_locale(pg_uuid_t *tenant)
 {
 	Oid			argtypes[1] = {UUIDOID};
 	Datum		values[1];
+	LcTrusted	trusted;
 
 	if (tenant_locale_lxid == MyProc->lxid && tenant_locale_cid == GetCurrentCommandId(false) &&
 		memcmp(&tenant_locale_of, tenant, sizeof(pg_uuid_t)) == 0)
 		return tenant_locale;
 	tenant_locale = -1;
 	values[0] = UUIDPGetDatum(tenant);
+	/* our operators, not the caller's search_path's (issue 13); a saved plan: pre_request() asks on Citus */
+	lc_trusted_begin(&trusted, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT settings ->> 'locale' FROM lowcode.tenants WHERE id = $1",
-							  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	if (tenant_locale_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT settings ->> 'locale' FROM lowcode.tenants WHERE id = $1", 1, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		tenant_locale_plan = p;
+	}
+	if (SPI_execute_plan(tenant_locale_plan, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
@@ -308,6 +326,7 @@ tenant_default_locale(pg_uuid_t *tenant)
 			tenant_locale = js_locale_from_name(name, strlen(name));
 	}
 	SPI_finish();
+	lc_trusted_end(&trusted);
 	tenant_locale_lxid = MyProc->lxid;
 	tenant_locale_cid = GetCurrentCommandId(false);
 	tenant_locale_of = *tenant;
@@ -317,12 +336,35 @@ tenant_default_locale(pg_uuid_t *tenant)
 static int
 request_locale(void)
 {
-	int			l = accept_language_locale(registry_accept_language());
+	int			l;
 	pg_uuid_t	tenant;
 
+	/*
+	 * On a Citus worker neither the request's headers nor the tenant's
+	 * settings are known: the coordinator's choice, forwarded.
+	 */
+	if (registry_request_locale && registry_request_locale[0] != '\0' && tenancy_citus_internal_backend() &&
+		(l = js_locale_from_name(registry_request_locale, strlen(registry_request_locale))) >= 0)
+		return l;
+	l = accept_language_locale(registry_accept_language());
 	if (l < 0 && tenancy_current_tenant(&tenant))
 		l = tenant_default_locale(&tenant);
 	return l >= 0 ? l : lowcode_locale;
+}
+
+/*
+ * Citus (docs/scale-out.md): called by pre_request() once it published the
+ * signed context.  Validations on the workers write their messages in the
+ * language the request gets on the coordinator.
+ */
+void
+registry_publish_locale(void)
+{
+	static const char *const names[JS_LOCALE_COUNT] = {"en", "zh-CN", "de", "es", "fr", "ja", "pt-BR"};
+	int			l = request_locale();
+
+	if (l >= 0 && l < JS_LOCALE_COUNT)
+		tenancy_set_local_forwarded("lowcode.request_locale", names[l]);
 }
 
 /* the outcome of one validation */
@@ -618,6 +660,46 @@ raise_invalid(const char *what, RegValidation *v)
 				  "Each error gives the field (instancePath) and the message to show next to it.", NULL);
 }
 
+/*
+ * The name of the trigger's table as its users know it.  On a Citus worker
+ * the trigger fires on a shard, <table>_<shard id>; the error then names the
+ * distributed table, as it does on one node (docs/scale-out.md).  Only on
+ * the error path, and only for a name ending in _<digits> where Citus'
+ * catalog exists.
+ */
+static const char *
+trigger_relname(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	const char *us = strrchr(name, '_');
+	const char *result = name;
+	Oid			argtypes[2] = {INT8OID, OIDOID};
+	Datum		values[2];
+	LcTrusted	trusted;
+
+	if (us == NULL || us[1] == '\0' || strspn(us + 1, "0123456789") != strlen(us + 1) ||
+		strlen(us + 1) > 18 || !OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+		return name;
+	values[0] = Int64GetDatum(strtoi64(us + 1, NULL, 10));
+	values[1] = ObjectIdGetDatum(RelationGetNamespace(rel));
+	lc_trusted_begin(&trusted, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT c.relname FROM pg_catalog.pg_dist_shard s "
+							  "JOIN pg_catalog.pg_class c ON c.oid = s.logicalrelid "
+							  "WHERE s.shardid = $1 AND c.relnamespace = $2",
+							  2, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *shell = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (shell)
+			result = MemoryContextStrdup(CurTransactionContext, shell);
+	}
+	SPI_finish();
+	lc_trusted_end(&trusted);
+	return result;
+}
+
 /* the old row's jsonb column (UPDATE), or NULL */
 static Jsonb *
 old_column(TriggerData *td, TupleDesc desc, int attno)
@@ -765,7 +847,7 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 						  trigger_call_site(fcinfo));
 		if (!v.valid)
 			raise_invalid(psprintf("column %s of %s is not valid for subject %s version %d",
-								   tg->tgargs[1], RelationGetRelationName(td->tg_relation),
+								   tg->tgargs[1], trigger_relname(td->tg_relation),
 								   tg->tgargs[2], v.version), &v);
 		return PointerGetDatum(newtup);
 	}

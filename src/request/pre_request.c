@@ -6,7 +6,8 @@
  * src/request/ is the request pipeline: the top layer, above the
  * components.  It owns no policy of its own: it reads the request, then
  * calls each component's step, in order, from the component's own header
- * (session.h, tenancy.h, quota.h).  See pre_request.h for the order.  Every
+ * (session.h, tenancy.h, quota.h; on Citus, the registry's message language
+ * for the workers, registry.h).  See pre_request.h for the order.  Every
  * rejection is an HTTP error in PostgREST's PGRST form, listed in
  * docs/errors.md.
  *
@@ -20,6 +21,7 @@
 
 #include "metrics/metrics.h"
 #include "quota/quota.h"
+#include "registry/registry.h"
 #include "request/pre_request.h"
 #include "session/session.h"
 #include "tenancy/tenancy.h"
@@ -51,7 +53,8 @@ lowcode_pre_request(PG_FUNCTION_ARGS)
 	session_pre_request(&req);
 	tenancy_pre_request(&req);
 	quota_pre_request(&req);
-	tenancy_publish_context(&req.tenant.id, &req.storage_limits);
+	if (tenancy_publish_context(&req.tenant.id, &req.storage_limits))
+		registry_publish_locale();	/* Citus: the message language, for the workers */
 	metrics_request_admitted(&req.tenant.id);
 
 	PG_RETURN_VOID();

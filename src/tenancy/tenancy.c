@@ -262,9 +262,8 @@ tenant_is_active(const pg_uuid_t *id)
 	return tenancy_lookup(id, &info) && info.active;
 }
 
-/* A backend Citus opened from another node (its application_name says so). */
-static bool
-is_citus_internal_backend(void)
+bool
+tenancy_citus_internal_backend(void)
 {
 	return application_name != NULL &&
 		strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) == 0;
@@ -320,7 +319,7 @@ tenancy_current_tenant(pg_uuid_t *tenant)
 		/* the signed context of a coordinator's pre_request() (issue 17) */
 		return tenancy_context_tenant(tenant);
 	}
-	else if (is_citus_internal_backend())
+	else if (tenancy_citus_internal_backend())
 	{
 		/*
 		 * A worker backend opened by Citus trusts only the signed context:

@@ -85,7 +85,7 @@ extern bool tenancy_current_tenant(pg_uuid_t *tenant);
  * The signed tenant context (tenancy_context.c, issue 17): how the tenant
  * reaches the workers of a Citus cluster.  publish: SET LOCAL
  * lowcode.context to the signed tenant and its storage limits (only with
- * lowcode.context_secret set).  tenant: the verified tenant of
+ * lowcode.context_secret set; true when it did).  tenant: the verified tenant of
  * lowcode.context, false when it is empty; an invalid context raises LT012.
  * limits: the storage limits signed with the verified context of "tenant",
  * false when there is no such context (then the node's own tables decide).
@@ -98,7 +98,14 @@ typedef struct TenantContextLimits
 
 extern char *tenancy_context_value;
 extern void tenancy_context_init(void);
-extern void tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limits);
+extern bool tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limits);
+/*
+ * SET LOCAL name = value as a utility statement, which Citus forwards to
+ * the workers of the transaction (tenancy_context.c).
+ */
+extern void tenancy_set_local_forwarded(const char *name, const char *value);
+/* A backend Citus opened from another node (its application_name says so). */
+extern bool tenancy_citus_internal_backend(void);
 extern bool tenancy_context_tenant(pg_uuid_t *tenant);
 extern bool tenancy_context_limits(const pg_uuid_t *tenant, TenantContextLimits *limits);
 

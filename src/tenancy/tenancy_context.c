@@ -155,18 +155,33 @@ context_sign(const pg_uuid_t *tenant, const TenantContextLimits *limits)
  * as a utility statement, so that Citus' utility hook sees it and forwards
  * it.  Only when a secret is configured.
  */
-void
+bool
 tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limits)
 {
 	char	   *signed_context;
+
+	if (context_secret == NULL || context_secret[0] == '\0')
+		return false;
+	signed_context = context_sign(tenant, limits);
+	tenancy_set_local_forwarded("lowcode.context", signed_context);
+
+	/* we signed it: no need to verify it again in this transaction */
+	if (verified_text)
+		pfree(verified_text);
+	verified_text = MemoryContextStrdup(TopMemoryContext, signed_context);
+	memcpy(&verified_tenant, tenant, sizeof(pg_uuid_t));
+	verified_limits = *limits;
+	verified_lxid = MyProc->lxid;
+	return true;
+}
+
+void
+tenancy_set_local_forwarded(const char *name, const char *setting)
+{
 	char	   *sql;
 	A_Const    *value;
 	VariableSetStmt *stmt;
 	PlannedStmt *wrapper;
-
-	if (context_secret == NULL || context_secret[0] == '\0')
-		return;
-	signed_context = context_sign(tenant, limits);
 
 	/*
 	 * Citus forwards SET LOCAL only with citus.propagate_set_commands =
@@ -184,14 +199,14 @@ tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limi
 	 * without parsing it: Citus' utility hook sees the VariableSetStmt and
 	 * forwards the text.
 	 */
-	sql = psprintf("SET LOCAL lowcode.context = %s", quote_literal_cstr(signed_context));
+	sql = psprintf("SET LOCAL %s = %s", name, quote_literal_cstr(setting));
 	value = makeNode(A_Const);
 	value->val.sval.type = T_String;
-	value->val.sval.sval = signed_context;
+	value->val.sval.sval = pstrdup(setting);
 	value->location = -1;
 	stmt = makeNode(VariableSetStmt);
 	stmt->kind = VAR_SET_VALUE;
-	stmt->name = "lowcode.context";
+	stmt->name = pstrdup(name);
 	stmt->args = list_make1(value);
 	stmt->is_local = true;
 	wrapper = makeNode(PlannedStmt);
@@ -201,14 +216,6 @@ tenancy_publish_context(const pg_uuid_t *tenant, const TenantContextLimits *limi
 	wrapper->stmt_location = 0;
 	wrapper->stmt_len = strlen(sql);
 	ProcessUtility(wrapper, sql, false, PROCESS_UTILITY_QUERY, NULL, NULL, None_Receiver, NULL);
-
-	/* we signed it: no need to verify it again in this transaction */
-	if (verified_text)
-		pfree(verified_text);
-	verified_text = MemoryContextStrdup(TopMemoryContext, signed_context);
-	memcpy(&verified_tenant, tenant, sizeof(pg_uuid_t));
-	verified_limits = *limits;
-	verified_lxid = MyProc->lxid;
 }
 
 static void

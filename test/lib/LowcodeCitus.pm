@@ -17,7 +17,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use LowcodeTest;
 
-our @EXPORT = qw(citus_cluster citus_available);
+our @EXPORT = qw(citus_cluster citus_available citus_worker_placement citus_force_rls);
 
 # Is Citus installed in the PostgreSQL these tests run?
 sub citus_available
@@ -50,6 +50,27 @@ sub citus_cluster
 	$coord->safe_psql('postgres', sprintf(q{SELECT citus_add_node('%s', %d)}, $_->host, $_->port)) for @workers;
 	$coord->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode') unless $opts{no_extension};
 	return ($coord, @workers);
+}
+
+# citus_worker_placement($coord, \@workers, TABLE): a placement of TABLE on
+# a worker, as (shard id, the worker's node): the one of the highest shard id.
+sub citus_worker_placement
+{
+	my ($coord, $workers, $table) = @_;
+	my ($shard, $port) = split /\|/, $coord->safe_psql('postgres', qq{SELECT s.shardid, p.nodeport
+	  FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+	 WHERE s.logicalrelid = '$table'::regclass AND p.nodeport <> @{[ $coord->port ]} ORDER BY s.shardid DESC, p.nodeport LIMIT 1});
+	my ($node) = grep { $_->port == $port } @$workers;
+	return ($shard, $node);
+}
+
+# citus_force_rls($node, TABLE, $shard, ON): FORCE (or NO FORCE) ROW LEVEL
+# SECURITY on the shard TABLE_<shard> on that node only.
+sub citus_force_rls
+{
+	my ($node, $table, $shard, $on) = @_;
+	$node->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE ${table}_$shard "
+		  . ($on ? '' : 'NO ') . 'FORCE ROW LEVEL SECURITY');
 }
 
 1;

@@ -66,5 +66,21 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_policy WHERE polrelid 
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM lowcode.tiers'), 3, 'reinstall works');
 
+# One backend validates, sees the extension dropped and created again, and
+# registers and validates in the new one: its registry cache follows the new
+# lowcode.schema_versions (it was looked up when the backend first compiled).
+my $reg = q{
+	SET lowcode.registry_scope = global;
+	SELECT lowcode.register_schema('life', '{"type": "object", "required": ["a"]}') \g /dev/null
+	SELECT lowcode.validate('life', '{}') ->> 'valid';
+};
+is($node->safe_psql('postgres', $reg . q{
+	DROP EXTENSION pg_lowcode CASCADE;
+	CREATE EXTENSION pg_lowcode;
+} . $reg . q{
+	SELECT lowcode.register_schema('life', '{"type": "object"}') \g /dev/null
+	SELECT lowcode.validate('life', '{}') ->> 'valid';
+}), "false\nfalse\ntrue", 'the registry cache of one backend across DROP and CREATE EXTENSION');
+
 $node->stop;
 done_testing();

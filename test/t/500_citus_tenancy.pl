@@ -11,6 +11,8 @@
 #     tenant on the workers;
 #   - the isolation report over every shard placement; the registry,
 #     submissions and rate limits on the coordinator;
+#   - INSERT ... SELECT under RLS: refused by Citus' COPY without RETURNING
+#     or ON CONFLICT, stored with either; INSERT ... VALUES works;
 #   - router plans: a tenant's point read, list read, update and prepared
 #     statement reach one shard, the tenant's (EXPLAIN), also when a cached
 #     plan is reused by the next tenant on the same pooled connection.
@@ -118,14 +120,13 @@ q_coord(q{GRANT SELECT, INSERT, UPDATE, DELETE ON public.notes, public.items, pu
 # --- the isolation report over every shard placement
 is(q_coord(q{SELECT count(*) FROM lowcode.isolation_report() WHERE problem IN ('shard_not_secured', 'tenant_table_not_distributed', 'tenant_tables_not_colocated')}),
 	'0', 'isolation report: nothing to say about the distributed tenant tables');
-my ($shard, $shard_port) = split /\|/, q_coord(q{SELECT s.shardid, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
-  WHERE s.logicalrelid = 'public.tags'::regclass ORDER BY s.shardid DESC LIMIT 1});
-my ($holder) = grep { $_->port == $shard_port } @workers;
-$holder->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE public.tags_$shard NO FORCE ROW LEVEL SECURITY");
+my ($shard, $holder) = citus_worker_placement($coord, \@workers, 'public.tags');
+my $shard_port = $holder->port;
+citus_force_rls($holder, 'public.tags', $shard, 0);
 like(q_coord(q{SELECT string_agg(problem || ' ' || object_name || ' ' || detail, E'\n') FROM lowcode.isolation_report() WHERE problem = 'shard_not_secured'}),
 	qr/^shard_not_secured public\.tags shard $shard on \S+:$shard_port shard placement without forced row level security/,
 	'isolation report: the one shard whose forced RLS was turned off is found');
-$holder->safe_psql('postgres', "SET citus.enable_ddl_propagation = off; ALTER TABLE public.tags_$shard FORCE ROW LEVEL SECURITY");
+citus_force_rls($holder, 'public.tags', $shard, 1);
 q_coord(q{CREATE TABLE public.local_notes (id bigserial, body text); SELECT lowcode.make_tenant_table('public.local_notes')});
 is(q_coord(q{SELECT problem || ' ' || object_name || ' ' || hint FROM lowcode.isolation_report()
   WHERE problem IN ('shard_not_secured', 'tenant_table_not_distributed', 'tenant_tables_not_colocated')}),
@@ -333,6 +334,31 @@ for my $t ($ta, $tb, $ta, $tb, $ta, $tb, $ta, $tb)
 }
 is(join(' ', @seen), 'a1,a2 b1 a1,a2 b1 a1,a2 b1 a1,a2 b1', 'a cached statement answers for each request\'s own tenant');
 like(explain_as($tb, q{SELECT count(*) FROM public.notes}), qr/port=$port{b} /, 'and the next tenant\'s plan goes to its node');
+
+# INSERT ... SELECT into a distributed table under RLS: Citus sends the rows
+# of the SELECT to the shards with COPY, which PostgreSQL refuses under row
+# level security, unless the statement has RETURNING or ON CONFLICT (then it
+# goes through intermediate results and INSERT ... SELECT on the shards);
+# INSERT ... VALUES is routed (docs/scale-out.md, Limits)
+my $ti = q_coord(q{SELECT lowcode.create_tenant('insert-select')});
+q_coord(q{CREATE UNIQUE INDEX tags_label_idx ON public.tags (tenant_id, label)});
+for my $case (
+	[ 'INSERT ... VALUES of several rows', q{insert into public.notes (body) values ('v1'), ('v2')}, 201 ],
+	[ 'INSERT ... SELECT (no table read) without RETURNING', q{insert into public.notes (body) select 'g' || i from generate_series(1, 2) i}, 400 ],
+	[ 'INSERT ... SELECT of a co-located table without RETURNING', q{insert into public.tags (note_id, label) select id, body from public.notes}, 400 ],
+	[ 'INSERT ... SELECT with RETURNING', q{insert into public.notes (body) select 'g' || i from generate_series(1, 2) i returning id}, 201 ],
+	[ 'INSERT ... SELECT of a co-located table with RETURNING', q{insert into public.tags (note_id, label) select id, body from public.notes returning id}, 201 ],
+	[ 'INSERT ... SELECT with ON CONFLICT', q{insert into public.tags (note_id, label) select 0, 'c' || i from generate_series(1, 2) i on conflict (tenant_id, label) do nothing}, 201 ])
+{
+	my ($label, $sql, $want) = @$case;
+	my $r = $api->request(method => 'POST', path => '/notes', claims => claims($ti), read_only => 0, sql => $sql);
+	is($r->{status}, $want, "$label: $want");
+	like($r->{error}{message} // '', qr/COPY FROM not supported with row-level security/, '...refused by COPY under RLS')
+	  if $want == 400;
+}
+is(q_coord(qq{SELECT (SELECT count(*) FROM public.notes WHERE tenant_id = '$ti') || ' ' || (SELECT count(*) FROM public.tags WHERE tenant_id = '$ti')}),
+	'4 6', 'the statements that passed stored their rows in the tenant\'s shards, the refused ones none');
+q_coord(q{DROP INDEX public.tags_label_idx});
 
 # --- session mode
 q_coord(q{CREATE ROLE identity_backend LOGIN; GRANT lowcode_identity TO identity_backend});
