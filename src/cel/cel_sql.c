@@ -40,6 +40,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "lc/lc_inval.h"
 #include "lc/lc_regex.h"
 #include "cel/cel.h"
 #include "lc/lc_trusted.h"
@@ -183,7 +184,7 @@ ensure_inval_callback(void)
 {
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(rule_functions_inval, (Datum) 0);
+		lc_register_relcache_callback(rule_functions_inval, (Datum) 0);
 		callback_registered = true;
 	}
 }

@@ -20,6 +20,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "lc/lc_inval.h"
 #include "jsonschema/js_internal.h"
 #include "lc/lc_trusted.h"
 
@@ -150,7 +151,7 @@ store_relcache_callback(Datum arg, Oid relid)
 void
 js_store_init(void)
 {
-	CacheRegisterRelcacheCallback(store_relcache_callback, (Datum) 0);
+	lc_register_relcache_callback(store_relcache_callback, (Datum) 0);
 }
 
 /*

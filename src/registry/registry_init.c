@@ -28,6 +28,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
+#include "lc/lc_inval.h"
 #include "pg_lowcode.h"
 #include "registry/registry.h"
 
@@ -97,7 +98,7 @@ registry_init(void)
 							   &registry_request_locale, "",
 							   PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
-	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
+	lc_register_relcache_callback(registry_relcache_callback, (Datum) 0);
 	registry_store_init();
 	DefineCustomBoolVariable("lowcode.registry_format_assert",
 							 "Assert \"format\" when validating against registered schemas.",

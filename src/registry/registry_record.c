@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_inval.h"
 #include "events/events.h"
 #include "lc/lc_errcodes.h"
 #include "registry/registry.h"
@@ -420,7 +421,7 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 				 errdetail("\"%s\" is not an event type.", event_type)));
 	if (!direct_callback_registered)
 	{
-		CacheRegisterRelcacheCallback(direct_targets_inval, (Datum) 0);
+		lc_register_relcache_callback(direct_targets_inval, (Datum) 0);
 		direct_callback_registered = true;
 	}
 	for (int attempt = 0;; attempt++)

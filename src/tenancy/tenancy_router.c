@@ -65,6 +65,7 @@
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
+#include "lc/lc_inval.h"
 #include "tenancy/tenancy.h"
 
 static planner_hook_type prev_planner_hook = NULL;
@@ -386,7 +387,7 @@ tenancy_router_init(void)
 							 NULL, NULL, NULL);
 	prev_planner_hook = planner_hook;
 	planner_hook = tenancy_router_planner;
-	CacheRegisterRelcacheCallback(router_relcache_callback, (Datum) 0);
+	lc_register_relcache_callback(router_relcache_callback, (Datum) 0);
 	RegisterXactCallback(router_xact_callback, NULL);
 
 	/*

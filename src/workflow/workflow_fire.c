@@ -90,6 +90,7 @@
 #include "utils/uuid.h"
 #include "utils/varlena.h"
 
+#include "lc/lc_inval.h"
 #include "pg_lowcode.h"
 #include "cel/cel.h"
 #include "cel/cel_jsonb.h"
@@ -343,7 +344,7 @@ ensure_caches(void)
 
 	if (!callbacks_registered)
 	{
-		CacheRegisterRelcacheCallback(workflow_relcache_callback, (Datum) 0);
+		lc_register_relcache_callback(workflow_relcache_callback, (Datum) 0);
 		CacheRegisterSyscacheCallback(PROCOID, workflow_proc_callback, (Datum) 0);
 		RegisterXactCallback(workflow_fire_xact_callback, NULL);
 		callbacks_registered = true;
