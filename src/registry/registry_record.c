@@ -236,6 +236,17 @@ registry_event_type_ok(const char *t)
 	}
 }
 
+/* the CHECK's error, as the constraint words it (with the type in the detail) */
+static void
+event_type_check(const char *type)
+{
+	if (!registry_event_type_ok(type))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("new row for relation \"events\" violates check constraint \"events_type_check\""),
+				 errdetail("\"%s\" is not an event type.", type)));
+}
+
 /*
  * Can rows of rel be written directly with these columns?  On success fills
  * map[i] with the attribute number of names[i].  known_check: the name of
@@ -378,11 +389,7 @@ registry_event_direct_insert(EState *estate, Relation re, const AttrNumber *emap
 	Datum		v[EVENT_NCOLS];
 	bool		n[EVENT_NCOLS] = {false, false, false, false, false, false, false};
 
-	if (!registry_event_type_ok(type))
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("new row for relation \"events\" violates check constraint \"events_type_check\""),
-				 errdetail("\"%s\" is not an event type.", type)));
+	event_type_check(type);
 	/* tenant_id, id, type, payload, trace_id, created_at, deadline */
 	v[0] = tenant;
 	v[1] = Int64GetDatum(id);
@@ -414,11 +421,8 @@ record_direct(Datum *args, char *spi_nulls, const char *event_type, int64 sub_id
 	Datum		payload;
 	bool		ok;
 
-	if (!registry_event_type_ok(event_type))
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("new row for relation \"events\" violates check constraint \"events_type_check\""),
-				 errdetail("\"%s\" is not an event type.", event_type)));
+	/* first: the saved plan, if it is the one to run, gives the same error */
+	event_type_check(event_type);
 	if (!direct_callback_registered)
 	{
 		lc_register_relcache_callback(direct_targets_inval, (Datum) 0);
