@@ -28,14 +28,27 @@
 #                  PostgREST's requests per second) (issue 21)
 #   --pgrst-variants FILE  run everything once per PostgREST configuration of FILE, one after the other
 #                  in one cluster (PostgREST restarted between them); a line: NAME<TAB>ENV<TAB>CONF, ENV
-#                  the environment (GHCRTS=-N1 ...; "-" for none), CONF configuration lines separated
+#                  the environment (GHCRTS=-N1 ...; ";"-separated, so GHCRTS=-N1 -A64m is one; "-" for none), CONF configuration lines separated
 #                  by ";" ("-" for none; db-pool and log-level replace the defaults) (issue 21)
+#   --phases N     after the load runs, send N requests of each kind one after the other (one client, one
+#                  keep-alive connection, sessions off) to PostgREST with `server-timing-enabled` and print
+#                  the median of each phase of its Server-Timing header (jwt, parse, plan, transaction,
+#                  response: milliseconds of wall time), the request's time seen by the client, and
+#                  PostgREST's own CPU per request over those N; and, for the submissions, the app server's
+#                  time and CPU for the same N (with --appserver): where a request's time goes outside the
+#                  database, measured one request at a time (issue 21)
+#                  With BENCH_PGRST_CALLGRIND=1, PostgREST runs under valgrind's callgrind and the phases
+#                  also print its instructions per request (counters zeroed before the N requests and
+#                  dumped after them: exact, unmoved by the machine's load; run it with --seconds 1
+#                  --connections 1, the load runs are meaningless under valgrind)
+# PostgREST runs with `jwt-cache-max-lifetime = 3600` (docs/postgrest.md), db-pool --pool and
+# log-level "error" unless a variant sets them.
 # Loopback only; every run is bounded by --seconds. The machine is shared: compare ratios.
 set -euo pipefail
 BENCH_PORT=${BENCH_PORT:-55460}
 source "$(dirname "$0")/common.sh"
 
-SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=; APPSERVER=; VARIANTS_FILE=; PGRST_PID=
+SECS=10; CONNS="1 16 64"; KINDS="read submit"; SESSIONS="off on"; POOL=10; TARGET=; APPSERVER=; VARIANTS_FILE=; PGRST_PID=; PHASES=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift ;;
@@ -46,7 +59,8 @@ while [ $# -gt 0 ]; do
     --target) TARGET=$2; shift ;;
     --appserver) APPSERVER=1 ;;
     --pgrst-variants) VARIANTS_FILE=$2; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    --phases) PHASES=$2; shift ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "postgrest_http.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -57,10 +71,19 @@ command -v wrk >/dev/null || {
   else echo "postgrest_http.sh: needs wrk (apt-get install wrk)" >&2; exit 1; fi
 }
 PGRST=$(postgrest_binary)
+PGRST_REAL=$PGRST
 [ -n "$TARGET" ] || [ -n "$PGRST" ] || { echo "postgrest_http.sh: no PostgREST (set LOWCODE_POSTGREST, or see docs/postgrest.md)" >&2; exit 1; }
 
 bench_start
 W=$BENCH_DIR/scripts; as_server_user mkdir -p "$W"
+if [ -n "${BENCH_PGRST_CALLGRIND:-}" ] && [ -n "$PGRST" ]; then
+  # PostgREST under callgrind: a wrapper in its place, and time for its start-up under valgrind
+  PGRST=$W/postgrest-callgrind
+  printf '#!/bin/sh\nexec valgrind --tool=callgrind --dump-instr=no --callgrind-out-file=%s/pgrst-cg.%%p %s "$@"\n' \
+    "$W" "$PGRST_REAL" | as_server_user tee "$PGRST" >/dev/null
+  chmod +x "$PGRST"
+  export POSTGREST_START_SECONDS=300
+fi
 TENANTS=100; ROWS=100; PER_TENANT_SESSIONS=10
 
 echo "loading $TENANTS tenants, $((TENANTS * ROWS)) rows, $((TENANTS * PER_TENANT_SESSIONS)) sessions..."
@@ -133,6 +156,10 @@ pgrst_conf() {
   conf=${conf//;/$'\n'}
   echo "$conf" | grep -q '^ *db-pool *=' || conf+=$'\n'"db-pool = $POOL"
   echo "$conf" | grep -q '^ *log-level *=' || conf+=$'\n''log-level = "error"'
+  [ "$PHASES" -gt 0 ] && ! echo "$conf" | grep -q '^ *server-timing-enabled *=' && conf+=$'\n''server-timing-enabled = true'
+  # PostgREST verifies every request's JWT unless its cache is on: a quarter of its instructions per
+  # request (docs/benchmarks.md, "Session 7"); docs/postgrest.md recommends it
+  echo "$conf" | grep -q '^ *jwt-cache-max-lifetime *=' || conf+=$'\n''jwt-cache-max-lifetime = 3600'
   echo "$conf"
 }
 # pgrst_run ENV CONF: (re)starts PostgREST with that environment and configuration
@@ -140,17 +167,21 @@ pgrst_run() {
   local envs=${1:--} e
   postgrest_stop "$BENCH_DIR"
   [ "$envs" = - ] && envs=
+  local IFS=';'
   for e in $envs; do export "${e?}"; done
+  unset IFS
   postgrest_start "$PGRST" "$BENCH_DIR" "postgresql://authenticator@/postgres?host=$BENCH_DIR&port=$BENCH_PORT" "$SECRET" \
     "$(pgrst_conf "${2:--}")"
+  IFS=';'
   for e in $envs; do unset "${e%%=*}"; done
+  unset IFS
   PGRST_PID=$(cat "$BENCH_DIR/postgrest.pid")
 }
 if [ -z "$TARGET" ]; then
   pgrst_run - -
   trap 'postgrest_stop "$BENCH_DIR"; bench_stop' EXIT
   TARGET=$POSTGREST_URL
-  TARGET_NAME="PostgREST $("$PGRST" --version | sed 's/^PostgREST //') (db-pool $POOL)"
+  TARGET_NAME="PostgREST $("$PGRST_REAL" --version | sed 's/^PostgREST //') (db-pool $POOL)"
 else
   TARGET_NAME=$TARGET
 fi
@@ -233,6 +264,9 @@ threads() { [ "$1" -ge 2 ] && echo 2 || echo 1; }
 TICK=$(getconf CLK_TCK)
 pgrst_cpu_ms() { [ -n "$PGRST_PID" ] && awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$PGRST_PID/stat" || echo 0; }
 app_cpu_ms() { awk -v t="$TICK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$APP_PID/stat"; }
+# the kernel's part of those (stime), for the phases
+pgrst_sys_ms() { [ -n "$PGRST_PID" ] && awk -v t="$TICK" '{ print int($15 * 1000 / t) }' "/proc/$PGRST_PID/stat" || echo 0; }
+app_sys_ms() { awk -v t="$TICK" '{ print int($15 * 1000 / t) }' "/proc/$APP_PID/stat"; }
 
 echo
 echo "HTTP: $TARGET_NAME at $TARGET, wrk $(threads 2) threads at most; pgbench: prepared, -j $(threads 2) at most."
@@ -240,6 +274,51 @@ echo "${SECS}s per run; latencies in microseconds. Shared 2-vCPU machine: wrk, P
 echo "(load average at start: $(cut -d' ' -f1-3 /proc/loadavg)). pgrst us/req: PostgREST's own CPU time per request."
 printf "%-7s %-8s %5s | %9s %8s %8s %8s %8s | %9s %8s %8s %8s | %6s\n" request sessions conns \
   "http rps" p50 p99 p99.9 "pgrst us/req" "pgb tps" p50 p99 p99.9 "ratio"
+# --phases: N requests one after the other on one keep-alive connection (curl -K), sessions off
+# phase_run URL KIND NAME PID_FN: prints NAME's medians (us) and own CPU (us) per request
+phase_run() {
+  local url=$1 kind=$2 name=$3 cpufn=$4 cfg=$W/phases-$kind.curl out=$W/phases-$kind.out c0 c1 s0 s1
+  request_def "$kind"
+  WRK_ROWS=$ROWS N=$PHASES URL=$url METHOD=$METHOD PATH_T=$PATH_T BODY_T=$BODY_T perl -e '
+    open my $t, "<", $ARGV[0] or die; my @tok = map { [split] } <$t>;
+    srand(42);
+    for my $i (1 .. $ENV{N}) {
+      print "next\n" if $i > 1;
+      my ($tenant, $jwt) = @{$tok[int(rand(@tok))]};
+      my $id = ($tenant - 1) * $ENV{WRK_ROWS} + 1 + int(rand($ENV{WRK_ROWS}));
+      (my $path = $ENV{PATH_T}) =~ s/\{id\}/$id/g;
+      print "url = \"$ENV{URL}$path\"\nrequest = \"$ENV{METHOD}\"\nheader = \"Authorization: Bearer $jwt\"\n";
+      if ($ENV{BODY_T} ne "") {
+        (my $b = $ENV{BODY_T}) =~ s/\{id\}/$id/g; $b =~ s/\\/\\\\/g; $b =~ s/"/\\"/g;
+        print "header = \"Content-Type: application/json\"\ndata = \"$b\"\n";
+      }
+      print "output = \"/dev/null\"\nwrite-out = \"%{http_code} %{time_total} %header{server-timing}\\n\"\n";
+    }' "$W/tokens-off.txt" | as_server_user tee "$cfg" >/dev/null
+  local cg=
+  if [ -n "${BENCH_PGRST_CALLGRIND:-}" ] && [ "$name" = PostgREST ]; then
+    curl -s -K "$cfg" >/dev/null || true   # warm-up: the first use of each plan and caller
+    as_server_user rm -f "$W"/pgrst-cg.*.[0-9]*
+    as_server_user callgrind_control -z "$PGRST_PID" >/dev/null 2>&1
+  fi
+  c0=$($cpufn); s0=$(${cpufn/cpu/sys})
+  curl -s -K "$cfg" >"$out" || true
+  c1=$($cpufn); s1=$(${cpufn/cpu/sys})
+  if [ -n "${BENCH_PGRST_CALLGRIND:-}" ] && [ "$name" = PostgREST ]; then
+    as_server_user callgrind_control -d "$PGRST_PID" >/dev/null 2>&1
+    cg=$(sed -n 's/^summary: *//p' "$(ls -t "$W"/pgrst-cg.*.[0-9]* | head -1)")
+    cg=" instructions/request $((cg / PHASES))"
+  fi
+  awk -v name="$name" -v kind="$kind" -v n="$PHASES" -v cg="$cg" -v sys="$(( (s1 - s0) * 1000 / PHASES ))" -v cpu="$(( (c1 - c0) * 1000 / PHASES ))" '
+    function median(arr, k,   i, j, t, m) { m = 0; for (i in arr) m++; if (m == 0) return "-"
+      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+      return sprintf("%.3f", arr[int((m + 1) / 2)]) }
+    { if ($1 !~ /^2/) bad++; total[NR] = $2 * 1000000
+      for (f = 3; f <= NF; f++) { split($f, kv, ";dur="); gsub(/,/, "", kv[2]); ph = kv[1]; if (kv[2] != "") { cnt[ph]++; v[ph, cnt[ph]] = kv[2] } } }
+    END {
+      split("jwt parse plan transaction response", order, " "); line = ""
+      for (o = 1; o <= 5; o++) { ph = order[o]; delete a; for (i = 1; i <= cnt[ph]; i++) a[i] = v[ph, i]; line = line sprintf(" %11s", median(a)) }
+      printf "%-7s %-22s %5d |%s | %9s %12s%s%s\n", kind, name, NR, line, median(total), cpu " (" sys ")", cg, (bad ? sprintf(" (%d non-2xx)", bad) : "") }' "$out"
+}
 if [ -n "$VARIANTS_FILE" ]; then VARIANT_LINES=$(grep -v '^#' "$VARIANTS_FILE" | grep .); else VARIANT_LINES=$'default\t-\t-'; fi
 while IFS=$'\t' read -r vname venv vconf; do
 if [ -n "$VARIANTS_FILE" ] && [ -n "$PGRST_PID" ]; then
@@ -287,6 +366,17 @@ for kind in $KINDS; do
     done
   done
 done
+if [ "$PHASES" -gt 0 ] && [ -n "$PGRST_PID" ]; then
+  echo
+  echo "phases: $PHASES requests each, one after the other on one connection, sessions off; medians in us"
+  echo "(PostgREST 12.0's Server-Timing durations, which add up to microseconds, not the header's nominal ms;"
+  echo "'client' is curl's time_total), own CPU in us per request, of which in the kernel (sys)"
+  printf "%-7s %-22s %5s | %11s %11s %11s %11s %11s | %9s %12s\n" request server n jwt parse plan transaction response client "own cpu (sys) us"
+  for kind in $KINDS; do
+    phase_run "$POSTGREST_URL" "$kind" PostgREST pgrst_cpu_ms
+    [ -n "$APP_URL" ] && [ "$kind" = submit ] && phase_run "$APP_URL" "$kind" "app server" app_cpu_ms
+  done
+fi
 done <<<"$VARIANT_LINES"
 echo "ratio = HTTP requests per second / pgbench transactions per second for the same request;"
 echo "for submit-app: PostgREST's requests per second / the app server's (both over HTTP, one after the other)."

@@ -9,6 +9,11 @@
 #   P1a  the same insert into a table whose jsonb column has attach_validation (the CHECK trigger)
 #   P1s  lowcode.submit() (pinned version, an x-rule, audit row, event)
 #   P2   lowcode.submit() with a session (sid in the JWT: session step) and rate limiting
+#   A    what bench/appserver (Node: fastify + ajv + pg) sends for the same submission: one
+#        prepared statement, outside a transaction block, writing the same three rows (submission,
+#        audit row, event) into plain tables, as the table owner, no row security, no NOTIFY (its
+#        validation ran in Node); not in the default VARIANTS: for BENCH_CALLGRIND, to set the
+#        database's share of an app server's request beside PostgREST's (issue 21)
 # Each configuration runs at 1, 8, 32 and 64 clients, ROUNDS times, interleaved (round r runs
 # every variant at every client count before round r+1), SECONDS per run.  Printed: median
 # requests/s and p99 latency over the rounds, the ratio to P0 at the same client count, and the
@@ -62,6 +67,16 @@ SELECT lowcode.make_tenant_table('public.p0');
 CREATE TABLE public.p1a (id bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL);
 SELECT lowcode.make_tenant_table('public.p1a');
 GRANT SELECT, INSERT ON public.p0, public.p1a TO authenticated;
+-- variant A: bench/appserver's tables (bench/postgrest_http.sh creates the same)
+CREATE SCHEMA app;
+CREATE TABLE app.submissions (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, subject text NOT NULL,
+  version integer, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted', created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
+CREATE INDEX ON app.submissions (tenant_id, subject, version);
+CREATE TABLE app.audit (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL DEFAULT now(),
+  actor text NOT NULL, action text NOT NULL, subject text, version integer, details jsonb NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE app.events (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, type text NOT NULL, payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
 SQL
 SCHEMA='{"type": "object", "required": ["start_date", "end_date", "reason"],
   "properties": {"start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"},
@@ -101,6 +116,13 @@ write_script P0  "$NO_SID"   "WITH s AS (INSERT INTO \"public\".\"p0\" (data) VA
 write_script P1a "$NO_SID"   "WITH s AS (INSERT INTO \"public\".\"p1a\" (data) VALUES ($BODY::jsonb) RETURNING id) SELECT id FROM s;"
 write_script P1s "$NO_SID"   "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
 write_script P2  "$WITH_SID" "select \"lowcode\".\"submit\"('leave', $BODY::jsonb);"
+# A: bench/appserver/server.js's SUBMIT statement, with its parameters as pgbench gives them
+as_server_user tee "$W/A.sql" >/dev/null <<SCRIPT
+\set n random(1, 1600)
+\set t :n % 16 + 1
+WITH s AS (INSERT INTO app.submissions (tenant_id, subject, version, data, created_by)
+                 VALUES (('00000000-0000-0000-0000-' || lpad(:t::text, 12, '0'))::uuid, 'leave', 1, $BODY::jsonb, 'authenticated') RETURNING id, subject, version, status, created_at), a AS (INSERT INTO app.audit (tenant_id, actor, action, subject, version, details) SELECT ('00000000-0000-0000-0000-' || lpad(:t::text, 12, '0'))::uuid, 'authenticated', 'submission_created', s.subject, s.version, jsonb_build_object('id', s.id, 'status', s.status) FROM s), e AS (INSERT INTO app.events (tenant_id, type, payload) SELECT ('00000000-0000-0000-0000-' || lpad(:t::text, 12, '0'))::uuid, 'registry.submission_created', jsonb_build_object('id', s.id, 'status', s.status, 'subject', s.subject, 'version', s.version) FROM s) SELECT id, subject, version, status, created_at FROM s;
+SCRIPT
 
 # the transaction in parts, for BENCH_CALLGRIND's per-statement attribution: E0 BEGIN and COMMIT,
 # E1 with the set_config statement, E2 with pre_request() too (P0 and P1s add their statement)

@@ -83,8 +83,9 @@ CONF
   GHCRTS=${GHCRTS--N1} as_server_user sh -c "nohup '$bin' '$dir/postgrest.conf' >>'$dir/postgrest.log' 2>&1 & echo \$! > '$dir/postgrest.pid'"
   POSTGREST_URL=http://127.0.0.1:$http_port
   local _
-  for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin_port/ready")" = 200 ] && return 0
+  # POSTGREST_START_SECONDS: how long to wait for /ready (15 s; more under valgrind)
+  for _ in $(seq $(( ${POSTGREST_START_SECONDS:-15} * 10 ))); do
+    [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin_port/ready")" = 200 ] && return 0
     sleep 0.1
   done
   echo "postgrest_start: PostgREST is not ready; see $dir/postgrest.log" >&2
