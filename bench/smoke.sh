@@ -34,6 +34,7 @@ benchmarks=(
   "workflow_bench|env BENCH_PARTS=1 BENCH_PORT=PORT bench/workflow_bench.sh 1 1|server CPU per transaction: fire [0-9.]+ us, plain [0-9.]+ us"
   "postgrest_http|env BENCH_PORT=PORT bench/postgrest_http.sh --seconds 1 --connections 4 --requests submit --sessions off|^submit +off +4 \| +[0-9]+ "
   "metrics_overhead|env BENCH_PORT=PORT METRICS_DASHBOARD_PNG=tmp_check/bench-smoke/dashboard.png bench/metrics_overhead.sh 1 1 10|^  request +metrics on +[0-9.]+ us \| off +[0-9.]+ us"
+  "postgrest_phases|env BENCH_PORT=PORT bench/postgrest_http.sh --seconds 1 --connections 1 --requests submit --sessions off --phases 20|^submit +PostgREST +20 \| +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ \| +[0-9.]+ +[0-9]+ \([0-9]+\)$"
   "vm_idle_cpu|env BENCH_PORT=PORT bench/vm_idle_cpu.sh 1|^beside one nice-19 spinner: +[0-9.]+ tps"
   "citus_scaleout|env BENCH_PORT=PORT bench/citus_scaleout.sh 1 1 1|^submit   median: throughput cluster/single [0-9.]+, CPU per request cluster/single [0-9.]+"
 )
