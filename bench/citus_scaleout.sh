@@ -27,6 +27,8 @@
 # cluster / single, and the servers' CPU time per request (every node that
 # serves it: on a shared machine CPU per request is steadier than
 # throughput).  Figures go to docs/benchmarks.md.
+# The four servers listen on ports BENCH_PORT to BENCH_PORT+3 (Unix sockets
+# only); without BENCH_PORT, on a random base in 50000-59999.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/common.sh"
 
@@ -40,7 +42,7 @@ dir=$TOP/tmp_check/bench-citus
 mkdir -p "$TOP/tmp_check"; [ "$(id -u)" = 0 ] && chown "$RUN_AS" "$TOP/tmp_check"
 as_server_user rm -rf "$dir"
 as_server_user mkdir -p "$dir"
-base=$((50000 + RANDOM % 10000))
+base=${BENCH_PORT:-$((50000 + RANDOM % 10000))}
 # node 0: the single node; 1: the coordinator; 2, 3: the workers
 for i in 0 1 2 3; do
   libs='citus,pg_lowcode'; [ $i = 0 ] && libs='pg_lowcode'

@@ -3618,13 +3618,20 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT coalesce(lowcode.citus_distribution('lowcode.schema_versions') = 'reference', false)
 $$;
 
--- issue 17: registry_lookup asks registry_owner once, with the parameter, not once per version
--- (sql/60_registry.sql): a lookup read every tenant's versions, through Citus on a cluster
+-- issue 17: registry_lookup asks for the owner once, with the parameter, not once per version
+-- (sql/60_registry.sql): a lookup read every tenant's versions, through Citus on a cluster; and as a
+-- sub-select, not a call of registry_owner, which Citus refused as a nested distributed query when the
+-- lookup ran over a connection to the coordinator's own placement (after EXPLAIN ANALYZE)
 CREATE OR REPLACE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.schema_versions v
-   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
+   WHERE v.tenant_id = (SELECT s.tenant_id FROM lowcode.subjects s
+                         WHERE s.name = registry_lookup.subject
+                           AND s.tenant_id IN (registry_lookup.scope, lowcode.registry_global())
+                         ORDER BY s.tenant_id = registry_lookup.scope DESC
+                         LIMIT 1)
+     AND v.subject = registry_lookup.subject
      AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
               ELSE v.version = registry_lookup.version END
    ORDER BY v.version DESC

@@ -40,7 +40,7 @@ sub q_coord { return $coord->safe_psql('postgres', $_[0]) }
 PostgrestReplay->setup_roles($coord);
 for my $w (@workers)
 {
-	$w->safe_psql('postgres', 'SET citus.enable_ddl_propagation = off; ALTER ROLE authenticated LOGIN; ALTER ROLE anon LOGIN');
+	citus_worker_login($w);
 }
 for my $n (@all)
 {

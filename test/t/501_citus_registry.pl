@@ -43,7 +43,7 @@ sub q_coord { return $coord->safe_psql('postgres', $_[0]) }
 PostgrestHttp->setup_roles($coord);
 for my $w (@workers)
 {
-	$w->safe_psql('postgres', 'SET citus.enable_ddl_propagation = off; ALTER ROLE authenticated LOGIN; ALTER ROLE anon LOGIN');
+	citus_worker_login($w);
 }
 my ($ta, $tb) = map { q_coord("SELECT lowcode.create_tenant('$_')") } qw(acme beta);
 
