@@ -4,6 +4,7 @@
 # interleaved in one run, with 1,000 tenants spread over the shards.
 #
 #   bench/citus_scaleout.sh [SECONDS [ROUNDS [CLIENTS]]]    (defaults 10, 3, 4)
+#   BENCH_CALLGRIND=N bench/citus_scaleout.sh                instructions of one point read, by process
 #
 # Each pgbench transaction is one PostgREST request as PostgREST 12 sends it:
 # BEGIN; set_config of role and claims; lowcode.pre_request(); the statement;
@@ -145,6 +146,86 @@ done
 for i in 0 1; do
   [ "$(psql_n $i -At -c 'SELECT count(*) FROM public.orders')" = 5 ] || { echo "citus_scaleout: the inserts did not store 5 rows on node $i" >&2; exit 1; }
 done
+
+# BENCH_CALLGRIND=N: instead of the benchmark, the instructions of one routed point read (point.sql)
+# on each side (valgrind's callgrind: exact, unmoved by the machine's load).  Every node restarts
+# under callgrind; the point read runs on one pgbench connection twice, for 200 and for 200 + N
+# requests, on the single node and on the coordinator; the difference of the two runs' counts
+# divided by N is what one warm request costs: the single node's backend, the coordinator's backend,
+# and the worker backends its connection opened (the busiest new process of each worker).
+# Printed: those totals and the most expensive functions of each (inclusive), from the files in
+# $dir/callgrind.
+if [ -n "${BENCH_CALLGRIND:-}" ]; then
+  CG=$dir/callgrind; as_server_user mkdir -p "$CG"
+  for i in 0 1 2 3; do as_server_user "$STAGE_BIN/pg_ctl" -D "$dir/n$i" -m fast -w stop >/dev/null; done
+  for i in 0 1 2 3; do
+    (cd "$CG" && as_server_user valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$CG/n$i.%p" \
+       "$STAGE_BIN/postgres" -D "$dir/n$i" -c autovacuum=off >"$CG/valgrind.n$i.log" 2>&1 &)
+  done
+  for i in 0 1 2 3; do
+    for _ in $(seq 300); do as_server_user "$STAGE_BIN/pg_isready" -q -h "$dir" -p $((base + i)) && break; sleep 1; done
+  done
+  sleep 5
+  pgb1() { as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + $1)) -U authenticator -M prepared -c 1 -t "$2" -f "$dir/point.sql" postgres >/dev/null; }
+  # the busiest new callgrind file of node $2 since listing $1 (the files are written when a process exits)
+  busiest() {
+    local f
+    for f in $(comm -13 <(echo "$1") <(ls "$CG") | grep "^n$2\.[0-9]*$"); do
+      echo "$(sed -n 's/^summary: *//p' "$CG/$f" | head -1) $f"
+    done | sort -n | tail -1 | cut -d' ' -f2
+  }
+  annotate() { as_server_user callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$CG/$1" >"$CG/$2.txt"; }
+  for side in single cluster; do
+    node=0; [ $side = cluster ] && node=1
+    pgb1 $node 50   # warm-up: what the first requests make in shared memory
+    for t in 200 $((200 + BENCH_CALLGRIND)); do
+      before=$(ls "$CG")
+      pgb1 $node "$t"
+      sleep 10  # the worker connections end with the coordinator's backend: their files are written
+      annotate "$(busiest "$before" $node)" "$side-$t"
+      if [ $side = cluster ]; then
+        for w in 2 3; do f=$(busiest "$before" $w); [ -n "$f" ] && annotate "$f" "worker$w-$t"; done
+      fi
+    done
+  done
+  python3 - "$CG" "$BENCH_CALLGRIND" <<'PY'
+import os, re, sys
+cg, n = sys.argv[1], int(sys.argv[2])
+LINE = re.compile(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(?:\*\s+)?(\S.*?)(?:\s+\[[^\]]*\])?\s*$")
+def load(name):
+    fns = {}
+    path = os.path.join(cg, name + ".txt")
+    if not os.path.exists(path):
+        return fns
+    for line in open(path):
+        m = LINE.match(line)
+        if m and "PROGRAM TOTALS" not in line:
+            k = m.group(2)
+            k = k.split(":", 1)[1] if ":" in k and not k.startswith("???") else k.split(":")[-1]
+            k = re.sub(r"'\d+$", "", k)
+            fns[k] = max(fns.get(k, 0), int(m.group(1).replace(",", "")))
+    return fns
+def per(side):
+    a, b = load("%s-200" % side), load("%s-%d" % (side, 200 + n))
+    return {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
+sides = [("single", "single node backend"), ("cluster", "coordinator backend"),
+         ("worker2", "worker 1 backend"), ("worker3", "worker 2 backend")]
+res = {s: per(s) for s, _ in sides}
+tot = {s: res[s].get("PostgresMain", 0) for s, _ in sides}
+cluster = tot["cluster"] + tot["worker2"] + tot["worker3"]
+for s, label in sides:
+    print("%-22s %12.0f instructions per request" % (label, tot[s]))
+print("%-22s %12.0f instructions per request, %.2fx the single node" % ("cluster (all three)", cluster, cluster / tot["single"] if tot["single"] else 0))
+for s, label in sides:
+    if not tot[s]:
+        continue
+    print("\n%s, per request (inclusive), top 45:" % label)
+    for v, k in sorted(((v, k) for k, v in res[s].items()), reverse=True)[:45]:
+        print("%12.0f %5.1f%%  %s" % (v, 100 * v / tot[s], k))
+PY
+  for i in 0 1 2 3; do as_server_user "$STAGE_BIN/pg_ctl" -D "$dir/n$i" -m fast -w stop >/dev/null || true; done
+  exit 0
+fi
 
 # CPU time (clock ticks) that the servers of nodes "$@" used so far: each
 # postmaster's own and its reaped children's (cutime, cstime: the backends
