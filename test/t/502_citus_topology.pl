@@ -16,7 +16,8 @@
 #     error list as lowcode.validate() on the coordinator, a version
 #     registered later is used there at once; the other tenant is untouched;
 #   - the API role logs in there with a tenant's signed context and reads
-#     that tenant's registry rows only;
+#     that tenant's registry rows only; with citus.select_opens_transaction_block
+#     off the context does not reach the worker and the tenant reads no rows;
 #   - the isolation report is clean and checks the new placements (a shard
 #     or a registry placement on the new node with its forced RLS turned off
 #     is named);
@@ -176,6 +177,22 @@ for my $case ([ 'point read', q{SELECT * FROM public.notes WHERE id = 1} ], [ 'u
 }
 unlike(citus_explain_as($api, $tb, q{SELECT * FROM public.notes WHERE id = 1}), qr/port=$w3_port /,
 	'tenant B\'s point read does not go to the new worker');
+
+# citus.select_opens_transaction_block = off would save two of the three
+# round trips, but Citus then sends no BEGIN, so none of the SET LOCALs: the
+# worker has no context and the tenant reads nothing (docs/scale-out.md,
+# Limits).  Not another tenant's rows either: it fails closed.
+for my $on (1, 0)
+{
+	my $r = $api->request(method => 'GET', claims => \%ca,
+		code => sub {
+			my ($dbh) = @_;
+			$dbh->do('SET LOCAL citus.select_opens_transaction_block = ' . ($on ? 'on' : 'off')) or return undef;
+			return $dbh->selectall_arrayref(q{SELECT coalesce(string_agg(body, ',' ORDER BY body), '') AS b FROM public.notes}, { Slice => {} });
+		});
+	is($r->{rows}[0]{b} // 'ERROR', $on ? 'a1,a2' : '', 'citus.select_opens_transaction_block = ' . ($on ? 'on' : 'off')
+	  . ': ' . ($on ? 'tenant A reads its rows' : 'no context on the worker, no rows')) or diag explain $r->{error};
+}
 
 # the API role on the new worker, with each tenant's signed context
 my %ctx;
