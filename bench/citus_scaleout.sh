@@ -4,6 +4,7 @@
 # interleaved in one run, with 1,000 tenants spread over the shards.
 #
 #   bench/citus_scaleout.sh [SECONDS [ROUNDS [CLIENTS]]]    (defaults 10, 3, 4)
+#   BENCH_CALLGRIND=N bench/citus_scaleout.sh                instructions of one point read, by process
 #
 # Each pgbench transaction is one PostgREST request as PostgREST 12 sends it:
 # BEGIN; set_config of role and claims; lowcode.pre_request(); the statement;
@@ -27,6 +28,8 @@
 # cluster / single, and the servers' CPU time per request (every node that
 # serves it: on a shared machine CPU per request is steadier than
 # throughput).  Figures go to docs/benchmarks.md.
+# The four servers listen on ports BENCH_PORT to BENCH_PORT+3 (Unix sockets
+# only); without BENCH_PORT, on a random base in 50000-59999.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/common.sh"
 
@@ -40,7 +43,7 @@ dir=$TOP/tmp_check/bench-citus
 mkdir -p "$TOP/tmp_check"; [ "$(id -u)" = 0 ] && chown "$RUN_AS" "$TOP/tmp_check"
 as_server_user rm -rf "$dir"
 as_server_user mkdir -p "$dir"
-base=$((50000 + RANDOM % 10000))
+base=${BENCH_PORT:-$((50000 + RANDOM % 10000))}
 # node 0: the single node; 1: the coordinator; 2, 3: the workers
 for i in 0 1 2 3; do
   libs='citus,pg_lowcode'; [ $i = 0 ] && libs='pg_lowcode'
@@ -144,59 +147,146 @@ for i in 0 1; do
   [ "$(psql_n $i -At -c 'SELECT count(*) FROM public.orders')" = 5 ] || { echo "citus_scaleout: the inserts did not store 5 rows on node $i" >&2; exit 1; }
 done
 
+# BENCH_CALLGRIND=N: instead of the benchmark, the instructions of one routed point read (point.sql,
+# for 10 of the tenants) on each side (valgrind's callgrind: exact, unmoved by the machine's load).  Every node restarts
+# under callgrind; the point read runs on one pgbench connection twice, for 200 and for 200 + N
+# requests, on the single node and on the coordinator; the difference of the two runs' counts
+# divided by N is what one warm request costs: the single node's backend, the coordinator's backend,
+# and the worker backends its connection opened (the busiest new process of each worker).
+# Printed: those totals and the most expensive functions of each (inclusive), from the files in
+# $dir/callgrind.
+if [ -n "${BENCH_CALLGRIND:-}" ]; then
+  CG=$dir/callgrind; as_server_user rm -rf "$CG"; as_server_user mkdir -p "$CG"
+  for i in 0 1 2 3; do as_server_user "$STAGE_BIN/pg_ctl" -D "$dir/n$i" -m fast -w stop >/dev/null; done
+  for i in 0 1 2 3; do
+    (cd "$CG" && as_server_user valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$CG/n$i.%p" \
+       "$STAGE_BIN/postgres" -D "$dir/n$i" -c autovacuum=off >"$CG/valgrind.n$i.log" 2>&1 &)
+  done
+  for i in 0 1 2 3; do
+    for _ in $(seq 300); do as_server_user "$STAGE_BIN/pg_isready" -q -h "$dir" -p $((base + i)) && break; sleep 1; done
+  done
+  sleep 5
+  # ten tenants, not 1,000: a request of a tenant that the quota cache has not seen yet loads its
+  # limits (a query), and over a few hundred requests most of 1,000 would be such first requests
+  sed 's/random(1, 1000)/random(1, 10)/' "$dir/point.sql" | as_server_user tee "$dir/point10.sql" >/dev/null
+  pgb1() { as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + $1)) -U authenticator -M prepared -c 1 -t "$2" -f "$dir/point10.sql" postgres >/dev/null; }
+  # the busiest new callgrind file of node $2 since listing $1 (the files are written when a process exits)
+  busiest() {
+    local f
+    for f in $(comm -13 <(echo "$1") <(ls "$CG") | grep "^n$2\.[0-9]*$"); do
+      echo "$(sed -n 's/^summary: *//p' "$CG/$f" | head -1) $f"
+    done | sort -n | tail -1 | cut -d' ' -f2
+  }
+  annotate() { as_server_user callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$CG/$1" >"$CG/$2.txt"; }
+  for side in single cluster; do
+    node=0; [ $side = cluster ] && node=1
+    pgb1 $node 50   # warm-up: what the first requests make in shared memory
+    for t in 200 $((200 + BENCH_CALLGRIND)); do
+      before=$(ls "$CG")
+      pgb1 $node "$t"
+      sleep 10  # the worker connections end with the coordinator's backend: their files are written
+      annotate "$(busiest "$before" $node)" "$side-$t"
+      if [ $side = cluster ]; then
+        for w in 2 3; do f=$(busiest "$before" $w); [ -n "$f" ] && annotate "$f" "worker$w-$t"; done
+      fi
+    done
+  done
+  python3 - "$CG" "$BENCH_CALLGRIND" <<'PY'
+import os, re, sys
+cg, n = sys.argv[1], int(sys.argv[2])
+LINE = re.compile(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(?:\*\s+)?(\S.*?)(?:\s+\[[^\]]*\])?\s*$")
+def load(name):
+    fns = {}
+    path = os.path.join(cg, name + ".txt")
+    if not os.path.exists(path):
+        return fns
+    for line in open(path):
+        m = LINE.match(line)
+        if m and "PROGRAM TOTALS" not in line:
+            k = m.group(2)
+            k = k.split(":", 1)[1] if ":" in k and not k.startswith("???") else k.split(":")[-1]
+            k = re.sub(r"'\d+$", "", k)
+            fns[k] = max(fns.get(k, 0), int(m.group(1).replace(",", "")))
+    return fns
+def per(side):
+    a, b = load("%s-200" % side), load("%s-%d" % (side, 200 + n))
+    return {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
+sides = [("single", "single node backend"), ("cluster", "coordinator backend"),
+         ("worker2", "worker 1 backend"), ("worker3", "worker 2 backend")]
+res = {s: per(s) for s, _ in sides}
+tot = {s: res[s].get("PostgresMain", 0) for s, _ in sides}
+cluster = tot["cluster"] + tot["worker2"] + tot["worker3"]
+for s, label in sides:
+    print("%-22s %12.0f instructions per request" % (label, tot[s]))
+print("%-22s %12.0f instructions per request, %.2fx the single node" % ("cluster (all three)", cluster, cluster / tot["single"] if tot["single"] else 0))
+for s, label in sides:
+    if not tot[s]:
+        continue
+    print("\n%s, per request (inclusive), top 45:" % label)
+    for v, k in sorted(((v, k) for k, v in res[s].items()), reverse=True)[:45]:
+        print("%12.0f %5.1f%%  %s" % (v, 100 * v / tot[s], k))
+PY
+  for i in 0 1 2 3; do as_server_user "$STAGE_BIN/pg_ctl" -D "$dir/n$i" -m fast -w stop >/dev/null || true; done
+  exit 0
+fi
+
 # CPU time (clock ticks) that the servers of nodes "$@" used so far: each
 # postmaster's own and its reaped children's (cutime, cstime: the backends
 # that exited), plus its live children's.
+# Prints "total system": all CPU, and the kernel's share of it (stime).
 cpu_ticks() {
-  local total=0 i pm t
+  local total=0 sys=0 i pm t u k
   for i in "$@"; do
     pm=$(head -1 "$dir/n$i/postmaster.pid")
     # /proc/PID/stat: pid (comm) state ppid ... utime stime cutime cstime are
     # fields 14-17; comm may hold spaces, so count from the closing paren
     t=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '
       { pid = $1; sub(/^.*\) /, ""); }            # now $2 is ppid, $12..$15 utime..cstime
-      pid == pm { s += $12 + $13 + $14 + $15; next }
-      $2 == pm { s += $12 + $13 }
-      END { print s + 0 }')
-    total=$((total + ${t:-0}))
+      pid == pm { s += $12 + $13 + $14 + $15; k += $13 + $15; next }
+      $2 == pm { s += $12 + $13; k += $13 }
+      END { print s + 0, k + 0 }')
+    read -r u k <<<"$t"
+    total=$((total + ${u:-0})); sys=$((sys + ${k:-0}))
   done
-  echo "$total"
+  echo "$total $sys"
 }
 hz=$(getconf CLK_TCK)
 
-# run NODE SCRIPT: "requests/s CPU-µs-per-request" (CPU of every node that serves it)
+# run NODE SCRIPT: "requests/s CPU-µs-per-request system-CPU-µs-per-request" (CPU of every node
+# that serves it; system: the kernel's share)
 run() {
-  local node=$1 script=$2 nodes c0 c1 out n tps
+  local node=$1 script=$2 nodes c0 c1 k0 k1 out n tps
   if [ "$node" = 0 ]; then nodes=(0); else nodes=(1 2 3); fi
-  c0=$(cpu_ticks "${nodes[@]}")
+  read -r c0 k0 <<<"$(cpu_ticks "${nodes[@]}")"
   out=$(as_server_user "$STAGE_BIN/pgbench" -n -h "$dir" -p $((base + node)) -U authenticator -M prepared \
     -c "$clients" -j 2 -T "$secs" -f "$dir/$script.sql" postgres 2>/dev/null)
-  c1=$(cpu_ticks "${nodes[@]}")
+  read -r c1 k1 <<<"$(cpu_ticks "${nodes[@]}")"
   n=$(echo "$out" | awk '/number of transactions actually processed/ { print $NF }')
   tps=$(echo "$out" | awk '/^tps = / { printf "%.0f", $3 }')
-  awk -v t="$tps" -v n="$n" -v c=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%s %.0f", t, (n > 0 ? c * 1e6 / hz / n : 0) }'
+  awk -v t="$tps" -v n="$n" -v c=$((c1 - c0)) -v k=$((k1 - k0)) -v hz="$hz" \
+    'BEGIN { printf "%s %.0f %.0f", t, (n > 0 ? c * 1e6 / hz / n : 0), (n > 0 ? k * 1e6 / hz / n : 0) }'
 }
 
 echo "citus_scaleout: $rounds rounds of $secs s, $clients clients, 1000 tenants; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "requests/s (higher is better) and server CPU per request in µs, all nodes that serve it (lower is better)"
-printf '%-8s %5s %9s %9s %7s %9s %9s %7s\n' statement round 'single/s' 'cluster/s' ratio 'single µs' 'cluster µs' 'cpu x'
+printf '%-8s %5s %9s %9s %7s %9s %9s %7s %8s %8s\n' statement round 'single/s' 'cluster/s' ratio 'single µs' 'cluster µs' 'cpu x' 'sys µs 1' 'sys µs c'
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for s in point list submit insert; do
   ratios=(); cpus=()
   for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) = 1 ]; then a=$(run 0 $s); b=$(run 1 $s); else b=$(run 1 $s); a=$(run 0 $s); fi
-    read -r at ac <<<"$a"; read -r bt bc <<<"$b"
+    read -r at ac ak <<<"$a"; read -r bt bc bk <<<"$b"
     ratio=$(awk -v a="$at" -v b="$bt" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
     cpu=$(awk -v a="$ac" -v b="$bc" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
     ratios+=("$ratio"); cpus+=("$cpu")
-    printf '%-8s %5s %9s %9s %7s %9s %9s %7s\n' "$s" "$r" "$at" "$bt" "$ratio" "$ac" "$bc" "$cpu"
+    printf '%-8s %5s %9s %9s %7s %9s %9s %7s %8s %8s\n' "$s" "$r" "$at" "$bt" "$ratio" "$ac" "$bc" "$cpu" "$ak" "$bk"
   done
   printf '%-8s median: throughput cluster/single %s, CPU per request cluster/single %s\n' "$s" \
     "$(printf '%s\n' "${ratios[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)"
 done
 # The same point read without the router (lowcode.citus_router = off): Citus alone fans it out.
 psql_n 1 -c 'ALTER ROLE authenticator SET lowcode.citus_router = off' >/dev/null
-read -r ft fc <<<"$(run 1 point)"
+read -r ft fc fk <<<"$(run 1 point)"
 psql_n 1 -c 'ALTER ROLE authenticator RESET lowcode.citus_router' >/dev/null
 echo "point read on the cluster without the router (fan-out to 32 shards): $ft requests/s, $fc µs CPU per request"
 echo "shards a tenant's point read reaches on the cluster:"

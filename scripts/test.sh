@@ -13,7 +13,8 @@
 #   scripts/test.sh --fuzz               only a short run of the three fuzz harnesses (test/fuzz)
 #   scripts/test.sh --bench [NAME..]     only the benchmarks' smoke run (bench/smoke.sh: each one at
 #                                        its smallest size must run and print its result)
-#   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400)
+#   scripts/test.sh --port N             port of the pg_regress temporary instance (default 55400);
+#                                        the TAP tests' nodes take ports N+1 to N+39
 #
 # Builds the extension, stages it into a private copy of PostgreSQL
 # (tmp_install/) and runs every test against temporary instances; the system
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --fuzz) mode=fuzz ;;
     --bench) mode=bench ;;
     --port) port=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) names+=("$1") ;;
   esac
   shift
@@ -133,7 +134,7 @@ run_tap() {
     PATH="$STAGE_BIN:$PATH" \
     PERL5LIB="$TOP/test/lib:$PGXS_DIR/src/test/perl" \
     PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-    TESTDIR="$out" LOWCODE_TOP="$TOP" LOWCODE_SHARED="$LOWCODE_SHARED" \
+    TESTDIR="$out" LOWCODE_TOP="$TOP" LOWCODE_SHARED="$LOWCODE_SHARED" LOWCODE_TAP_PORT="$port" \
     prove --timer -I "$TOP/test/lib" "${files[@]}")
   local rc=$?
   if [ $rc -ne 0 ]; then

@@ -328,13 +328,24 @@ REVOKE ALL ON FUNCTION lowcode.registry_owner(uuid, text) FROM PUBLIC;
 
 -- One version as a scope sees it: the latest enabled one when version is NULL,
 -- else that number (soft-deleted versions stay resolvable by number).  The
--- owner is asked once, with the parameter (issue 17: the bare "subject" was
--- the column, so registry_owner ran once per version of every tenant).
+-- owner (registry_owner's query) is asked once, with the parameters (issue 17:
+-- the bare "subject" was the column, so it ran once per version of every
+-- tenant).  It is a sub-select, not a call of registry_owner: on Citus the
+-- query goes to a placement of the reference tables as one task, and when
+-- that task runs over a connection (the transaction connected to the
+-- coordinator's own placement before, EXPLAIN ANALYZE does) a function in it
+-- that reads a Citus table is a distributed query inside a shard query, which
+-- Citus refuses ("cannot execute a distributed query from a query on a shard").
 CREATE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.schema_versions v
-   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
+   WHERE v.tenant_id = (SELECT s.tenant_id FROM lowcode.subjects s
+                         WHERE s.name = registry_lookup.subject
+                           AND s.tenant_id IN (registry_lookup.scope, lowcode.registry_global())
+                         ORDER BY s.tenant_id = registry_lookup.scope DESC
+                         LIMIT 1)
+     AND v.subject = registry_lookup.subject
      AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
               ELSE v.version = registry_lookup.version END
    ORDER BY v.version DESC

@@ -27,6 +27,8 @@ DECLARE
   idx       record;
   colocate  regclass;
   r         record;
+  reenable  text[] := '{}';
+  cmd       text;
 BEGIN
   PERFORM lowcode.citus_require('distribute');
   IF tbl IS NULL THEN
@@ -100,7 +102,24 @@ BEGIN
      AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = 'tenant_id'
      AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = p.logicalrelid AND pol.polname = 'lowcode_tenant_select')
    ORDER BY p.colocationid, p.logicalrelid LIMIT 1;
+  -- Citus copies the rows already in the table into the shards, where the
+  -- validation triggers (attach_validation) would run again, without a
+  -- request's tenant ("the schema registry needs a tenant context"), and the
+  -- distribution would fail.  Those rows were validated when they were
+  -- written, so the triggers are off for the copy only, in this transaction:
+  -- other sessions' writes wait for its locks and find them on again.
+  FOR r IN
+    SELECT g.tgrelid::regclass AS rel, g.tgname FROM pg_trigger g JOIN lowcode.tenant_tree(tbl) t ON t.relid = g.tgrelid
+     WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure AND g.tgenabled = 'O' AND g.tgparentid = 0
+  LOOP
+    EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
+    reenable := reenable || format('ALTER TABLE %s ENABLE TRIGGER %I', r.rel, r.tgname);
+  END LOOP;
   PERFORM pg_catalog.create_distributed_table(tbl, 'tenant_id', colocate_with => coalesce(colocate::text, 'default'));
+  -- (Citus propagates it to every shard)
+  FOREACH cmd IN ARRAY reenable LOOP
+    EXECUTE cmd;
+  END LOOP;
 END
 $$;
 COMMENT ON FUNCTION lowcode.distribute(regclass) IS

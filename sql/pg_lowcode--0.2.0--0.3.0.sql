@@ -2942,6 +2942,8 @@ DECLARE
   idx       record;
   colocate  regclass;
   r         record;
+  reenable  text[] := '{}';
+  cmd       text;
 BEGIN
   PERFORM lowcode.citus_require('distribute');
   IF tbl IS NULL THEN
@@ -3015,7 +3017,24 @@ BEGIN
      AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = 'tenant_id'
      AND EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = p.logicalrelid AND pol.polname = 'lowcode_tenant_select')
    ORDER BY p.colocationid, p.logicalrelid LIMIT 1;
+  -- Citus copies the rows already in the table into the shards, where the
+  -- validation triggers (attach_validation) would run again, without a
+  -- request's tenant ("the schema registry needs a tenant context"), and the
+  -- distribution would fail.  Those rows were validated when they were
+  -- written, so the triggers are off for the copy only, in this transaction:
+  -- other sessions' writes wait for its locks and find them on again.
+  FOR r IN
+    SELECT g.tgrelid::regclass AS rel, g.tgname FROM pg_trigger g JOIN lowcode.tenant_tree(tbl) t ON t.relid = g.tgrelid
+     WHERE g.tgfoid = 'lowcode.registry_validate_trigger()'::regprocedure AND g.tgenabled = 'O' AND g.tgparentid = 0
+  LOOP
+    EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
+    reenable := reenable || format('ALTER TABLE %s ENABLE TRIGGER %I', r.rel, r.tgname);
+  END LOOP;
   PERFORM pg_catalog.create_distributed_table(tbl, 'tenant_id', colocate_with => coalesce(colocate::text, 'default'));
+  -- (Citus propagates it to every shard)
+  FOREACH cmd IN ARRAY reenable LOOP
+    EXECUTE cmd;
+  END LOOP;
 END
 $$;
 COMMENT ON FUNCTION lowcode.distribute(regclass) IS
@@ -3618,13 +3637,20 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT coalesce(lowcode.citus_distribution('lowcode.schema_versions') = 'reference', false)
 $$;
 
--- issue 17: registry_lookup asks registry_owner once, with the parameter, not once per version
--- (sql/60_registry.sql): a lookup read every tenant's versions, through Citus on a cluster
+-- issue 17: registry_lookup asks for the owner once, with the parameter, not once per version
+-- (sql/60_registry.sql): a lookup read every tenant's versions, through Citus on a cluster; and as a
+-- sub-select, not a call of registry_owner, which Citus refused as a nested distributed query when the
+-- lookup ran over a connection to the coordinator's own placement (after EXPLAIN ANALYZE)
 CREATE OR REPLACE FUNCTION lowcode.registry_lookup(scope uuid, subject text, version integer)
 RETURNS lowcode.schema_versions
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_temp AS $$
   SELECT v.* FROM lowcode.schema_versions v
-   WHERE v.tenant_id = lowcode.registry_owner(scope, registry_lookup.subject) AND v.subject = registry_lookup.subject
+   WHERE v.tenant_id = (SELECT s.tenant_id FROM lowcode.subjects s
+                         WHERE s.name = registry_lookup.subject
+                           AND s.tenant_id IN (registry_lookup.scope, lowcode.registry_global())
+                         ORDER BY s.tenant_id = registry_lookup.scope DESC
+                         LIMIT 1)
+     AND v.subject = registry_lookup.subject
      AND CASE WHEN registry_lookup.version IS NULL THEN v.state = 'enabled' AND v.deleted_at IS NULL
               ELSE v.version = registry_lookup.version END
    ORDER BY v.version DESC

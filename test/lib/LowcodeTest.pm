@@ -9,6 +9,11 @@
 #   no_start => 1       return the node initialised but not started
 #   no_extension => 1   do not CREATE EXTENSION
 #   allows_streaming => 1 (passed to init, for standbys)
+#
+# Ports: when LOWCODE_TAP_PORT is set (scripts/test.sh --port N sets it to N),
+# nodes take free ports from N+1 to N+39 instead of PostgreSQL::Test::Cluster's
+# random pick in 10200-32767, so that checkouts testing side by side on one
+# machine each keep to the range they were given.
 package LowcodeTest;
 
 use strict;
@@ -18,12 +23,13 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(lowcode_node shared_testdata read_json_file leave_form new_session_sql);
+our @EXPORT = qw(lowcode_node lowcode_port shared_testdata read_json_file leave_form new_session_sql);
 
 sub lowcode_node
 {
 	my ($name, %opts) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
+	my $port = lowcode_port();
+	my $node = PostgreSQL::Test::Cluster->new($name, defined $port ? (port => $port) : ());
 	my %init;
 	$init{allows_streaming} = $opts{allows_streaming} if $opts{allows_streaming};
 	$node->init(%init);
@@ -37,6 +43,24 @@ sub lowcode_node
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION pg_lowcode') unless $opts{no_extension};
 	return $node;
+}
+
+# The next free port of LOWCODE_TAP_PORT's range (see above), or undef
+# without it.  Free means nothing listens on it over TCP: the nodes listen on
+# Unix sockets in this test's own directory, so the check is for servers of
+# other kinds started in the same range.
+my $next_port;
+sub lowcode_port
+{
+	my $base = $ENV{LOWCODE_TAP_PORT};
+	return undef unless $base;
+	$next_port //= $base + 1;
+	while ($next_port <= $base + 39)
+	{
+		my $p = $next_port++;
+		return $p if PostgreSQL::Test::Cluster::can_bind('127.0.0.1', $p);
+	}
+	die "LowcodeTest: no free port left in " . ($base + 1) . '-' . ($base + 39);
 }
 
 # The registry tests' leave-request form (as a Perl structure): required

@@ -40,7 +40,7 @@ sub q_coord { return $coord->safe_psql('postgres', $_[0]) }
 PostgrestReplay->setup_roles($coord);
 for my $w (@workers)
 {
-	$w->safe_psql('postgres', 'SET citus.enable_ddl_propagation = off; ALTER ROLE authenticated LOGIN; ALTER ROLE anon LOGIN');
+	citus_worker_login($w);
 }
 for my $n (@all)
 {
@@ -277,25 +277,8 @@ for my $how ([ 'set_config', qq{select set_config('request.jwt.claims', '{"tenan
 }
 
 # --- router plans
-sub explain_as
-{
-	my ($tenant, $sql) = @_;
-	my $r = $api->request(method => 'GET', claims => claims($tenant),
-		code => sub {
-			my ($dbh) = @_;
-			my $rows = $dbh->selectcol_arrayref("EXPLAIN (COSTS OFF) $sql") or return undef;
-			return [ { plan => join("\n", @$rows) } ];
-		});
-	diag explain $r->{error} if $r->{error};
-	return $r->{rows}[0]{plan} // '';
-}
-sub shard_port
-{
-	my ($tenant) = @_;
-	return q_coord(qq{SELECT nodeport FROM pg_dist_shard_placement
-	  WHERE shardid = get_shard_id_for_distribution_column('public.notes', '$tenant')});
-}
-my %port = (a => shard_port($ta), b => shard_port($tb));
+sub explain_as { return citus_explain_as($api, @_) }
+my %port = (a => citus_shard_port($coord, 'public.notes', $ta), b => citus_shard_port($coord, 'public.notes', $tb));
 my $read = q{WITH pgrst_source AS ( SELECT "public"."notes".* FROM "public"."notes" ) SELECT null::bigint AS total_result_set, }
   . q{pg_catalog.count(_postgrest_t) AS page_total, coalesce(json_agg(_postgrest_t), '[]')::text AS body FROM ( SELECT * FROM pgrst_source ) _postgrest_t};
 for my $case ([ 'point read', q{SELECT * FROM public.notes WHERE id = 1} ], [ 'list read (PostgREST shape)', $read ],

@@ -43,7 +43,7 @@ sub q_coord { return $coord->safe_psql('postgres', $_[0]) }
 PostgrestHttp->setup_roles($coord);
 for my $w (@workers)
 {
-	$w->safe_psql('postgres', 'SET citus.enable_ddl_propagation = off; ALTER ROLE authenticated LOGIN; ALTER ROLE anon LOGIN');
+	citus_worker_login($w);
 }
 my ($ta, $tb) = map { q_coord("SELECT lowcode.create_tenant('$_')") } qw(acme beta);
 
@@ -166,13 +166,7 @@ is($res->{content}, '1', '...version 1');
 is(join(',', map { $_->safe_psql('postgres', q{SELECT count(*) FROM lowcode.schema_versions}) } @workers), '1,1',
 	'the version is on every worker');
 
-sub shard_port
-{
-	my ($table, $tenant) = @_;
-	return q_coord(qq{SELECT nodeport FROM pg_dist_shard_placement
-	  WHERE shardid = get_shard_id_for_distribution_column('$table', '$tenant')});
-}
-my ($holder) = grep { $_->port == shard_port('public.orders', $ta) } @workers;
+my ($holder) = grep { $_->port == citus_shard_port($coord, 'public.orders', $ta) } @workers;
 ok($holder, "tenant A's shard of orders is on a worker (" . ($holder ? $holder->name : 'none') . ')');
 
 $res = $pg->post('/orders', claims => \%ca, body => { doc => { qty => 3, sku => 'abc' } },
@@ -191,19 +185,7 @@ is($res->{body}{message}, 'column doc of orders is not valid for subject order v
 	'...the message names the table, not its shard');
 my $details = JSON::PP->new->decode($res->{body}{details} // '[]');
 is(join(' ', map { "$_->{instancePath}:$_->{keyword}" } @$details), '/qty:maximum /sku:minLength', '...the fields and keywords');
-# the same list as on one node: lowcode.validate() on the coordinator, as tenant A
-# lowcode.validate() on the coordinator, as a tenant, with the request's headers
-sub coordinator_errors
-{
-	my ($tenant, $instance, $headers) = @_;
-	my $h = JSON::PP->new->encode($headers // {});
-	return JSON::PP->new->utf8->decode($coord->safe_psql('postgres', qq{BEGIN;
-	SELECT set_config('request.jwt.claims', '{"tenant_id": "$tenant"}', true) \\g /dev/null
-	SELECT set_config('request.headers', '$h', true) \\g /dev/null
-	SELECT lowcode.pre_request() \\g /dev/null
-	SELECT (lowcode.validate('order', '@{[ JSON::PP->new->canonical->encode($instance) ]}') -> 'errors')::text;
-	COMMIT;}));
-}
+sub coordinator_errors { return citus_coordinator_errors($coord, $_[0], 'order', $_[1], $_[2]) }
 is_deeply($details, coordinator_errors($ta, $invalid), '...exactly the errors lowcode.validate() gives on the coordinator');
 # messages in the request's language: its Accept-Language, else the tenant's default locale, which only
 # the coordinator knows (pre_request() forwards its choice)
@@ -249,7 +231,7 @@ $res = $pg->rpc('submit', { subject => 'order', data => { qty => 30 } }, claims 
 is($res->{status}, 422, '...and 422 for invalid data');
 
 # --- isolation
-my ($holder_b) = grep { $_->port == shard_port('public.orders', $tb) } @workers;
+my ($holder_b) = grep { $_->port == citus_shard_port($coord, 'public.orders', $tb) } @workers;
 $res = $pg->post('/orders', claims => \%cb, body => { doc => { qty => 3 } });
 is($res->{status} . ' ' . ($res->{body}{code} // ''), '404 LG002',
 	'tenant B validating against A\'s subject on its shard: 404 LG002, as on one node') or diag $res->{content};
