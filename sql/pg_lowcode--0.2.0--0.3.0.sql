@@ -3630,3 +3630,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_t
    ORDER BY v.version DESC
    LIMIT 1
 $$;
+
+-- issue 21: which path lowcode.submit() took in this backend: the direct one (the row written
+-- without the executor, src/registry/registry_record.c) or the INSERT (sql/60_registry.sql)
+CREATE FUNCTION lowcode.submit_stats() RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_submit_stats'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION lowcode.submit_stats() IS
+  'This backend''s submissions by path: {"direct": n, "sql": n, "last_sql_reason": why the last one took the SQL path}.';

@@ -41,14 +41,18 @@
 #include "utils/uuid.h"
 
 #include "tenancy/tenancy.h"
+#include "workflow/workflow.h"
 
-PG_FUNCTION_INFO_V1(lowcode_workflow_subject_governed);
-
-Datum
-lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
+/*
+ * The gate itself (tenant and subject not NULL): the SQL function below,
+ * and lowcode.submit()'s direct path (src/registry/registry_record.c),
+ * which asks it before writing a submission without the executor and takes
+ * the trigger path when the answer is true.
+ */
+bool
+workflow_subject_governed(pg_uuid_t *tenant, Datum subject)
 {
 	pg_uuid_t	current;
-	pg_uuid_t  *tenant;
 	Oid			nsp,
 				relid,
 				indexid;
@@ -56,17 +60,16 @@ lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
 				irel;
 	bool		found = true;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !tenancy_current_tenant(&current) || !ActiveSnapshotSet())
-		PG_RETURN_BOOL(true);
-	tenant = PG_GETARG_UUID_P(0);
+	if (!tenancy_current_tenant(&current) || !ActiveSnapshotSet())
+		return true;
 	if (memcmp(tenant, &current, sizeof(pg_uuid_t)) != 0)
-		PG_RETURN_BOOL(true);
+		return true;
 
 	nsp = get_namespace_oid("lowcode", true);
 	relid = OidIsValid(nsp) ? get_relname_relid("workflow_subjects", nsp) : InvalidOid;
 	indexid = OidIsValid(nsp) ? get_relname_relid("workflow_subjects_pkey", nsp) : InvalidOid;
 	if (!OidIsValid(relid) || !OidIsValid(indexid))
-		PG_RETURN_BOOL(true);
+		return true;
 
 	rel = table_open(relid, AccessShareLock);
 	irel = index_open(indexid, AccessShareLock);
@@ -86,7 +89,7 @@ lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
 		ScanKeyEntryInitialize(&key[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   irel->rd_indcollation[0], F_UUID_EQ, UUIDPGetDatum(tenant));
 		ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-							   irel->rd_indcollation[1], F_TEXTEQ, PG_GETARG_DATUM(1));
+							   irel->rd_indcollation[1], F_TEXTEQ, subject);
 		slot = table_slot_create(rel, NULL);
 		scan = index_beginscan(rel, irel, GetActiveSnapshot(), 2, 0);
 		index_rescan(scan, key, 2, NULL, 0);
@@ -96,5 +99,15 @@ lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
 	}
 	index_close(irel, AccessShareLock);
 	table_close(rel, AccessShareLock);
-	PG_RETURN_BOOL(found);
+	return found;
+}
+
+PG_FUNCTION_INFO_V1(lowcode_workflow_subject_governed);
+
+Datum
+lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(workflow_subject_governed(PG_GETARG_UUID_P(0), PG_GETARG_DATUM(1)));
 }
