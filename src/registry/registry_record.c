@@ -1324,7 +1324,10 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	else
 		why = submit_direct_refusal(rel, &tenant, PG_ARGISNULL(0), args[0], PG_ARGISNULL(1), &rls);
 	if (why == NULL)
+	{
+		submit_direct_n++;		/* counted when chosen: tests tell the path of a failed one too */
 		result = submit_direct(rel, &tenant, args[0], args[1], PG_ARGISNULL(2), args[2], rls);
+	}
 	if (rel)
 		table_close(rel, NoLock);
 	/* an error above leaves the snapshot to the abort's clean-up, as SPI does */
@@ -1332,7 +1335,6 @@ lowcode_submit(PG_FUNCTION_ARGS)
 	if (why == NULL)
 	{
 		CommandCounterIncrement();
-		submit_direct_n++;
 		PG_RETURN_DATUM(result);
 	}
 	submit_sql_n++;
@@ -1376,7 +1378,9 @@ lowcode_submit(PG_FUNCTION_ARGS)
 /*
  * lowcode.submit_stats(): how this backend's submissions were written --
  * {"direct": n, "sql": n, "last_sql_reason": why the last SQL-path one did
- * not take the direct path, or null}.  Tests use it to tell the paths apart;
+ * not take the direct path, or null}, counted when the path is chosen (a
+ * submission that then fails counts; one refused for want of a tenant
+ * context does not).  Tests use it to tell the paths apart;
  * an operator, to see why submissions take the slower path.
  */
 PG_FUNCTION_INFO_V1(lowcode_submit_stats);
