@@ -3638,3 +3638,15 @@ AS 'MODULE_PATHNAME', 'lowcode_submit_stats'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.submit_stats() IS
   'This backend''s submissions by path: {"direct": n, "sql": n, "last_sql_reason": why the last one took the SQL path}.';
+
+-- issue 21: the channel secret kept by the database worker until it changes (sql/12_events.sql)
+-- Every change of the secret queues a relcache invalidation of the table (C,
+-- src/events/events.c, issue 21): the database worker keeps the secret until then instead of
+-- reading it at every delivery.  ENABLE ALWAYS: it fires in replica mode too.
+CREATE FUNCTION lowcode.event_secret_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_event_secret_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.event_secret_changed() FROM PUBLIC;
+CREATE TRIGGER event_secret_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.event_secret
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.event_secret_changed();
+ALTER TABLE lowcode.event_secret ENABLE ALWAYS TRIGGER event_secret_changed;

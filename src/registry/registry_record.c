@@ -733,6 +733,11 @@ lowcode_submission_status_ok(PG_FUNCTION_ARGS)
  * aborts the submission with its audit row and event.  Only the CONTEXT
  * line naming the INSERT statement is gone (no such statement runs).
  *
+ * Publications do not matter to it: logical decoding reads the heap insert
+ * from the WAL whichever path wrote it, and the executor checks a
+ * publication's replica identity for UPDATE and DELETE only.  Statement-level
+ * hooks (pg_stat_statements with track = all) no longer see a nested INSERT.
+ *
  * When it runs.  Only when lowcode.submissions is exactly as the extension
  * made it (submit_verdict() below: the known columns, defaults, CHECK,
  * policies and triggers, a plain table that Citus does not distribute) and
@@ -1105,13 +1110,16 @@ submit_direct_refusal(Relation rel, pg_uuid_t *tenant, bool subject_null, Datum 
 
 	if (!st->known)
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
+		/* what the verdict reads (expression trees, names) is garbage after it: the caller's context */
 		st->why = submit_verdict(rel, st);
 		st->ok = st->why == NULL;
 		if (st->status_default == (Datum) 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 			st->status_default = CStringGetTextDatum("submitted");
-		MemoryContextSwitchTo(old);
+			MemoryContextSwitchTo(old);
+		}
 		st->known = true;
 	}
 	if (!st->ok)
