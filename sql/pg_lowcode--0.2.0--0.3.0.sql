@@ -3650,3 +3650,14 @@ REVOKE ALL ON FUNCTION lowcode.event_secret_changed() FROM PUBLIC;
 CREATE TRIGGER event_secret_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.event_secret
   FOR EACH STATEMENT EXECUTE FUNCTION lowcode.event_secret_changed();
 ALTER TABLE lowcode.event_secret ENABLE ALWAYS TRIGGER event_secret_changed;
+
+-- issue 21: the gate's answers are kept per backend until workflow_subjects changes: every
+-- change queues a relcache invalidation of the table (C, src/workflow/workflow_gate.c).
+-- ENABLE ALWAYS: it fires in replica mode too.
+CREATE FUNCTION lowcode.workflow_subjects_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_workflow_subjects_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.workflow_subjects_changed() FROM PUBLIC;
+CREATE TRIGGER workflow_subjects_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_subjects
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_subjects_changed();
+ALTER TABLE lowcode.workflow_subjects ENABLE ALWAYS TRIGGER workflow_subjects_changed;

@@ -132,6 +132,16 @@ SET ROLE lowcode_paths_api;
 SELECT pg_temp.sub('paths.expense', '{"amount": 40}') AS governed;
 SELECT pg_temp.sub('paths.leave', '{"start_date": "2026-05-02", "end_date": "2026-05-02"}') AS not_governed;
 RESET ROLE;
+-- the gate keeps its answers until workflow_subjects changes (its statement trigger): detached,
+-- the direct path at once, in the same transaction; attached again, the SQL path again
+SELECT lowcode.attach_workflow_subject('paths.expense', NULL);
+SET ROLE lowcode_paths_api;
+SELECT pg_temp.sub('paths.expense', '{"amount": 41}') AS detached;
+RESET ROLE;
+SELECT lowcode.attach_workflow_subject('paths.expense', 'paths-flow');
+SET ROLE lowcode_paths_api;
+SELECT pg_temp.sub('paths.expense', '{"amount": 42}') AS attached_again;
+RESET ROLE;
 SELECT count(*) AS workflow_instances FROM lowcode.workflow_instances WHERE tenant_id = :'ta';
 SELECT setval('lowcode.workflow_instances_id_seq', :wi_last, :'wi_called') IS NOT NULL AS put_back,
        setval('lowcode.workflow_history_id_seq', :wh_last, :'wh_called') IS NOT NULL AS put_back;
