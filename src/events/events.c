@@ -240,7 +240,7 @@ channel_cache_reset(void)
 	all_channel_ok = false;
 }
 
-/* Load the channel secret (lowcode.event_secret): once, then after each change (see secret_current); needs a transaction. */
+/* Load the channel secret (lowcode.event_secret) once per backend, and for the worker's deliveries after each change (see secret_current); needs a transaction. */
 static void
 ensure_secret(bool reload)
 {
@@ -253,12 +253,16 @@ ensure_secret(bool reload)
 	int			save_sec;
 
 	/*
-	 * Nothing said the secret changed: keep it (reload, the worker's
-	 * delivery: unless the last read is older than the recheck interval).
+	 * Other callers than the worker's delivery keep what they read once per
+	 * backend, as before (a session must not fail to queue its event because
+	 * the secret is being replaced); the delivery reads it again only when
+	 * something said it changed or the last read is older than the recheck
+	 * interval.
 	 */
+	if (secret_loaded && !reload)
+		return;
 	if (secret_loaded && secret_current &&
-		(!reload ||
-		 !TimestampDifferenceExceeds(secret_read_at, GetCurrentTransactionStartTimestamp(), EV_SECRET_RECHECK_MS)))
+		!TimestampDifferenceExceeds(secret_read_at, GetCurrentTransactionStartTimestamp(), EV_SECRET_RECHECK_MS))
 		return;
 	if (!secret_callback_registered)
 	{
