@@ -229,15 +229,15 @@ lowcode_quota_row_trigger(PG_FUNCTION_ARGS)
 	if (!quota_shared)
 		return PointerGetDatum(NULL);	/* not preloaded: no accounting */
 
-	desc = RelationGetDescr(td->tg_relation);
-	attnum = tenant_attnum(td->tg_relation);
-
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		quota_row_inserted(td->tg_relation, td->tg_trigtuple);
 		return PointerGetDatum(NULL);
 	}
-	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	desc = RelationGetDescr(td->tg_relation);
+	attnum = tenant_attnum(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		has_old = row_tenant(td->tg_trigtuple, desc, attnum, &t_old);
 		old_bytes = row_bytes(td->tg_trigtuple, desc);
