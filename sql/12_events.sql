@@ -43,6 +43,16 @@ REVOKE ALL ON FUNCTION lowcode.event_secret_replace() FROM PUBLIC;
 CREATE TRIGGER event_secret_replace BEFORE INSERT ON lowcode.event_secret
   FOR EACH ROW EXECUTE FUNCTION lowcode.event_secret_replace();
 SELECT pg_catalog.pg_extension_config_dump('lowcode.event_secret', '');
+-- Every change of the secret queues a relcache invalidation of the table (C,
+-- src/events/events.c, issue 21): the database worker keeps the secret until then instead of
+-- reading it at every delivery.  ENABLE ALWAYS: it fires in replica mode too.
+CREATE FUNCTION lowcode.event_secret_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_event_secret_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.event_secret_changed() FROM PUBLIC;
+CREATE TRIGGER event_secret_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.event_secret
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.event_secret_changed();
+ALTER TABLE lowcode.event_secret ENABLE ALWAYS TRIGGER event_secret_changed;
 COMMENT ON TABLE lowcode.event_secret IS
   'The key of the event channel names (lowcode.event_channel). Readable by no API role.';
 

@@ -893,6 +893,15 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lowcode.submit(text, jsonb, integer) IS
   'Submit form data: validated against the subject''s latest enabled version (or the given one); HTTP 422 with every error when invalid.';
 
+-- Which path lowcode.submit() took in this backend (C, src/registry/registry_record.c, issue 21):
+-- the direct one writes the row without the executor when lowcode.submissions is as made here,
+-- the SQL one runs the INSERT above (a user trigger, a policy, a workflow, ...).
+CREATE FUNCTION lowcode.submit_stats() RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_submit_stats'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION lowcode.submit_stats() IS
+  'This backend''s submissions by path: {"direct": n, "sql": n, "last_sql_reason": why the last one took the SQL path}.';
+
 CREATE FUNCTION lowcode.attach_validation(tbl regclass, col name, subject text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, lowcode, pg_temp AS $$
 DECLARE

@@ -1556,6 +1556,16 @@ AS 'MODULE_PATHNAME', 'lowcode_workflow_subject_governed'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lowcode.workflow_subject_governed(uuid, text) IS
   'Whether new submissions of the current tenant''s subject are governed by a workflow (true when unsure): the WHEN of the submissions workflow trigger.';
+-- issue 21: the gate's answers are kept per backend until workflow_subjects changes: every
+-- change queues a relcache invalidation of the table (C, src/workflow/workflow_gate.c).
+-- ENABLE ALWAYS: it fires in replica mode too.
+CREATE FUNCTION lowcode.workflow_subjects_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_workflow_subjects_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.workflow_subjects_changed() FROM PUBLIC;
+CREATE TRIGGER workflow_subjects_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_subjects
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_subjects_changed();
+ALTER TABLE lowcode.workflow_subjects ENABLE ALWAYS TRIGGER workflow_subjects_changed;
 CREATE TRIGGER submissions_workflow_insert BEFORE INSERT ON lowcode.submissions
   FOR EACH ROW WHEN (lowcode.workflow_subject_governed(NEW.tenant_id, NEW.subject))
   EXECUTE FUNCTION lowcode.workflow_trigger();

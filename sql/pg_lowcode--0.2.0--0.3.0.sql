@@ -3656,3 +3656,34 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lowcode, pg_t
    ORDER BY v.version DESC
    LIMIT 1
 $$;
+
+-- issue 21: which path lowcode.submit() took in this backend: the direct one (the row written
+-- without the executor, src/registry/registry_record.c) or the INSERT (sql/60_registry.sql)
+CREATE FUNCTION lowcode.submit_stats() RETURNS jsonb
+AS 'MODULE_PATHNAME', 'lowcode_submit_stats'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION lowcode.submit_stats() IS
+  'This backend''s submissions by path: {"direct": n, "sql": n, "last_sql_reason": why the last one took the SQL path}.';
+
+-- issue 21: the channel secret kept by the database worker until it changes (sql/12_events.sql)
+-- Every change of the secret queues a relcache invalidation of the table (C,
+-- src/events/events.c, issue 21): the database worker keeps the secret until then instead of
+-- reading it at every delivery.  ENABLE ALWAYS: it fires in replica mode too.
+CREATE FUNCTION lowcode.event_secret_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_event_secret_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.event_secret_changed() FROM PUBLIC;
+CREATE TRIGGER event_secret_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.event_secret
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.event_secret_changed();
+ALTER TABLE lowcode.event_secret ENABLE ALWAYS TRIGGER event_secret_changed;
+
+-- issue 21: the gate's answers are kept per backend until workflow_subjects changes: every
+-- change queues a relcache invalidation of the table (C, src/workflow/workflow_gate.c).
+-- ENABLE ALWAYS: it fires in replica mode too.
+CREATE FUNCTION lowcode.workflow_subjects_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'lowcode_workflow_subjects_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION lowcode.workflow_subjects_changed() FROM PUBLIC;
+CREATE TRIGGER workflow_subjects_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_subjects
+  FOR EACH STATEMENT EXECUTE FUNCTION lowcode.workflow_subjects_changed();
+ALTER TABLE lowcode.workflow_subjects ENABLE ALWAYS TRIGGER workflow_subjects_changed;

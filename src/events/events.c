@@ -76,8 +76,14 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+
 #include "lc/lc_hash.h"
 #include "lc/lc_http.h"
+#include "lc/lc_inval.h"
 #include "pg_lowcode.h"
 #include "events/events.h"
 #include "tenancy/tenancy.h"
@@ -133,6 +139,30 @@ static int	reserved_ring = -1;		/* ring reserved at pre-commit, -1: none */
 
 static uint8 secret[EV_SECRET_LEN];
 static bool secret_loaded = false;
+
+/*
+ * Whether the secret read is still the table's (issue 21, session 7): the
+ * database worker re-read it at every delivery (10-14k instructions, about
+ * half of a delivery of one event) because a restore may replace it.  A
+ * statement trigger on lowcode.event_secret (lowcode.event_secret_changed(),
+ * ENABLE ALWAYS: it fires in replica mode too) queues a relcache
+ * invalidation of the table with every change, which every backend receives
+ * before its next transaction; the callback below marks the secret stale.
+ * A writer that bypasses the trigger (its triggers disabled) is caught by
+ * reading the secret again at least every EV_SECRET_RECHECK_MS.
+ */
+#define EV_SECRET_RECHECK_MS 60000
+static bool secret_current = false;
+static Oid	secret_relid = InvalidOid;
+static TimestampTz secret_read_at = 0;
+static bool secret_callback_registered = false;
+
+static void
+secret_inval(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == secret_relid)
+		secret_current = false;
+}
 static SPIPlanPtr secret_plan = NULL;
 
 static Size
@@ -210,7 +240,7 @@ channel_cache_reset(void)
 	all_channel_ok = false;
 }
 
-/* Load the channel secret (lowcode.event_secret) once per backend; needs a transaction. */
+/* Load the channel secret (lowcode.event_secret) once per backend, and for the worker's deliveries after each change (see secret_current); needs a transaction. */
 static void
 ensure_secret(bool reload)
 {
@@ -222,8 +252,25 @@ ensure_secret(bool reload)
 	Oid			save_user;
 	int			save_sec;
 
+	/*
+	 * Other callers than the worker's delivery keep what they read once per
+	 * backend, as before (a session must not fail to queue its event because
+	 * the secret is being replaced); the delivery reads it again only when
+	 * something said it changed or the last read is older than the recheck
+	 * interval.
+	 */
 	if (secret_loaded && !reload)
 		return;
+	if (secret_loaded && secret_current &&
+		!TimestampDifferenceExceeds(secret_read_at, GetCurrentTransactionStartTimestamp(), EV_SECRET_RECHECK_MS))
+		return;
+	if (!secret_callback_registered)
+	{
+		lc_register_relcache_callback(secret_inval, (Datum) 0);
+		secret_callback_registered = true;
+	}
+	/* current from here: an invalidation that arrives while it is read marks it stale again */
+	secret_current = true;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/*
@@ -258,12 +305,16 @@ ensure_secret(bool reload)
 	}
 	PG_END_TRY();
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		secret_current = false;	/* read it again next time: the error below is not the state to keep */
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lowcode.event_secret must hold exactly one key"),
 				 errhint("Reinstall or upgrade pg_lowcode; the table is made at install.")));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	b = isnull ? NULL : DatumGetByteaPP(d);
+	if (b == NULL || VARSIZE_ANY_EXHDR(b) != EV_SECRET_LEN)
+		secret_current = false;
 	if (b == NULL || VARSIZE_ANY_EXHDR(b) != EV_SECRET_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -272,6 +323,15 @@ ensure_secret(bool reload)
 		channel_cache_reset();	/* the names came from the old secret */
 	memcpy(secret, VARDATA_ANY(b), EV_SECRET_LEN);
 	secret_loaded = true;
+	secret_read_at = GetCurrentTransactionStartTimestamp();
+	if (!OidIsValid(secret_relid))
+	{
+		Oid			nsp = get_namespace_oid("lowcode", true);
+
+		secret_relid = OidIsValid(nsp) ? get_relname_relid("event_secret", nsp) : InvalidOid;
+		if (!OidIsValid(secret_relid))
+			secret_current = false;
+	}
 	SPI_finish();
 }
 
@@ -585,7 +645,7 @@ events_deliver(int slotno)
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		ensure_secret(total == 0);	/* once per delivery: a restore may have replaced it */
+		ensure_secret(total == 0);	/* read again if it changed (a restore may replace it) */
 		for (int i = 0; i < n; i++)
 			notify_now(&batch[i].tenant, batch[i].id, batch[i].type);
 		PopActiveSnapshot();
@@ -634,6 +694,25 @@ events_queue(const pg_uuid_t *tenant, int64 id, const char *type)
 	p->note.id = id;
 	memcpy(p->note.type, type, len + 1);
 	p->level = GetCurrentTransactionNestLevel();
+}
+
+PG_FUNCTION_INFO_V1(lowcode_event_secret_changed);
+
+/*
+ * lowcode.event_secret_changed(): the statement trigger of lowcode.event_secret.
+ * Queues a relcache invalidation of the table (sent at commit, to every
+ * backend): the backends that keep the secret (the database worker) read it
+ * again before their next delivery.
+ */
+Datum
+lowcode_event_secret_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *tg = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(tg->tg_event))
+		elog(ERROR, "lowcode_event_secret_changed: not called as an AFTER trigger");
+	CacheInvalidateRelcache(tg->tg_relation);
+	return PointerGetDatum(NULL);
 }
 
 PG_FUNCTION_INFO_V1(lowcode_event_queue);

@@ -22,6 +22,8 @@
 #ifndef QUOTA_H
 #define QUOTA_H
 
+#include "access/htup.h"
+#include "utils/relcache.h"
 #include "utils/uuid.h"
 
 /*
@@ -49,6 +51,14 @@ extern void quota_count_rule_evaluation(void);
 extern void quota_count_rows(const pg_uuid_t *tenant, int64 rows_inserted,
 							 int64 rows_deleted, int64 bytes_added,
 							 int64 bytes_removed);
+
+/*
+ * The row trigger's accounting of one inserted row (tup as stored) of rel,
+ * a table with a uuid tenant_id: counts it and enforces the row and storage
+ * quotas (ERROR past them).  For lowcode.submit()'s direct path, which
+ * writes a submission without the executor and its AFTER triggers.
+ */
+extern void quota_row_inserted(Relation rel, HeapTuple tup);
 
 /*
  * The quota step of lowcode.pre_request() (quota_rate.c): tier settings and

@@ -161,6 +161,44 @@ check_quotas(const pg_uuid_t *tenant, Relation rel)
 	}
 }
 
+/* the tenant_id column of a table under the row trigger, which must be a uuid */
+static int
+tenant_attnum(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attnum = SPI_fnumber(desc, "tenant_id");
+
+	if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != UUIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lowcode.quota_row_trigger(): table %s has no tenant_id column of type uuid",
+						RelationGetRelationName(rel))));
+	return attnum;
+}
+
+/*
+ * What the row trigger does for an inserted row (tup as stored): the
+ * trigger's INSERT case, and lowcode.submit()'s direct path, which writes a
+ * submission without the executor and so without its AFTER triggers
+ * (issue 21): one copy of the accounting for both.
+ */
+void
+quota_row_inserted(Relation rel, HeapTuple tup)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attnum;
+	pg_uuid_t	t_new;
+
+	if (!quota_shared)
+		return;					/* not preloaded: no accounting */
+	attnum = tenant_attnum(rel);
+	if (row_tenant(tup, desc, attnum, &t_new))
+	{
+		quota_count_rows(&t_new, 1, 0, row_bytes(tup, desc), 0);
+		check_quotas(&t_new, rel);
+	}
+}
+
 PG_FUNCTION_INFO_V1(lowcode_quota_row_trigger);
 
 /*
@@ -191,20 +229,15 @@ lowcode_quota_row_trigger(PG_FUNCTION_ARGS)
 	if (!quota_shared)
 		return PointerGetDatum(NULL);	/* not preloaded: no accounting */
 
-	desc = RelationGetDescr(td->tg_relation);
-	attnum = SPI_fnumber(desc, "tenant_id");
-	if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != UUIDOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("lowcode.quota_row_trigger(): table %s has no tenant_id column of type uuid",
-						RelationGetRelationName(td->tg_relation))));
-
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
-		has_new = row_tenant(td->tg_trigtuple, desc, attnum, &t_new);
-		new_bytes = row_bytes(td->tg_trigtuple, desc);
+		quota_row_inserted(td->tg_relation, td->tg_trigtuple);
+		return PointerGetDatum(NULL);
 	}
-	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	desc = RelationGetDescr(td->tg_relation);
+	attnum = tenant_attnum(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		has_old = row_tenant(td->tg_trigtuple, desc, attnum, &t_old);
 		old_bytes = row_bytes(td->tg_trigtuple, desc);

@@ -12,6 +12,7 @@
 #define REGISTRY_H
 
 #include "access/attnum.h"
+#include "access/htup.h"
 #include "nodes/execnodes.h"
 #include "utils/relcache.h"
 
@@ -54,6 +55,17 @@ extern bool registry_event_direct_ok(Relation re, AttrNumber *emap);
 extern void registry_event_direct_insert(EState *estate, Relation re, const AttrNumber *emap, Datum tenant,
 										 int64 id, const char *type, Datum payload, Datum trace,
 										 bool trace_null);
+
+/*
+ * registry_validate.c: what the validation trigger does to a row of
+ * lowcode.submissions (oldtup NULL for an INSERT): the tenant check, the
+ * stamps, the pinned version, the validation (LG012 with every error);
+ * returns the row to store.  *site memoises the cache entry across calls
+ * (allocated in site_cxt).  The trigger and lowcode.submit()'s direct path
+ * (registry_record.c) call it.
+ */
+extern HeapTuple registry_submission_row(Relation rel, HeapTuple oldtup, HeapTuple newtup, void **site,
+										 MemoryContext site_cxt);
 
 /* registry_store.c: the document store loader of lowcode: URIs */
 extern void registry_store_init(void);

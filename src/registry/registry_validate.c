@@ -720,6 +720,123 @@ trigger_call_site(FunctionCallInfo fcinfo)
 	return fcinfo->flinfo->fn_extra;
 }
 
+/*
+ * The 'submissions' mode of the trigger: a new row (oldtup NULL) or an
+ * updated one of lowcode.submissions (rel), checked, stamped, pinned and
+ * validated; returns the row to store.  The trigger calls it, and so does
+ * lowcode.submit()'s direct path (registry_record.c, issue 21), which writes
+ * a submission without the executor: one copy of what a submission must
+ * pass.  *site: the caller's memo of the cache entry (allocated in site_cxt
+ * when NULL; site NULL: none).
+ */
+HeapTuple
+registry_submission_row(Relation rel, HeapTuple oldtup, HeapTuple newtup, void **site, MemoryContext site_cxt)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		is_update = oldtup != NULL;
+	RegValidation v;
+	RegCallSite *cs = NULL;
+	int			a_tenant = attno_of(desc, "tenant_id");
+	int			a_subject = attno_of(desc, "subject");
+	int			a_version = attno_of(desc, "version");
+	int			a_data = attno_of(desc, "data");
+	int			a_by = attno_of(desc, "created_by");
+	int			a_at = attno_of(desc, "created_at");
+	int			a_upd = attno_of(desc, "updated_at");
+	int			a_trace = attno_of(desc, "trace_id");
+	pg_uuid_t	tenant;
+	bool		isnull;
+	Datum		d;
+	int			cols[5];
+	Datum		vals[5];
+	bool		nulls[5];
+	int			n = 0;
+	text	   *subject;
+	Jsonb	   *data;
+	Jsonb	   *old_data = NULL;
+	int32		requested;
+
+	/*
+	 * A superuser without a tenant context (pg_restore, data repair)
+	 * writes rows as given: a restored submission keeps its version,
+	 * stamps and trace id.
+	 */
+	if (!tenancy_current_tenant(&tenant) && superuser())
+		return newtup;
+	d = attr(newtup, desc, a_tenant, &isnull);
+	if (!tenancy_current_tenant(&tenant) || isnull ||
+		memcmp(DatumGetUUIDP(d), &tenant, sizeof(pg_uuid_t)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("new row violates row-level security policy for table \"%s\"",
+						RelationGetRelationName(rel))));
+	if (is_update)
+	{
+		HeapTuple	old = oldtup;
+
+		if (!same_datum(old, newtup, desc, a_subject) || !same_datum(old, newtup, desc, a_by) ||
+			!same_datum(old, newtup, desc, a_at) || !same_datum(old, newtup, desc, a_trace))
+			ereport(ERROR,
+					(errcode(ERRCODE_LG_INVALID_REGISTRY_USE),
+					 errmsg("the subject, creator, creation time and trace id of a submission cannot change")));
+		cols[n] = a_upd;
+		vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[n++] = false;
+		if (same_datum(old, newtup, desc, a_data) && same_datum(old, newtup, desc, a_version))
+			return heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls);
+		/* transition rules (oldSelf) and ratcheting compare with the stored data */
+		{
+			Datum		od = attr(old, desc, a_data, &isnull);
+
+			old_data = isnull ? NULL : DatumGetJsonbP(od);
+		}
+	}
+	else
+	{
+		const char *sub = registry_actor_sub();
+		const char *trace = registry_trace_id();
+
+		cols[n] = a_by;
+		vals[n] = CStringGetTextDatum(sub ? sub : registry_actor_role());
+		nulls[n++] = false;
+		cols[n] = a_at;
+		vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[n++] = false;
+		cols[n] = a_upd;
+		vals[n] = (Datum) 0;
+		nulls[n++] = true;
+		cols[n] = a_trace;
+		vals[n] = trace ? CStringGetTextDatum(trace) : (Datum) 0;
+		nulls[n++] = trace == NULL;
+	}
+	d = attr(newtup, desc, a_subject, &isnull);
+	if (isnull)
+		ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+						errmsg("a submission needs a subject")));
+	subject = DatumGetTextPP(d);
+	d = attr(newtup, desc, a_data, &isnull);
+	if (isnull)
+		ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+						errmsg("a submission needs data")));
+	data = DatumGetJsonbP(d);
+	d = attr(newtup, desc, a_version, &isnull);
+	requested = isnull ? REG_LATEST : DatumGetInt32(d);
+	if (site != NULL)
+	{
+		if (*site == NULL)
+			*site = MemoryContextAllocZero(site_cxt, sizeof(RegCallSite));
+		cs = *site;
+	}
+	registry_validate(subject, data, old_data, requested, false, &v, cs);
+	if (!v.valid)
+		raise_invalid(psprintf("the data is not valid for subject %s version %d",
+							   text_to_cstring(subject), v.version), &v);
+	cols[n] = a_version;
+	vals[n] = Int32GetDatum(v.version);
+	nulls[n++] = false;
+	return heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls);
+}
+
 PG_FUNCTION_INFO_V1(lowcode_registry_validate_trigger);
 
 Datum
@@ -741,97 +858,9 @@ lowcode_registry_validate_trigger(PG_FUNCTION_ARGS)
 	newtup = is_update ? td->tg_newtuple : td->tg_trigtuple;
 
 	if (strcmp(tg->tgargs[0], "submissions") == 0)
-	{
-		int			a_tenant = attno_of(desc, "tenant_id");
-		int			a_subject = attno_of(desc, "subject");
-		int			a_version = attno_of(desc, "version");
-		int			a_data = attno_of(desc, "data");
-		int			a_by = attno_of(desc, "created_by");
-		int			a_at = attno_of(desc, "created_at");
-		int			a_upd = attno_of(desc, "updated_at");
-		int			a_trace = attno_of(desc, "trace_id");
-		pg_uuid_t	tenant;
-		bool		isnull;
-		Datum		d;
-		int			cols[5];
-		Datum		vals[5];
-		bool		nulls[5];
-		int			n = 0;
-		text	   *subject;
-		Jsonb	   *data;
-		Jsonb	   *old_data = NULL;
-		int32		requested;
-
-		/*
-		 * A superuser without a tenant context (pg_restore, data repair)
-		 * writes rows as given: a restored submission keeps its version,
-		 * stamps and trace id.
-		 */
-		if (!tenancy_current_tenant(&tenant) && superuser())
-			return PointerGetDatum(newtup);
-		d = attr(newtup, desc, a_tenant, &isnull);
-		if (!tenancy_current_tenant(&tenant) || isnull ||
-			memcmp(DatumGetUUIDP(d), &tenant, sizeof(pg_uuid_t)) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("new row violates row-level security policy for table \"%s\"",
-							RelationGetRelationName(td->tg_relation))));
-		if (is_update)
-		{
-			HeapTuple	old = td->tg_trigtuple;
-
-			if (!same_datum(old, newtup, desc, a_subject) || !same_datum(old, newtup, desc, a_by) ||
-				!same_datum(old, newtup, desc, a_at) || !same_datum(old, newtup, desc, a_trace))
-				ereport(ERROR,
-						(errcode(ERRCODE_LG_INVALID_REGISTRY_USE),
-						 errmsg("the subject, creator, creation time and trace id of a submission cannot change")));
-			cols[n] = a_upd;
-			vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-			nulls[n++] = false;
-			if (same_datum(old, newtup, desc, a_data) && same_datum(old, newtup, desc, a_version))
-				return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls));
-			/* transition rules (oldSelf) and ratcheting compare with the stored data */
-			old_data = old_column(td, desc, a_data);
-		}
-		else
-		{
-			const char *sub = registry_actor_sub();
-			const char *trace = registry_trace_id();
-
-			cols[n] = a_by;
-			vals[n] = CStringGetTextDatum(sub ? sub : registry_actor_role());
-			nulls[n++] = false;
-			cols[n] = a_at;
-			vals[n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-			nulls[n++] = false;
-			cols[n] = a_upd;
-			vals[n] = (Datum) 0;
-			nulls[n++] = true;
-			cols[n] = a_trace;
-			vals[n] = trace ? CStringGetTextDatum(trace) : (Datum) 0;
-			nulls[n++] = trace == NULL;
-		}
-		d = attr(newtup, desc, a_subject, &isnull);
-		if (isnull)
-			ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-							errmsg("a submission needs a subject")));
-		subject = DatumGetTextPP(d);
-		d = attr(newtup, desc, a_data, &isnull);
-		if (isnull)
-			ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-							errmsg("a submission needs data")));
-		data = DatumGetJsonbP(d);
-		d = attr(newtup, desc, a_version, &isnull);
-		requested = isnull ? REG_LATEST : DatumGetInt32(d);
-		registry_validate(subject, data, old_data, requested, false, &v, trigger_call_site(fcinfo));
-		if (!v.valid)
-			raise_invalid(psprintf("the data is not valid for subject %s version %d",
-								   text_to_cstring(subject), v.version), &v);
-		cols[n] = a_version;
-		vals[n] = Int32GetDatum(v.version);
-		nulls[n++] = false;
-		return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls));
-	}
+		return PointerGetDatum(registry_submission_row(td->tg_relation, is_update ? td->tg_trigtuple : NULL, newtup,
+													   fcinfo->flinfo ? &fcinfo->flinfo->fn_extra : NULL,
+													   fcinfo->flinfo ? fcinfo->flinfo->fn_mcxt : NULL));
 	else if (strcmp(tg->tgargs[0], "column") == 0 && tg->tgnargs == 3)
 	{
 		int			a_col = attno_of(desc, tg->tgargs[1]);

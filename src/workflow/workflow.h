@@ -18,6 +18,7 @@
 #define WORKFLOW_H
 
 #include "datatype/timestamp.h"
+#include "utils/uuid.h"
 
 /* lowcode.workflow_timer_batch: timers fired per transaction of the worker. */
 extern int	workflow_timer_batch;
@@ -37,5 +38,14 @@ extern int	workflow_timer_share;
  * workflow objects yet (SQL objects older than the library).
  */
 extern int64 workflow_worker_fire_timers(TimestampTz *next_due);
+
+/*
+ * workflow_gate.c: whether new submissions of the tenant's subject are
+ * governed by a workflow (true when unsure: no tenant context, another
+ * tenant than the current one, workflow_subjects not as expected), read
+ * with the active snapshot.  The WHEN of the submissions workflow trigger,
+ * and what lowcode.submit()'s direct path asks before it skips that trigger.
+ */
+extern bool workflow_subject_governed(pg_uuid_t *tenant, Datum subject);
 
 #endif							/* WORKFLOW_H */

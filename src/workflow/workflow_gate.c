@@ -39,34 +39,107 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
 
+#include "lc/lc_inval.h"
 #include "tenancy/tenancy.h"
+#include "workflow/workflow.h"
 
-PG_FUNCTION_INFO_V1(lowcode_workflow_subject_governed);
+/*
+ * The gate itself (tenant and subject not NULL): the SQL function below,
+ * and lowcode.submit()'s direct path (src/registry/registry_record.c),
+ * which asks it before writing a submission without the executor and takes
+ * the trigger path when the answer is true.
+ */
+/*
+ * The answers of the probe, per backend (issue 21, session 7: the probe cost
+ * 12.5k instructions of a submission's 370k).  Rows of workflow_subjects
+ * change only through attach_workflow_subject (and an operator's DML): a
+ * statement trigger on the table (lowcode.workflow_subjects_changed(),
+ * ENABLE ALWAYS) queues a relcache invalidation of it with every change,
+ * which empties this cache in every backend before its next transaction,
+ * and in the changing backend at its next command (so that its own attach
+ * or detach, and its rollback, are seen at once).  The cache serves READ
+ * COMMITTED only, whose snapshot is new at every statement: a REPEATABLE
+ * READ transaction must answer from its own snapshot, so it probes.  Left
+ * to chance: a commit between this statement's snapshot and the delivery of
+ * its invalidation (microseconds), which the probe would have seen; an
+ * attachment that commits just after a submission is no different.
+ */
+#define GATE_CACHE_MAX 4096
+#define GATE_SUBJECT_MAX 128
 
-Datum
-lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
+typedef struct GateKey
+{
+	pg_uuid_t	tenant;
+	char		subject[GATE_SUBJECT_MAX + 1];
+} GateKey;
+
+typedef struct GateEntry
+{
+	GateKey		key;
+	bool		governed;
+} GateEntry;
+
+static HTAB *gate_cache = NULL;
+static Oid	gate_relid = InvalidOid;
+static bool gate_callback_registered = false;
+
+static void
+gate_cache_reset(void)
+{
+	if (gate_cache)
+		hash_destroy(gate_cache);
+	gate_cache = NULL;
+}
+
+static void
+gate_inval(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == gate_relid)
+		gate_cache_reset();
+}
+
+bool
+workflow_subject_governed(pg_uuid_t *tenant, Datum subject)
 {
 	pg_uuid_t	current;
-	pg_uuid_t  *tenant;
 	Oid			nsp,
 				relid,
 				indexid;
 	Relation	rel,
 				irel;
 	bool		found = true;
+	bool		probed = false;
+	text	   *st = DatumGetTextPP(subject);
+	GateKey		key;
+	bool		cacheable;
+	GateEntry  *e;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !tenancy_current_tenant(&current) || !ActiveSnapshotSet())
-		PG_RETURN_BOOL(true);
-	tenant = PG_GETARG_UUID_P(0);
+	if (!tenancy_current_tenant(&current) || !ActiveSnapshotSet())
+		return true;
 	if (memcmp(tenant, &current, sizeof(pg_uuid_t)) != 0)
-		PG_RETURN_BOOL(true);
+		return true;
+
+	cacheable = !IsolationUsesXactSnapshot() && VARSIZE_ANY_EXHDR(st) <= GATE_SUBJECT_MAX;
+	if (cacheable)
+	{
+		memset(&key, 0, sizeof(key));
+		memcpy(&key.tenant, tenant, sizeof(pg_uuid_t));
+		memcpy(key.subject, VARDATA_ANY(st), VARSIZE_ANY_EXHDR(st));
+		if (gate_cache && (e = hash_search(gate_cache, &key, HASH_FIND, NULL)) != NULL)
+			return e->governed;
+	}
 
 	nsp = get_namespace_oid("lowcode", true);
 	relid = OidIsValid(nsp) ? get_relname_relid("workflow_subjects", nsp) : InvalidOid;
 	indexid = OidIsValid(nsp) ? get_relname_relid("workflow_subjects_pkey", nsp) : InvalidOid;
 	if (!OidIsValid(relid) || !OidIsValid(indexid))
-		PG_RETURN_BOOL(true);
+		return true;
 
 	rel = table_open(relid, AccessShareLock);
 	irel = index_open(indexid, AccessShareLock);
@@ -86,15 +159,73 @@ lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
 		ScanKeyEntryInitialize(&key[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 							   irel->rd_indcollation[0], F_UUID_EQ, UUIDPGetDatum(tenant));
 		ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-							   irel->rd_indcollation[1], F_TEXTEQ, PG_GETARG_DATUM(1));
+							   irel->rd_indcollation[1], F_TEXTEQ, subject);
 		slot = table_slot_create(rel, NULL);
 		scan = index_beginscan(rel, irel, GetActiveSnapshot(), 2, 0);
 		index_rescan(scan, key, 2, NULL, 0);
 		found = index_getnext_slot(scan, ForwardScanDirection, slot);
 		index_endscan(scan);
 		ExecDropSingleTupleTableSlot(slot);
+		probed = true;
 	}
 	index_close(irel, AccessShareLock);
 	table_close(rel, AccessShareLock);
-	PG_RETURN_BOOL(found);
+
+	/* keep what the probe said (not the "unsure" of a table not as expected) */
+	if (cacheable && probed)
+	{
+		if (!gate_callback_registered)
+		{
+			lc_register_relcache_callback(gate_inval, (Datum) 0);
+			gate_callback_registered = true;
+		}
+		if (gate_relid != relid)
+		{
+			gate_cache_reset();
+			gate_relid = relid;
+		}
+		if (gate_cache && hash_get_num_entries(gate_cache) >= GATE_CACHE_MAX)
+			gate_cache_reset();
+		if (gate_cache == NULL)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(GateKey);
+			ctl.entrysize = sizeof(GateEntry);
+			ctl.hcxt = TopMemoryContext;
+			gate_cache = hash_create("pg_lowcode workflow gate", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		e = hash_search(gate_cache, &key, HASH_ENTER, NULL);
+		e->governed = found;
+	}
+	return found;
+}
+
+PG_FUNCTION_INFO_V1(lowcode_workflow_subjects_changed);
+
+/*
+ * lowcode.workflow_subjects_changed(): the statement trigger of
+ * lowcode.workflow_subjects.  Queues a relcache invalidation of the table:
+ * every backend's gate cache above is emptied (this one's at its next
+ * command, the others' before their next transaction).
+ */
+Datum
+lowcode_workflow_subjects_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *tg = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(tg->tg_event))
+		elog(ERROR, "lowcode_workflow_subjects_changed: not called as an AFTER trigger");
+	CacheInvalidateRelcache(tg->tg_relation);
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(lowcode_workflow_subject_governed);
+
+Datum
+lowcode_workflow_subject_governed(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(workflow_subject_governed(PG_GETARG_UUID_P(0), PG_GETARG_DATUM(1)));
 }
