@@ -189,17 +189,7 @@ fi
 APP_URL=; APP_PID=
 if [ -n "$APPSERVER" ]; then
   # the app server's tables: the same three rows per submission as lowcode.submit writes
-  bpsql -d postgres >/dev/null <<'SQL'
-CREATE SCHEMA app;
-CREATE TABLE app.submissions (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, subject text NOT NULL,
-  version integer, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted', created_by text,
-  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
-CREATE INDEX ON app.submissions (tenant_id, subject, version);
-CREATE TABLE app.audit (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL DEFAULT now(),
-  actor text NOT NULL, action text NOT NULL, subject text, version integer, details jsonb NOT NULL, PRIMARY KEY (tenant_id, id));
-CREATE TABLE app.events (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, type text NOT NULL, payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
-SQL
+  bpsql -d postgres -f "$TOP/bench/appserver/schema.sql" >/dev/null
   [ -d "$TOP/bench/appserver/node_modules" ] || (cd "$TOP/bench/appserver" && npm ci --no-audit --no-fund >/dev/null)
   rm -f "$BENCH_DIR/appserver.port"
   PORT=0 READY_FILE=$BENCH_DIR/appserver.port JWT_SECRET_FILE=$BENCH_DIR/jwt-secret SUBJECT=order POOL=$POOL \

@@ -67,17 +67,8 @@ SELECT lowcode.make_tenant_table('public.p0');
 CREATE TABLE public.p1a (id bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL);
 SELECT lowcode.make_tenant_table('public.p1a');
 GRANT SELECT, INSERT ON public.p0, public.p1a TO authenticated;
--- variant A: bench/appserver's tables (bench/postgrest_http.sh creates the same)
-CREATE SCHEMA app;
-CREATE TABLE app.submissions (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, subject text NOT NULL,
-  version integer, data jsonb NOT NULL, status text NOT NULL DEFAULT 'submitted', created_by text,
-  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
-CREATE INDEX ON app.submissions (tenant_id, subject, version);
-CREATE TABLE app.audit (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL DEFAULT now(),
-  actor text NOT NULL, action text NOT NULL, subject text, version integer, details jsonb NOT NULL, PRIMARY KEY (tenant_id, id));
-CREATE TABLE app.events (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, type text NOT NULL, payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id));
 SQL
+bpsql -d postgres -f "$TOP/bench/appserver/schema.sql" >/dev/null   # variant A's tables
 SCHEMA='{"type": "object", "required": ["start_date", "end_date", "reason"],
   "properties": {"start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"},
                  "reason": {"type": "string", "maxLength": 200}, "days": {"type": "integer", "minimum": 1}},

@@ -47,7 +47,7 @@ SELECT pg_catalog.pg_extension_config_dump('lowcode.event_secret', '');
 -- src/events/events.c, issue 21): the database worker keeps the secret until then instead of
 -- reading it at every delivery.  ENABLE ALWAYS: it fires in replica mode too.
 CREATE FUNCTION lowcode.event_secret_changed() RETURNS trigger
-AS 'MODULE_PATHNAME', 'lowcode_event_secret_changed'
+AS 'MODULE_PATHNAME', 'lowcode_relcache_changed'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION lowcode.event_secret_changed() FROM PUBLIC;
 CREATE TRIGGER event_secret_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.event_secret

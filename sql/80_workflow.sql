@@ -1560,7 +1560,7 @@ COMMENT ON FUNCTION lowcode.workflow_subject_governed(uuid, text) IS
 -- change queues a relcache invalidation of the table (C, src/workflow/workflow_gate.c).
 -- ENABLE ALWAYS: it fires in replica mode too.
 CREATE FUNCTION lowcode.workflow_subjects_changed() RETURNS trigger
-AS 'MODULE_PATHNAME', 'lowcode_workflow_subjects_changed'
+AS 'MODULE_PATHNAME', 'lowcode_relcache_changed'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION lowcode.workflow_subjects_changed() FROM PUBLIC;
 CREATE TRIGGER workflow_subjects_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_subjects

@@ -3670,7 +3670,7 @@ COMMENT ON FUNCTION lowcode.submit_stats() IS
 -- src/events/events.c, issue 21): the database worker keeps the secret until then instead of
 -- reading it at every delivery.  ENABLE ALWAYS: it fires in replica mode too.
 CREATE FUNCTION lowcode.event_secret_changed() RETURNS trigger
-AS 'MODULE_PATHNAME', 'lowcode_event_secret_changed'
+AS 'MODULE_PATHNAME', 'lowcode_relcache_changed'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION lowcode.event_secret_changed() FROM PUBLIC;
 CREATE TRIGGER event_secret_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.event_secret
@@ -3681,7 +3681,7 @@ ALTER TABLE lowcode.event_secret ENABLE ALWAYS TRIGGER event_secret_changed;
 -- change queues a relcache invalidation of the table (C, src/workflow/workflow_gate.c).
 -- ENABLE ALWAYS: it fires in replica mode too.
 CREATE FUNCTION lowcode.workflow_subjects_changed() RETURNS trigger
-AS 'MODULE_PATHNAME', 'lowcode_workflow_subjects_changed'
+AS 'MODULE_PATHNAME', 'lowcode_relcache_changed'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION lowcode.workflow_subjects_changed() FROM PUBLIC;
 CREATE TRIGGER workflow_subjects_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lowcode.workflow_subjects

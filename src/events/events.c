@@ -696,25 +696,6 @@ events_queue(const pg_uuid_t *tenant, int64 id, const char *type)
 	p->level = GetCurrentTransactionNestLevel();
 }
 
-PG_FUNCTION_INFO_V1(lowcode_event_secret_changed);
-
-/*
- * lowcode.event_secret_changed(): the statement trigger of lowcode.event_secret.
- * Queues a relcache invalidation of the table (sent at commit, to every
- * backend): the backends that keep the secret (the database worker) read it
- * again before their next delivery.
- */
-Datum
-lowcode_event_secret_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *tg = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(tg->tg_event))
-		elog(ERROR, "lowcode_event_secret_changed: not called as an AFTER trigger");
-	CacheInvalidateRelcache(tg->tg_relation);
-	return PointerGetDatum(NULL);
-}
-
 PG_FUNCTION_INFO_V1(lowcode_event_queue);
 /*
  * lowcode.event_queue(tenant uuid, id bigint, type text): notify listeners of

@@ -8,11 +8,13 @@
  */
 #include "postgres.h"
 
+#include "commands/trigger.h"
+#include "fmgr.h"
 #include "utils/inval.h"
 
 #include "lc/lc_inval.h"
 
-/* pg_lowcode's caches that watch relations (6 in 0.3.0) */
+/* pg_lowcode's caches that watch relations (9 in 0.3.0) */
 #define LC_RELCACHE_CALLBACKS 16
 
 static struct
@@ -43,4 +45,25 @@ lc_register_relcache_callback(LcRelcacheCallback fn, Datum arg)
 	callbacks[n_callbacks].fn = fn;
 	callbacks[n_callbacks].arg = arg;
 	n_callbacks++;
+}
+
+/*
+ * The statement trigger of a table whose rows backends keep in a cache
+ * (lowcode.event_secret_changed() on lowcode.event_secret,
+ * lowcode.workflow_subjects_changed() on lowcode.workflow_subjects): queues
+ * a relcache invalidation of the table, sent at commit to every backend,
+ * where the cache's callback above empties it.  A row change alone sends
+ * no relcache invalidation, hence the trigger.
+ */
+PG_FUNCTION_INFO_V1(lowcode_relcache_changed);
+
+Datum
+lowcode_relcache_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *tg = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(tg->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(tg->tg_event))
+		elog(ERROR, "lowcode_relcache_changed: not called as an AFTER STATEMENT trigger");
+	CacheInvalidateRelcache(tg->tg_relation);
+	return PointerGetDatum(NULL);
 }

@@ -201,25 +201,6 @@ workflow_subject_governed(pg_uuid_t *tenant, Datum subject)
 	return found;
 }
 
-PG_FUNCTION_INFO_V1(lowcode_workflow_subjects_changed);
-
-/*
- * lowcode.workflow_subjects_changed(): the statement trigger of
- * lowcode.workflow_subjects.  Queues a relcache invalidation of the table:
- * every backend's gate cache above is emptied (this one's at its next
- * command, the others' before their next transaction).
- */
-Datum
-lowcode_workflow_subjects_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *tg = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(tg->tg_event))
-		elog(ERROR, "lowcode_workflow_subjects_changed: not called as an AFTER trigger");
-	CacheInvalidateRelcache(tg->tg_relation);
-	return PointerGetDatum(NULL);
-}
-
 PG_FUNCTION_INFO_V1(lowcode_workflow_subject_governed);
 
 Datum
