@@ -879,30 +879,6 @@ policy_for_public(RowSecurityPolicy *p)
 		((Oid *) ARR_DATA_PTR(p->roles))[0] == ACL_ID_PUBLIC && p->permissive;
 }
 
-/* Is relation relid a Citus table (any kind: distributed, reference, local)? */
-static bool
-citus_table(Oid relid)
-{
-	Oid			catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
-	Oid			index = get_relname_relid("pg_dist_partition_logical_relid_index", PG_CATALOG_NAMESPACE);
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	bool		found;
-
-	if (!OidIsValid(catalog))
-		return false;
-	if (!OidIsValid(index))
-		return true;			/* Citus' catalog, not as known: say yes (the SQL path) */
-	rel = table_open(catalog, AccessShareLock);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
 /* The verdict on lowcode.submissions (rel, open): NULL when the direct path may write it, else why not. */
 static const char *
 submit_verdict(Relation rel, SubmitTarget *st)
@@ -913,12 +889,13 @@ submit_verdict(Relation rel, SubmitTarget *st)
 	int			ncols = 0;
 	bool		seen_validate = false,
 				seen_record = false;
+	AttrNumber	citus_attnum;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition)
 		return "not a plain table";
 	if (rel->rd_rel->relhasrules)
 		return "a rule";
-	if (citus_table(RelationGetRelid(rel)))
+	if (tenancy_citus_table(RelationGetRelid(rel), &citus_attnum))
 		return "a Citus table";
 
 	/* the columns: the known ones, of their types, none generated or identity */

@@ -21,6 +21,7 @@
 #ifndef TENANCY_H
 #define TENANCY_H
 
+#include "access/attnum.h"
 #include "utils/uuid.h"
 
 typedef enum TenantContextSource
@@ -111,6 +112,8 @@ extern bool tenancy_context_limits(const pg_uuid_t *tenant, TenantContextLimits 
 
 /* Router plans on Citus: the planner hook (tenancy_router.c, issue 17). */
 extern void tenancy_router_init(void);
+/* Whether relid is a Citus table; its hash distribution column (tenancy_router.c). */
+extern bool tenancy_citus_table(Oid relid, AttrNumber *hash_attnum);
 
 /* The tenancy step of lowcode.pre_request() (tenancy_request.c). */
 struct PreRequest;

@@ -130,28 +130,36 @@ router_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * The distribution column of a Citus table, read from pg_dist_partition
- * (Citus' catalog; no link to Citus' code): InvalidAttrNumber when the
- * relation is not hash-distributed.
+ * Whether relid is a Citus table of any kind (distributed, reference,
+ * Citus-managed local), read from pg_dist_partition (Citus' catalog; no link
+ * to Citus' code).  *hash_attnum: the distribution column of a
+ * hash-distributed table, else InvalidAttrNumber.  When Citus' catalog is
+ * there but not as known (its index missing), the answer is true with no
+ * column: callers then take their careful path (no routing; the SQL path).
  */
-static AttrNumber
-citus_distribution_attnum(Oid relid)
+bool
+tenancy_citus_table(Oid relid, AttrNumber *hash_attnum)
 {
 	Oid			catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
-	Oid			index = get_relname_relid("pg_dist_partition_logical_relid_index", PG_CATALOG_NAMESPACE);
+	Oid			index;
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tuple;
-	AttrNumber	result = InvalidAttrNumber;
+	bool		found;
 
-	if (!OidIsValid(catalog) || !OidIsValid(index))
-		return InvalidAttrNumber;
+	*hash_attnum = InvalidAttrNumber;
+	if (!OidIsValid(catalog))
+		return false;
+	index = get_relname_relid("pg_dist_partition_logical_relid_index", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(index))
+		return true;
 	rel = table_open(catalog, AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
 	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
+	found = HeapTupleIsValid(tuple);
+	if (found)
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
 		AttrNumber	method_att = attnameAttNum(rel, "partmethod", false);
@@ -168,13 +176,23 @@ citus_distribution_attnum(Oid relid)
 				Node	   *node = stringToNode(TextDatumGetCString(partkey));
 
 				if (node && IsA(node, Var))
-					result = ((Var *) node)->varattno;
+					*hash_attnum = ((Var *) node)->varattno;
 			}
 		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return result;
+	return found;
+}
+
+/* The distribution column of a hash-distributed Citus table, else InvalidAttrNumber. */
+static AttrNumber
+citus_distribution_attnum(Oid relid)
+{
+	AttrNumber	attnum;
+
+	(void) tenancy_citus_table(relid, &attnum);
+	return attnum;
 }
 
 /* Does the relation have lowcode's tenant policies? */
