@@ -305,20 +305,22 @@ ensure_secret(bool reload)
 	}
 	PG_END_TRY();
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		secret_current = false;	/* read it again next time: the error below is not the state to keep */
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+	{
+		secret_current = false;	/* read it again next time: the error is not the state to keep */
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lowcode.event_secret must hold exactly one key"),
 				 errhint("Reinstall or upgrade pg_lowcode; the table is made at install.")));
+	}
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	b = isnull ? NULL : DatumGetByteaPP(d);
 	if (b == NULL || VARSIZE_ANY_EXHDR(b) != EV_SECRET_LEN)
+	{
 		secret_current = false;
-	if (b == NULL || VARSIZE_ANY_EXHDR(b) != EV_SECRET_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lowcode.event_secret holds a key that is not %d bytes", EV_SECRET_LEN)));
+	}
 	if (!secret_loaded || memcmp(secret, VARDATA_ANY(b), EV_SECRET_LEN) != 0)
 		channel_cache_reset();	/* the names came from the old secret */
 	memcpy(secret, VARDATA_ANY(b), EV_SECRET_LEN);

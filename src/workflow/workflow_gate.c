@@ -50,12 +50,6 @@
 #include "workflow/workflow.h"
 
 /*
- * The gate itself (tenant and subject not NULL): the SQL function below,
- * and lowcode.submit()'s direct path (src/registry/registry_record.c),
- * which asks it before writing a submission without the executor and takes
- * the trigger path when the answer is true.
- */
-/*
  * The answers of the probe, per backend (issue 21, session 7: the probe cost
  * 12.5k instructions of a submission's 370k).  Rows of workflow_subjects
  * change only through attach_workflow_subject (and an operator's DML): a
@@ -104,6 +98,12 @@ gate_inval(Datum arg, Oid relid)
 		gate_cache_reset();
 }
 
+/*
+ * The gate itself (tenant and subject not NULL): the SQL function below,
+ * and lowcode.submit()'s direct path (src/registry/registry_record.c),
+ * which asks it before writing a submission without the executor and takes
+ * the trigger path when the answer is true.
+ */
 bool
 workflow_subject_governed(pg_uuid_t *tenant, Datum subject)
 {
